@@ -1,0 +1,286 @@
+import type { EventEnvelope, InboundMessage, NackOptions, OutboundMessage, StartAt } from '@switchyard/core/transport'
+import { Deque } from './deque.js'
+
+/** One stored event of a topic. */
+interface Stored {
+  readonly seq: number
+  readonly timestamp: number
+  readonly key: string | undefined
+  readonly headers: Record<string, string>
+  readonly body: Uint8Array
+  readonly event: EventEnvelope | undefined
+}
+
+interface Delivery {
+  readonly stored: Stored
+  readonly attempt: number
+  owner: Member | undefined
+}
+
+interface Waiter {
+  readonly member: Member
+  readonly max: number
+  readonly control: DeliveryControl
+  readonly resolve: (messages: InboundMessage[]) => void
+}
+
+/** One subscriber attached to a group. */
+export interface Member {
+  readonly group: Group
+  readonly inFlight: Set<Delivery>
+  closed: boolean
+}
+
+/** A consumer group of a topic: one queue, shared by its members. */
+export interface Group {
+  readonly name: string
+  readonly topic: Topic
+  readonly queue: Deque<Delivery>
+  readonly waiters: Waiter[]
+  readonly members: Set<Member>
+  readonly timers: Set<NodeJS.Timeout>
+  inFlight: number
+}
+
+/** A topic: its retained history and its groups. */
+export interface Topic {
+  readonly name: string
+  readonly history: Deque<Stored>
+  readonly groups: Map<string, Group>
+  readonly spaceWaiters: Array<() => void>
+  seq: number
+  published: number
+}
+
+/** Hooks the transport uses to apply fault injection to deliveries. */
+export interface DeliveryControl {
+  /** Extra delay before an ack completes. */
+  ackDelayMs(): number
+  /** Throws when acks must fail (disconnected). */
+  checkConnected(): void
+}
+
+/**
+ * An in-process broker: topics with bounded history and consumer groups with at-least-once
+ * delivery. Share one between several transports to connect several buses in one process.
+ */
+export class MemoryBroker {
+  private readonly topics = new Map<string, Topic>()
+
+  /** @internal */
+  topic(name: string): Topic {
+    let topic = this.topics.get(name)
+    if (topic === undefined) {
+      topic = { name, history: new Deque(), groups: new Map(), spaceWaiters: [], seq: 0, published: 0 }
+      this.topics.set(name, topic)
+    }
+    return topic
+  }
+
+  /** Backlog (waiting + in flight) per group of a topic, for tests and metrics. */
+  backlog(topicName: string): Record<string, { waiting: number; inFlight: number }> {
+    const out: Record<string, { waiting: number; inFlight: number }> = {}
+    const topic = this.topics.get(topicName)
+    if (topic === undefined) return out
+    for (const group of topic.groups.values()) {
+      out[group.name] = { waiting: group.queue.length, inFlight: group.inFlight }
+    }
+    return out
+  }
+
+  /** @internal Largest backlog of any group of the topic. */
+  fullest(topic: Topic): number {
+    let max = 0
+    for (const group of topic.groups.values()) max = Math.max(max, group.queue.length + group.inFlight)
+    return max
+  }
+
+  /** @internal Appends messages to the topic and to every group's queue. */
+  append(topic: Topic, messages: readonly OutboundMessage[], historySize: number): void {
+    const now = Date.now()
+    for (const message of messages) {
+      const stored: Stored = {
+        seq: ++topic.seq,
+        timestamp: now,
+        key: message.key,
+        headers: message.headers,
+        body: message.body,
+        event: message.event,
+      }
+      topic.published++
+      if (historySize > 0) {
+        topic.history.push(stored)
+        if (topic.history.length > historySize) topic.history.shift()
+      }
+      for (const group of topic.groups.values()) group.queue.push({ stored, attempt: 1, owner: undefined })
+    }
+    for (const group of topic.groups.values()) this.wake(group)
+  }
+
+  /** @internal Finds or creates a group, positioned per `startAt` when new. */
+  join(topic: Topic, groupName: string, startAt: StartAt, startTime: number | undefined): Member {
+    let group = topic.groups.get(groupName)
+    if (group === undefined) {
+      group = { name: groupName, topic, queue: new Deque(), waiters: [], members: new Set(), timers: new Set(), inFlight: 0 }
+      topic.groups.set(groupName, group)
+      for (const stored of topic.history.toArray()) {
+        if (startsBefore(stored, startAt, startTime)) group.queue.push({ stored, attempt: 1, owner: undefined })
+      }
+    }
+    const member: Member = { group, inFlight: new Set(), closed: false }
+    group.members.add(member)
+    return member
+  }
+
+  /** @internal Takes up to `max` deliveries for a member, or waits for some. */
+  pull(member: Member, max: number, signal: AbortSignal, control: DeliveryControl): Promise<InboundMessage[]> {
+    const group = member.group
+    if (member.closed || signal.aborted) return Promise.resolve([])
+    if (group.queue.length > 0) return Promise.resolve(this.take(member, max, control))
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        member,
+        max,
+        control,
+        resolve: (messages) => {
+          signal.removeEventListener('abort', onAbort)
+          resolve(messages)
+        },
+      }
+      const onAbort = () => {
+        const index = group.waiters.indexOf(waiter)
+        if (index !== -1) group.waiters.splice(index, 1)
+        resolve([])
+      }
+      signal.addEventListener('abort', onAbort, { once: true })
+      group.waiters.push(waiter)
+    })
+  }
+
+  /** @internal Detaches a member: wakes its waiters empty, returns its unsettled deliveries. */
+  leave(member: Member): void {
+    member.closed = true
+    const group = member.group
+    for (let i = group.waiters.length - 1; i >= 0; i--) {
+      const waiter = group.waiters[i]!
+      if (waiter.member === member) {
+        group.waiters.splice(i, 1)
+        waiter.resolve([])
+      }
+    }
+    const unsettled = [...member.inFlight].reverse()
+    member.inFlight.clear()
+    for (const delivery of unsettled) {
+      group.inFlight--
+      group.queue.unshift({ stored: delivery.stored, attempt: delivery.attempt + 1, owner: undefined })
+    }
+    group.members.delete(member)
+    this.wake(group)
+  }
+
+  /** @internal Gives delivery back now (front of the queue) or after a delay. */
+  redeliver(group: Group, stored: Stored, options: NackOptions): void {
+    const delivery: Delivery = { stored, attempt: options.attempt + 1, owner: undefined }
+    if (options.delayMs <= 0) {
+      group.queue.unshift(delivery)
+      this.wake(group)
+      return
+    }
+    const timer = setTimeout(() => {
+      group.timers.delete(timer)
+      group.queue.push(delivery)
+      this.wake(group)
+    }, options.delayMs)
+    timer.unref()
+    group.timers.add(timer)
+  }
+
+  /** @internal Wakes waiting publishers when a topic has room again. */
+  freed(topic: Topic): void {
+    if (topic.spaceWaiters.length === 0) return
+    for (const resolve of topic.spaceWaiters.splice(0)) resolve()
+  }
+
+  /** @internal Hands queued deliveries to waiting members, sharing them out fairly. */
+  wake(group: Group): void {
+    if (group.waiters.length === 0 || group.queue.length === 0) return
+    const share = Math.max(1, Math.ceil(group.queue.length / group.waiters.length))
+    while (group.waiters.length > 0 && group.queue.length > 0) {
+      const waiter = group.waiters.shift()!
+      waiter.resolve(this.take(waiter.member, Math.min(waiter.max, share), waiter.control))
+    }
+  }
+
+  private take(member: Member, max: number, control: DeliveryControl): InboundMessage[] {
+    const group = member.group
+    const deliveries = group.queue.take(max)
+    group.inFlight += deliveries.length
+    return deliveries.map((delivery) => this.message(member, delivery, control))
+  }
+
+  private message(member: Member, delivery: Delivery, control: DeliveryControl): InboundMessage {
+    const group = member.group
+    delivery.owner = member
+    member.inFlight.add(delivery)
+    const { stored } = delivery
+    let settled = false
+    const settle = (): boolean => {
+      if (settled || !member.inFlight.has(delivery)) return false
+      settled = true
+      member.inFlight.delete(delivery)
+      group.inFlight--
+      return true
+    }
+    const finishAck = () => {
+      if (settle()) this.freed(group.topic)
+    }
+    return {
+      topic: group.topic.name,
+      headers: stored.headers,
+      body: stored.body,
+      key: stored.key,
+      attempt: delivery.attempt,
+      position: String(stored.seq),
+      ...(stored.event === undefined ? {} : { event: stored.event }),
+      ack: () => {
+        control.checkConnected()
+        const delay = control.ackDelayMs()
+        if (delay <= 0) return finishAck()
+        return new Promise<void>((resolve) => setTimeout(resolve, delay)).then(finishAck)
+      },
+      nack: (options) => {
+        control.checkConnected()
+        if (settle()) {
+          this.redeliver(group, stored, options)
+          this.freed(group.topic)
+        }
+      },
+    }
+  }
+
+  /** @internal Deliveries as read-only messages, for dead-letter listing. */
+  browse(topic: Topic, limit: number): InboundMessage[] {
+    return topic.history
+      .toArray()
+      .slice(0, limit)
+      .map((stored) => ({
+        topic: topic.name,
+        headers: stored.headers,
+        body: stored.body,
+        key: stored.key,
+        attempt: 1,
+        position: String(stored.seq),
+        ...(stored.event === undefined ? {} : { event: stored.event }),
+        ack: () => undefined,
+        nack: () => undefined,
+      }))
+  }
+}
+
+function startsBefore(stored: Stored, startAt: StartAt, startTime: number | undefined): boolean {
+  if (startAt === 'earliest') return true
+  if (startAt === 'latest') return false
+  if (startTime !== undefined) return stored.timestamp >= startTime
+  if (typeof startAt === 'object' && 'sequence' in startAt) return stored.seq >= Number(startAt.sequence)
+  return false
+}

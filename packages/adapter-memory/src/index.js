@@ -1,0 +1,11 @@
+"use strict";
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.memoryTransport = exports.MemoryTransport = exports.createMemoryBroker = exports.MemoryFaults = exports.MemoryBroker = void 0;
+var broker_js_1 = require("./broker.js");
+Object.defineProperty(exports, "MemoryBroker", { enumerable: true, get: function () { return broker_js_1.MemoryBroker; } });
+var faults_js_1 = require("./faults.js");
+Object.defineProperty(exports, "MemoryFaults", { enumerable: true, get: function () { return faults_js_1.MemoryFaults; } });
+var transport_js_1 = require("./transport.js");
+Object.defineProperty(exports, "createMemoryBroker", { enumerable: true, get: function () { return transport_js_1.createMemoryBroker; } });
+Object.defineProperty(exports, "MemoryTransport", { enumerable: true, get: function () { return transport_js_1.MemoryTransport; } });
+Object.defineProperty(exports, "memoryTransport", { enumerable: true, get: function () { return transport_js_1.memoryTransport; } });

@@ -1,0 +1,235 @@
+import { CORE_ATTRIBUTES, type EventEnvelope, KNOWN_EXTENSIONS } from './envelope.js'
+import { ConfigurationError, DecodeError } from './errors.js'
+
+/** An event on the wire: string headers and a byte body. */
+export interface EncodedMessage {
+  /** Transport headers (CloudEvents attributes in binary mode). */
+  headers: Record<string, string>
+  /** The body: event data in binary mode, the whole event in structured mode. */
+  body: Uint8Array
+}
+
+/** Turns envelopes into wire messages and back. */
+export interface Codec {
+  /** `binary` or `structured`, or a custom name. */
+  readonly name: string
+  /**
+   * @throws {ConfigurationError} when `data` cannot be serialised (field `data`).
+   */
+  encode(event: EventEnvelope): EncodedMessage
+  /**
+   * @throws {DecodeError} when attributes are missing or the body does not parse.
+   */
+  decode(message: EncodedMessage): EventEnvelope
+}
+
+/** Options of the CloudEvents codecs. */
+export interface CodecOptions {
+  /**
+   * Header prefix for attributes in binary mode. `ce_` follows the CloudEvents Kafka binding;
+   * decoding also accepts `ce-` (HTTP and NATS style) whatever this is set to.
+   * @default 'ce_'
+   */
+  headerPrefix?: string
+}
+
+const STRUCTURED_TYPE = 'application/cloudevents+json'
+const EMPTY = new Uint8Array(0)
+const textDecoder = new TextDecoder('utf-8', { fatal: true })
+const ATTRIBUTES = [...CORE_ATTRIBUTES.filter((a) => a !== 'datacontenttype'), ...KNOWN_EXTENSIONS]
+
+/** True for `application/json`, `text/json` and any `+json` media type. */
+export function isJsonContentType(contentType: string | undefined): boolean {
+  if (contentType === undefined) return true
+  const base = contentType.split(';', 1)[0]!.trim().toLowerCase()
+  return base === 'application/json' || base === 'text/json' || base.endsWith('+json')
+}
+
+function encodeData(event: EventEnvelope): { body: Uint8Array; contentType: string | undefined } {
+  const data = event.data
+  if (data === undefined) return { body: EMPTY, contentType: event.datacontenttype }
+  if (data instanceof Uint8Array) {
+    return { body: data, contentType: event.datacontenttype ?? 'application/octet-stream' }
+  }
+  if (typeof data === 'string' && !isJsonContentType(event.datacontenttype)) {
+    return { body: Buffer.from(data, 'utf8'), contentType: event.datacontenttype }
+  }
+  return { body: Buffer.from(stringifyData(data), 'utf8'), contentType: event.datacontenttype ?? 'application/json' }
+}
+
+function stringifyData(data: unknown): string {
+  let text: string | undefined
+  try {
+    text = JSON.stringify(data)
+  } catch (cause) {
+    throw new ConfigurationError(
+      `event.data cannot be serialised to JSON: ${(cause as Error).message}`,
+      { field: 'data', cause },
+    )
+  }
+  if (text === undefined) {
+    throw new ConfigurationError(`event.data of type ${typeof data} cannot be serialised to JSON`, {
+      field: 'data',
+    })
+  }
+  return text
+}
+
+function decodeData(body: Uint8Array, contentType: string | undefined): unknown {
+  if (body.byteLength === 0 && contentType === undefined) return undefined
+  if (isJsonContentType(contentType)) {
+    try {
+      return JSON.parse(textDecoder.decode(body))
+    } catch (cause) {
+      throw new DecodeError(`Event data is not valid JSON (content type ${contentType ?? 'none'})`, { cause })
+    }
+  }
+  const base = contentType!.split(';', 1)[0]!.trim().toLowerCase()
+  if (base.startsWith('text/')) {
+    try {
+      return textDecoder.decode(body)
+    } catch (cause) {
+      throw new DecodeError(`Event data is not valid UTF-8 text (${base})`, { cause })
+    }
+  }
+  return body
+}
+
+function finish(event: Record<string, unknown>): EventEnvelope {
+  for (const name of ['id', 'source', 'type'] as const) {
+    const value = event[name]
+    if (typeof value !== 'string' || value.length === 0) {
+      throw new DecodeError(`Message is missing the required CloudEvents attribute "${name}"`)
+    }
+  }
+  if (event.specversion !== '1.0') {
+    throw new DecodeError(`Unsupported CloudEvents specversion ${JSON.stringify(event.specversion)}`)
+  }
+  if (event.time === undefined) event.time = new Date(0).toISOString()
+  return event as unknown as EventEnvelope
+}
+
+/**
+ * CloudEvents binary content mode: attributes as prefixed headers, data as the body.
+ * The default codec of every transport that has headers.
+ */
+export function binaryCodec(options: CodecOptions = {}): Codec {
+  const prefix = options.headerPrefix ?? 'ce_'
+  const names = ATTRIBUTES.map((a) => [a, prefix + a] as const)
+  return {
+    name: 'binary',
+    encode(event) {
+      const { body, contentType } = encodeData(event)
+      const headers: Record<string, string> = {}
+      for (const [attr, header] of names) {
+        const value = event[attr]
+        if (value !== undefined) headers[header] = value
+      }
+      if (contentType !== undefined) headers['content-type'] = contentType
+      if (event.extensions !== undefined) {
+        for (const name in event.extensions) headers[prefix + name] = event.extensions[name]!
+      }
+      return { headers, body }
+    },
+    decode(message) {
+      const contentType = message.headers['content-type']
+      if (contentType?.toLowerCase().startsWith(STRUCTURED_TYPE)) return decodeStructured(message)
+      return decodeBinary(message)
+    },
+  }
+}
+
+const KNOWN_ATTRIBUTE_SET = new Set<string>([...ATTRIBUTES, 'datacontenttype'])
+
+function decodeBinary(message: EncodedMessage): EventEnvelope {
+  const event: Record<string, unknown> = {}
+  let extensions: Record<string, string> | undefined
+  for (const header in message.headers) {
+    const lower = header.toLowerCase()
+    if (!(lower.startsWith('ce_') || lower.startsWith('ce-'))) continue
+    const name = lower.slice(3)
+    const value = message.headers[header]!
+    if (KNOWN_ATTRIBUTE_SET.has(name)) event[name] = value
+    else if (name !== 'attempt') (extensions ??= {})[name] = value
+  }
+  const contentType = message.headers['content-type']
+  if (contentType !== undefined) event.datacontenttype = contentType
+  if (extensions !== undefined) event.extensions = extensions
+  finish(event)
+  const data = decodeData(message.body, contentType)
+  if (data !== undefined) event.data = data
+  return event as unknown as EventEnvelope
+}
+
+function decodeStructured(message: EncodedMessage): EventEnvelope {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(textDecoder.decode(message.body))
+  } catch (cause) {
+    throw new DecodeError('Structured CloudEvent body is not valid JSON', { cause })
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new DecodeError('Structured CloudEvent body must be a JSON object')
+  }
+  const source = parsed as Record<string, unknown>
+  const event: Record<string, unknown> = {}
+  let extensions: Record<string, string> | undefined
+  for (const key in source) {
+    const value = source[key]
+    if (key === 'data' || key === 'data_base64') continue
+    if (KNOWN_ATTRIBUTE_SET.has(key)) event[key] = value
+    else if (key !== 'attempt') (extensions ??= {})[key] = String(value)
+  }
+  if (extensions !== undefined) event.extensions = extensions
+  finish(event)
+  if (typeof source.data_base64 === 'string') {
+    event.data = new Uint8Array(Buffer.from(source.data_base64, 'base64'))
+  } else if (source.data !== undefined) {
+    event.data = source.data
+  }
+  return event as unknown as EventEnvelope
+}
+
+/**
+ * CloudEvents structured content mode (`application/cloudevents+json`): the whole event as a
+ * JSON body; binary data travels as `data_base64`.
+ */
+export function structuredCodec(): Codec {
+  return {
+    name: 'structured',
+    encode(event) {
+      const out: Record<string, unknown> = {}
+      for (const key of [...CORE_ATTRIBUTES, ...KNOWN_EXTENSIONS]) {
+        const value = event[key]
+        if (value !== undefined) out[key] = value
+      }
+      if (event.extensions !== undefined) Object.assign(out, event.extensions)
+      if (event.data instanceof Uint8Array) {
+        out.datacontenttype ??= 'application/octet-stream'
+        out.data_base64 = Buffer.from(event.data).toString('base64')
+      } else if (event.data !== undefined) {
+        if (typeof event.data !== 'string' || isJsonContentType(event.datacontenttype)) stringifyData(event.data)
+        out.data = event.data
+      }
+      const headers: Record<string, string> = { 'content-type': `${STRUCTURED_TYPE}; charset=utf-8` }
+      return { headers, body: Buffer.from(stringifyData(out), 'utf8') }
+    },
+    decode(message) {
+      const contentType = message.headers['content-type']
+      if (contentType !== undefined && !contentType.toLowerCase().startsWith(STRUCTURED_TYPE)) {
+        return decodeBinary(message)
+      }
+      return decodeStructured(message)
+    },
+  }
+}
+
+/** Resolves a codec option: a name or a ready codec. */
+export function resolveCodec(codec: 'binary' | 'structured' | Codec | undefined): Codec {
+  if (codec === undefined || codec === 'binary') return binaryCodec()
+  if (codec === 'structured') return structuredCodec()
+  if (typeof codec.encode === 'function' && typeof codec.decode === 'function') return codec
+  throw new ConfigurationError('codec must be "binary", "structured" or an object with encode/decode', {
+    field: 'codec',
+  })
+}

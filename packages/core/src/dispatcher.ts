@@ -1,0 +1,232 @@
+import type { InboundMessage, TransportSubscription } from './transport.js'
+
+/** Live figures of a subscription's dispatcher. */
+export interface DispatcherStats {
+  /** Handlers running now. */
+  inFlight: number
+  /** Messages pulled from the transport and not yet settled (running, waiting in a lane, or retrying). */
+  held: number
+  /** Highest `inFlight` seen. */
+  maxInFlight: number
+  /** Highest `held` seen. */
+  maxHeld: number
+}
+
+interface Lane {
+  key: string | undefined
+  queue: InboundMessage[]
+  /** In `ready` or running. */
+  scheduled: boolean
+  running: boolean
+}
+
+/** A slot handle: a handler waiting out a retry gives its concurrency slot back meanwhile. */
+export interface Slot {
+  /** Frees the slot while `wait` runs, then takes a slot again (queueing if none is free). */
+  releaseWhile<T>(wait: Promise<T>): Promise<T>
+}
+
+/**
+ * Pulls from a transport subscription and runs `process` with bounded concurrency. Messages with
+ * the same key run one after another in arrival order (a lane); different keys run in parallel.
+ * It pulls only while fewer than `prefetch` messages are held, so a slow handler slows the broker
+ * reads instead of filling memory.
+ */
+export class Dispatcher {
+  private readonly lanes = new Map<string, Lane>()
+  private readonly active = new Set<Lane>()
+  private readonly ready: Lane[] = []
+  private readonly slotWaiters: Array<() => void> = []
+  private readonly abort = new AbortController()
+  private running = 0
+  private held = 0
+  private maxRunning = 0
+  private maxHeld = 0
+  private wakePull: (() => void) | undefined
+  private idleWaiters: Array<() => void> = []
+  private loop: Promise<void> | undefined
+  private stopped = false
+
+  constructor(
+    private readonly source: TransportSubscription,
+    private readonly concurrency: number,
+    private readonly prefetch: number,
+    private readonly process: (message: InboundMessage, slot: Slot) => Promise<void>,
+    private readonly onLoopError: (error: unknown) => void,
+  ) {}
+
+  /** Signal that aborts when the dispatcher stops. */
+  get signal(): AbortSignal {
+    return this.abort.signal
+  }
+
+  /** Starts the pull loop. */
+  start(): void {
+    this.loop ??= this.pullLoop()
+  }
+
+  /** Current figures. */
+  stats(): DispatcherStats {
+    return { inFlight: this.running, held: this.held, maxInFlight: this.maxRunning, maxHeld: this.maxHeld }
+  }
+
+  /**
+   * Stops pulling, lets running handlers finish (up to `timeoutMs`), and hands back messages
+   * that never started. Resolves `true` when everything finished in time.
+   */
+  async stop(timeoutMs: number, giveBack: (message: InboundMessage) => Promise<void>): Promise<boolean> {
+    this.stopped = true
+    this.abort.abort()
+    this.wakePull?.()
+    await this.loop
+    // Messages waiting in lanes never started: return them untouched.
+    const waiting: InboundMessage[] = []
+    for (const lane of this.ready) {
+      waiting.push(...lane.queue)
+      lane.queue.length = 0
+      lane.scheduled = false
+      if (lane.key !== undefined) this.lanes.delete(lane.key)
+    }
+    this.ready.length = 0
+    for (const lane of this.active) {
+      waiting.push(...lane.queue.splice(1))
+    }
+    for (const message of waiting) {
+      this.held--
+      await giveBack(message)
+    }
+    if (this.held === 0) return true
+    let timer: NodeJS.Timeout | undefined
+    const idle = new Promise<boolean>((resolve) => this.idleWaiters.push(() => resolve(true)))
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs)
+    })
+    const finished = await Promise.race([idle, timeout])
+    clearTimeout(timer)
+    return finished
+  }
+
+  private async pullLoop(): Promise<void> {
+    const signal = this.abort.signal
+    while (!this.stopped) {
+      if (this.held >= this.prefetch) {
+        await new Promise<void>((resolve) => {
+          this.wakePull = resolve
+        })
+        this.wakePull = undefined
+        continue
+      }
+      let batch: InboundMessage[]
+      try {
+        batch = await this.source.pull(this.prefetch - this.held, signal)
+      } catch (error) {
+        if (this.stopped) break
+        this.onLoopError(error)
+        await delay(200, signal)
+        continue
+      }
+      if (batch.length === 0) {
+        if (this.stopped) break
+        continue
+      }
+      this.held += batch.length
+      if (this.held > this.maxHeld) this.maxHeld = this.held
+      for (const message of batch) this.enqueue(message)
+      this.pump()
+    }
+  }
+
+  private enqueue(message: InboundMessage): void {
+    const key = message.key
+    if (key === undefined) {
+      this.ready.push({ key, queue: [message], scheduled: true, running: false })
+      return
+    }
+    let lane = this.lanes.get(key)
+    if (lane === undefined) {
+      lane = { key, queue: [], scheduled: false, running: false }
+      this.lanes.set(key, lane)
+    }
+    lane.queue.push(message)
+    if (!lane.scheduled) {
+      lane.scheduled = true
+      this.ready.push(lane)
+    }
+  }
+
+  private pump(): void {
+    while (this.running < this.concurrency && this.ready.length > 0 && !this.stopped) {
+      const lane = this.ready.shift()!
+      this.running++
+      if (this.running > this.maxRunning) this.maxRunning = this.running
+      lane.running = true
+      this.active.add(lane)
+      void this.runLane(lane)
+    }
+  }
+
+  private async runLane(lane: Lane): Promise<void> {
+    const message = lane.queue[0]!
+    try {
+      await this.process(message, this.slot)
+    } catch (error) {
+      this.onLoopError(error)
+    }
+    lane.queue.shift()
+    lane.running = false
+    this.active.delete(lane)
+    this.running--
+    this.held--
+    if (lane.queue.length > 0 && !this.stopped) {
+      this.ready.push(lane)
+    } else {
+      lane.scheduled = false
+      if (lane.key !== undefined && lane.queue.length === 0) this.lanes.delete(lane.key)
+    }
+    this.releaseSlotWaiter()
+    this.pump()
+    if (this.wakePull !== undefined && this.held < this.prefetch) this.wakePull()
+    if (this.held === 0 && this.idleWaiters.length > 0) {
+      for (const resolve of this.idleWaiters.splice(0)) resolve()
+    }
+  }
+
+  private releaseSlotWaiter(): void {
+    if (this.running < this.concurrency && this.slotWaiters.length > 0) {
+      this.running++
+      this.slotWaiters.shift()!()
+    }
+  }
+
+  private readonly slot: Slot = {
+    releaseWhile: async <T>(wait: Promise<T>): Promise<T> => {
+      this.running--
+      this.releaseSlotWaiter()
+      this.pump()
+      try {
+        return await wait
+      } finally {
+        if (this.running < this.concurrency && this.slotWaiters.length === 0) {
+          this.running++
+        } else {
+          await new Promise<void>((resolve) => this.slotWaiters.push(resolve))
+        }
+        if (this.running > this.maxRunning) this.maxRunning = this.running
+      }
+    },
+  }
+}
+
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms)
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer)
+        resolve()
+      },
+      { once: true },
+    )
+  })
+}

@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto'
+import { ConfigurationError } from './errors.js'
+
+/**
+ * The one event envelope: CloudEvents 1.0 context attributes plus Switchyard's extension
+ * attributes. Every adapter carries it unchanged; every seed system's event maps onto it.
+ */
+export interface EventEnvelope<T = unknown> {
+  /** CloudEvents spec version; always `1.0`. */
+  specversion: '1.0'
+  /** Unique id of the event; producers never reuse it, consumers may dedupe on it. */
+  id: string
+  /** URI-reference of the producer, e.g. `hr-service` or `/olive/hr`. */
+  source: string
+  /** Reverse-DNS or dotted event type, e.g. `employee.created`. */
+  type: string
+  /** RFC 3339 time the event happened. */
+  time: string
+  /** What the event is about inside the source, e.g. an employee id. */
+  subject?: string
+  /** Media type of `data`; `application/json` when omitted and data is not binary. */
+  datacontenttype?: string
+  /** URI of the schema `data` adheres to. */
+  dataschema?: string
+  /** The payload. JSON value, string for `text/*`, or `Uint8Array` for binary. */
+  data?: T
+  /** Tenant the event belongs to (multi-tenant services). */
+  tenantid?: string
+  /** Id shared by every event of one business flow. */
+  correlationid?: string
+  /** Id of the event that caused this one. */
+  causationid?: string
+  /** Key that orders and partitions: same key, same order. */
+  partitionkey?: string
+  /** W3C trace context `traceparent`. */
+  traceparent?: string
+  /** W3C trace context `tracestate`. */
+  tracestate?: string
+  /** Further CloudEvents extension attributes (names: lower-case a-z0-9, at most 20 characters). */
+  extensions?: Record<string, string>
+}
+
+/** What a producer passes: `type` is required; id, time, source and specversion are filled in. */
+export type EventInput<T = unknown> = Omit<EventEnvelope<T>, 'specversion' | 'id' | 'time' | 'source'> &
+  Partial<Pick<EventEnvelope<T>, 'specversion' | 'id' | 'time' | 'source'>>
+
+/** Attribute names defined by CloudEvents 1.0 itself. */
+export const CORE_ATTRIBUTES = [
+  'specversion',
+  'id',
+  'source',
+  'type',
+  'time',
+  'subject',
+  'datacontenttype',
+  'dataschema',
+] as const
+
+/** Extension attributes Switchyard knows by name. */
+export const KNOWN_EXTENSIONS = [
+  'tenantid',
+  'correlationid',
+  'causationid',
+  'partitionkey',
+  'traceparent',
+  'tracestate',
+] as const
+
+const KNOWN_KEYS = new Set<string>([...CORE_ATTRIBUTES, ...KNOWN_EXTENSIONS, 'data', 'extensions'])
+const EXTENSION_NAME = /^[a-z0-9]{1,20}$/
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i
+
+/**
+ * Builds a complete envelope from an input, generating `id` (UUID v4) and `time` (now, ISO).
+ * @throws {ConfigurationError} when a field is missing or malformed; `field` names it.
+ * @example
+ * const event = createEvent({ type: 'employee.created', source: 'hr', data: { id: 'e1' } })
+ */
+export function createEvent<T>(input: EventInput<T>, defaults: { source?: string } = {}): EventEnvelope<T> {
+  if (input === null || typeof input !== 'object') {
+    throw new ConfigurationError('An event must be an object with at least a "type"', { field: 'event' })
+  }
+  const event = {
+    ...input,
+    specversion: input.specversion ?? '1.0',
+    id: input.id ?? randomUUID(),
+    time: input.time ?? new Date().toISOString(),
+    source: input.source ?? defaults.source,
+  } as EventEnvelope<T>
+  assertValidEvent(event)
+  return event
+}
+
+/**
+ * Checks an envelope against CloudEvents 1.0 and Switchyard's rules.
+ * @throws {ConfigurationError} naming the first offending field.
+ */
+export function assertValidEvent(event: EventEnvelope): void {
+  requireString(event, 'type')
+  requireString(event, 'source')
+  requireString(event, 'id')
+  if (event.specversion !== '1.0') {
+    throw new ConfigurationError(`event.specversion must be "1.0", got ${JSON.stringify(event.specversion)}`, {
+      field: 'specversion',
+    })
+  }
+  if (typeof event.time !== 'string' || !RFC3339.test(event.time)) {
+    throw new ConfigurationError(`event.time must be an RFC 3339 timestamp, got ${JSON.stringify(event.time)}`, {
+      field: 'time',
+    })
+  }
+  for (const key of ['subject', 'datacontenttype', 'dataschema', ...KNOWN_EXTENSIONS] as const) {
+    const value = event[key]
+    if (value !== undefined && typeof value !== 'string') {
+      throw new ConfigurationError(`event.${key} must be a string`, { field: key })
+    }
+  }
+  for (const key of Object.keys(event)) {
+    if (!KNOWN_KEYS.has(key)) {
+      throw new ConfigurationError(
+        `Unknown event attribute "${key}": put custom attributes under "extensions"`,
+        { field: key },
+      )
+    }
+  }
+  if (event.extensions !== undefined) {
+    for (const [name, value] of Object.entries(event.extensions)) {
+      if (!EXTENSION_NAME.test(name) || KNOWN_KEYS.has(name)) {
+        throw new ConfigurationError(
+          `Extension name "${name}" must be 1-20 lower-case letters or digits and not a standard attribute`,
+          { field: `extensions.${name}` },
+        )
+      }
+      if (typeof value !== 'string') {
+        throw new ConfigurationError(`Extension "${name}" must be a string`, { field: `extensions.${name}` })
+      }
+    }
+  }
+}
+
+function requireString(event: EventEnvelope, key: 'type' | 'source' | 'id'): void {
+  const value = event[key]
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new ConfigurationError(`event.${key} is required and must be a non-empty string`, { field: key })
+  }
+}

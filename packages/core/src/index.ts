@@ -1,0 +1,39 @@
+export type { Codec, CodecOptions, EncodedMessage } from './codec.js'
+export { binaryCodec, isJsonContentType, structuredCodec } from './codec.js'
+export type { DeadLetterEntry, DeadLetterRecord } from './dead-letter.js'
+export { DEAD_LETTER_TYPE, readDeadLetter } from './dead-letter.js'
+export type { DedupOptions, DedupStore } from './dedup.js'
+export { dedup, memoryDedupStore } from './dedup.js'
+export type { DispatcherStats } from './dispatcher.js'
+export type { EventEnvelope, EventInput } from './envelope.js'
+export { assertValidEvent, createEvent } from './envelope.js'
+export {
+  ClosedError,
+  ConfigurationError,
+  ConnectionError,
+  DecodeError,
+  HandlerError,
+  PublishError,
+  SchemaValidationError,
+  SwitchyardError,
+  TimeoutError,
+  toError,
+} from './errors.js'
+export type { ValidationIssue } from './errors.js'
+export type { BusHealth, EventBusOptions, ReplayOptions, RequestOptions } from './event-bus.js'
+export { createEventBus, EventBus } from './event-bus.js'
+export { typeMatcher } from './glob.js'
+export type {
+  HandleContext,
+  HandleMiddleware,
+  Middleware,
+  PublishContext,
+  PublishMiddleware,
+} from './middleware.js'
+export type { Outcome } from './outcome.js'
+export { isOutcome, outcome } from './outcome.js'
+export type { Backoff, ErrorClass, ExponentialBackoffOptions, RetryOptions, RetryPolicy } from './retry-policy.js'
+export { constant, exponential, retryPolicy } from './retry-policy.js'
+export type { BusHooks, EventHandler, SubscribeOptions } from './subscription.js'
+export { Subscription } from './subscription.js'
+export type { StartAt, TransportFeatures, TransportHealth } from './transport.js'

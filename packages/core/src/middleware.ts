@@ -1,0 +1,80 @@
+import type { EventEnvelope } from './envelope.js'
+import type { Outcome } from './outcome.js'
+
+/** What publish middleware sees: one event on its way to a topic. */
+export interface PublishContext {
+  /** Destination topic. */
+  readonly topic: string
+  /** The complete envelope; middleware may replace it (e.g. add `traceparent`). */
+  event: EventEnvelope
+  /** Name of the transport (`memory`, `redis`, ...). */
+  readonly transport: string
+}
+
+/** What handle middleware and handlers see: one delivery attempt of one event. */
+export interface HandleContext<T = unknown> {
+  /** The decoded event. */
+  readonly event: EventEnvelope<T>
+  /** Topic it came from. */
+  readonly topic: string
+  /** Consumer group handling it. */
+  readonly group: string
+  /** 1-based attempt number, counting in-process retries and broker redeliveries. */
+  readonly attempt: number
+  /** The subscription's retry budget. */
+  readonly maxAttempts: number
+  /** Name of the transport. */
+  readonly transport: string
+  /** Transport headers and position of the message. */
+  readonly message: { readonly headers: Readonly<Record<string, string>>; readonly position: string | undefined }
+  /** Aborts when the subscription is closing and the handler should wrap up. */
+  readonly signal: AbortSignal
+  /** Answers a `bus.request()`; throws if the event carries no reply address. */
+  reply(data: unknown, init?: { type?: string }): Promise<void>
+}
+
+/** Publish middleware: call `next()` to continue; skip it to drop the event silently. */
+export type PublishMiddleware = (ctx: PublishContext, next: () => Promise<void>) => Promise<void>
+
+/**
+ * Handle middleware: `next()` runs the rest of the chain and the handler and resolves with the
+ * outcome, already classified (a thrown handler error arrives as `retry` or `dead-letter` with
+ * its `error`). Return the outcome, or a different one.
+ */
+export type HandleMiddleware = (ctx: HandleContext, next: () => Promise<Outcome>) => Promise<Outcome>
+
+/** A middleware may wrap publishing, handling, or both. */
+export interface Middleware {
+  /** Shown in errors and logs. */
+  readonly name?: string
+  /** Wraps each published event. */
+  readonly publish?: PublishMiddleware
+  /** Wraps each handling attempt. */
+  readonly handle?: HandleMiddleware
+}
+
+/** Composes publish middleware around a terminal step; first in the list runs outermost. */
+export function composePublish(
+  list: readonly PublishMiddleware[],
+  terminal: (ctx: PublishContext) => Promise<void>,
+): (ctx: PublishContext) => Promise<void> {
+  if (list.length === 0) return terminal
+  return (ctx) => {
+    const step = (i: number): Promise<void> =>
+      i === list.length ? terminal(ctx) : list[i]!(ctx, () => step(i + 1))
+    return step(0)
+  }
+}
+
+/** Composes handle middleware around a terminal step; first in the list runs outermost. */
+export function composeHandle(
+  list: readonly HandleMiddleware[],
+  terminal: (ctx: HandleContext) => Promise<Outcome>,
+): (ctx: HandleContext) => Promise<Outcome> {
+  if (list.length === 0) return terminal
+  return (ctx) => {
+    const step = (i: number): Promise<Outcome> =>
+      i === list.length ? terminal(ctx) : list[i]!(ctx, () => step(i + 1))
+    return step(0)
+  }
+}

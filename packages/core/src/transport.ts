@@ -1,0 +1,119 @@
+import type { EventEnvelope } from './envelope.js'
+
+/** Where a new consumer group starts reading. Existing groups resume where they left off. */
+export type StartAt =
+  | 'latest'
+  | 'earliest'
+  | { time: Date | string | number }
+  | { sequence: string | number | bigint }
+
+/** A message handed to a transport for publishing. */
+export interface OutboundMessage {
+  /** Event id: transports that de-duplicate (NATS `Nats-Msg-Id`) use it. */
+  id: string
+  /** Partition / ordering key, from the envelope's `partitionkey`. */
+  key: string | undefined
+  /** Encoded headers. */
+  headers: Record<string, string>
+  /** Encoded body. */
+  body: Uint8Array
+  /** The envelope itself, for transports that pass events by reference (memory). */
+  event?: EventEnvelope
+}
+
+/** Options of `Transport.nack`. */
+export interface NackOptions {
+  /** Redeliver no sooner than this. */
+  delayMs: number
+  /** Attempts made so far, so the retry budget survives the trip through the broker. */
+  attempt: number
+}
+
+/** A message delivered by a transport subscription. */
+export interface InboundMessage {
+  /** Topic it was read from. */
+  readonly topic: string
+  /** Encoded headers. */
+  readonly headers: Record<string, string>
+  /** Encoded body. */
+  readonly body: Uint8Array
+  /** Partition / ordering key, when the transport knows it. */
+  readonly key: string | undefined
+  /** 1-based delivery attempt: counts broker redeliveries and carried in-process retries. */
+  readonly attempt: number
+  /** Broker position (stream id, sequence, partition/offset), for logs and dead letters. */
+  readonly position?: string
+  /** Set by pass-by-reference transports: the envelope, no decoding needed. */
+  readonly event?: EventEnvelope
+  /** Settles the message: it will not be delivered to this group again. */
+  ack(): void | Promise<void>
+  /** Gives the message back for redelivery after `delayMs`. */
+  nack(options: NackOptions): void | Promise<void>
+}
+
+/** A group's subscription at the transport level: the dispatcher pulls from it. */
+export interface TransportSubscription {
+  /**
+   * Resolves with between 1 and `max` messages as soon as any are available, or with an empty
+   * array once the subscription is closed or `signal` aborts. Never resolves with more than `max`:
+   * this is how backpressure reaches the broker.
+   */
+  pull(max: number, signal: AbortSignal): Promise<InboundMessage[]>
+  /** Stops delivery. Messages pulled and not settled become available for redelivery. */
+  close(): Promise<void>
+}
+
+/** Options the bus passes to `Transport.subscribe`. */
+export interface TransportSubscribeOptions {
+  /** Consumer group: load-balanced inside, fan-out across groups. */
+  group: string
+  /** Where a new group starts. */
+  startAt: StartAt
+  /** Most messages pulled and not yet settled. */
+  prefetch: number
+}
+
+/** Capability flags, shared with the conformance suite. */
+export interface TransportFeatures {
+  /** Groups load-balance inside and fan out across. */
+  consumerGroups: boolean
+  /** Same-key events are delivered in publish order. */
+  orderedPerKey: boolean
+  /** Events survive the subscriber closing (and the broker restarting). */
+  persistent: boolean
+  /** A new group can start from the beginning of retained history. */
+  replayFromStart: boolean
+  /** The broker delays redelivery itself (`nack(delay)`), without holding a consumer. */
+  nativeDelay: boolean
+}
+
+/** Result of a health probe. */
+export interface TransportHealth {
+  /** `up` when the broker answers. */
+  status: 'up' | 'down'
+  /** Short reason when down, or broker details when up. */
+  detail?: string
+}
+
+/**
+ * What every adapter implements: primitives only. Codec, retry, dead-lettering, lanes and
+ * middleware are core's, written once.
+ */
+export interface Transport {
+  /** Short name used in logs and span attributes (`memory`, `redis`, `nats`, `kafka`). */
+  readonly name: string
+  /** Capability flags. */
+  readonly features: TransportFeatures
+  /** Opens connections. Called once by the bus before the first publish or subscribe. */
+  connect(): Promise<void>
+  /** Stores the messages on the topic, in order. Resolves when the broker confirmed all of them. */
+  publish(topic: string, messages: readonly OutboundMessage[]): Promise<void>
+  /** Opens a group subscription on a topic. */
+  subscribe(topic: string, options: TransportSubscribeOptions): Promise<TransportSubscription>
+  /** Reads up to `limit` retained messages from the start without consuming them (dead-letter listing). */
+  browse?(topic: string, options: { limit: number }): Promise<InboundMessage[]>
+  /** Probes the broker. */
+  health(): Promise<TransportHealth>
+  /** Closes connections. Subscriptions are closed by the bus first. */
+  close(): Promise<void>
+}

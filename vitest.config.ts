@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    projects: ['packages/*', 'apps/*'],
+    // Broker suites share one real server each; keep files sequential per project on 2 cores.
+    fileParallelism: true,
+    reporters: ['default'],
+  },
+})
