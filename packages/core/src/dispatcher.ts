@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import type { InboundMessage, TransportSubscription } from './transport.js'
 
 /** Live figures of a subscription's dispatcher. */
@@ -53,7 +54,10 @@ export class Dispatcher {
     private readonly prefetch: number,
     private readonly process: (message: InboundMessage, slot: Slot) => Promise<void>,
     private readonly onLoopError: (error: unknown) => void,
-  ) {}
+  ) {
+    // Every waiting pull and retry timer listens on this one signal.
+    setMaxListeners(0, this.abort.signal)
+  }
 
   /** Signal that aborts when the dispatcher stops. */
   get signal(): AbortSignal {

@@ -87,6 +87,10 @@ export function createEvent<T>(input: EventInput<T>, defaults: { source?: string
     time: input.time ?? new Date().toISOString(),
     source: input.source ?? defaults.source,
   } as EventEnvelope<T>
+  // Say what the data is, so the envelope a consumer decodes equals the one published.
+  if (event.datacontenttype === undefined && event.data !== undefined) {
+    event.datacontenttype = event.data instanceof Uint8Array ? 'application/octet-stream' : 'application/json'
+  }
   assertValidEvent(event)
   return event
 }

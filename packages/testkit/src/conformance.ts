@@ -1,0 +1,26 @@
+import { afterEach, describe } from 'vitest'
+import { type ConformanceOptions, Harness, type TransportFactory } from './harness.js'
+import { deliveryScenarios } from './scenarios-delivery.js'
+import { lifecycleScenarios } from './scenarios-lifecycle.js'
+import { limitScenarios } from './scenarios-limits.js'
+import { retryScenarios } from './scenarios-retry.js'
+
+/**
+ * The transport conformance suite: every scenario of the contract, with exact counts, against
+ * transports made by `make` (each call one "process" on the same broker). Scenarios a transport
+ * cannot support are skipped by capability flag, visibly.
+ * @example
+ * const skip = await serviceOrSkip('Redis', () => ping(url))
+ * transportConformance('redis', () => redisTransport({ url }), { skip, features: redisFeatures })
+ */
+export function transportConformance(name: string, make: TransportFactory, options: ConformanceOptions): void {
+  const title = options.skip === undefined ? `${name} - transport conformance` : `${name} - transport conformance (skipped: ${options.skip})`
+  describe.skipIf(options.skip !== undefined)(title, () => {
+    const h = new Harness(name, make, options)
+    afterEach(() => h.cleanup())
+    deliveryScenarios(h)
+    retryScenarios(h)
+    lifecycleScenarios(h)
+    limitScenarios(h)
+  })
+}
