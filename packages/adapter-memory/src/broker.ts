@@ -1,4 +1,10 @@
-import type { EventEnvelope, InboundMessage, NackOptions, OutboundMessage, StartAt } from '@switchyard/core/transport'
+import type {
+  EventEnvelope,
+  InboundMessage,
+  NackOptions,
+  OutboundMessage,
+  StartAt,
+} from '@switchyard/core/transport'
 import { Deque } from './deque.js'
 
 /** One stored event of a topic. */
@@ -71,7 +77,14 @@ export class MemoryBroker {
   topic(name: string): Topic {
     let topic = this.topics.get(name)
     if (topic === undefined) {
-      topic = { name, history: new Deque(), groups: new Map(), spaceWaiters: [], seq: 0, published: 0 }
+      topic = {
+        name,
+        history: new Deque(),
+        groups: new Map(),
+        spaceWaiters: [],
+        seq: 0,
+        published: 0,
+      }
       this.topics.set(name, topic)
     }
     return topic
@@ -91,7 +104,8 @@ export class MemoryBroker {
   /** @internal Largest backlog of any group of the topic. */
   fullest(topic: Topic): number {
     let max = 0
-    for (const group of topic.groups.values()) max = Math.max(max, group.queue.length + group.inFlight)
+    for (const group of topic.groups.values())
+      max = Math.max(max, group.queue.length + group.inFlight)
     return max
   }
 
@@ -112,7 +126,8 @@ export class MemoryBroker {
         topic.history.push(stored)
         if (topic.history.length > historySize) topic.history.shift()
       }
-      for (const group of topic.groups.values()) group.queue.push({ stored, attempt: 1, owner: undefined })
+      for (const group of topic.groups.values())
+        group.queue.push({ stored, attempt: 1, owner: undefined })
     }
     for (const group of topic.groups.values()) this.wake(group)
   }
@@ -121,10 +136,19 @@ export class MemoryBroker {
   join(topic: Topic, groupName: string, startAt: StartAt, startTime: number | undefined): Member {
     let group = topic.groups.get(groupName)
     if (group === undefined) {
-      group = { name: groupName, topic, queue: new Deque(), waiters: [], members: new Set(), timers: new Set(), inFlight: 0 }
+      group = {
+        name: groupName,
+        topic,
+        queue: new Deque(),
+        waiters: [],
+        members: new Set(),
+        timers: new Set(),
+        inFlight: 0,
+      }
       topic.groups.set(groupName, group)
       for (const stored of topic.history.toArray()) {
-        if (startsBefore(stored, startAt, startTime)) group.queue.push({ stored, attempt: 1, owner: undefined })
+        if (startsBefore(stored, startAt, startTime))
+          group.queue.push({ stored, attempt: 1, owner: undefined })
       }
     }
     const member: Member = { group, inFlight: new Set(), closed: false }
@@ -133,7 +157,12 @@ export class MemoryBroker {
   }
 
   /** @internal Takes up to `max` deliveries for a member, or waits for some. */
-  pull(member: Member, max: number, signal: AbortSignal, control: DeliveryControl): Promise<InboundMessage[]> {
+  pull(
+    member: Member,
+    max: number,
+    signal: AbortSignal,
+    control: DeliveryControl,
+  ): Promise<InboundMessage[]> {
     const group = member.group
     if (member.closed || signal.aborted) return Promise.resolve([])
     if (group.queue.length > 0) return Promise.resolve(this.take(member, max, control))
@@ -172,7 +201,11 @@ export class MemoryBroker {
     member.inFlight.clear()
     for (const delivery of unsettled) {
       group.inFlight--
-      group.queue.unshift({ stored: delivery.stored, attempt: delivery.attempt + 1, owner: undefined })
+      group.queue.unshift({
+        stored: delivery.stored,
+        attempt: delivery.attempt + 1,
+        owner: undefined,
+      })
     }
     group.members.delete(member)
     this.wake(group)
@@ -281,6 +314,7 @@ function startsBefore(stored: Stored, startAt: StartAt, startTime: number | unde
   if (startAt === 'earliest') return true
   if (startAt === 'latest') return false
   if (startTime !== undefined) return stored.timestamp >= startTime
-  if (typeof startAt === 'object' && 'sequence' in startAt) return stored.seq >= Number(startAt.sequence)
+  if (typeof startAt === 'object' && 'sequence' in startAt)
+    return stored.seq >= Number(startAt.sequence)
   return false
 }

@@ -22,7 +22,8 @@ export class MemoryFaults {
     this.failing = count
     this.failure =
       error === undefined
-        ? (topic) => new PublishError(`Injected publish failure on "${topic}"`, { topic, retryable: true })
+        ? (topic) =>
+            new PublishError(`Injected publish failure on "${topic}"`, { topic, retryable: true })
         : () => error
   }
 

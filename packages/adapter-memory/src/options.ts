@@ -38,11 +38,25 @@ export interface ResolvedMemoryOptions {
 
 /** Validates options and applies defaults. @throws {ConfigurationError} naming the field. */
 export function resolveOptions(options: MemoryTransportOptions): ResolvedMemoryOptions {
-  checkKeys(options, ['broker', 'maxQueueSize', 'publishTimeoutMs', 'historySize', 'passByReference'], 'memoryTransport')
+  checkKeys(
+    options,
+    ['broker', 'maxQueueSize', 'publishTimeoutMs', 'historySize', 'passByReference'],
+    'memoryTransport',
+  )
   return {
-    maxQueueSize: checkNumber(options.maxQueueSize ?? 100_000, 'memoryTransport.maxQueueSize', { min: 1, integer: true }),
-    publishTimeoutMs: checkNumber(options.publishTimeoutMs ?? 30_000, 'memoryTransport.publishTimeoutMs', { min: 0 }),
-    historySize: checkNumber(options.historySize ?? 10_000, 'memoryTransport.historySize', { min: 0, integer: true }),
+    maxQueueSize: checkNumber(options.maxQueueSize ?? 100_000, 'memoryTransport.maxQueueSize', {
+      min: 1,
+      integer: true,
+    }),
+    publishTimeoutMs: checkNumber(
+      options.publishTimeoutMs ?? 30_000,
+      'memoryTransport.publishTimeoutMs',
+      { min: 0 },
+    ),
+    historySize: checkNumber(options.historySize ?? 10_000, 'memoryTransport.historySize', {
+      min: 0,
+      integer: true,
+    }),
     passByReference: options.passByReference ?? false,
   }
 }

@@ -11,7 +11,11 @@ import {
 } from '@switchyard/core/transport'
 import { type DeliveryControl, MemoryBroker } from './broker.js'
 import { MemoryFaults } from './faults.js'
-import { type MemoryTransportOptions, type ResolvedMemoryOptions, resolveOptions } from './options.js'
+import {
+  type MemoryTransportOptions,
+  type ResolvedMemoryOptions,
+  resolveOptions,
+} from './options.js'
 
 const FEATURES: TransportFeatures = {
   consumerGroups: true,
@@ -84,13 +88,22 @@ export class MemoryTransport implements Transport {
   }
 
   /** Joins (or creates) the group and returns a pull subscription. */
-  async subscribe(topicName: string, options: TransportSubscribeOptions): Promise<TransportSubscription> {
+  async subscribe(
+    topicName: string,
+    options: TransportSubscribeOptions,
+  ): Promise<TransportSubscription> {
     this.faults.checkConnected()
     const topic = this.broker.topic(topicName)
-    const member = this.broker.join(topic, options.group, options.startAt, startAtTime(options.startAt))
+    const member = this.broker.join(
+      topic,
+      options.group,
+      options.startAt,
+      startAtTime(options.startAt),
+    )
     const subscription: TransportSubscription = {
       pull: (max, signal) => {
-        if (this.faults.disconnected) return this.faults.whenConnected(signal).then(() => subscription.pull(max, signal))
+        if (this.faults.disconnected)
+          return this.faults.whenConnected(signal).then(() => subscription.pull(max, signal))
         return this.broker.pull(member, max, signal, this.control)
       },
       close: async () => {
@@ -110,7 +123,8 @@ export class MemoryTransport implements Transport {
   /** `up` unless closed or disconnected by fault injection. */
   async health(): Promise<TransportHealth> {
     if (this.closed) return { status: 'down', detail: 'transport closed' }
-    if (this.faults.disconnected) return { status: 'down', detail: 'disconnected (fault injection)' }
+    if (this.faults.disconnected)
+      return { status: 'down', detail: 'disconnected (fault injection)' }
     return { status: 'up', detail: 'in-memory broker' }
   }
 

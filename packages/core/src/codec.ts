@@ -54,7 +54,10 @@ function encodeData(event: EventEnvelope): { body: Uint8Array; contentType: stri
   if (typeof data === 'string' && !isJsonContentType(event.datacontenttype)) {
     return { body: Buffer.from(data, 'utf8'), contentType: event.datacontenttype }
   }
-  return { body: Buffer.from(stringifyData(data), 'utf8'), contentType: event.datacontenttype ?? 'application/json' }
+  return {
+    body: Buffer.from(stringifyData(data), 'utf8'),
+    contentType: event.datacontenttype ?? 'application/json',
+  }
 }
 
 function stringifyData(data: unknown): string {
@@ -81,7 +84,10 @@ function decodeData(body: Uint8Array, contentType: string | undefined): unknown 
     try {
       return JSON.parse(textDecoder.decode(body))
     } catch (cause) {
-      throw new DecodeError(`Event data is not valid JSON (content type ${contentType ?? 'none'})`, { cause })
+      throw new DecodeError(
+        `Event data is not valid JSON (content type ${contentType ?? 'none'})`,
+        { cause },
+      )
     }
   }
   const base = contentType!.split(';', 1)[0]!.trim().toLowerCase()
@@ -103,7 +109,9 @@ function finish(event: Record<string, unknown>): EventEnvelope {
     }
   }
   if (event.specversion !== '1.0') {
-    throw new DecodeError(`Unsupported CloudEvents specversion ${JSON.stringify(event.specversion)}`)
+    throw new DecodeError(
+      `Unsupported CloudEvents specversion ${JSON.stringify(event.specversion)}`,
+    )
   }
   if (event.time === undefined) event.time = new Date(0).toISOString()
   return event as unknown as EventEnvelope
@@ -150,7 +158,10 @@ function decodeBinary(message: EncodedMessage): EventEnvelope {
     const name = lower.slice(3)
     const value = message.headers[header]!
     if (KNOWN_ATTRIBUTE_SET.has(name)) event[name] = value
-    else if (name !== 'attempt') (extensions ??= {})[name] = value
+    else if (name !== 'attempt') {
+      extensions ??= {}
+      extensions[name] = value
+    }
   }
   const contentType = message.headers['content-type']
   if (contentType !== undefined) event.datacontenttype = contentType
@@ -178,7 +189,10 @@ function decodeStructured(message: EncodedMessage): EventEnvelope {
     const value = source[key]
     if (key === 'data' || key === 'data_base64') continue
     if (KNOWN_ATTRIBUTE_SET.has(key)) event[key] = value
-    else if (key !== 'attempt') (extensions ??= {})[key] = String(value)
+    else if (key !== 'attempt') {
+      extensions ??= {}
+      extensions[key] = String(value)
+    }
   }
   if (extensions !== undefined) event.extensions = extensions
   finish(event)
@@ -208,10 +222,13 @@ export function structuredCodec(): Codec {
         out.datacontenttype ??= 'application/octet-stream'
         out.data_base64 = Buffer.from(event.data).toString('base64')
       } else if (event.data !== undefined) {
-        if (typeof event.data !== 'string' || isJsonContentType(event.datacontenttype)) stringifyData(event.data)
+        if (typeof event.data !== 'string' || isJsonContentType(event.datacontenttype))
+          stringifyData(event.data)
         out.data = event.data
       }
-      const headers: Record<string, string> = { 'content-type': `${STRUCTURED_TYPE}; charset=utf-8` }
+      const headers: Record<string, string> = {
+        'content-type': `${STRUCTURED_TYPE}; charset=utf-8`,
+      }
       return { headers, body: Buffer.from(stringifyData(out), 'utf8') }
     },
     decode(message) {
@@ -229,7 +246,10 @@ export function resolveCodec(codec: 'binary' | 'structured' | Codec | undefined)
   if (codec === undefined || codec === 'binary') return binaryCodec()
   if (codec === 'structured') return structuredCodec()
   if (typeof codec.encode === 'function' && typeof codec.decode === 'function') return codec
-  throw new ConfigurationError('codec must be "binary", "structured" or an object with encode/decode', {
-    field: 'codec',
-  })
+  throw new ConfigurationError(
+    'codec must be "binary", "structured" or an object with encode/decode',
+    {
+      field: 'codec',
+    },
+  )
 }

@@ -24,7 +24,10 @@ export interface DedupOptions {
  * (Redis `SET NX PX`) for several.
  */
 export function memoryDedupStore(options: { maxEntries?: number } = {}): DedupStore {
-  const max = checkNumber(options.maxEntries ?? 100_000, 'memoryDedupStore.maxEntries', { min: 1, integer: true })
+  const max = checkNumber(options.maxEntries ?? 100_000, 'memoryDedupStore.maxEntries', {
+    min: 1,
+    integer: true,
+  })
   const claims = new Map<string, number>()
   return {
     claim(key, ttlMs) {

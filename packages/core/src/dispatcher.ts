@@ -71,14 +71,22 @@ export class Dispatcher {
 
   /** Current figures. */
   stats(): DispatcherStats {
-    return { inFlight: this.running, held: this.held, maxInFlight: this.maxRunning, maxHeld: this.maxHeld }
+    return {
+      inFlight: this.running,
+      held: this.held,
+      maxInFlight: this.maxRunning,
+      maxHeld: this.maxHeld,
+    }
   }
 
   /**
    * Stops pulling, lets running handlers finish (up to `timeoutMs`), and hands back messages
    * that never started. Resolves `true` when everything finished in time.
    */
-  async stop(timeoutMs: number, giveBack: (message: InboundMessage) => Promise<void>): Promise<boolean> {
+  async stop(
+    timeoutMs: number,
+    giveBack: (message: InboundMessage) => Promise<void>,
+  ): Promise<boolean> {
     this.stopped = true
     this.abort.abort()
     this.wakePull?.()

@@ -41,7 +41,10 @@ export interface EventEnvelope<T = unknown> {
 }
 
 /** What a producer passes: `type` is required; id, time, source and specversion are filled in. */
-export type EventInput<T = unknown> = Omit<EventEnvelope<T>, 'specversion' | 'id' | 'time' | 'source'> &
+export type EventInput<T = unknown> = Omit<
+  EventEnvelope<T>,
+  'specversion' | 'id' | 'time' | 'source'
+> &
   Partial<Pick<EventEnvelope<T>, 'specversion' | 'id' | 'time' | 'source'>>
 
 /** Attribute names defined by CloudEvents 1.0 itself. */
@@ -76,9 +79,14 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})
  * @example
  * const event = createEvent({ type: 'employee.created', source: 'hr', data: { id: 'e1' } })
  */
-export function createEvent<T>(input: EventInput<T>, defaults: { source?: string } = {}): EventEnvelope<T> {
+export function createEvent<T>(
+  input: EventInput<T>,
+  defaults: { source?: string } = {},
+): EventEnvelope<T> {
   if (input === null || typeof input !== 'object') {
-    throw new ConfigurationError('An event must be an object with at least a "type"', { field: 'event' })
+    throw new ConfigurationError('An event must be an object with at least a "type"', {
+      field: 'event',
+    })
   }
   const event = {
     ...input,
@@ -89,7 +97,8 @@ export function createEvent<T>(input: EventInput<T>, defaults: { source?: string
   } as EventEnvelope<T>
   // Say what the data is, so the envelope a consumer decodes equals the one published.
   if (event.datacontenttype === undefined && event.data !== undefined) {
-    event.datacontenttype = event.data instanceof Uint8Array ? 'application/octet-stream' : 'application/json'
+    event.datacontenttype =
+      event.data instanceof Uint8Array ? 'application/octet-stream' : 'application/json'
   }
   assertValidEvent(event)
   return event
@@ -104,14 +113,20 @@ export function assertValidEvent(event: EventEnvelope): void {
   requireString(event, 'source')
   requireString(event, 'id')
   if (event.specversion !== '1.0') {
-    throw new ConfigurationError(`event.specversion must be "1.0", got ${JSON.stringify(event.specversion)}`, {
-      field: 'specversion',
-    })
+    throw new ConfigurationError(
+      `event.specversion must be "1.0", got ${JSON.stringify(event.specversion)}`,
+      {
+        field: 'specversion',
+      },
+    )
   }
   if (typeof event.time !== 'string' || !RFC3339.test(event.time)) {
-    throw new ConfigurationError(`event.time must be an RFC 3339 timestamp, got ${JSON.stringify(event.time)}`, {
-      field: 'time',
-    })
+    throw new ConfigurationError(
+      `event.time must be an RFC 3339 timestamp, got ${JSON.stringify(event.time)}`,
+      {
+        field: 'time',
+      },
+    )
   }
   for (const key of ['subject', 'datacontenttype', 'dataschema', ...KNOWN_EXTENSIONS] as const) {
     const value = event[key]
@@ -136,7 +151,9 @@ export function assertValidEvent(event: EventEnvelope): void {
         )
       }
       if (typeof value !== 'string') {
-        throw new ConfigurationError(`Extension "${name}" must be a string`, { field: `extensions.${name}` })
+        throw new ConfigurationError(`Extension "${name}" must be a string`, {
+          field: `extensions.${name}`,
+        })
       }
     }
   }
@@ -145,6 +162,8 @@ export function assertValidEvent(event: EventEnvelope): void {
 function requireString(event: EventEnvelope, key: 'type' | 'source' | 'id'): void {
   const value = event[key]
   if (typeof value !== 'string' || value.length === 0) {
-    throw new ConfigurationError(`event.${key} is required and must be a non-empty string`, { field: key })
+    throw new ConfigurationError(`event.${key} is required and must be a non-empty string`, {
+      field: key,
+    })
   }
 }

@@ -43,7 +43,11 @@ export class PublishError extends SwitchyardError {
   readonly topic: string
 
   constructor(message: string, options: { topic: string; retryable?: boolean; cause?: unknown }) {
-    super(message, { code: 'ERR_PUBLISH', retryable: options.retryable ?? true, cause: options.cause })
+    super(message, {
+      code: 'ERR_PUBLISH',
+      retryable: options.retryable ?? true,
+      cause: options.cause,
+    })
     this.topic = options.topic
   }
 }
@@ -70,7 +74,10 @@ export class SchemaValidationError extends SwitchyardError {
   /** Event type whose schema failed, when known. */
   readonly eventType: string | undefined
 
-  constructor(issues: readonly ValidationIssue[], options: { eventType?: string; message?: string } = {}) {
+  constructor(
+    issues: readonly ValidationIssue[],
+    options: { eventType?: string; message?: string } = {},
+  ) {
     const summary = issues.map((i) => `${i.path}: ${i.message}`).join('; ')
     super(
       options.message ??
@@ -96,7 +103,11 @@ export class TimeoutError extends SwitchyardError {
 /** Wraps a non-Error value thrown by a handler, or marks a handler failure explicitly. */
 export class HandlerError extends SwitchyardError {
   constructor(message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
-    super(message, { code: 'ERR_HANDLER', retryable: options.retryable ?? true, cause: options.cause })
+    super(message, {
+      code: 'ERR_HANDLER',
+      retryable: options.retryable ?? true,
+      cause: options.cause,
+    })
   }
 }
 
@@ -110,9 +121,12 @@ export class ClosedError extends SwitchyardError {
 /** Turns anything thrown into an `Error` so it can be named, logged and dead-lettered. */
 export function toError(value: unknown): Error {
   if (value instanceof Error) return value
-  return new HandlerError(typeof value === 'string' ? value : `Non-error thrown: ${safeString(value)}`, {
-    cause: value,
-  })
+  return new HandlerError(
+    typeof value === 'string' ? value : `Non-error thrown: ${safeString(value)}`,
+    {
+      cause: value,
+    },
+  )
 }
 
 function safeString(value: unknown): string {

@@ -1,8 +1,19 @@
 import { randomUUID } from 'node:crypto'
 import { type Codec, resolveCodec } from './codec.js'
-import { type DeadLetterRecord, DEAD_LETTER_TYPE, originalMessage, readDeadLetter } from './dead-letter.js'
+import {
+  DEAD_LETTER_TYPE,
+  type DeadLetterRecord,
+  originalMessage,
+  readDeadLetter,
+} from './dead-letter.js'
 import { createEvent, type EventEnvelope, type EventInput } from './envelope.js'
-import { ClosedError, ConfigurationError, PublishError, SwitchyardError, TimeoutError } from './errors.js'
+import {
+  ClosedError,
+  ConfigurationError,
+  PublishError,
+  SwitchyardError,
+  TimeoutError,
+} from './errors.js'
 import {
   composePublish,
   type HandleContext,
@@ -12,7 +23,12 @@ import {
   type PublishMiddleware,
 } from './middleware.js'
 import { checkKeys, checkNumber, checkString } from './options.js'
-import { type BusHooks, type EventHandler, type SubscribeOptions, Subscription } from './subscription.js'
+import {
+  type BusHooks,
+  type EventHandler,
+  type SubscribeOptions,
+  Subscription,
+} from './subscription.js'
 import type { OutboundMessage, Transport, TransportHealth } from './transport.js'
 
 /** Options of `createEventBus`. */
@@ -119,7 +135,9 @@ export class EventBus implements AsyncDisposable {
     this.publishMiddleware = middleware.flatMap((m) => (m.publish ? [m.publish.bind(m)] : []))
     this.handleMiddleware = middleware.flatMap((m) => (m.handle ? [m.handle.bind(m)] : []))
     this.deadLetterSuffix = options.deadLetterSuffix ?? '.dlq'
-    this.closeTimeoutMs = checkNumber(options.closeTimeoutMs ?? 10_000, 'closeTimeoutMs', { min: 0 })
+    this.closeTimeoutMs = checkNumber(options.closeTimeoutMs ?? 10_000, 'closeTimeoutMs', {
+      min: 0,
+    })
     this.hooks = options.hooks ?? {}
     this.byReference = (transport as { passByReference?: boolean }).passByReference === true
     this.publishOne = composePublish(this.publishMiddleware, (ctx) =>
@@ -165,15 +183,22 @@ export class EventBus implements AsyncDisposable {
    * Publishes events as one transport batch, in order. Resolves with the complete envelopes.
    * @throws {ConfigurationError} before anything is sent if any event is invalid.
    */
-  async publishBatch<T>(topic: string, inputs: readonly EventInput<T>[]): Promise<EventEnvelope<T>[]> {
+  async publishBatch<T>(
+    topic: string,
+    inputs: readonly EventInput<T>[],
+  ): Promise<EventEnvelope<T>[]> {
     this.assertOpen()
     checkTopic(topic)
-    if (!Array.isArray(inputs)) throw new ConfigurationError('publishBatch needs an array of events', { field: 'events' })
+    if (!Array.isArray(inputs))
+      throw new ConfigurationError('publishBatch needs an array of events', { field: 'events' })
     const defaults = this.source === undefined ? {} : { source: this.source }
     const events = inputs.map((input) => createEvent<T>(input, defaults))
     if (events.length === 0) return events
     if (this.publishMiddleware.length === 0) {
-      await this.send(topic, events.map((e) => this.toMessage(e)))
+      await this.send(
+        topic,
+        events.map((e) => this.toMessage(e)),
+      )
       return events
     }
     return (await this.publishThroughMiddleware(topic, events)) as EventEnvelope<T>[]
@@ -281,7 +306,11 @@ export class EventBus implements AsyncDisposable {
       transport = { status: 'down', detail: (error as Error).message }
     }
     const status = this.closing === undefined && transport.status === 'up' ? 'up' : 'down'
-    return { status, transport: { ...transport, name: this.transport.name }, subscriptions: this.subscriptions.size }
+    return {
+      status,
+      transport: { ...transport, name: this.transport.name },
+      subscriptions: this.subscriptions.size,
+    }
   }
 
   /**
@@ -312,7 +341,8 @@ export class EventBus implements AsyncDisposable {
   }
 
   private toMessage(event: EventEnvelope): OutboundMessage {
-    if (this.byReference) return { id: event.id, key: event.partitionkey, headers: {}, body: EMPTY, event }
+    if (this.byReference)
+      return { id: event.id, key: event.partitionkey, headers: {}, body: EMPTY, event }
     const { headers, body } = this.codec.encode(event)
     return { id: event.id, key: event.partitionkey, headers, body }
   }
@@ -324,17 +354,27 @@ export class EventBus implements AsyncDisposable {
       await this.transport.publish(topic, messages)
     } catch (error) {
       if (error instanceof SwitchyardError) throw error
-      throw new PublishError(`Publishing ${messages.length} event(s) to "${topic}" failed: ${(error as Error).message}`, {
-        topic,
-        cause: error,
-      })
+      throw new PublishError(
+        `Publishing ${messages.length} event(s) to "${topic}" failed: ${(error as Error).message}`,
+        {
+          topic,
+          cause: error,
+        },
+      )
     }
   }
 
-  private async publishThroughMiddleware(topic: string, events: EventEnvelope[]): Promise<EventEnvelope[]> {
+  private async publishThroughMiddleware(
+    topic: string,
+    events: EventEnvelope[],
+  ): Promise<EventEnvelope[]> {
     // Each event runs its own chain; the chains meet at one transport batch, sent once every
     // chain has either reached the transport or stopped early (a middleware that drops).
-    const contexts: PublishContext[] = events.map((event) => ({ topic, event, transport: this.transport.name }))
+    const contexts: PublishContext[] = events.map((event) => ({
+      topic,
+      event,
+      transport: this.transport.name,
+    }))
     const reached = new Set<PublishContext>()
     let refused: { error: unknown } | undefined
     let settled = 0
@@ -384,7 +424,8 @@ export class EventBus implements AsyncDisposable {
       const ready = this.subscribe(
         topic,
         (event) => {
-          const waiting = event.causationid === undefined ? undefined : this.pending.get(event.causationid)
+          const waiting =
+            event.causationid === undefined ? undefined : this.pending.get(event.causationid)
           waiting?.(event)
         },
         { group: topic, startAt: 'latest', concurrency: 16, retry: { maxAttempts: 1 } },
@@ -398,12 +439,19 @@ export class EventBus implements AsyncDisposable {
     return this.inbox.topic
   }
 
-  private async reply(request: EventEnvelope, data: unknown, init: { type?: string } = {}): Promise<void> {
+  private async reply(
+    request: EventEnvelope,
+    data: unknown,
+    init: { type?: string } = {},
+  ): Promise<void> {
     const replyTo = request.extensions?.replyto
     if (replyTo === undefined) {
-      throw new ConfigurationError(`Event ${request.id} carries no reply address; was it sent with bus.request()?`, {
-        field: 'extensions.replyto',
-      })
+      throw new ConfigurationError(
+        `Event ${request.id} carries no reply address; was it sent with bus.request()?`,
+        {
+          field: 'extensions.replyto',
+        },
+      )
     }
     const reply: EventInput = {
       type: init.type ?? `${request.type}.reply`,
@@ -420,7 +468,9 @@ export class EventBus implements AsyncDisposable {
   private async listDeadLetters(topic: string, limit: number): Promise<DeadLetterRecord[]> {
     checkTopic(topic)
     if (this.transport.browse === undefined) {
-      throw new ConfigurationError(`The ${this.transport.name} transport cannot list messages`, { field: 'transport' })
+      throw new ConfigurationError(`The ${this.transport.name} transport cannot list messages`, {
+        field: 'transport',
+      })
     }
     await this.connect()
     const messages = await this.transport.browse(topic, { limit })
@@ -454,7 +504,11 @@ export class EventBus implements AsyncDisposable {
         await this.send(entry.topic, [originalMessage(entry, this.codec)])
         if (++replayed >= limit) finish()
       },
-      { group: `${topic}.replay`, startAt: 'earliest', retry: { maxAttempts: 1_000, inProcessMaxDelayMs: 0 } },
+      {
+        group: `${topic}.replay`,
+        startAt: 'earliest',
+        retry: { maxAttempts: 1_000, inProcessMaxDelayMs: 0 },
+      },
     )
     armIdle()
     await done
@@ -474,7 +528,11 @@ function checkTopic(topic: unknown): asserts topic is string {
 }
 
 function isEventInput(value: unknown): value is EventInput {
-  return value !== null && typeof value === 'object' && typeof (value as { type?: unknown }).type === 'string'
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as { type?: unknown }).type === 'string'
+  )
 }
 
 /**

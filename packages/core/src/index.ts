@@ -7,6 +7,7 @@ export { dedup, memoryDedupStore } from './dedup.js'
 export type { DispatcherStats } from './dispatcher.js'
 export type { EventEnvelope, EventInput } from './envelope.js'
 export { assertValidEvent, createEvent } from './envelope.js'
+export type { ValidationIssue } from './errors.js'
 export {
   ClosedError,
   ConfigurationError,
@@ -19,7 +20,6 @@ export {
   TimeoutError,
   toError,
 } from './errors.js'
-export type { ValidationIssue } from './errors.js'
 export type { BusHealth, EventBusOptions, ReplayOptions, RequestOptions } from './event-bus.js'
 export { createEventBus, EventBus } from './event-bus.js'
 export { typeMatcher } from './glob.js'
@@ -32,7 +32,13 @@ export type {
 } from './middleware.js'
 export type { Outcome } from './outcome.js'
 export { isOutcome, outcome } from './outcome.js'
-export type { Backoff, ErrorClass, ExponentialBackoffOptions, RetryOptions, RetryPolicy } from './retry-policy.js'
+export type {
+  Backoff,
+  ErrorClass,
+  ExponentialBackoffOptions,
+  RetryOptions,
+  RetryPolicy,
+} from './retry-policy.js'
 export { constant, exponential, retryPolicy } from './retry-policy.js'
 export type { BusHooks, EventHandler, SubscribeOptions } from './subscription.js'
 export { Subscription } from './subscription.js'

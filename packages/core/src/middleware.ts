@@ -26,7 +26,10 @@ export interface HandleContext<T = unknown> {
   /** Name of the transport. */
   readonly transport: string
   /** Transport headers and position of the message. */
-  readonly message: { readonly headers: Readonly<Record<string, string>>; readonly position: string | undefined }
+  readonly message: {
+    readonly headers: Readonly<Record<string, string>>
+    readonly position: string | undefined
+  }
   /** Aborts when the subscription is closing and the handler should wrap up. */
   readonly signal: AbortSignal
   /** Answers a `bus.request()`; throws if the event carries no reply address. */
@@ -41,7 +44,10 @@ export type PublishMiddleware = (ctx: PublishContext, next: () => Promise<void>)
  * outcome, already classified (a thrown handler error arrives as `retry` or `dead-letter` with
  * its `error`). Return the outcome, or a different one.
  */
-export type HandleMiddleware = (ctx: HandleContext, next: () => Promise<Outcome>) => Promise<Outcome>
+export type HandleMiddleware = (
+  ctx: HandleContext,
+  next: () => Promise<Outcome>,
+) => Promise<Outcome>
 
 /** A middleware may wrap publishing, handling, or both. */
 export interface Middleware {

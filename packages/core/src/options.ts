@@ -30,7 +30,9 @@ export function checkNumber(
   range: { min?: number; max?: number; integer?: boolean } = {},
 ): number {
   if (typeof value !== 'number' || Number.isNaN(value)) {
-    throw new ConfigurationError(`${field} must be a number, got ${JSON.stringify(value)}`, { field })
+    throw new ConfigurationError(`${field} must be a number, got ${JSON.stringify(value)}`, {
+      field,
+    })
   }
   if (range.integer && !Number.isInteger(value)) {
     throw new ConfigurationError(`${field} must be an integer, got ${value}`, { field })

@@ -1,7 +1,11 @@
 /** What became of one handling attempt. Handlers usually return nothing (success) or throw. */
 export type Outcome =
   | { readonly kind: 'success' }
-  | { readonly kind: 'retry'; readonly delayMs: number | undefined; readonly error: Error | undefined }
+  | {
+      readonly kind: 'retry'
+      readonly delayMs: number | undefined
+      readonly error: Error | undefined
+    }
   | { readonly kind: 'dead-letter'; readonly reason: string; readonly error: Error | undefined }
   | { readonly kind: 'drop'; readonly reason: string | undefined }
 

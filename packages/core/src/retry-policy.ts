@@ -70,21 +70,37 @@ export interface RetryPolicy {
   readonly maxAttempts: number
   readonly inProcessMaxDelayMs: number
   /** Decides what follows a failure at `attempt`: a retry after `delayMs`, or dead-letter. */
-  decide(error: Error, attempt: number): { retry: true; delayMs: number } | { retry: false; reason: string }
+  decide(
+    error: Error,
+    attempt: number,
+  ): { retry: true; delayMs: number } | { retry: false; reason: string }
   /** Delay for an explicit `outcome.retry()` without its own delay. */
   delayFor(attempt: number): number
 }
 
 /** Builds a retry policy from options, validating them. */
 export function retryPolicy(options: RetryOptions = {}): RetryPolicy {
-  checkKeys(options, ['maxAttempts', 'backoff', 'retryIf', 'nonRetryable', 'inProcessMaxDelayMs'], 'retry')
-  const maxAttempts = checkNumber(options.maxAttempts ?? 3, 'retry.maxAttempts', { min: 1, integer: true })
-  const inProcessMaxDelayMs = checkNumber(options.inProcessMaxDelayMs ?? 1_000, 'retry.inProcessMaxDelayMs', {
-    min: 0,
+  checkKeys(
+    options,
+    ['maxAttempts', 'backoff', 'retryIf', 'nonRetryable', 'inProcessMaxDelayMs'],
+    'retry',
+  )
+  const maxAttempts = checkNumber(options.maxAttempts ?? 3, 'retry.maxAttempts', {
+    min: 1,
+    integer: true,
   })
+  const inProcessMaxDelayMs = checkNumber(
+    options.inProcessMaxDelayMs ?? 1_000,
+    'retry.inProcessMaxDelayMs',
+    {
+      min: 0,
+    },
+  )
   const backoff = options.backoff ?? exponential()
   if (typeof backoff !== 'function') {
-    throw new ConfigurationError('retry.backoff must be a function (attempt) => ms', { field: 'retry.backoff' })
+    throw new ConfigurationError('retry.backoff must be a function (attempt) => ms', {
+      field: 'retry.backoff',
+    })
   }
   const nonRetryable = options.nonRetryable ?? []
   const retryIf = options.retryIf
@@ -104,7 +120,10 @@ export function retryPolicy(options: RetryOptions = {}): RetryPolicy {
         return { retry: false, reason: 'retryIf returned false' }
       }
       if (attempt >= maxAttempts) {
-        return { retry: false, reason: `gave up after ${attempt} attempt${attempt === 1 ? '' : 's'}` }
+        return {
+          retry: false,
+          reason: `gave up after ${attempt} attempt${attempt === 1 ? '' : 's'}`,
+        }
       }
       return { retry: true, delayMs: delayFor(attempt) }
     },

@@ -8,9 +8,12 @@ import type { StartAt } from './transport.js'
 export function startAtTime(startAt: StartAt): number | undefined {
   if (typeof startAt !== 'object' || !('time' in startAt)) return undefined
   const value = startAt.time
-  const ms = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : Date.parse(value)
+  const ms =
+    value instanceof Date ? value.getTime() : typeof value === 'number' ? value : Date.parse(value)
   if (!Number.isFinite(ms)) {
-    throw new ConfigurationError(`startAt.time ${JSON.stringify(value)} is not a valid time`, { field: 'startAt.time' })
+    throw new ConfigurationError(`startAt.time ${JSON.stringify(value)} is not a valid time`, {
+      field: 'startAt.time',
+    })
   }
   return ms
 }

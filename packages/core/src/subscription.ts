@@ -8,16 +8,19 @@ import { composeHandle, type HandleContext, type HandleMiddleware } from './midd
 import { checkKeys, checkNumber, checkString } from './options.js'
 import { isOutcome, type Outcome } from './outcome.js'
 import { type RetryOptions, type RetryPolicy, retryPolicy } from './retry-policy.js'
-import type { InboundMessage, OutboundMessage, StartAt, Transport, TransportSubscription } from './transport.js'
+import type {
+  InboundMessage,
+  OutboundMessage,
+  StartAt,
+  Transport,
+  TransportSubscription,
+} from './transport.js'
 
 /**
  * Handles one event. Return nothing (or `outcome.success()`) when done, throw to retry per the
  * policy, or return `outcome.retry()`, `outcome.deadLetter(reason)` or `outcome.drop()`.
  */
-export type EventHandler<T = unknown> = (
-  event: EventEnvelope<T>,
-  ctx: HandleContext<T>,
-) => unknown
+export type EventHandler<T = unknown> = (event: EventEnvelope<T>, ctx: HandleContext<T>) => unknown
 
 /** Options of `bus.subscribe`. */
 export interface SubscribeOptions {
@@ -108,19 +111,33 @@ export class Subscription implements AsyncDisposable {
     this.init = init
     this.topic = init.topic
     this.group = checkString(options.group ?? 'default', 'subscribe.group')
-    this.concurrency = checkNumber(options.concurrency ?? 1, 'subscribe.concurrency', { min: 1, integer: true })
-    this.prefetch = checkNumber(options.prefetch ?? Math.max(16, this.concurrency * 2), 'subscribe.prefetch', {
+    this.concurrency = checkNumber(options.concurrency ?? 1, 'subscribe.concurrency', {
       min: 1,
       integer: true,
     })
+    this.prefetch = checkNumber(
+      options.prefetch ?? Math.max(16, this.concurrency * 2),
+      'subscribe.prefetch',
+      {
+        min: 1,
+        integer: true,
+      },
+    )
     this.policy = retryPolicy(options.retry)
     this.startAt = options.startAt ?? 'latest'
     const deadLetter = options.deadLetter ?? {}
     if (deadLetter !== false) checkKeys(deadLetter, ['topic'], 'subscribe.deadLetter')
-    this.deadLetterTopic = deadLetter === false ? undefined : (deadLetter.topic ?? `${init.topic}${init.deadLetterSuffix}`)
-    this.closeTimeoutMs = checkNumber(options.closeTimeoutMs ?? init.defaultCloseTimeoutMs, 'subscribe.closeTimeoutMs', {
-      min: 0,
-    })
+    this.deadLetterTopic =
+      deadLetter === false
+        ? undefined
+        : (deadLetter.topic ?? `${init.topic}${init.deadLetterSuffix}`)
+    this.closeTimeoutMs = checkNumber(
+      options.closeTimeoutMs ?? init.defaultCloseTimeoutMs,
+      'subscribe.closeTimeoutMs',
+      {
+        min: 0,
+      },
+    )
     this.accepts = eventFilter(options)
     this.chain = composeHandle(init.middleware, (ctx) => this.runHandler(ctx))
   }
@@ -167,7 +184,12 @@ export class Subscription implements AsyncDisposable {
         this.settle(() => message.nack({ delayMs: 0, attempt: message.attempt - 1 }), 'give back'),
       )
       if (finished === false) {
-        this.report(new Error(`Handlers still running after ${timeoutMs} ms; their events will be redelivered`), 'close')
+        this.report(
+          new Error(
+            `Handlers still running after ${timeoutMs} ms; their events will be redelivered`,
+          ),
+          'close',
+        )
       }
       await this.source?.close()
     } finally {
@@ -181,7 +203,13 @@ export class Subscription implements AsyncDisposable {
       event = message.event ?? this.init.codec.decode(message)
     } catch (error) {
       const err = toError(error)
-      await this.deadLetter(message, undefined, err, `could not decode: ${err.message}`, message.attempt)
+      await this.deadLetter(
+        message,
+        undefined,
+        err,
+        `could not decode: ${err.message}`,
+        message.attempt,
+      )
       return
     }
     if (!this.accepts(event)) {
@@ -206,7 +234,13 @@ export class Subscription implements AsyncDisposable {
           if (result.kind === 'success') this.hook(() => this.init.hooks.onHandled?.(ctx))
           return
         case 'dead-letter':
-          await this.deadLetter(message, event, result.error ?? new Error(result.reason), result.reason, attempt)
+          await this.deadLetter(
+            message,
+            event,
+            result.error ?? new Error(result.reason),
+            result.reason,
+            attempt,
+          )
           return
         case 'retry': {
           const delayMs = result.delayMs ?? this.policy.delayFor(attempt)
@@ -254,7 +288,12 @@ export class Subscription implements AsyncDisposable {
       : { kind: 'dead-letter', reason: decision.reason, error }
   }
 
-  private context(event: EventEnvelope, message: InboundMessage, attempt: number, signal: AbortSignal): HandleContext {
+  private context(
+    event: EventEnvelope,
+    message: InboundMessage,
+    attempt: number,
+    signal: AbortSignal,
+  ): HandleContext {
     return {
       event,
       topic: this.topic,
@@ -275,7 +314,15 @@ export class Subscription implements AsyncDisposable {
     reason: string,
     attempts: number,
   ): Promise<void> {
-    const entry = deadLetterEntry({ message, event, codec: this.init.codec, error, reason, attempts, group: this.group })
+    const entry = deadLetterEntry({
+      message,
+      event,
+      codec: this.init.codec,
+      error,
+      reason,
+      attempts,
+      group: this.group,
+    })
     if (this.deadLetterTopic !== undefined) {
       const record: EventEnvelope = {
         specversion: '1.0',
@@ -311,7 +358,9 @@ export class Subscription implements AsyncDisposable {
   }
 
   private report(error: unknown, where: string): void {
-    this.hook(() => this.init.hooks.onError?.(toError(error), `${this.topic}/${this.group}: ${where}`))
+    this.hook(() =>
+      this.init.hooks.onError?.(toError(error), `${this.topic}/${this.group}: ${where}`),
+    )
   }
 
   private hook(call: () => void): void {
@@ -328,7 +377,9 @@ const SUCCESS: Outcome = Object.freeze({ kind: 'success' })
 function eventFilter(options: SubscribeOptions): (event: EventEnvelope) => boolean {
   const byType = options.types === undefined ? undefined : typeMatcher(options.types)
   const tenants =
-    options.tenant === undefined ? undefined : new Set(typeof options.tenant === 'string' ? [options.tenant] : options.tenant)
+    options.tenant === undefined
+      ? undefined
+      : new Set(typeof options.tenant === 'string' ? [options.tenant] : options.tenant)
   if (byType === undefined && tenants === undefined) return () => true
   return (event) =>
     (byType === undefined || byType(event.type)) &&

@@ -3,8 +3,16 @@ export type { Codec, EncodedMessage } from './codec.js'
 export { binaryCodec, isJsonContentType } from './codec.js'
 export { Dispatcher } from './dispatcher.js'
 export type { EventEnvelope } from './envelope.js'
-export { ClosedError, ConfigurationError, ConnectionError, DecodeError, PublishError, TimeoutError } from './errors.js'
+export {
+  ClosedError,
+  ConfigurationError,
+  ConnectionError,
+  DecodeError,
+  PublishError,
+  TimeoutError,
+} from './errors.js'
 export { checkKeys, checkNumber, checkString } from './options.js'
+export { startAtTime } from './start-at.js'
 export type {
   InboundMessage,
   NackOptions,
@@ -16,4 +24,3 @@ export type {
   TransportSubscribeOptions,
   TransportSubscription,
 } from './transport.js'
-export { startAtTime } from './start-at.js'

@@ -13,8 +13,15 @@ import { retryScenarios } from './scenarios-retry.js'
  * const skip = await serviceOrSkip('Redis', () => ping(url))
  * transportConformance('redis', () => redisTransport({ url }), { skip, features: redisFeatures })
  */
-export function transportConformance(name: string, make: TransportFactory, options: ConformanceOptions): void {
-  const title = options.skip === undefined ? `${name} - transport conformance` : `${name} - transport conformance (skipped: ${options.skip})`
+export function transportConformance(
+  name: string,
+  make: TransportFactory,
+  options: ConformanceOptions,
+): void {
+  const title =
+    options.skip === undefined
+      ? `${name} - transport conformance`
+      : `${name} - transport conformance (skipped: ${options.skip})`
   describe.skipIf(options.skip !== undefined)(title, () => {
     const h = new Harness(name, make, options)
     afterEach(() => h.cleanup())

@@ -61,7 +61,11 @@ export class Harness {
 
   /** Waits for a condition within the suite's timeout. */
   until(condition: () => boolean, message: string, describe?: () => string): Promise<void> {
-    return waitUntil(condition, { timeoutMs: this.timeoutMs, message, ...(describe ? { describe } : {}) })
+    return waitUntil(condition, {
+      timeoutMs: this.timeoutMs,
+      message,
+      ...(describe ? { describe } : {}),
+    })
   }
 
   /**

@@ -1,6 +1,5 @@
 export { transportConformance } from './conformance.js'
 export type { ConformanceOptions, TransportFactory } from './harness.js'
-export type { PublishedRecord, TestBus } from './test-bus.js'
+export type { EventRecorder, PublishedRecord, TestBus } from './test-bus.js'
 export { createTestBus, recordEvents, waitFor } from './test-bus.js'
-export type { EventRecorder } from './test-bus.js'
 export { serviceOrSkip, waitUntil } from './wait.js'

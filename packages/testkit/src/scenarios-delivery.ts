@@ -41,11 +41,21 @@ export function deliveryScenarios(h: Harness): void {
     const topic = await h.topic('batch')
     const bus = await h.bus()
     const seen: string[] = []
-    await bus.subscribe(topic, (event) => void seen.push(event.id), { group: 'batch', concurrency: 8 })
-    const events = Array.from({ length: 1_000 }, (_, i) => ({ type: 'conformance.batch', data: { i } }))
+    await bus.subscribe(topic, (event) => void seen.push(event.id), {
+      group: 'batch',
+      concurrency: 8,
+    })
+    const events = Array.from({ length: 1_000 }, (_, i) => ({
+      type: 'conformance.batch',
+      data: { i },
+    }))
     const sent = await bus.publishBatch(topic, events)
     expect(sent).toHaveLength(1_000)
-    await h.until(() => seen.length >= 1_000, '1 000 batch events', () => `${seen.length} seen`)
+    await h.until(
+      () => seen.length >= 1_000,
+      '1 000 batch events',
+      () => `${seen.length} seen`,
+    )
     await h.settle(() => seen.length)
     const counts = tally(seen)
     expect(counts.size).toBe(1_000)
@@ -69,10 +79,15 @@ export function deliveryScenarios(h: Harness): void {
       await Promise.all(
         Array.from({ length: 50 }, async (_, p) => {
           const bus = publishers[p % 5]!
-          for (let i = 0; i < 100; i++) await bus.publish(topic, { type: 'conformance.work', data: { p, i } })
+          for (let i = 0; i < 100; i++)
+            await bus.publish(topic, { type: 'conformance.work', data: { p, i } })
         }),
       )
-      await h.until(() => seen.length >= 5_000, '5 000 competing events', () => `${seen.length} seen`)
+      await h.until(
+        () => seen.length >= 5_000,
+        '5 000 competing events',
+        () => `${seen.length} seen`,
+      )
       await h.settle(() => seen.length)
       const counts = tally(seen.map((s) => s.id))
       expect(counts.size).toBe(5_000)
@@ -87,9 +102,13 @@ export function deliveryScenarios(h: Harness): void {
     const received = new Map<string, string[]>(topics.map((t) => [t, []]))
     await Promise.all(
       topics.map((topic) =>
-        bus.subscribe(topic, (event) => void received.get(topic)!.push((event.data as { topic: string }).topic), {
-          group: 'iso',
-        }),
+        bus.subscribe(
+          topic,
+          (event) => void received.get(topic)!.push((event.data as { topic: string }).topic),
+          {
+            group: 'iso',
+          },
+        ),
       ),
     )
     await Promise.all(
@@ -101,7 +120,11 @@ export function deliveryScenarios(h: Harness): void {
       ),
     )
     const total = () => [...received.values()].reduce((n, list) => n + list.length, 0)
-    await h.until(() => total() >= 500, '500 isolated events', () => `${total()} seen`)
+    await h.until(
+      () => total() >= 500,
+      '500 isolated events',
+      () => `${total()} seen`,
+    )
     await h.settle(total)
     for (const topic of topics) {
       expect(received.get(topic)).toHaveLength(25)
@@ -109,25 +132,38 @@ export function deliveryScenarios(h: Harness): void {
     }
   })
 
-  it.skipIf(!h.options.features.consumerGroups)('fan-out - two groups each receive all 500 events', async () => {
-    const topic = await h.topic('fanout')
-    const a: string[] = []
-    const b: string[] = []
-    await (await h.bus()).subscribe(topic, (e) => void a.push(e.id), { group: 'group-a', concurrency: 4 })
-    await (await h.bus()).subscribe(topic, (e) => void b.push(e.id), { group: 'group-b', concurrency: 4 })
-    const producer = await h.bus()
-    const sent = await producer.publishBatch(
-      topic,
-      Array.from({ length: 500 }, (_, i) => ({ type: 'conformance.fanout', data: { i } })),
-    )
-    await h.until(() => a.length >= 500 && b.length >= 500, 'both groups to get 500', () => `${a.length}/${b.length}`)
-    await h.settle(() => a.length + b.length)
-    const ids = new Set(sent.map((e) => e.id))
-    expect(tally(a).size).toBe(500)
-    expect(tally(b).size).toBe(500)
-    expect(a).toHaveLength(500)
-    expect(b).toHaveLength(500)
-    expect(new Set(a)).toEqual(ids)
-    expect(new Set(b)).toEqual(ids)
-  })
+  it.skipIf(!h.options.features.consumerGroups)(
+    'fan-out - two groups each receive all 500 events',
+    async () => {
+      const topic = await h.topic('fanout')
+      const a: string[] = []
+      const b: string[] = []
+      await (await h.bus()).subscribe(topic, (e) => void a.push(e.id), {
+        group: 'group-a',
+        concurrency: 4,
+      })
+      await (await h.bus()).subscribe(topic, (e) => void b.push(e.id), {
+        group: 'group-b',
+        concurrency: 4,
+      })
+      const producer = await h.bus()
+      const sent = await producer.publishBatch(
+        topic,
+        Array.from({ length: 500 }, (_, i) => ({ type: 'conformance.fanout', data: { i } })),
+      )
+      await h.until(
+        () => a.length >= 500 && b.length >= 500,
+        'both groups to get 500',
+        () => `${a.length}/${b.length}`,
+      )
+      await h.settle(() => a.length + b.length)
+      const ids = new Set(sent.map((e) => e.id))
+      expect(tally(a).size).toBe(500)
+      expect(tally(b).size).toBe(500)
+      expect(a).toHaveLength(500)
+      expect(b).toHaveLength(500)
+      expect(new Set(a)).toEqual(ids)
+      expect(new Set(b)).toEqual(ids)
+    },
+  )
 }

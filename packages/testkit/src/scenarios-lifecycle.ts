@@ -27,12 +27,20 @@ export function lifecycleScenarios(h: Harness): void {
       const events = []
       for (let seq = 0; seq < 100; seq++) {
         for (let k = 0; k < 10; k++) {
-          events.push({ type: 'conformance.order', partitionkey: `key-${k}`, data: { key: `key-${k}`, seq } })
+          events.push({
+            type: 'conformance.order',
+            partitionkey: `key-${k}`,
+            data: { key: `key-${k}`, seq },
+          })
         }
       }
       await bus.publishBatch(topic, events)
       const total = () => [...seen.values()].reduce((n, l) => n + l.length, 0)
-      await h.until(() => total() >= 1_000, '1 000 ordered events', () => `${total()} seen`)
+      await h.until(
+        () => total() >= 1_000,
+        '1 000 ordered events',
+        () => `${total()} seen`,
+      )
       expect(seen.size).toBe(10)
       const expected = Array.from({ length: 100 }, (_, i) => i)
       for (const list of seen.values()) expect(list).toEqual(expected)
@@ -48,14 +56,20 @@ export function lifecycleScenarios(h: Harness): void {
       const consumer = await h.bus()
       const seen: string[] = []
       const subscribe = () =>
-        consumer.subscribe(topic, (event) => void seen.push(event.id), { group: 'reopen', concurrency: 4 })
+        consumer.subscribe(topic, (event) => void seen.push(event.id), {
+          group: 'reopen',
+          concurrency: 4,
+        })
       let subscription = await subscribe()
       const sent: string[] = []
       const publishing = (async () => {
         for (let batch = 0; batch < 40; batch++) {
           const events = await producer.publishBatch(
             topic,
-            Array.from({ length: 50 }, (_, i) => ({ type: 'conformance.reopen', data: { batch, i } })),
+            Array.from({ length: 50 }, (_, i) => ({
+              type: 'conformance.reopen',
+              data: { batch, i },
+            })),
           )
           sent.push(...events.map((e) => e.id))
           await pause(10)
@@ -67,10 +81,16 @@ export function lifecycleScenarios(h: Harness): void {
         subscription = await subscribe()
       }
       await publishing
-      await h.until(() => new Set(seen).size >= 2_000, '2 000 distinct events', () => `${new Set(seen).size}`)
+      await h.until(
+        () => new Set(seen).size >= 2_000,
+        '2 000 distinct events',
+        () => `${new Set(seen).size}`,
+      )
       expect(new Set(seen)).toEqual(new Set(sent))
       const duplicates = seen.length - new Set(seen).size
-      console.info(`[conformance:${h.name}] close/reopen: 2000 events, ${duplicates} redelivered duplicates`)
+      console.info(
+        `[conformance:${h.name}] close/reopen: 2000 events, ${duplicates} redelivered duplicates`,
+      )
     },
   )
 
@@ -78,7 +98,10 @@ export function lifecycleScenarios(h: Harness): void {
     const topic = await h.topic('pubclose')
     const consumer = await h.bus()
     const seen = new Set<string>()
-    await consumer.subscribe(topic, (event) => void seen.add(event.id), { group: 'pubclose', concurrency: 16 })
+    await consumer.subscribe(topic, (event) => void seen.add(event.id), {
+      group: 'pubclose',
+      concurrency: 16,
+    })
     const producer = await h.bus()
     const publishes = Array.from({ length: 10_000 }, (_, i) =>
       producer.publish(topic, { type: 'conformance.pubclose', data: { i } }),
@@ -87,7 +110,11 @@ export function lifecycleScenarios(h: Harness): void {
     const sent = await Promise.all(publishes)
     await closing
     await expect(producer.publish(topic, { type: 'late' })).rejects.toBeInstanceOf(ClosedError)
-    await h.until(() => seen.size >= 10_000, '10 000 events after the publisher closed', () => `${seen.size}`)
+    await h.until(
+      () => seen.size >= 10_000,
+      '10 000 events after the publisher closed',
+      () => `${seen.size}`,
+    )
     expect(seen).toEqual(new Set(sent.map((e) => e.id)))
   })
 
@@ -109,9 +136,18 @@ export function lifecycleScenarios(h: Harness): void {
       )
       const consumer = await h.bus()
       const got = { earliest: [] as string[], latest: [] as string[], time: [] as string[] }
-      await consumer.subscribe(topic, (e) => void got.earliest.push(e.id), { group: 'from-start', startAt: 'earliest' })
-      await consumer.subscribe(topic, (e) => void got.latest.push(e.id), { group: 'from-now', startAt: 'latest' })
-      await consumer.subscribe(topic, (e) => void got.time.push(e.id), { group: 'from-time', startAt: { time: cut } })
+      await consumer.subscribe(topic, (e) => void got.earliest.push(e.id), {
+        group: 'from-start',
+        startAt: 'earliest',
+      })
+      await consumer.subscribe(topic, (e) => void got.latest.push(e.id), {
+        group: 'from-now',
+        startAt: 'latest',
+      })
+      await consumer.subscribe(topic, (e) => void got.time.push(e.id), {
+        group: 'from-time',
+        startAt: { time: cut },
+      })
       const after = await producer.publishBatch(
         topic,
         Array.from({ length: 10 }, (_, i) => ({ type: 'conformance.after', data: { i } })),
@@ -123,7 +159,11 @@ export function lifecycleScenarios(h: Harness): void {
       )
       await h.settle(() => got.earliest.length + got.latest.length + got.time.length)
       // Exact membership and counts; order across partitions is not promised without keys.
-      const ids = (...lists: { id: string }[][]) => lists.flat().map((e) => e.id).sort()
+      const ids = (...lists: { id: string }[][]) =>
+        lists
+          .flat()
+          .map((e) => e.id)
+          .sort()
       expect([...got.earliest].sort()).toEqual(ids(before, middle, after))
       expect([...got.latest].sort()).toEqual(ids(after))
       expect([...got.time].sort()).toEqual(ids(middle, after))
@@ -141,7 +181,9 @@ export function lifecycleScenarios(h: Harness): void {
     expect(reply.data).toEqual({ sum: 6 })
     const silent = await h.topic('rpc-silent')
     const started = Date.now()
-    await expect(client.request(silent, { numbers: [] }, { timeoutMs: 300 })).rejects.toBeInstanceOf(TimeoutError)
+    await expect(
+      client.request(silent, { numbers: [] }, { timeoutMs: 300 }),
+    ).rejects.toBeInstanceOf(TimeoutError)
     expect(Date.now() - started).toBeLessThan(300 + h.toleranceMs)
   })
 

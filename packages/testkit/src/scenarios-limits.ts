@@ -9,7 +9,10 @@ export function limitScenarios(h: Harness): void {
     const bus = await h.bus()
     const received = new Map<string, EventEnvelope>()
     await bus.subscribe(topic, (event) => void received.set(event.id, event), { group: 'payloads' })
-    const big = await bus.publish(topic, { type: 'conformance.big', data: { blob: 'x'.repeat(1_000_000) } })
+    const big = await bus.publish(topic, {
+      type: 'conformance.big',
+      data: { blob: 'x'.repeat(1_000_000) },
+    })
     const bytes = new Uint8Array(65_536).map((_, i) => (i * 31) % 256)
     const binary = await bus.publish(topic, { type: 'conformance.binary', data: bytes })
     const unicode = await bus.publish(topic, {
@@ -52,7 +55,10 @@ export function limitScenarios(h: Harness): void {
       },
       { group: 'backpressure', concurrency: 2, prefetch: 4 },
     )
-    await bus.publishBatch(topic, Array.from({ length: 40 }, (_, i) => ({ type: 'conformance.bp', data: { i } })))
+    await bus.publishBatch(
+      topic,
+      Array.from({ length: 40 }, (_, i) => ({ type: 'conformance.bp', data: { i } })),
+    )
     await h.until(() => done >= 40, '40 slow events')
     expect(maxRunning).toBe(2)
     const stats = subscription.stats()
@@ -97,7 +103,11 @@ export function limitScenarios(h: Harness): void {
         sent.push(...events.map((e) => e.id))
         if (batch === 33 || batch === 50) await h.options.restart!()
       }
-      await h.until(() => seen.size >= 10_000, '10 000 events across two restarts', () => `${seen.size}`)
+      await h.until(
+        () => seen.size >= 10_000,
+        '10 000 events across two restarts',
+        () => `${seen.size}`,
+      )
       expect(seen).toEqual(new Set(sent))
       console.info(
         `[conformance:${h.name}] restart: 10000 events, 0 lost, ${deliveries - seen.size} duplicates, ${publishRetries} publish retries`,

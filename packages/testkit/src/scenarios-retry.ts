@@ -34,7 +34,11 @@ export function retryScenarios(h: Harness): void {
         {
           group: 'redeliver',
           concurrency: 8,
-          retry: { maxAttempts: 3, backoff: constant(20), inProcessMaxDelayMs: via === 'broker' ? 0 : 1_000 },
+          retry: {
+            maxAttempts: 3,
+            backoff: constant(20),
+            inProcessMaxDelayMs: via === 'broker' ? 0 : 1_000,
+          },
         },
       )
       const sent = await bus.publishBatch(
@@ -42,7 +46,11 @@ export function retryScenarios(h: Harness): void {
         Array.from({ length: 50 }, (_, i) => ({ type: 'conformance.redeliver', data: { i } })),
       )
       const done = () => [...attempts.values()].filter((list) => list.includes(2)).length
-      await h.until(() => done() >= 50, '50 second attempts', () => `${done()} done`)
+      await h.until(
+        () => done() >= 50,
+        '50 second attempts',
+        () => `${done()} done`,
+      )
       await h.settle(() => [...attempts.values()].reduce((n, l) => n + l.length, 0))
       for (const event of sent) expect(attempts.get(event.id)).toEqual([1, 2])
     })
@@ -73,7 +81,11 @@ export function retryScenarios(h: Harness): void {
         topic,
         Array.from({ length: 200 }, (_, i) => ({ type: 'conformance.flaky', data: { i } })),
       )
-      await h.until(() => handled.size >= 200, '200 handled despite failures', () => `${handled.size} handled`)
+      await h.until(
+        () => handled.size >= 200,
+        '200 handled despite failures',
+        () => `${handled.size} handled`,
+      )
       expect(failures).toBeGreaterThan(0)
       expect(handled).toEqual(new Set(sent.map((e) => e.id)))
     },
@@ -103,8 +115,14 @@ export function retryScenarios(h: Harness): void {
       tenantid: 't1',
       extensions: { origin: 'test' },
     })
-    await bus.publishBatch(topic, Array.from({ length: 10 }, (_, i) => ({ type: 'conformance.good', data: { i } })))
-    await h.until(() => entries.length >= 1 && good.length >= 10, 'one dead letter and 10 good events')
+    await bus.publishBatch(
+      topic,
+      Array.from({ length: 10 }, (_, i) => ({ type: 'conformance.good', data: { i } })),
+    )
+    await h.until(
+      () => entries.length >= 1 && good.length >= 10,
+      'one dead letter and 10 good events',
+    )
     await h.settle(() => entries.length + attempts.length + good.length)
     expect(attempts).toEqual([1, 2, 3])
     expect(good).toHaveLength(10)
@@ -130,7 +148,9 @@ export function retryScenarios(h: Harness): void {
       (event) => {
         calls.set(event.type, (calls.get(event.type) ?? 0) + 1)
         if (event.type === 'conformance.invalid') {
-          throw new SchemaValidationError([{ path: 'data.email', message: 'must match format "email"' }])
+          throw new SchemaValidationError([
+            { path: 'data.email', message: 'must match format "email"' },
+          ])
         }
         if (event.type === 'conformance.reject') return outcome.deadLetter('rejected by handler')
         good.push(event.id)
@@ -144,7 +164,10 @@ export function retryScenarios(h: Harness): void {
     await bus.publish(topic, { type: 'conformance.invalid', data: { email: 'nope' } })
     await bus.publish(topic, { type: 'conformance.reject', data: {} })
     await bus.publish(topic, { type: 'conformance.good', data: {} })
-    await h.until(() => entries.length >= 3 && good.length >= 1, '3 dead letters and the good event')
+    await h.until(
+      () => entries.length >= 3 && good.length >= 1,
+      '3 dead letters and the good event',
+    )
     await h.settle(() => entries.length + good.length)
     expect(entries).toHaveLength(3)
     expect(good).toHaveLength(1)
@@ -153,7 +176,9 @@ export function retryScenarios(h: Harness): void {
     for (const entry of entries) expect(entry.attempts).toBe(1)
     const byError = new Map(entries.map((e) => [e.error.name, e]))
     expect(byError.get('DecodeError')?.event).toBeUndefined()
-    expect(Buffer.from(byError.get('DecodeError')!.message.body, 'base64').toString()).toBe('not json {')
+    expect(Buffer.from(byError.get('DecodeError')!.message.body, 'base64').toString()).toBe(
+      'not json {',
+    )
     expect(byError.get('SchemaValidationError')?.error.message).toMatch(/data\.email/)
     expect(entries.some((e) => e.reason === 'rejected by handler')).toBe(true)
   })
@@ -178,14 +203,22 @@ export function retryScenarios(h: Harness): void {
         {
           group: 'delay',
           concurrency: via === 'broker' ? 4 : 1,
-          retry: { maxAttempts: 3, backoff: constant(delayMs), inProcessMaxDelayMs: via === 'broker' ? 0 : 5_000 },
+          retry: {
+            maxAttempts: 3,
+            backoff: constant(delayMs),
+            inProcessMaxDelayMs: via === 'broker' ? 0 : 5_000,
+          },
         },
       )
       await bus.publish(topic, { type: 'conformance.delay', partitionkey: 'slow', data: {} })
       await h.until(() => times.length >= 1, 'the first attempt')
       await bus.publishBatch(
         topic,
-        Array.from({ length: 10 }, (_, i) => ({ type: 'conformance.delay', partitionkey: `fast-${i}`, data: {} })),
+        Array.from({ length: 10 }, (_, i) => ({
+          type: 'conformance.delay',
+          partitionkey: `fast-${i}`,
+          data: {},
+        })),
       )
       await h.until(() => times.length >= 2 && others.length >= 10, 'the retry and the other keys')
       const waited = times[1]! - times[0]!

@@ -47,7 +47,9 @@ export function createTestBus(options: EventBusOptions & { transport: Transport 
   return Object.assign(bus, {
     published,
     publishedTo(topic: string, type?: string) {
-      return published.filter((r) => r.topic === topic && (type === undefined || r.event.type === type)).map((r) => r.event)
+      return published
+        .filter((r) => r.topic === topic && (type === undefined || r.event.type === type))
+        .map((r) => r.event)
     },
     clearPublished() {
       published.length = 0
@@ -93,7 +95,10 @@ export interface EventRecorder<T = unknown> {
   /** Everything received so far, in arrival order. */
   readonly events: readonly EventEnvelope<T>[]
   /** Resolves with the first recorded event that matches, waiting up to `timeoutMs`. */
-  waitFor(match?: (event: EventEnvelope<T>) => boolean, timeoutMs?: number): Promise<EventEnvelope<T>>
+  waitFor(
+    match?: (event: EventEnvelope<T>) => boolean,
+    timeoutMs?: number,
+  ): Promise<EventEnvelope<T>>
   /** Stops recording. */
   close(): Promise<void>
 }
@@ -120,10 +125,16 @@ export async function recordEvents<T = unknown>(
     events,
     async waitFor(match = () => true, timeoutMs = 5_000) {
       let found: EventEnvelope<T> | undefined
-      await waitUntil(() => (found = events.find(match)) !== undefined, {
-        timeoutMs,
-        message: `a matching event on "${topic}"`,
-      })
+      await waitUntil(
+        () => {
+          found = events.find(match)
+          return found !== undefined
+        },
+        {
+          timeoutMs,
+          message: `a matching event on "${topic}"`,
+        },
+      )
       return found!
     },
     close: () => subscription.close(),

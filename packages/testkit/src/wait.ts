@@ -6,7 +6,12 @@
  */
 export async function waitUntil(
   condition: () => boolean | Promise<boolean>,
-  options: { timeoutMs?: number; intervalMs?: number; message?: string; describe?: () => string } = {},
+  options: {
+    timeoutMs?: number
+    intervalMs?: number
+    message?: string
+    describe?: () => string
+  } = {},
 ): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 10_000
   const intervalMs = options.intervalMs ?? 5
@@ -15,7 +20,9 @@ export async function waitUntil(
     if (await condition()) return
     if (Date.now() > deadline) {
       const detail = options.describe === undefined ? '' : ` (${options.describe()})`
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${options.message ?? 'condition'}${detail}`)
+      throw new Error(
+        `Timed out after ${timeoutMs} ms waiting for ${options.message ?? 'condition'}${detail}`,
+      )
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs))
   }
