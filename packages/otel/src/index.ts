@@ -1,1 +1,6 @@
-export {}
+export { ATTR, DOTMAC_EQUIVALENTS, DURATION_BUCKETS, METRIC, SPAN_EVENT } from './conventions.js'
+export type { LoggingMiddlewareOptions, LogMethod, StructuredLogger } from './logging-middleware.js'
+export { loggingMiddleware } from './logging-middleware.js'
+export type { OtelMiddlewareOptions } from './options.js'
+export { otelMiddleware } from './otel-middleware.js'
+export { W3CTraceContext } from './w3c.js'

@@ -1,0 +1,122 @@
+import { type Attributes, type Counter, type Histogram, type MeterProvider, metrics } from '@opentelemetry/api'
+import { ATTR, DURATION_BUCKETS, destinationLabel, METRIC } from './conventions.js'
+
+interface Instruments {
+  provider: MeterProvider
+  sent: Counter
+  consumed: Counter
+  operationDuration: Histogram
+  processDuration: Histogram
+  retried: Counter
+  deadLettered: Counter
+}
+
+/** What one handling attempt ended as, for the consumer instruments. */
+export type ProcessResult = 'success' | 'retry' | 'dead-letter' | 'drop' | 'error'
+
+const MAX_CACHED = 1_000
+
+/**
+ * Records the messaging instruments. Instruments are created from the configured meter provider,
+ * or from the global one, re-read on every call: unlike traces, the metrics API has no proxy, so a
+ * meter taken before the SDK registered would stay a no-op forever.
+ */
+export class MessagingMetrics {
+  private instruments: Instruments | undefined
+  // Attribute objects are reused per destination so the common path allocates nothing.
+  private readonly sendAttrs = new Map<string, Attributes>()
+  private readonly processAttrs = new Map<string, Attributes>()
+
+  constructor(
+    private readonly configured: MeterProvider | undefined,
+    private readonly scope: string,
+  ) {}
+
+  /** One publish finished after `seconds`; `errorType` when it failed. */
+  sent(transport: string, topic: string, seconds: number, errorType: string | undefined): void {
+    const i = this.current()
+    let attrs = cached(this.sendAttrs, `${transport}\0${topic}`, () => ({
+      [ATTR.operationName]: 'send',
+      [ATTR.operationType]: 'send',
+      [ATTR.messagingSystem]: transport,
+      [ATTR.destinationName]: destinationLabel(topic),
+    }))
+    if (errorType !== undefined) attrs = { ...attrs, [ATTR.errorType]: errorType }
+    i.sent.add(1, attrs)
+    i.operationDuration.record(seconds, attrs)
+  }
+
+  /** One handling attempt finished after `seconds`. */
+  processed(
+    transport: string,
+    topic: string,
+    group: string,
+    seconds: number,
+    result: ProcessResult,
+    errorType: string | undefined,
+  ): void {
+    const i = this.current()
+    let attrs = cached(this.processAttrs, `${transport}\0${topic}\0${group}`, () => ({
+      [ATTR.operationName]: 'process',
+      [ATTR.operationType]: 'process',
+      [ATTR.messagingSystem]: transport,
+      [ATTR.destinationName]: destinationLabel(topic),
+      [ATTR.consumerGroup]: group,
+    }))
+    if (errorType !== undefined) attrs = { ...attrs, [ATTR.errorType]: errorType }
+    i.consumed.add(1, attrs)
+    i.processDuration.record(seconds, attrs)
+    if (result === 'retry') i.retried.add(1, attrs)
+    else if (result === 'dead-letter') i.deadLettered.add(1, attrs)
+  }
+
+  private current(): Instruments {
+    const provider = this.configured ?? metrics.getMeterProvider()
+    if (this.instruments?.provider !== provider) this.instruments = create(provider, this.scope)
+    return this.instruments
+  }
+}
+
+function create(provider: MeterProvider, scope: string): Instruments {
+  const meter = provider.getMeter(scope)
+  const advice = { explicitBucketBoundaries: [...DURATION_BUCKETS] }
+  return {
+    provider,
+    sent: meter.createCounter(METRIC.sentMessages, {
+      unit: '{message}',
+      description: 'Messages a producer sent to the broker.',
+    }),
+    consumed: meter.createCounter(METRIC.consumedMessages, {
+      unit: '{message}',
+      description: 'Messages delivered to a handler, one per attempt.',
+    }),
+    operationDuration: meter.createHistogram(METRIC.operationDuration, {
+      unit: 's',
+      description: 'Duration of a send until the broker confirmed it.',
+      advice,
+    }),
+    processDuration: meter.createHistogram(METRIC.processDuration, {
+      unit: 's',
+      description: 'Duration of one handling attempt.',
+      advice,
+    }),
+    retried: meter.createCounter(METRIC.retriedMessages, {
+      unit: '{message}',
+      description: 'Handling attempts that ended in a retry.',
+    }),
+    deadLettered: meter.createCounter(METRIC.deadLetteredMessages, {
+      unit: '{message}',
+      description: 'Messages sent to the dead-letter destination.',
+    }),
+  }
+}
+
+function cached(map: Map<string, Attributes>, key: string, make: () => Attributes): Attributes {
+  let value = map.get(key)
+  if (value === undefined) {
+    if (map.size >= MAX_CACHED) map.clear()
+    value = make()
+    map.set(key, value)
+  }
+  return value
+}
