@@ -1,0 +1,368 @@
+import {
+  ConfigurationError,
+  ConnectionError,
+  createEventBus,
+  dedup,
+  type EventEnvelope,
+  exponential,
+  type Middleware,
+  PublishError,
+} from '@switchyard/core'
+import { waitUntil } from '@switchyard/testkit'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { createMemoryBroker, memoryTransport } from '../src/index.js'
+
+const buses: Array<{ close(): Promise<void> }> = []
+function bus(
+  options: Parameters<typeof createEventBus>[0] extends infer O ? Partial<O> : never = {},
+) {
+  const b = createEventBus({ transport: memoryTransport(), source: 'test', ...options })
+  buses.push(b)
+  return b
+}
+afterEach(async () => {
+  vi.useRealTimers()
+  await Promise.all(buses.splice(0).map((b) => b.close()))
+})
+
+function fieldOf(error: unknown): string | undefined {
+  expect(error).toBeInstanceOf(ConfigurationError)
+  return (error as ConfigurationError).field
+}
+
+describe('bus - bad input fails at once with a typed error naming the field', () => {
+  it('bus - publish without type or source', async () => {
+    const b = createEventBus({ transport: memoryTransport() })
+    buses.push(b)
+    expect(fieldOf(await b.publish('t', { data: 1 } as never).catch((e) => e))).toBe('type')
+    expect(fieldOf(await b.publish('t', { type: 'x' }).catch((e) => e))).toBe('source')
+  })
+
+  it('bus - a non-serialisable payload', async () => {
+    const circular: Record<string, unknown> = {}
+    circular.me = circular
+    expect(
+      fieldOf(
+        await bus()
+          .publish('t', { type: 'x', data: circular })
+          .catch((e) => e),
+      ),
+    ).toBe('data')
+    expect(
+      fieldOf(
+        await bus()
+          .publish('t', { type: 'x', data: { n: 1n } })
+          .catch((e) => e),
+      ),
+    ).toBe('data')
+  })
+
+  it('bus - unknown options and negative concurrency', async () => {
+    const b = bus()
+    const handler = () => undefined
+    expect(
+      fieldOf(await b.subscribe('t', handler, { concurency: 2 } as never).catch((e) => e)),
+    ).toBe('subscribe.concurency')
+    expect(fieldOf(await b.subscribe('t', handler, { concurrency: -1 }).catch((e) => e))).toBe(
+      'subscribe.concurrency',
+    )
+    expect(
+      fieldOf(await b.subscribe('t', handler, { retry: { maxAttempts: 0 } }).catch((e) => e)),
+    ).toBe('retry.maxAttempts')
+    expect(() => createEventBus({ transport: memoryTransport(), sauce: 'x' } as never)).toThrow(
+      /createEventBus\.sauce/,
+    )
+    expect(() => memoryTransport({ maxQueueSize: -5 })).toThrow(/memoryTransport\.maxQueueSize/)
+  })
+
+  it('bus - a handler that throws never stops the subscription', async () => {
+    const b = bus()
+    const handled: number[] = []
+    await b.subscribe(
+      't',
+      (event) => {
+        const n = (event.data as { n: number }).n
+        if (n % 2 === 0) throw new Error(`boom ${n}`)
+        handled.push(n)
+      },
+      { retry: { maxAttempts: 1 } },
+    )
+    await b.publishBatch(
+      't',
+      Array.from({ length: 20 }, (_, n) => ({ type: 'x', data: { n } })),
+    )
+    await waitUntil(() => handled.length === 10)
+    expect(handled).toEqual([1, 3, 5, 7, 9, 11, 13, 15, 17, 19])
+  })
+})
+
+describe('bus - retries and dead letters', () => {
+  it('bus - backoff delays are honoured on the clock (fake timers), in process and via the broker', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    for (const inProcessMaxDelayMs of [10_000, 0]) {
+      const b = bus()
+      const at: number[] = []
+      await b.subscribe(
+        `retry-${inProcessMaxDelayMs}`,
+        () => {
+          at.push(Date.now())
+          throw new Error('not yet')
+        },
+        {
+          retry: {
+            maxAttempts: 4,
+            backoff: exponential({ baseMs: 100, jitter: false }),
+            inProcessMaxDelayMs,
+          },
+        },
+      )
+      await b.publish(`retry-${inProcessMaxDelayMs}`, { type: 'x' })
+      for (let i = 0; i < 40 && at.length < 4; i++) await vi.advanceTimersByTimeAsync(50)
+      expect(at.slice(1).map((t, i) => t - at[i]!)).toEqual([100, 200, 400])
+    }
+  })
+
+  it('bus - dead-letter entry shape, listing and replay to the original topic', async () => {
+    const b = bus()
+    let fail = true
+    const handled: EventEnvelope[] = []
+    await b.subscribe(
+      'orders',
+      (event) => {
+        if (fail) throw new RangeError('stock service down')
+        handled.push(event)
+      },
+      { group: 'billing', retry: { maxAttempts: 2, backoff: () => 1 } },
+    )
+    const original = await b.publish('orders', {
+      type: 'order.placed',
+      partitionkey: 'o-1',
+      tenantid: 'acme',
+      data: { id: 'o-1' },
+    })
+    let listed: Awaited<ReturnType<typeof b.deadLetters.list>> = []
+    await waitUntil(async () => {
+      listed = await b.deadLetters.list('orders.dlq')
+      return listed.length === 1
+    })
+    const entry = listed[0]!
+    expect(entry).toMatchObject({
+      event: original,
+      error: { name: 'RangeError', message: 'stock service down' },
+      reason: 'gave up after 2 attempts',
+      attempts: 2,
+      topic: 'orders',
+      group: 'billing',
+      message: { key: 'o-1' },
+    })
+    expect(Object.keys(entry).sort()).toEqual(
+      [
+        'attempts',
+        'deadLetteredAt',
+        'error',
+        'event',
+        'group',
+        'id',
+        'message',
+        'position',
+        'reason',
+        'topic',
+      ].sort(),
+    )
+    fail = false
+    expect(await b.deadLetters.replay('orders.dlq', { idleMs: 100 })).toBe(1)
+    await waitUntil(() => handled.length === 1)
+    expect(handled[0]).toEqual(original)
+    expect(await b.deadLetters.replay('orders.dlq', { idleMs: 100 })).toBe(0)
+  })
+
+  it('bus - dead-letter publish failure keeps the event for redelivery', async () => {
+    const transport = memoryTransport()
+    const b = bus({ transport })
+    const attempts: number[] = []
+    const errors: string[] = []
+    const b2 = createEventBus({
+      transport,
+      source: 't',
+      hooks: { onError: (e) => void errors.push(e.message) },
+    })
+    buses.push(b2)
+    await b2.subscribe(
+      'jobs',
+      (_e, ctx) => {
+        attempts.push(ctx.attempt)
+        throw new Error('bad job')
+      },
+      { retry: { maxAttempts: 1 } },
+    )
+    transport.faults.failNextPublishes(1)
+    await b.publish('jobs', { type: 'job' }).catch(() => undefined) // consumes the injected failure
+    transport.faults.failNextPublishes(1)
+    await b.publish('jobs', { type: 'job' }).catch(() => undefined)
+    await b.publish('jobs', { type: 'job' })
+    await waitUntil(async () => (await b.deadLetters.list('jobs.dlq')).length === 1)
+    expect(attempts).toEqual([1])
+  })
+})
+
+describe('bus - filters, middleware and dedup', () => {
+  it('bus - type globs and tenant filters pick what a subscription handles', async () => {
+    const b = bus()
+    const got: string[] = []
+    await b.subscribe('hr', (e) => void got.push(`${e.type}/${e.tenantid}`), {
+      types: ['employee.*', 'leave.approved'],
+      tenant: 'acme',
+    })
+    await b.publishBatch('hr', [
+      { type: 'employee.created', tenantid: 'acme' },
+      { type: 'employee.created', tenantid: 'other' },
+      { type: 'employee.profile.updated', tenantid: 'acme' },
+      { type: 'leave.approved', tenantid: 'acme' },
+      { type: 'leave.created', tenantid: 'acme' },
+    ])
+    await waitUntil(() => got.length === 2)
+    expect(got).toEqual(['employee.created/acme', 'leave.approved/acme'])
+  })
+
+  it('bus - publish and handle middleware run in order, around every event of a batch', async () => {
+    const log: string[] = []
+    const tag = (name: string): Middleware => ({
+      name,
+      async publish(ctx, next) {
+        log.push(`${name} publish ${ctx.event.type}`)
+        ctx.event = { ...ctx.event, extensions: { ...ctx.event.extensions, [name]: 'yes' } }
+        await next()
+      },
+      async handle(ctx, next) {
+        log.push(`${name} handle ${ctx.event.type}`)
+        return next()
+      },
+    })
+    const b = bus({ middleware: [tag('outer'), tag('inner')] })
+    const seen: EventEnvelope[] = []
+    await b.subscribe('m', (e) => void seen.push(e))
+    const sent = await b.publishBatch('m', [{ type: 'a' }, { type: 'b' }])
+    await waitUntil(() => seen.length === 2)
+    expect(sent.map((e) => e.extensions)).toEqual([
+      { outer: 'yes', inner: 'yes' },
+      { outer: 'yes', inner: 'yes' },
+    ])
+    expect(seen).toEqual(sent)
+    for (const type of ['a', 'b']) {
+      expect(log.filter((line) => line.endsWith(` ${type}`))).toEqual([
+        `outer publish ${type}`,
+        `inner publish ${type}`,
+        `outer handle ${type}`,
+        `inner handle ${type}`,
+      ])
+    }
+  })
+
+  it('bus - a batch with one refused event sends nothing', async () => {
+    const refuse: Middleware = {
+      async publish(ctx, next) {
+        if (ctx.event.type === 'bad')
+          throw new PublishError('refused', { topic: ctx.topic, retryable: false })
+        await next()
+      },
+    }
+    const b = bus({ middleware: [refuse] })
+    await expect(b.publishBatch('r', [{ type: 'ok' }, { type: 'bad' }])).rejects.toThrow('refused')
+    expect(await b.transport.browse!('r', { limit: 10 })).toHaveLength(0)
+  })
+
+  it('bus - dedup middleware handles a redelivered duplicate once', async () => {
+    const b = bus({ middleware: [dedup()] })
+    const handled: string[] = []
+    await b.subscribe('d', (e) => void handled.push(e.id), { group: 'g' })
+    const event = await b.publish('d', { type: 'x' })
+    await b.publish('d', { type: 'x', id: event.id, time: event.time })
+    await b.publish('d', { type: 'y' })
+    await waitUntil(() => handled.length >= 2)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(handled).toHaveLength(2)
+  })
+})
+
+describe('memory transport - fault injection and limits', () => {
+  it('memory transport - failNextPublishes, disconnect and reconnect', async () => {
+    const transport = memoryTransport()
+    const b = bus({ transport })
+    transport.faults.failNextPublishes(2)
+    await expect(b.publish('f', { type: 'x' })).rejects.toBeInstanceOf(PublishError)
+    await expect(b.publish('f', { type: 'x' })).rejects.toBeInstanceOf(PublishError)
+    await b.publish('f', { type: 'x' })
+    transport.faults.disconnect()
+    await expect(b.publish('f', { type: 'x' })).rejects.toBeInstanceOf(ConnectionError)
+    expect((await b.health()).status).toBe('down')
+    transport.faults.reconnect()
+    expect((await b.health()).status).toBe('up')
+  })
+
+  it('memory transport - a disconnect while handling redelivers the event after reconnect', async () => {
+    const transport = memoryTransport()
+    const errors: string[] = []
+    const b = bus({ transport, hooks: { onError: (e) => void errors.push(e.name) } })
+    const seen: number[] = []
+    const first = await b.subscribe('dc', (_e, ctx) => {
+      seen.push(ctx.attempt)
+      transport.faults.disconnect()
+    })
+    await b.publish('dc', { type: 'x' })
+    await waitUntil(() => errors.length === 1)
+    expect(errors).toEqual(['ConnectionError'])
+    transport.faults.reconnect()
+    await first.close()
+    await b.subscribe('dc', (_e, ctx) => void seen.push(ctx.attempt))
+    await waitUntil(() => seen.length === 2)
+    expect(seen).toEqual([1, 2])
+  })
+
+  it('memory transport - maxQueueSize holds publishers back until the group catches up', async () => {
+    const broker = createMemoryBroker()
+    const b = bus({
+      transport: memoryTransport({ broker, maxQueueSize: 10, publishTimeoutMs: 5_000 }),
+    })
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    let handled = 0
+    await b.subscribe(
+      'q',
+      async () => {
+        await gate
+        handled++
+      },
+      { prefetch: 1 },
+    )
+    await b.publishBatch(
+      'q',
+      Array.from({ length: 10 }, () => ({ type: 'x' })),
+    )
+    let published = false
+    const blocked = b.publish('q', { type: 'x' }).then(() => {
+      published = true
+    })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(published).toBe(false)
+    expect(broker.backlog('q').default).toEqual({ waiting: 9, inFlight: 1 })
+    release()
+    await blocked
+    await waitUntil(() => handled === 11)
+  })
+
+  it('memory transport - slow acks delay settlement but lose nothing', async () => {
+    const transport = memoryTransport()
+    transport.faults.slowAcks(20)
+    const b = bus({ transport })
+    let handled = 0
+    await b.subscribe('s', () => void handled++, { concurrency: 4 })
+    await b.publishBatch(
+      's',
+      Array.from({ length: 20 }, () => ({ type: 'x' })),
+    )
+    await waitUntil(() => handled === 20)
+    await waitUntil(() => transport.broker.backlog('s').default?.inFlight === 0)
+  })
+})

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest'
+import { binaryCodec, structuredCodec } from './codec.js'
+import { createEvent } from './envelope.js'
+import { ConfigurationError, DecodeError } from './errors.js'
+
+const full = createEvent({
+  type: 'employee.created',
+  source: '/olive/hr',
+  subject: 'emp_1',
+  dataschema: 'https://schemas.example/employee.json',
+  data: { employee_id: 'emp_1', name: 'Zoë 日本 🚀' },
+  tenantid: 'acme',
+  correlationid: 'corr-1',
+  causationid: 'cause-1',
+  partitionkey: 'emp_1',
+  traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+  tracestate: 'a=b',
+  extensions: { region: 'eu', note: 'café ☕' },
+})
+
+describe.each([
+  ['binary', binaryCodec()],
+  ['structured', structuredCodec()],
+])('codec - %s', (_name, codec) => {
+  it('codec - round trips every attribute and unicode', () => {
+    expect(codec.decode(codec.encode(full))).toEqual(full)
+  })
+
+  it('codec - round trips binary data byte for byte', () => {
+    const bytes = new Uint8Array([0, 1, 2, 254, 255, 10, 13])
+    const event = createEvent({ type: 'blob', source: 's', data: bytes })
+    const decoded = codec.decode(codec.encode(event))
+    expect(decoded.datacontenttype).toBe('application/octet-stream')
+    expect(Buffer.from(decoded.data as Uint8Array)).toEqual(Buffer.from(bytes))
+  })
+
+  it('codec - round trips text data and events without data', () => {
+    const text = createEvent({
+      type: 't',
+      source: 's',
+      datacontenttype: 'text/plain',
+      data: 'hello ✓',
+    })
+    expect(codec.decode(codec.encode(text))).toEqual(text)
+    const empty = createEvent({ type: 'ping', source: 's' })
+    expect(codec.decode(codec.encode(empty))).toEqual(empty)
+  })
+
+  it('codec - a non-serialisable payload is a ConfigurationError naming data', () => {
+    const circular: Record<string, unknown> = {}
+    circular.self = circular
+    const event = { ...createEvent({ type: 't', source: 's' }), data: circular }
+    expect(() => codec.encode(event)).toThrow(ConfigurationError)
+    try {
+      codec.encode({ ...event, data: { n: 10n } })
+    } catch (error) {
+      expect((error as ConfigurationError).field).toBe('data')
+    }
+  })
+})
+
+describe('codec - decoding foreign and broken input', () => {
+  it('codec - missing required attributes is a DecodeError', () => {
+    const codec = binaryCodec()
+    const { headers, body } = codec.encode(full)
+    for (const name of ['ce_id', 'ce_source', 'ce_type', 'ce_specversion']) {
+      const broken = { ...headers }
+      delete broken[name]
+      expect(() => codec.decode({ headers: broken, body })).toThrow(DecodeError)
+    }
+  })
+
+  it('codec - a non-JSON body with a JSON content type is a DecodeError', () => {
+    const codec = binaryCodec()
+    const { headers } = codec.encode(full)
+    expect(() => codec.decode({ headers, body: Buffer.from('{nope') })).toThrow(DecodeError)
+    expect(() => structuredCodec().decode({ headers: {}, body: Buffer.from('[1]') })).toThrow(
+      DecodeError,
+    )
+  })
+
+  it('codec - binary decoder accepts structured messages and ce- headers from other producers', () => {
+    const structured = structuredCodec().encode(full)
+    expect(binaryCodec().decode(structured)).toEqual(full)
+    const http = {
+      headers: {
+        'ce-specversion': '1.0',
+        'ce-id': 'x1',
+        'ce-source': 'curl',
+        'ce-type': 'demo',
+        'Content-Type': 'application/json',
+      },
+      body: Buffer.from('{"a":1}'),
+    }
+    const decoded = binaryCodec().decode(http)
+    expect(decoded).toMatchObject({ id: 'x1', source: 'curl', type: 'demo' })
+  })
+
+  it('codec - binary mode puts attributes in ce_ headers and data in the body', () => {
+    const { headers, body } = binaryCodec().encode(full)
+    expect(headers).toMatchObject({
+      ce_id: full.id,
+      ce_type: 'employee.created',
+      ce_tenantid: 'acme',
+      ce_region: 'eu',
+    })
+    expect(headers['content-type']).toBe('application/json')
+    expect(JSON.parse(Buffer.from(body).toString())).toEqual(full.data)
+  })
+})
