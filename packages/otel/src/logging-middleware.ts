@@ -45,17 +45,27 @@ export interface LoggingMiddlewareOptions {
  */
 export function loggingMiddleware(options: LoggingMiddlewareOptions): Middleware {
   const { logger, service } = options ?? ({} as LoggingMiddlewareOptions)
-  if (logger === undefined || typeof logger.info !== 'function' || typeof logger.error !== 'function') {
-    throw new ConfigurationError('loggingMiddleware needs a logger with info/warn/error methods, e.g. pino()', {
-      field: 'loggingMiddleware.logger',
-    })
+  if (
+    logger === undefined ||
+    typeof logger.info !== 'function' ||
+    typeof logger.error !== 'function'
+  ) {
+    throw new ConfigurationError(
+      'loggingMiddleware needs a logger with info/warn/error methods, e.g. pino()',
+      {
+        field: 'loggingMiddleware.logger',
+      },
+    )
   }
   if (typeof service !== 'string' || service.length === 0) {
-    throw new ConfigurationError('loggingMiddleware needs the service name', { field: 'loggingMiddleware.service' })
+    throw new ConfigurationError('loggingMiddleware needs the service name', {
+      field: 'loggingMiddleware.service',
+    })
   }
   const success = options.successLevel === 'debug' ? (logger.debug ?? logger.info) : logger.info
   const dropped = logger.debug ?? logger.info
-  const call = (method: LogMethod, fields: Record<string, unknown>, message: string) => method.call(logger, fields, message)
+  const call = (method: LogMethod, fields: Record<string, unknown>, message: string) =>
+    method.call(logger, fields, message)
 
   async function publish(ctx: PublishContext, next: () => Promise<void>): Promise<void> {
     const started = performance.now()
@@ -97,7 +107,11 @@ export function loggingMiddleware(options: LoggingMiddlewareOptions): Middleware
       case 'retry':
         if (result.delayMs !== undefined) fields.retry_delay_ms = result.delayMs
         if (result.error !== undefined) fields.err = result.error
-        call(logger.warn, fields, `Event handling failed (attempt ${ctx.attempt} of ${ctx.maxAttempts}); will retry`)
+        call(
+          logger.warn,
+          fields,
+          `Event handling failed (attempt ${ctx.attempt} of ${ctx.maxAttempts}); will retry`,
+        )
         break
       case 'dead-letter':
         fields.reason = result.reason
@@ -111,7 +125,12 @@ export function loggingMiddleware(options: LoggingMiddlewareOptions): Middleware
   return { name: 'logging', publish, handle }
 }
 
-function consumerFields(service: string, ctx: HandleContext, started: number, outcome: string): Record<string, unknown> {
+function consumerFields(
+  service: string,
+  ctx: HandleContext,
+  started: number,
+  outcome: string,
+): Record<string, unknown> {
   const fields = base(service, 'consumer', ctx.topic, ctx.event)
   fields.group = ctx.group
   fields.attempt = ctx.attempt
@@ -120,7 +139,12 @@ function consumerFields(service: string, ctx: HandleContext, started: number, ou
   return fields
 }
 
-function base(service: string, component: string, topic: string, event: EventEnvelope): Record<string, unknown> {
+function base(
+  service: string,
+  component: string,
+  topic: string,
+  event: EventEnvelope,
+): Record<string, unknown> {
   const fields: Record<string, unknown> = {
     service,
     component,

@@ -1,4 +1,10 @@
-import { type Attributes, type Counter, type Histogram, type MeterProvider, metrics } from '@opentelemetry/api'
+import {
+  type Attributes,
+  type Counter,
+  type Histogram,
+  type MeterProvider,
+  metrics,
+} from '@opentelemetry/api'
 import { ATTR, DURATION_BUCKETS, destinationLabel, METRIC } from './conventions.js'
 
 interface Instruments {

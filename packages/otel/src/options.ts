@@ -41,13 +41,18 @@ const KEYS = ['tracerProvider', 'meterProvider', 'propagator', 'traces', 'metric
  */
 export function resolveOtelOptions(options: OtelMiddlewareOptions): ResolvedOtelOptions {
   if (options === null || typeof options !== 'object') {
-    throw new ConfigurationError('otelMiddleware options must be an object', { field: 'otelMiddleware' })
+    throw new ConfigurationError('otelMiddleware options must be an object', {
+      field: 'otelMiddleware',
+    })
   }
   for (const key of Object.keys(options)) {
     if (!KEYS.includes(key)) {
-      throw new ConfigurationError(`Unknown option otelMiddleware.${key}; expected one of: ${KEYS.join(', ')}`, {
-        field: `otelMiddleware.${key}`,
-      })
+      throw new ConfigurationError(
+        `Unknown option otelMiddleware.${key}; expected one of: ${KEYS.join(', ')}`,
+        {
+          field: `otelMiddleware.${key}`,
+        },
+      )
     }
   }
   requireMethod(options.tracerProvider, 'getTracer', 'tracerProvider')
@@ -55,7 +60,9 @@ export function resolveOtelOptions(options: OtelMiddlewareOptions): ResolvedOtel
   requireMethod(options.propagator, 'inject', 'propagator')
   const scope = options.scope ?? '@switchyard/otel'
   if (typeof scope !== 'string' || scope.length === 0) {
-    throw new ConfigurationError('otelMiddleware.scope must be a non-empty string', { field: 'otelMiddleware.scope' })
+    throw new ConfigurationError('otelMiddleware.scope must be a non-empty string', {
+      field: 'otelMiddleware.scope',
+    })
   }
   return {
     tracerProvider: options.tracerProvider,
@@ -79,7 +86,9 @@ function requireMethod(value: unknown, method: string, field: string): void {
 function flag(value: unknown, field: string): boolean {
   if (value === undefined) return true
   if (typeof value !== 'boolean') {
-    throw new ConfigurationError(`otelMiddleware.${field} must be true or false`, { field: `otelMiddleware.${field}` })
+    throw new ConfigurationError(`otelMiddleware.${field} must be true or false`, {
+      field: `otelMiddleware.${field}`,
+    })
   }
   return value
 }

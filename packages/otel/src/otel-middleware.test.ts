@@ -13,13 +13,19 @@ import { testSdk, until } from '../test/sdk.js'
 import { otelMiddleware } from './otel-middleware.js'
 
 const sdk = testSdk()
-const middleware = () => [otelMiddleware({ tracerProvider: sdk.tracerProvider, meterProvider: sdk.meterProvider })]
+const middleware = () => [
+  otelMiddleware({ tracerProvider: sdk.tracerProvider, meterProvider: sdk.meterProvider }),
+]
 
 afterEach(() => sdk.spans.reset())
 
 describe('otelMiddleware trace tree', () => {
   it('spans - publish, two retries and the dead-letter are PRODUCER then CONSUMER children', async () => {
-    const bus = createEventBus({ transport: memoryTransport(), source: 'hr-service', middleware: middleware() })
+    const bus = createEventBus({
+      transport: memoryTransport(),
+      source: 'hr-service',
+      middleware: middleware(),
+    })
     const dead: string[] = []
     await bus.subscribe(
       'employees',
@@ -77,9 +83,14 @@ describe('otelMiddleware trace tree', () => {
       'switchyard.tenant_id': 'acme',
     })
     expect(send.status.code).toBe(SpanStatusCode.UNSET)
-    expect(published.traceparent).toBe(`00-${send.spanContext().traceId}-${send.spanContext().spanId}-01`)
+    expect(published.traceparent).toBe(
+      `00-${send.spanContext().traceId}-${send.spanContext().spanId}-01`,
+    )
 
-    attempts.sort((a, b) => Number(a.attributes['switchyard.attempt']) - Number(b.attributes['switchyard.attempt']))
+    attempts.sort(
+      (a, b) =>
+        Number(a.attributes['switchyard.attempt']) - Number(b.attributes['switchyard.attempt']),
+    )
     expect(attempts.map((s) => s.attributes['switchyard.attempt'])).toEqual([1, 2, 3])
     for (const [i, span] of attempts.entries()) {
       expect(span.kind).toBe(SpanKind.CONSUMER)
@@ -115,7 +126,10 @@ describe('otelMiddleware trace tree', () => {
         expect(span.attributes['switchyard.reason']).toMatch(/3 attempts|gave up/)
         expect(span.events[1]!.attributes).toMatchObject({ 'switchyard.attempt': 3 })
       } else {
-        expect(span.events[1]!.attributes).toEqual({ 'switchyard.attempt': i + 1, 'switchyard.retry.delay_ms': 1 })
+        expect(span.events[1]!.attributes).toEqual({
+          'switchyard.attempt': i + 1,
+          'switchyard.retry.delay_ms': 1,
+        })
       }
     }
     const dlq = spans.find((s) => s.name === 'process employees.dlq')!
@@ -126,7 +140,11 @@ describe('otelMiddleware trace tree', () => {
 
 describe('otelMiddleware outcomes', () => {
   it('spans - a successful handler runs inside its process span and the span stays OK', async () => {
-    const bus = createEventBus({ transport: memoryTransport(), source: 'hr', middleware: middleware() })
+    const bus = createEventBus({
+      transport: memoryTransport(),
+      source: 'hr',
+      middleware: middleware(),
+    })
     let inside: string | undefined
     await bus.subscribe('employees', () => {
       inside = trace.getActiveSpan()?.spanContext().spanId
@@ -149,7 +167,11 @@ describe('otelMiddleware outcomes', () => {
   })
 
   it('spans - a drop is not an error and an explicit dead-letter without error still marks the span', async () => {
-    const bus = createEventBus({ transport: memoryTransport(), middleware: middleware(), source: 's' })
+    const bus = createEventBus({
+      transport: memoryTransport(),
+      middleware: middleware(),
+      source: 's',
+    })
     await bus.subscribe('a', () => outcome.drop('not ours'))
     await bus.subscribe('b', () => outcome.deadLetter('no body'))
     await bus.publish('a', { type: 't' })
@@ -158,10 +180,16 @@ describe('otelMiddleware outcomes', () => {
     await bus.close()
     const dropped = sdk.finished().find((s) => s.name === 'process a')!
     expect(dropped.status.code).toBe(SpanStatusCode.UNSET)
-    expect(dropped.attributes).toMatchObject({ 'switchyard.outcome': 'drop', 'switchyard.reason': 'not ours' })
+    expect(dropped.attributes).toMatchObject({
+      'switchyard.outcome': 'drop',
+      'switchyard.reason': 'not ours',
+    })
     const dead = sdk.finished().find((s) => s.name === 'process b')!
     expect(dead.status).toEqual({ code: SpanStatusCode.ERROR, message: 'no body' })
-    expect(dead.attributes).toMatchObject({ 'switchyard.outcome': 'dead-letter', 'error.type': '_OTHER' })
+    expect(dead.attributes).toMatchObject({
+      'switchyard.outcome': 'dead-letter',
+      'error.type': '_OTHER',
+    })
     expect(dead.events.map((e) => e.name)).toEqual(['switchyard.dead_letter'])
   })
 
@@ -185,7 +213,10 @@ describe('otelMiddleware outcomes', () => {
     await bus.close()
     const span = sdk.finished().find((s) => s.name === 'process a')!
     expect(span.status).toEqual({ code: SpanStatusCode.ERROR, message: 'inner middleware broke' })
-    expect(span.attributes).toMatchObject({ 'switchyard.outcome': 'error', 'error.type': 'RangeError' })
+    expect(span.attributes).toMatchObject({
+      'switchyard.outcome': 'error',
+      'error.type': 'RangeError',
+    })
   })
 
   it('spans - a failed publish ends the producer span with the error', async () => {
@@ -204,8 +235,16 @@ describe('otelMiddleware outcomes', () => {
 describe('otelMiddleware propagation', () => {
   it('propagation - traceparent survives the binary codec between two buses on one broker', async () => {
     const broker = createMemoryBroker()
-    const producer = createEventBus({ transport: memoryTransport({ broker }), source: 'hr', middleware: middleware() })
-    const consumer = createEventBus({ transport: memoryTransport({ broker }), source: 'mail', middleware: middleware() })
+    const producer = createEventBus({
+      transport: memoryTransport({ broker }),
+      source: 'hr',
+      middleware: middleware(),
+    })
+    const consumer = createEventBus({
+      transport: memoryTransport({ broker }),
+      source: 'mail',
+      middleware: middleware(),
+    })
     const seen: EventEnvelope[] = []
     await consumer.subscribe('employees', (event) => void seen.push(event), { group: 'mail' })
     await sdk.tracerProvider.getTracer('t').startActiveSpan('job', async (span) => {
@@ -218,20 +257,31 @@ describe('otelMiddleware propagation', () => {
     const job = sdk.finished().find((s) => s.name === 'job')!
     const send = sdk.finished().find((s) => s.name === 'send employees')!
     const process = sdk.finished().find((s) => s.name === 'process employees')!
-    expect(seen[0]!.traceparent).toBe(`00-${job.spanContext().traceId}-${send.spanContext().spanId}-01`)
-    expect(process.parentSpanContext).toMatchObject({ spanId: send.spanContext().spanId, isRemote: true })
+    expect(seen[0]!.traceparent).toBe(
+      `00-${job.spanContext().traceId}-${send.spanContext().spanId}-01`,
+    )
+    expect(process.parentSpanContext).toMatchObject({
+      spanId: send.spanContext().spanId,
+      isRemote: true,
+    })
     expect(process.spanContext().traceId).toBe(job.spanContext().traceId)
   })
 
   it('propagation - without an active span a traceparent already on the event is continued', async () => {
-    const bus = createEventBus({ transport: memoryTransport(), source: 'relay', middleware: middleware() })
+    const bus = createEventBus({
+      transport: memoryTransport(),
+      source: 'relay',
+      middleware: middleware(),
+    })
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
     const sent = await bus.publish('orders', { type: 'order.placed', traceparent })
     await bus.close()
     const send = sdk.finished().find((s) => s.name === 'send orders')!
     expect(send.spanContext().traceId).toBe('0af7651916cd43dd8448eb211c80319c')
     expect(send.parentSpanContext?.spanId).toBe('b7ad6b7169203331')
-    expect(sent.traceparent).toBe(`00-0af7651916cd43dd8448eb211c80319c-${send.spanContext().spanId}-01`)
+    expect(sent.traceparent).toBe(
+      `00-0af7651916cd43dd8448eb211c80319c-${send.spanContext().spanId}-01`,
+    )
   })
 
   it('propagation - a configured propagator writes its own fields as extensions and reads them back', async () => {
@@ -249,7 +299,11 @@ describe('otelMiddleware propagation', () => {
       },
       fields: () => ['mytrace'],
     }
-    const mw = otelMiddleware({ tracerProvider: sdk.tracerProvider, propagator: custom, metrics: false })
+    const mw = otelMiddleware({
+      tracerProvider: sdk.tracerProvider,
+      propagator: custom,
+      metrics: false,
+    })
     const bus = createEventBus({ transport: memoryTransport(), source: 's', middleware: [mw] })
     const seen: EventEnvelope[] = []
     await bus.subscribe('a', (event) => void seen.push(event))
@@ -259,19 +313,27 @@ describe('otelMiddleware propagation', () => {
     const send = sdk.finished().find((s) => s.name === 'send a')!
     const process = sdk.finished().find((s) => s.name === 'process a')!
     expect(seen[0]!.traceparent).toBeUndefined()
-    expect(seen[0]!.extensions).toEqual({ mytrace: `${send.spanContext().traceId}:${send.spanContext().spanId}` })
+    expect(seen[0]!.extensions).toEqual({
+      mytrace: `${send.spanContext().traceId}:${send.spanContext().spanId}`,
+    })
     expect(process.parentSpanContext?.spanId).toBe(send.spanContext().spanId)
   })
 
   it('spans - request/reply inboxes collapse to one temporary destination name', async () => {
-    const bus = createEventBus({ transport: memoryTransport(), source: 's', middleware: middleware() })
+    const bus = createEventBus({
+      transport: memoryTransport(),
+      source: 's',
+      middleware: middleware(),
+    })
     await bus.respond('calc.sum', (event) => (event.data as number[]).reduce((a, b) => a + b, 0))
     const reply = await bus.request('calc.sum', [1, 2, 3])
     expect(reply.data).toBe(6)
     await until(() => sdk.finished().some((s) => s.name === 'process (temporary)'))
     await bus.close()
     const names = sdk.finished().map((s) => s.name)
-    expect(names).toEqual(expect.arrayContaining(['send calc.sum', 'process calc.sum', 'send (temporary)']))
+    expect(names).toEqual(
+      expect.arrayContaining(['send calc.sum', 'process calc.sum', 'send (temporary)']),
+    )
     const inbox = sdk.finished().find((s) => s.name === 'send (temporary)')!
     expect(inbox.attributes['messaging.destination.temporary']).toBe(true)
     expect(String(inbox.attributes['messaging.destination.name'])).toMatch(/^_switchyard\.inbox\./)
@@ -292,7 +354,9 @@ describe('otelMiddleware propagation', () => {
   })
 
   it('options - unknown or malformed options fail at construction', () => {
-    expect(() => otelMiddleware({ tracer: 1 } as never)).toThrow(/Unknown option otelMiddleware.tracer/)
+    expect(() => otelMiddleware({ tracer: 1 } as never)).toThrow(
+      /Unknown option otelMiddleware.tracer/,
+    )
     expect(() => otelMiddleware({ traces: 'yes' } as never)).toThrow(ConfigurationError)
     expect(() => otelMiddleware({ meterProvider: {} as never })).toThrow(/getMeter/)
   })

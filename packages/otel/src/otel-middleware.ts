@@ -28,7 +28,9 @@ export function otelMiddleware(options: OtelMiddlewareOptions = {}): Middleware 
   const tracer: Tracer | undefined = resolved.traces
     ? (resolved.tracerProvider ?? trace.getTracerProvider()).getTracer(resolved.scope)
     : undefined
-  const meter = resolved.metrics ? new MessagingMetrics(resolved.meterProvider, resolved.scope) : undefined
+  const meter = resolved.metrics
+    ? new MessagingMetrics(resolved.meterProvider, resolved.scope)
+    : undefined
   const { propagator } = resolved
 
   async function publish(ctx: PublishContext, next: () => Promise<void>): Promise<void> {
@@ -98,7 +100,14 @@ export function otelMiddleware(options: OtelMiddlewareOptions = {}): Middleware 
         span.setAttribute(ATTR.outcome, 'error')
         span.end()
       }
-      meter?.processed(ctx.transport, ctx.topic, ctx.group, seconds(started), 'error', errorType(error))
+      meter?.processed(
+        ctx.transport,
+        ctx.topic,
+        ctx.group,
+        seconds(started),
+        'error',
+        errorType(error),
+      )
       throw error
     }
     const failure = outcomeError(result)
@@ -144,11 +153,17 @@ function processAttributes(ctx: HandleContext): Attributes {
   return common(attrs, ctx.topic, ctx.transport, event)
 }
 
-function common(attrs: Attributes, topic: string, transport: string, event: PublishContext['event']): Attributes {
+function common(
+  attrs: Attributes,
+  topic: string,
+  transport: string,
+  event: PublishContext['event'],
+): Attributes {
   if (event.correlationid !== undefined) attrs[ATTR.conversationId] = event.correlationid
   if (event.subject !== undefined) attrs[ATTR.eventSubject] = event.subject
   if (event.tenantid !== undefined) attrs[ATTR.tenant] = event.tenantid
-  if (transport === 'kafka' && event.partitionkey !== undefined) attrs[ATTR.kafkaKey] = event.partitionkey
+  if (transport === 'kafka' && event.partitionkey !== undefined)
+    attrs[ATTR.kafkaKey] = event.partitionkey
   if (topic.startsWith(INBOX_PREFIX)) attrs[ATTR.destinationTemporary] = true
   return attrs
 }
@@ -175,7 +190,10 @@ function describe(span: Span, result: Outcome, attempt: number): void {
         span.setAttribute(ATTR.errorType, '_OTHER')
         span.setStatus({ code: SpanStatusCode.ERROR, message: result.reason })
       }
-      span.addEvent(SPAN_EVENT.deadLetter, { [ATTR.reason]: result.reason, [ATTR.attempt]: attempt })
+      span.addEvent(SPAN_EVENT.deadLetter, {
+        [ATTR.reason]: result.reason,
+        [ATTR.attempt]: attempt,
+      })
       return
   }
 }

@@ -63,7 +63,11 @@ const getter: TextMapGetter<EventEnvelope> = {
  * `b3`) into `extensions` when the name is a valid CloudEvents extension name. Returns the same
  * object when there is nothing to write, so the no-SDK path allocates nothing.
  */
-export function injectInto(event: EventEnvelope, ctx: Context, propagator: TextMapPropagator): EventEnvelope {
+export function injectInto(
+  event: EventEnvelope,
+  ctx: Context,
+  propagator: TextMapPropagator,
+): EventEnvelope {
   const carrier: Record<string, string> = {}
   propagator.inject(ctx, carrier, setter)
   let next: EventEnvelope | undefined
@@ -80,6 +84,10 @@ export function injectInto(event: EventEnvelope, ctx: Context, propagator: TextM
 }
 
 /** The context carried by an event (its producer's span), on top of `base`. */
-export function extractFrom(event: EventEnvelope, base: Context, propagator: TextMapPropagator): Context {
+export function extractFrom(
+  event: EventEnvelope,
+  base: Context,
+  propagator: TextMapPropagator,
+): Context {
   return propagator.extract(base, event, getter)
 }

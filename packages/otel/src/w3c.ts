@@ -51,10 +51,22 @@ export function parseTraceparent(value: string | undefined): SpanContext | undef
   if (value === undefined) return undefined
   const match = TRACEPARENT.exec(value.trim().toLowerCase())
   if (match === null) return undefined
-  const [, version, traceId, spanId, flags, rest] = match as unknown as [string, string, string, string, string, string?]
+  const [, version, traceId, spanId, flags, rest] = match as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string?,
+  ]
   // Version 00 has exactly four fields; later versions may append more, which we ignore.
   if (version === 'ff' || (version === '00' && rest !== undefined)) return undefined
-  const span: SpanContext = { traceId, spanId, traceFlags: Number.parseInt(flags, 16), isRemote: true }
+  const span: SpanContext = {
+    traceId,
+    spanId,
+    traceFlags: Number.parseInt(flags, 16),
+    isRemote: true,
+  }
   return isSpanContextValid(span) ? span : undefined
 }
 
