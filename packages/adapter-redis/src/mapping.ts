@@ -1,0 +1,86 @@
+import type { OutboundMessage } from '@switchyard/core/transport'
+
+// A stream entry is a flat list of field/value pairs. CloudEvents attributes travel as their
+// `ce_*` headers, the data as one `data` field, so any Redis client can read and write them.
+// A key that the `ce_partitionkey` header does not already carry gets a `key` field. A header
+// that would collide with those two (or starts with `~`) is stored with one extra `~`.
+const DATA = 'data'
+const KEY = 'key'
+const PARTITION_HEADER = 'ce_partitionkey'
+
+/** The keys of one topic, all in one hash slot (`{prefix:topic}`), so scripts work on Cluster. */
+export interface TopicKeys {
+  readonly stream: string
+  readonly delay: (group: string) => string
+  readonly attempts: (group: string) => string
+}
+
+/** Keys of a topic under a prefix. */
+export function topicKeys(prefix: string, topic: string): TopicKeys {
+  const tag = `{${prefix}:${topic}}`
+  return {
+    stream: `${tag}:stream`,
+    delay: (group) => `${tag}:delay:${group}`,
+    attempts: (group) => `${tag}:attempts:${group}`,
+  }
+}
+
+/** The field/value arguments of `XADD` for one message. */
+export function toFields(message: OutboundMessage): Array<string | Buffer> {
+  const fields: Array<string | Buffer> = []
+  for (const name in message.headers) {
+    const stored = name === DATA || name === KEY || name.startsWith('~') ? `~${name}` : name
+    fields.push(stored, message.headers[name]!)
+  }
+  if (message.key !== undefined && message.headers[PARTITION_HEADER] !== message.key) {
+    fields.push(KEY, message.key)
+  }
+  // ioredis sends Buffers as bytes but stringifies any other Uint8Array: wrap without copying.
+  const { body } = message
+  fields.push(
+    DATA,
+    Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+  )
+  return fields
+}
+
+/** A stream entry read back: headers, body and key. Never throws: bad entries decode in core. */
+export interface EntryContent {
+  headers: Record<string, string>
+  body: Uint8Array
+  key: string | undefined
+}
+
+const EMPTY = new Uint8Array(0)
+
+/** Splits an entry's fields (as Buffers, so binary data survives) into headers, body and key. */
+export function fromFields(fields: readonly Buffer[]): EntryContent {
+  const headers: Record<string, string> = {}
+  let body: Uint8Array = EMPTY
+  let key: string | undefined
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = fields[i]!.toString()
+    const value = fields[i + 1]!
+    if (name === DATA) body = value
+    else if (name === KEY) key = value.toString()
+    else headers[name.startsWith('~') ? name.slice(1) : name] = value.toString()
+  }
+  return { headers, body, key: key ?? headers[PARTITION_HEADER] }
+}
+
+/** Stream id of the last entry before `time` (ms), so a group created there reads from `time` on. */
+export function idBeforeTime(ms: number): string {
+  const whole = Math.floor(ms)
+  return whole <= 0 ? '0' : `${whole - 1}-18446744073709551615`
+}
+
+/** Stream id just before `sequence`, so a group created there reads it and what follows. */
+export function idBefore(sequence: string | number | bigint): string {
+  const text = String(sequence).trim()
+  const match = /^(\d+)(?:-(\d+))?$/u.exec(text)
+  if (match === null) return ''
+  const ms = BigInt(match[1]!)
+  const seq = BigInt(match[2] ?? '0')
+  if (seq > 0n) return `${ms}-${seq - 1n}`
+  return ms === 0n ? '0' : `${ms - 1n}-18446744073709551615`
+}

@@ -1,0 +1,168 @@
+import type { ConnectionOptions } from 'node:tls'
+import { ConfigurationError, checkKeys, checkNumber, checkString } from '@switchyard/core/transport'
+import type { Redis, RedisOptions } from 'ioredis'
+
+/** Options of `redisTransport`: DotMac's `RedisConfig` in camelCase, plus `client` and `keyPrefix`. */
+export interface RedisConfig {
+  /** Bring your own connected-or-lazy ioredis client; the transport duplicates it for blocking reads and never quits it. */
+  client?: Redis
+  /** `redis://[user:password@]host:port/db`, or `rediss://` for TLS. Excludes `host`/`port`/`db`. */
+  url?: string
+  /** Server host. @default '127.0.0.1' */
+  host?: string
+  /** Server port. @default 6379 */
+  port?: number
+  /** Database number. @default 0 */
+  db?: number
+  /** Password (AUTH). */
+  password?: string
+  /** TLS: `true` for defaults, or Node `tls.connect` options. @default false */
+  tls?: boolean | ConnectionOptions
+  /** Trims each topic stream to about this many entries (`XADD MAXLEN ~`). @default unbounded */
+  maxStreamLength?: number
+  /**
+   * Visibility timeout in ms: an entry a consumer took and has not settled for this long is
+   * reclaimed by another consumer of the group (a crashed process). Live handlers keep theirs.
+   * @default 30_000
+   */
+  consumerTimeout?: number
+  /** Most entries one `XREADGROUP` fetches (`COUNT`); the subscription's prefetch caps it too. @default 100 */
+  prefetchCount?: number
+  /** How long `connect()` waits for the server, in ms. @default 10_000 */
+  connectionTimeout?: number
+  /** Most connections the transport opens: one for commands plus one per subscription. @default 50 */
+  maxConnections?: number
+  /** Prefix of every key: a topic's keys are `{<keyPrefix>:<topic>}:...` (one hash slot). @default 'switchyard' */
+  keyPrefix?: string
+}
+
+/** Options with defaults applied. */
+export interface ResolvedRedisConfig {
+  client: Redis | undefined
+  connection: RedisOptions
+  maxStreamLength: number | undefined
+  consumerTimeout: number
+  prefetchCount: number
+  connectionTimeout: number
+  maxConnections: number
+  keyPrefix: string
+}
+
+const KEYS = [
+  'client',
+  'url',
+  'host',
+  'port',
+  'db',
+  'password',
+  'tls',
+  'maxStreamLength',
+  'consumerTimeout',
+  'prefetchCount',
+  'connectionTimeout',
+  'maxConnections',
+  'keyPrefix',
+]
+
+/**
+ * Validates options and applies defaults.
+ * @throws {ConfigurationError} naming the field.
+ */
+export function resolveConfig(config: RedisConfig): ResolvedRedisConfig {
+  checkKeys(config, KEYS, 'redisTransport')
+  const connectionTimeout = num(config.connectionTimeout, 10_000, 'connectionTimeout', 1)
+  const keyPrefix = checkString(config.keyPrefix ?? 'switchyard', 'redisTransport.keyPrefix')
+  if (/[{}]/u.test(keyPrefix)) {
+    throw new ConfigurationError(
+      'redisTransport.keyPrefix must not contain { or }: they mark hash tags',
+      {
+        field: 'redisTransport.keyPrefix',
+      },
+    )
+  }
+  const maxStreamLength =
+    config.maxStreamLength === undefined
+      ? undefined
+      : num(config.maxStreamLength, 0, 'maxStreamLength', 1)
+  return {
+    client: config.client,
+    connection: connectionOptions(config, connectionTimeout),
+    maxStreamLength,
+    consumerTimeout: num(config.consumerTimeout, 30_000, 'consumerTimeout', 100),
+    prefetchCount: num(config.prefetchCount, 100, 'prefetchCount', 1),
+    connectionTimeout,
+    maxConnections: num(config.maxConnections, 50, 'maxConnections', 2),
+    keyPrefix,
+  }
+}
+
+function num(value: number | undefined, fallback: number, field: string, min: number): number {
+  return checkNumber(value ?? fallback, `redisTransport.${field}`, { min, integer: true })
+}
+
+function connectionOptions(config: RedisConfig, connectTimeout: number): RedisOptions {
+  const hasParts = config.host !== undefined || config.port !== undefined || config.db !== undefined
+  if (config.client !== undefined && (config.url !== undefined || hasParts)) {
+    throw new ConfigurationError(
+      'redisTransport: give either client or connection options, not both',
+      {
+        field: 'redisTransport.client',
+      },
+    )
+  }
+  if (config.url !== undefined && hasParts) {
+    throw new ConfigurationError('redisTransport: give either url or host/port/db, not both', {
+      field: 'redisTransport.url',
+    })
+  }
+  const options: RedisOptions = { lazyConnect: true, connectTimeout }
+  if (config.url !== undefined) {
+    let url: URL
+    try {
+      url = new URL(checkString(config.url, 'redisTransport.url'))
+    } catch (cause) {
+      throw new ConfigurationError(
+        `redisTransport.url ${JSON.stringify(config.url)} is not a URL`,
+        {
+          field: 'redisTransport.url',
+          cause,
+        },
+      )
+    }
+    if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+      throw new ConfigurationError('redisTransport.url must start with redis:// or rediss://', {
+        field: 'redisTransport.url',
+      })
+    }
+    options.host = url.hostname.replace(/^\[|\]$/gu, '') || '127.0.0.1'
+    options.port = url.port === '' ? 6379 : Number(url.port)
+    const db = url.pathname.replace(/^\//u, '')
+    if (db !== '')
+      options.db = checkNumber(Number(db), 'redisTransport.url (db)', { min: 0, integer: true })
+    if (url.username !== '') options.username = decodeURIComponent(url.username)
+    if (url.password !== '') options.password = decodeURIComponent(url.password)
+    if (url.protocol === 'rediss:') options.tls = {}
+  } else {
+    options.host =
+      config.host === undefined ? '127.0.0.1' : checkString(config.host, 'redisTransport.host')
+    options.port = checkNumber(config.port ?? 6379, 'redisTransport.port', {
+      min: 1,
+      max: 65_535,
+      integer: true,
+    })
+    options.db = checkNumber(config.db ?? 0, 'redisTransport.db', { min: 0, integer: true })
+  }
+  if (config.password !== undefined)
+    options.password = checkString(config.password, 'redisTransport.password')
+  if (config.tls === true) options.tls = {}
+  else if (typeof config.tls === 'object' && config.tls !== null) options.tls = config.tls
+  return options
+}
+
+/**
+ * Reads the conventional environment: `REDIS_URL` (default `redis://127.0.0.1:6379`).
+ * @example const transport = redisTransport(fromEnv())
+ */
+export function fromEnv(env: Record<string, string | undefined> = process.env): RedisConfig {
+  return { url: env.REDIS_URL ?? 'redis://127.0.0.1:6379' }
+}

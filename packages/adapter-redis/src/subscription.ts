@@ -1,0 +1,326 @@
+import type { InboundMessage, NackOptions, TransportSubscription } from '@switchyard/core/transport'
+import type { Cluster, Redis } from 'ioredis'
+import { isMissingGroup } from './errors.js'
+import { fromFields, type TopicKeys } from './mapping.js'
+import { runScript, SCRIPTS } from './scripts.js'
+
+/** What a subscription needs from its transport. */
+export interface SubscriptionInit {
+  topic: string
+  group: string
+  consumer: string
+  keys: TopicKeys
+  /** Shared command connection: acks, scripts. */
+  client: Redis | Cluster
+  /** This subscription's own connection for blocking reads. */
+  reader: Redis | Cluster
+  consumerTimeout: number
+  prefetchCount: number
+  /** Recreates the group when the server lost it (restart without persistence). */
+  recreateGroup(): Promise<void>
+  onClosed(): void
+}
+
+/** Longest single `XREADGROUP BLOCK`; parked entries and reclaims are checked at least this often. */
+const POLL_MS = 1_000
+type Reply = Array<Buffer | number | Reply>
+
+/** One stream entry as handed to the bus. */
+class Entry implements InboundMessage {
+  readonly headers: Record<string, string>
+  readonly body: Uint8Array
+  readonly key: string | undefined
+  constructor(
+    readonly topic: string,
+    readonly position: string,
+    fields: readonly Buffer[],
+    readonly attempt: number,
+    private readonly owner: RedisSubscription,
+  ) {
+    const content = fromFields(fields)
+    this.headers = content.headers
+    this.body = content.body
+    this.key = content.key
+  }
+  ack(): void {
+    this.owner.ack(this)
+  }
+  nack(options: NackOptions): Promise<void> {
+    return this.owner.nack(this, options)
+  }
+}
+
+/**
+ * A consumer of one group: reads new entries with `XREADGROUP`, redelivers parked (nacked)
+ * entries when due, reclaims entries a crashed consumer left pending, and recovers its own
+ * pending entries after a reconnect.
+ */
+export class RedisSubscription implements TransportSubscription {
+  private readonly buffer: Entry[] = []
+  /** Entries read from Redis and not settled: buffered or handed out. */
+  private readonly owned = new Map<string, Entry>()
+  private reading: Promise<void> | undefined
+  private blockedUntil = 0
+  private wakeAt = 0
+  private nextPoll = 0
+  private nextReclaim = 0
+  private cursor = '0-0'
+  private recoverFrom: string | undefined
+  private readerId: number | undefined
+  private acks: string[] = []
+  private ackFlush: Promise<void> | undefined
+  private readonly touchTimer: NodeJS.Timeout
+  private closing: Promise<void> | undefined
+
+  constructor(private readonly init: SubscriptionInit) {
+    this.touchTimer = setInterval(() => void this.touch(), Math.max(50, init.consumerTimeout / 3))
+    this.touchTimer.unref()
+    init.reader.on('close', () => {
+      this.readerId = undefined
+    })
+    init.reader.on('ready', () => {
+      // After a reconnect a read may have been served with its reply lost: look at our own
+      // pending entries now instead of waiting for the visibility timeout.
+      this.recoverFrom = '-'
+      void this.fetchReaderId()
+    })
+  }
+
+  /**
+   * Learns the reader's client id, so a blocked read can be woken (`CLIENT UNBLOCK`) when a
+   * parked entry falls due or the subscription closes. Without it reads still end within 1 s.
+   */
+  async fetchReaderId(): Promise<void> {
+    const { reader } = this.init
+    if (typeof (reader as Cluster).nodes === 'function') return
+    this.readerId = Number(await (reader as Redis).client('ID').catch(() => Number.NaN))
+    if (Number.isNaN(this.readerId)) this.readerId = undefined
+  }
+
+  async pull(max: number, signal: AbortSignal): Promise<InboundMessage[]> {
+    while (this.closing === undefined && !signal.aborted) {
+      if (this.buffer.length > 0) return this.buffer.splice(0, max)
+      await this.maintain(max)
+      if (this.buffer.length > 0 || signal.aborted) continue
+      const now = Date.now()
+      const until = Math.min(this.wakeAt, this.nextPoll, this.nextReclaim)
+      if (until <= now) continue
+      this.reading ??= this.read(Math.min(max, this.init.prefetchCount), until - now)
+      await this.whileNotAborted(this.reading, signal)
+    }
+    return []
+  }
+
+  /** Settles an entry: acknowledgements of one turn of the event loop go out as one `XACK`. */
+  ack(entry: Entry): void {
+    this.owned.delete(entry.position)
+    this.acks.push(entry.position)
+    this.ackFlush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
+      this.flushAcks(),
+    )
+  }
+
+  /** Parks an entry for redelivery after `delayMs`; it stays pending meanwhile. */
+  async nack(entry: Entry, options: NackOptions): Promise<void> {
+    this.owned.delete(entry.position)
+    await this.park([entry], options.delayMs, () => options.attempt)
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.doClose()
+    return this.closing
+  }
+
+  private async park(entries: Entry[], delayMs: number, made: (e: Entry) => number): Promise<void> {
+    const delay = Math.max(0, Math.ceil(delayMs))
+    const args: Array<string | number> = [delay]
+    for (const entry of entries) args.push(entry.position, made(entry))
+    const { keys, group } = this.init
+    await runScript(this.init.client, SCRIPTS.nack, [keys.delay(group), keys.attempts(group)], args)
+    const due = Date.now() + delay
+    if (due < this.wakeAt) this.wakeAt = due
+    if (this.blockedUntil > due) this.unblock()
+  }
+
+  private async maintain(room: number): Promise<void> {
+    if (this.recoverFrom !== undefined) await this.recover(room)
+    const now = Date.now()
+    if (this.buffer.length < room && (now >= this.wakeAt || now >= this.nextPoll)) {
+      await this.takeDue(room - this.buffer.length)
+    }
+    if (this.buffer.length < room && now >= this.nextReclaim)
+      await this.reclaim(room - this.buffer.length)
+  }
+
+  private async read(count: number, blockMs: number): Promise<void> {
+    const { reader, keys, group, consumer } = this.init
+    this.blockedUntil = Date.now() + blockMs
+    try {
+      const args = [
+        'GROUP',
+        group,
+        consumer,
+        'COUNT',
+        count,
+        'BLOCK',
+        blockMs,
+        'STREAMS',
+        keys.stream,
+        '>',
+      ]
+      const reply = (await reader.callBuffer('XREADGROUP', args)) as Reply | null
+      const entries = (reply?.[0] as Reply | undefined)?.[1] as Reply[] | undefined
+      for (const [id, fields] of entries ?? [])
+        this.accept(id as Buffer, fields as Buffer[] | null, 1)
+    } catch (error) {
+      if (!isMissingGroup(error)) throw error
+      await this.init.recreateGroup()
+    } finally {
+      this.blockedUntil = 0
+      this.reading = undefined
+    }
+  }
+
+  private async takeDue(count: number): Promise<void> {
+    const { client, keys, group, consumer } = this.init
+    const reply = (await runScript(
+      client,
+      SCRIPTS.due,
+      [keys.stream, keys.delay(group), keys.attempts(group)],
+      [group, consumer, count],
+    )) as Reply
+    const serverNow = reply[0] as number
+    const nextDue = String(reply[1])
+    for (let i = 2; i < reply.length; i++) {
+      const [id, fields, made] = reply[i] as [Buffer, Buffer[], Buffer]
+      this.accept(id, fields, Number(String(made)) + 1)
+    }
+    const now = Date.now()
+    this.nextPoll = now + POLL_MS
+    if (reply.length - 2 >= count) this.wakeAt = now
+    else
+      this.wakeAt =
+        nextDue === '' ? Number.POSITIVE_INFINITY : now + Math.max(0, Number(nextDue) - serverNow)
+  }
+
+  private async reclaim(count: number): Promise<void> {
+    const { client, keys, group, consumer, consumerTimeout } = this.init
+    const reply = (await runScript(
+      client,
+      SCRIPTS.reclaim,
+      [keys.stream, keys.delay(group)],
+      [group, consumer, consumerTimeout, this.cursor, count],
+    )) as Reply
+    this.cursor = String(reply[0])
+    for (let i = 1; i < reply.length; i++) {
+      const [id, fields, deliveries] = reply[i] as [Buffer, Buffer[], number]
+      this.accept(id, fields, deliveries)
+    }
+    // Keep sweeping on the next pull until the cursor wraps around, then tidy the group.
+    if (this.cursor !== '0-0') {
+      this.nextReclaim = 0
+      return
+    }
+    this.nextReclaim = Date.now() + Math.max(50, consumerTimeout / 2)
+    await runScript(client, SCRIPTS.prune, [keys.stream], [group, consumerTimeout])
+  }
+
+  private async recover(count: number): Promise<void> {
+    const { client, keys, group, consumer } = this.init
+    const start = this.recoverFrom!
+    const reply = (await runScript(
+      client,
+      SCRIPTS.recover,
+      [keys.stream, keys.delay(group)],
+      [group, consumer, start, count],
+    )) as Reply
+    for (let i = 2; i < reply.length; i++) {
+      const [id, fields, deliveries] = reply[i] as [Buffer, Buffer[], number]
+      this.accept(id, fields, deliveries)
+    }
+    this.recoverFrom = (reply[1] as number) < count ? undefined : `(${String(reply[0])}`
+  }
+
+  private accept(id: Buffer, fields: Buffer[] | null, attempt: number): void {
+    const position = id.toString()
+    if (fields === null || this.owned.has(position)) return
+    const entry = new Entry(this.init.topic, position, fields, attempt, this)
+    this.owned.set(position, entry)
+    this.buffer.push(entry)
+  }
+
+  private async whileNotAborted(reading: Promise<void>, signal: AbortSignal): Promise<void> {
+    let onAbort: (() => void) | undefined
+    const aborted = new Promise<void>((resolve) => {
+      onAbort = () => {
+        this.unblock()
+        resolve()
+      }
+      signal.addEventListener('abort', onAbort, { once: true })
+    })
+    try {
+      await Promise.race([reading, aborted])
+    } finally {
+      signal.removeEventListener('abort', onAbort!)
+    }
+  }
+
+  private unblock(): void {
+    if (this.readerId === undefined || this.reading === undefined) return
+    this.init.client.call('CLIENT', 'UNBLOCK', this.readerId).catch(() => undefined)
+  }
+
+  private flushAcks(): Promise<void> {
+    const ids = this.acks
+    this.acks = []
+    this.ackFlush = undefined
+    if (ids.length === 0) return Promise.resolve()
+    const { client, keys, group } = this.init
+    return client.xack(keys.stream, group, ...ids).then(
+      () => undefined,
+      () => {
+        // Not acknowledged: keep the ids for the next flush; at worst they are redelivered.
+        this.acks.push(...ids)
+        if (this.closing === undefined)
+          setTimeout(() => (this.ackFlush ??= this.flushAcks()), 1_000).unref()
+      },
+    )
+  }
+
+  private async touch(): Promise<void> {
+    if (this.owned.size === 0 || this.closing !== undefined) return
+    const { client, keys, group, consumer } = this.init
+    await runScript(
+      client,
+      SCRIPTS.touch,
+      [keys.stream],
+      [group, consumer, ...this.owned.keys()],
+    ).catch(() => undefined)
+  }
+
+  private async doClose(): Promise<void> {
+    clearInterval(this.touchTimer)
+    this.unblock()
+    const { reader, client, keys, group, consumer } = this.init
+    if (this.reading !== undefined) {
+      await Promise.race([
+        this.reading.catch(() => undefined),
+        new Promise((r) => setTimeout(r, 2_000)),
+      ])
+    }
+    // Buffered entries never reached a handler (their attempt was not made); handed-out ones did.
+    const buffered = new Set(this.buffer.splice(0))
+    const back = [...this.owned.values()]
+    this.owned.clear()
+    // Whatever cannot be settled here stays pending and is reclaimed after consumerTimeout.
+    await (this.ackFlush ?? this.flushAcks())
+    if (back.length > 0) {
+      await this.park(back, 0, (e) => (buffered.has(e) ? e.attempt - 1 : e.attempt)).catch(
+        () => undefined,
+      )
+    }
+    await runScript(client, SCRIPTS.leave, [keys.stream], [group, consumer]).catch(() => undefined)
+    await reader.quit().catch(() => reader.disconnect())
+    this.init.onClosed()
+  }
+}

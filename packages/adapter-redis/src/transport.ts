@@ -1,0 +1,250 @@
+import { hostname } from 'node:os'
+import {
+  ClosedError,
+  ConfigurationError,
+  type InboundMessage,
+  type OutboundMessage,
+  type StartAt,
+  startAtTime,
+  type Transport,
+  type TransportFeatures,
+  type TransportHealth,
+  type TransportSubscribeOptions,
+  type TransportSubscription,
+} from '@switchyard/core/transport'
+import { type Cluster, Redis } from 'ioredis'
+import { connectionError } from './errors.js'
+import { fromFields, idBefore, idBeforeTime, topicKeys } from './mapping.js'
+import { type RedisConfig, type ResolvedRedisConfig, resolveConfig } from './options.js'
+import { Publisher } from './publisher.js'
+import { RedisSubscription } from './subscription.js'
+
+const FEATURES: TransportFeatures = {
+  consumerGroups: true,
+  orderedPerKey: true,
+  persistent: true,
+  replayFromStart: true,
+  nativeDelay: true,
+}
+
+let instances = 0
+
+/**
+ * Redis Streams transport: one stream per topic, consumer groups with `XREADGROUP`, parked
+ * redeliveries in a sorted set, reclaim of a crashed consumer's entries with `XAUTOCLAIM`.
+ */
+export class RedisTransport implements Transport {
+  /** Always `redis`. */
+  readonly name = 'redis'
+  /** Capability flags. */
+  readonly features = FEATURES
+  /** The command connection (publishes, acknowledgements, scripts); readers are duplicates of it. */
+  readonly client: Redis | Cluster
+  private readonly config: ResolvedRedisConfig
+  private readonly ownsClient: boolean
+  private readonly publisher: Publisher
+  private readonly subscriptions = new Set<RedisSubscription>()
+  private readonly consumerBase =
+    `${hostname()}-${process.pid}-${(++instances).toString(36)}${Math.random().toString(36).slice(2, 6)}`
+  private consumers = 0
+  private connecting: Promise<void> | undefined
+  private closing: Promise<void> | undefined
+  private closed = false
+  private lastError: Error | undefined
+
+  constructor(config: RedisConfig = {}) {
+    this.config = resolveConfig(config)
+    this.ownsClient = this.config.client === undefined
+    this.client = this.config.client ?? new Redis(this.config.connection)
+    // Without a listener ioredis prints every failed reconnect; keep the last for health().
+    this.client.on('error', (error: Error) => {
+      this.lastError = error
+    })
+    this.publisher = new Publisher(this.client, this.config.maxStreamLength, isCluster(this.client))
+  }
+
+  /**
+   * Connects the command connection.
+   * @throws {ConnectionError} when Redis does not answer within `connectionTimeout`.
+   */
+  connect(): Promise<void> {
+    if (this.closing !== undefined)
+      return Promise.reject(new ClosedError('The Redis transport is closed'))
+    this.connecting ??= this.open(this.client, 'connecting to Redis').catch((error: unknown) => {
+      this.connecting = undefined
+      throw error
+    })
+    return this.connecting
+  }
+
+  /** Appends the messages to the topic's stream in order; resolves when Redis stored all of them. */
+  async publish(topic: string, messages: readonly OutboundMessage[]): Promise<void> {
+    // Publishes that race close() are still sent: close waits for them before quitting.
+    if (this.closed) throw new ClosedError('The Redis transport is closed')
+    if (messages.length === 0) return
+    await this.publisher.publish(topic, topicKeys(this.config.keyPrefix, topic).stream, messages)
+  }
+
+  /**
+   * Creates the group if needed (`XGROUP CREATE ... MKSTREAM`) at `startAt`, and opens a
+   * consumer with its own connection for blocking reads.
+   * @throws {ConfigurationError} beyond `maxConnections` or for an unusable `startAt`.
+   */
+  async subscribe(
+    topic: string,
+    options: TransportSubscribeOptions,
+  ): Promise<TransportSubscription> {
+    if (this.closing !== undefined) throw new ClosedError('The Redis transport is closed')
+    if (this.subscriptions.size + 2 > this.config.maxConnections) {
+      throw new ConfigurationError(
+        `Subscribing to "${topic}" needs connection ${this.subscriptions.size + 2}, over maxConnections (${this.config.maxConnections}); raise it or share subscriptions`,
+        { field: 'redisTransport.maxConnections' },
+      )
+    }
+    const keys = topicKeys(this.config.keyPrefix, topic)
+    const { group } = options
+    const createGroup = (id: string) => this.createGroup(keys.stream, group, id)
+    await createGroup(startId(options.startAt))
+    // Blocking reads wait out a restart instead of failing after ioredis' 20 reconnect attempts.
+    const reader = isCluster(this.client)
+      ? this.client.duplicate([], {
+          redisOptions: { ...this.client.options.redisOptions, maxRetriesPerRequest: null },
+        })
+      : this.client.duplicate({ maxRetriesPerRequest: null })
+    reader.on('error', () => undefined)
+    await this.open(reader, 'opening a reader connection')
+    const subscription: RedisSubscription = new RedisSubscription({
+      topic,
+      group,
+      consumer: `${this.consumerBase}-${++this.consumers}`,
+      keys,
+      client: this.client,
+      reader,
+      consumerTimeout: this.config.consumerTimeout,
+      prefetchCount: this.config.prefetchCount,
+      // Earlier entries may not have been handled: start over rather than skip any.
+      recreateGroup: () => createGroup('0'),
+      onClosed: () => this.subscriptions.delete(subscription),
+    })
+    await subscription.fetchReaderId()
+    this.subscriptions.add(subscription)
+    return subscription
+  }
+
+  /** Reads up to `limit` entries from the start of the topic's stream without consuming them. */
+  async browse(topic: string, options: { limit: number }): Promise<InboundMessage[]> {
+    const { stream } = topicKeys(this.config.keyPrefix, topic)
+    const entries = (await this.client.callBuffer('XRANGE', [
+      stream,
+      '-',
+      '+',
+      'COUNT',
+      options.limit,
+    ])) as Array<[Buffer, Buffer[]]>
+    return entries.map(([id, fields]) => ({
+      topic,
+      ...fromFields(fields),
+      attempt: 1,
+      position: id.toString(),
+      ack: () => undefined,
+      nack: () => undefined,
+    }))
+  }
+
+  /** `up` when Redis answers `PING` within `connectionTimeout`. Never throws. */
+  async health(): Promise<TransportHealth> {
+    if (this.closing !== undefined) return { status: 'down', detail: 'transport closed' }
+    if (this.client.status !== 'ready') {
+      return {
+        status: 'down',
+        detail: `connection ${this.client.status}${this.lastError ? `: ${this.lastError.message}` : ''}`,
+      }
+    }
+    try {
+      const started = performance.now()
+      await withTimeout(this.client.ping(), this.config.connectionTimeout, 'PING')
+      return { status: 'up', detail: `PING ${(performance.now() - started).toFixed(1)} ms` }
+    } catch (error) {
+      return { status: 'down', detail: (error as Error).message }
+    }
+  }
+
+  /** Waits for queued publishes, closes every subscription, then the connections it opened. */
+  close(): Promise<void> {
+    this.closing ??= this.doClose()
+    return this.closing
+  }
+
+  private async doClose(): Promise<void> {
+    await this.publisher.drain()
+    this.closed = true
+    await Promise.allSettled([...this.subscriptions].map((s) => s.close()))
+    if (!this.ownsClient) return
+    if (this.client.status === 'wait' || this.client.status === 'end') this.client.disconnect()
+    else await this.client.quit().catch(() => this.client.disconnect())
+  }
+
+  private async createGroup(stream: string, group: string, id: string): Promise<void> {
+    try {
+      await this.client.xgroup('CREATE', stream, group, id, 'MKSTREAM')
+    } catch (error) {
+      if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) throw error
+    }
+  }
+
+  /** Connects a lazy client, or waits until a connecting one is ready, within `connectionTimeout`. */
+  private async open(client: Redis | Cluster, what: string): Promise<void> {
+    if (client.status === 'ready') return
+    const ready =
+      client.status === 'wait' || client.status === 'end'
+        ? client.connect()
+        : new Promise<void>((resolve) => client.once('ready', () => resolve()))
+    try {
+      await withTimeout(ready, this.config.connectionTimeout, what)
+    } catch (error) {
+      // Stop ioredis from retrying in the background: the caller decides whether to try again.
+      client.disconnect()
+      throw connectionError(`${what} failed`, error)
+    }
+  }
+}
+
+function isCluster(client: Redis | Cluster): client is Cluster {
+  return typeof (client as Cluster).nodes === 'function'
+}
+
+function startId(startAt: StartAt): string {
+  if (startAt === 'latest') return '$'
+  if (startAt === 'earliest') return '0'
+  const time = startAtTime(startAt)
+  if (time !== undefined) return idBeforeTime(time)
+  const sequence = 'sequence' in startAt ? String(startAt.sequence) : ''
+  const id = idBefore(sequence)
+  if (id === '') {
+    throw new ConfigurationError(
+      `startAt.sequence "${sequence}" is not a Redis stream id (ms or ms-seq)`,
+      {
+        field: 'startAt.sequence',
+      },
+    )
+  }
+  return id
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} got no answer within ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
+/**
+ * Creates a Redis Streams transport.
+ * @throws {ConfigurationError} for unknown or invalid options.
+ * @example
+ * const bus = createEventBus({ transport: redisTransport({ url: 'redis://127.0.0.1:6379' }), source: 'hr' })
+ */
+export function redisTransport(config: RedisConfig = {}): RedisTransport {
+  return new RedisTransport(config)
+}

@@ -1,0 +1,152 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { serviceOrSkip, waitUntil } from '@switchyard/testkit'
+import { Redis } from 'ioredis'
+
+/** The shared server the tests use. */
+export const REDIS_URL = process.env.SWITCHYARD_REDIS_URL ?? 'redis://127.0.0.1:6379'
+
+/** A key prefix no other test run uses, so parallel files never see each other's keys. */
+export function uniquePrefix(label: string): string {
+  return `sy-test-${label}-${Math.random().toString(36).slice(2, 10)}`
+}
+
+/** Probes a server with PING; resolves when it answers. */
+export async function ping(url: string): Promise<void> {
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  })
+  client.on('error', () => undefined)
+  try {
+    await client.connect()
+    await client.ping()
+  } finally {
+    client.disconnect()
+  }
+}
+
+/** Skip reason for the shared server (undefined when it answers; throws under CI). */
+export function redisOrSkip(url = REDIS_URL): Promise<string | undefined> {
+  return serviceOrSkip('Redis', () => ping(url))
+}
+
+/** Deletes every key under `{prefix:`. */
+export async function deleteKeys(url: string, prefix: string): Promise<number> {
+  const client = new Redis(url)
+  client.on('error', () => undefined)
+  let deleted = 0
+  try {
+    let cursor = '0'
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `{${prefix}:*`, 'COUNT', 1_000)
+      cursor = next
+      if (keys.length > 0) deleted += await client.unlink(...keys)
+    } while (cursor !== '0')
+  } finally {
+    client.disconnect()
+  }
+  return deleted
+}
+
+/** A free loopback port. */
+export function sparePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() =>
+        resolve(typeof address === 'object' && address !== null ? address.port : 0),
+      )
+    })
+  })
+}
+
+/** True when a `redis-server` binary is on the PATH (private servers for fault tests). */
+export function hasRedisServer(): boolean {
+  return spawnSync('redis-server', ['--version']).status === 0
+}
+
+/**
+ * A private `redis-server` on a spare loopback port with append-only persistence, in a temp
+ * directory: fault tests stop and start it without touching the shared server.
+ */
+export class PrivateRedis {
+  readonly dir = mkdtempSync(join(tmpdir(), 'sy-redis-'))
+  private child: ChildProcess | undefined
+  private constructor(readonly port: number) {}
+
+  /** Starts a server on a spare port and waits until it answers. */
+  static async start(): Promise<PrivateRedis> {
+    const server = new PrivateRedis(await sparePort())
+    await server.up()
+    return server
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`
+  }
+
+  /** Starts the server on the same port and data directory. */
+  async up(): Promise<void> {
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      this.dir,
+      '--save',
+      '',
+    ]
+    args.push(
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'always',
+      '--daemonize',
+      'no',
+      '--loglevel',
+      'warning',
+    )
+    const child = spawn('redis-server', args, { stdio: 'ignore' })
+    this.child = child
+    await waitUntil(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`)
+        return ping(this.url).then(
+          () => true,
+          () => false,
+        )
+      },
+      { timeoutMs: 10_000, intervalMs: 20, message: `redis-server on port ${this.port}` },
+    )
+  }
+
+  /** Stops the server the graceful way (SIGTERM: it flushes the append-only file first). */
+  async down(): Promise<void> {
+    const child = this.child
+    this.child = undefined
+    if (child === undefined || child.exitCode !== null) return
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    child.kill('SIGTERM')
+    await exited
+  }
+
+  /** Stops and starts the server, keeping its data. */
+  async restart(): Promise<void> {
+    await this.down()
+    await this.up()
+  }
+
+  /** Stops the server and removes its data directory. */
+  async destroy(): Promise<void> {
+    await this.down()
+    rmSync(this.dir, { recursive: true, force: true })
+  }
+}
