@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto'
+import { createMemoryBroker, type MemoryBroker, memoryTransport } from '@switchyard/adapter-memory'
+import {
+  createEventBus,
+  type EventBus,
+  type EventEnvelope,
+  type Middleware,
+} from '@switchyard/core'
+import pg from 'pg'
+
+/** Where the PostgreSQL tests connect. */
+export const POSTGRES_URL =
+  process.env.SWITCHYARD_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/switchyard'
+
+/**
+ * Resolves undefined when PostgreSQL answers, else a visible skip reason; under `CI` a missing
+ * server fails instead (the same contract as testkit's `serviceOrSkip`).
+ */
+export async function postgresOrSkip(): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3_000 })
+  try {
+    await client.connect()
+    await client.query('SELECT 1')
+    return undefined
+  } catch (error) {
+    const reason = `PostgreSQL not reachable at ${POSTGRES_URL} (${(error as Error).message}); run tooling/services/postgres.sh`
+    if (process.env.CI) throw new Error(`CI is set: ${reason}`)
+    console.warn(`[outbox tests] skipped: ${reason}`)
+    return reason
+  } finally {
+    await client.end().catch(() => undefined)
+  }
+}
+
+/** A table name no other test run uses. */
+export function uniqueTable(prefix = 'outbox_t'): string {
+  return `${prefix}_${randomBytes(4).toString('hex')}`
+}
+
+/** Waits until `check` returns true, polling; throws with `what` after the deadline. */
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline)
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+/** A producer bus for relays and a consumer that records what it handles, over one memory broker. */
+export interface Harness {
+  broker: MemoryBroker
+  /** A new producer bus on the shared broker (one per relay). */
+  producer(middleware?: Middleware[]): EventBus & { transport: ReturnType<typeof memoryTransport> }
+  /** Every handled event, in handling order. */
+  received: EventEnvelope[]
+  /** Topic of each entry of `received`. */
+  topics: string[]
+  /** Handled count per event id. */
+  counts: Map<string, number>
+  close(): Promise<void>
+}
+
+/** Starts a consumer on `topic` (group `check`, in order) and returns the harness. */
+export async function harness(
+  topics: string[],
+  consumerMiddleware: Middleware[] = [],
+): Promise<Harness> {
+  const broker = createMemoryBroker()
+  const buses: EventBus[] = []
+  const consumer = createEventBus({
+    transport: memoryTransport({ broker, maxQueueSize: 1_000_000, historySize: 0 }),
+    source: 'consumer',
+    middleware: consumerMiddleware,
+  })
+  buses.push(consumer)
+  const received: EventEnvelope[] = []
+  const receivedTopics: string[] = []
+  const counts = new Map<string, number>()
+  for (const topic of topics) {
+    await consumer.subscribe(
+      topic,
+      (event) => {
+        received.push(event)
+        receivedTopics.push(topic)
+        counts.set(event.id, (counts.get(event.id) ?? 0) + 1)
+      },
+      { group: 'check', concurrency: 1, prefetch: 1_000 },
+    )
+  }
+  return {
+    broker,
+    received,
+    topics: receivedTopics,
+    counts,
+    producer(middleware = []) {
+      const transport = memoryTransport({ broker, maxQueueSize: 1_000_000, historySize: 0 })
+      const bus = createEventBus({ transport, source: 'relay', middleware })
+      buses.push(bus)
+      return bus as EventBus & { transport: typeof transport }
+    },
+    async close() {
+      await Promise.all(buses.map((b) => b.close()))
+    },
+  }
+}
