@@ -252,43 +252,9 @@ export class MemoryBroker {
   }
 
   private message(member: Member, delivery: Delivery, control: DeliveryControl): InboundMessage {
-    const group = member.group
     delivery.owner = member
     member.inFlight.add(delivery)
-    const { stored } = delivery
-    let settled = false
-    const settle = (): boolean => {
-      if (settled || !member.inFlight.has(delivery)) return false
-      settled = true
-      member.inFlight.delete(delivery)
-      group.inFlight--
-      return true
-    }
-    const finishAck = () => {
-      if (settle()) this.freed(group.topic)
-    }
-    return {
-      topic: group.topic.name,
-      headers: stored.headers,
-      body: stored.body,
-      key: stored.key,
-      attempt: delivery.attempt,
-      position: String(stored.seq),
-      ...(stored.event === undefined ? {} : { event: stored.event }),
-      ack: () => {
-        control.checkConnected()
-        const delay = control.ackDelayMs()
-        if (delay <= 0) return finishAck()
-        return new Promise<void>((resolve) => setTimeout(resolve, delay)).then(finishAck)
-      },
-      nack: (options) => {
-        control.checkConnected()
-        if (settle()) {
-          this.redeliver(group, stored, options)
-          this.freed(group.topic)
-        }
-      },
-    }
+    return new MemoryMessage(this, member, delivery, control)
   }
 
   /** @internal Deliveries as read-only messages, for dead-letter listing. */
@@ -303,7 +269,7 @@ export class MemoryBroker {
         key: stored.key,
         attempt: 1,
         position: String(stored.seq),
-        ...(stored.event === undefined ? {} : { event: stored.event }),
+        event: stored.event,
         ack: () => undefined,
         nack: () => undefined,
       }))
@@ -317,4 +283,65 @@ function startsBefore(stored: Stored, startAt: StartAt, startTime: number | unde
   if (typeof startAt === 'object' && 'sequence' in startAt)
     return stored.seq >= Number(startAt.sequence)
   return false
+}
+
+/** One delivery handed to a member; a class, so the hot path allocates no closures. */
+class MemoryMessage implements InboundMessage {
+  readonly topic: string
+  readonly headers: Record<string, string>
+  readonly body: Uint8Array
+  readonly key: string | undefined
+  readonly attempt: number
+  readonly event: EventEnvelope | undefined
+  private settled = false
+
+  constructor(
+    private readonly broker: MemoryBroker,
+    private readonly member: Member,
+    private readonly delivery: Delivery,
+    private readonly control: DeliveryControl,
+  ) {
+    const { stored } = delivery
+    this.topic = member.group.topic.name
+    this.headers = stored.headers
+    this.body = stored.body
+    this.key = stored.key
+    this.attempt = delivery.attempt
+    this.event = stored.event
+  }
+
+  get position(): string {
+    return String(this.delivery.stored.seq)
+  }
+
+  ack(): void | Promise<void> {
+    this.control.checkConnected()
+    const delay = this.control.ackDelayMs()
+    if (delay <= 0) {
+      this.finishAck()
+      return
+    }
+    return new Promise<void>((resolve) => setTimeout(resolve, delay)).then(() => this.finishAck())
+  }
+
+  nack(options: NackOptions): void {
+    this.control.checkConnected()
+    if (this.settle()) {
+      this.broker.redeliver(this.member.group, this.delivery.stored, options)
+      this.broker.freed(this.member.group.topic)
+    }
+  }
+
+  private finishAck(): void {
+    if (this.settle()) this.broker.freed(this.member.group.topic)
+  }
+
+  /** Takes the delivery off the member's books, once; false if it was already settled or given back. */
+  private settle(): boolean {
+    if (this.settled || !this.member.inFlight.has(this.delivery)) return false
+    this.settled = true
+    this.member.inFlight.delete(this.delivery)
+    this.member.group.inFlight--
+    return true
+  }
 }

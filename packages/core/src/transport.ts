@@ -44,7 +44,7 @@ export interface InboundMessage {
   /** Broker position (stream id, sequence, partition/offset), for logs and dead letters. */
   readonly position?: string
   /** Set by pass-by-reference transports: the envelope, no decoding needed. */
-  readonly event?: EventEnvelope
+  readonly event?: EventEnvelope | undefined
   /** Settles the message: it will not be delivered to this group again. */
   ack(): void | Promise<void>
   /** Gives the message back for redelivery after `delayMs`. */
