@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto'
+import type { InboundMessage } from '@switchyard/core/transport'
+import { type AdminLike, createConsumer, type KafkaClientLike } from './client.js'
+import { whileSettling } from './errors.js'
+import { position, readBody, readHeaders, readKey } from './mapping.js'
+import type { ResolvedKafkaOptions } from './options.js'
+
+interface Read {
+  message: InboundMessage
+  timestamp: number
+}
+
+/**
+ * Reads up to `limit` records from the start of a topic without touching any real group:
+ * a throwaway group reads from the earliest offsets up to the high watermarks taken at the
+ * start, commits nothing, and is deleted afterwards. Records come oldest first (by timestamp).
+ */
+export async function browseTopic(
+  client: KafkaClientLike,
+  admin: AdminLike,
+  topic: string,
+  limit: number,
+  options: ResolvedKafkaOptions,
+): Promise<InboundMessage[]> {
+  const bounds = await whileSettling(() => admin.fetchTopicOffsets(topic))
+  const ends = new Map(bounds.map((b) => [b.partition, BigInt(b.high)]))
+  const remaining = new Set(
+    bounds.filter((b) => BigInt(b.high) > BigInt(b.low)).map((b) => b.partition),
+  )
+  if (remaining.size === 0 || limit <= 0) return []
+  const groupId = `switchyard-browse-${randomUUID()}`
+  const consumer = createConsumer(client, {
+    groupId,
+    sessionTimeout: Math.max(6_000, options.heartbeatIntervalMs * 3),
+    heartbeatInterval: options.heartbeatIntervalMs,
+    rebalanceTimeout: 10_000,
+    maxWaitTimeInMs: 100,
+    retries: options.retries,
+  })
+  const reads: Read[] = []
+  const perPartition = new Map<number, number>()
+  let finish!: () => void
+  const done = new Promise<void>((resolve) => {
+    finish = resolve
+  })
+  try {
+    await consumer.connect()
+    await consumer.subscribe({ topics: [topic], fromBeginning: true })
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: Math.max(1, bounds.length),
+      eachBatch: async ({ batch, resolveOffset }) => {
+        const end = ends.get(batch.partition) ?? 0n
+        for (const record of batch.messages) {
+          const taken = perPartition.get(batch.partition) ?? 0
+          if (BigInt(record.offset) >= end || taken >= limit) {
+            remaining.delete(batch.partition)
+            break
+          }
+          perPartition.set(batch.partition, taken + 1)
+          reads.push({
+            message: snapshot(topic, batch.partition, record),
+            timestamp: Number(record.timestamp),
+          })
+          resolveOffset(record.offset)
+          if (BigInt(record.offset) + 1n >= end) remaining.delete(batch.partition)
+        }
+        if (remaining.size === 0) finish()
+      },
+    })
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      done,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, 30_000))),
+    ])
+    clearTimeout(timer)
+  } finally {
+    await consumer.disconnect().catch(() => undefined)
+    await admin.deleteGroups([groupId]).catch(() => undefined)
+  }
+  reads.sort((a, b) => a.timestamp - b.timestamp)
+  return reads.slice(0, limit).map((r) => r.message)
+}
+
+function snapshot(
+  topic: string,
+  partition: number,
+  record: Parameters<typeof readHeaders>[0],
+): InboundMessage {
+  return {
+    topic,
+    headers: readHeaders(record),
+    // Copied, so a listed entry does not pin the whole fetch response in memory.
+    body: new Uint8Array(readBody(record)),
+    key: readKey(record),
+    attempt: 1,
+    position: position(partition, record.offset),
+    ack: () => undefined,
+    nack: () => undefined,
+  }
+}

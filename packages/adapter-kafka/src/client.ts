@@ -1,0 +1,233 @@
+// The one seam between the adapter and its Kafka client. Everything else in the package talks
+// to these few shapes, which are the KafkaJS API subset the adapter uses; another client with
+// a KafkaJS-compatible API (such as @confluentinc/kafka-javascript's `KafkaJS` export) can be
+// slotted in by providing them.
+import {
+  AssignerProtocol,
+  Kafka,
+  logLevel as KafkaLogLevel,
+  type PartitionAssigner,
+  Partitioners,
+  type SASLOptions,
+} from 'kafkajs'
+import type { ResolvedKafkaOptions } from './options.js'
+
+/** A record as produced. */
+export interface RecordOut {
+  key: Buffer | string | null
+  value: Buffer | null
+  headers: Record<string, string>
+}
+
+/** A record as fetched. */
+export interface RecordIn {
+  key: Buffer | null
+  value: Buffer | null
+  offset: string
+  timestamp: string
+  headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>
+}
+
+/** One fetched batch of one partition, as handed to `eachBatch`. */
+export interface BatchPayload {
+  batch: { topic: string; partition: number; messages: RecordIn[] }
+  resolveOffset(offset: string): void
+  heartbeat(): Promise<void>
+  isRunning(): boolean
+  isStale(): boolean
+}
+
+/** The producer calls the adapter makes. */
+export interface ProducerLike {
+  connect(): Promise<void>
+  disconnect(): Promise<void>
+  sendBatch(batch: {
+    acks?: number
+    timeout?: number
+    compression?: number
+    topicMessages: Array<{ topic: string; messages: RecordOut[] }>
+  }): Promise<unknown>
+}
+
+/** The consumer calls the adapter makes. */
+export interface ConsumerLike {
+  connect(): Promise<void>
+  disconnect(): Promise<void>
+  subscribe(subscription: { topics: string[]; fromBeginning?: boolean }): Promise<void>
+  run(config: {
+    autoCommit: boolean
+    eachBatchAutoResolve: boolean
+    partitionsConsumedConcurrently: number
+    eachBatch(payload: BatchPayload): Promise<void>
+  }): Promise<void>
+  commitOffsets(offsets: Array<{ topic: string; partition: number; offset: string }>): Promise<void>
+  seek(position: { topic: string; partition: number; offset: string }): void
+  // biome-ignore lint/suspicious/noExplicitAny: event payloads differ per event name
+  on(event: string, listener: (event: { payload: any }) => void): () => void
+  readonly events: { GROUP_JOIN: string; REBALANCING: string; CRASH: string }
+}
+
+/** The admin calls the adapter makes. */
+export interface AdminLike {
+  connect(): Promise<void>
+  disconnect(): Promise<void>
+  createTopics(options: {
+    topics: Array<{ topic: string; numPartitions?: number; replicationFactor?: number }>
+    waitForLeaders?: boolean
+  }): Promise<boolean>
+  fetchTopicMetadata(options: { topics: string[] }): Promise<{
+    topics: Array<{ name: string; partitions: Array<{ partitionId: number; leader: number }> }>
+  }>
+  fetchOffsets(options: {
+    groupId: string
+    topics: string[]
+  }): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>>
+  fetchTopicOffsets(
+    topic: string,
+  ): Promise<Array<{ partition: number; offset: string; high: string; low: string }>>
+  fetchTopicOffsetsByTimestamp(
+    topic: string,
+    timestamp?: number,
+  ): Promise<Array<{ partition: number; offset: string }>>
+  setOffsets(options: {
+    groupId: string
+    topic: string
+    partitions: Array<{ partition: number; offset: string }>
+  }): Promise<void>
+  describeCluster(): Promise<{ brokers: Array<{ nodeId: number }>; clusterId: string }>
+  deleteGroups(groupIds: string[]): Promise<unknown>
+}
+
+/** Consumer settings, in the adapter's terms. */
+export interface ConsumerSettings {
+  groupId: string
+  sessionTimeout: number
+  heartbeatInterval: number
+  rebalanceTimeout: number
+  maxWaitTimeInMs: number
+  retries: number
+}
+
+/** What the adapter needs from a client: a KafkaJS `Kafka` instance has it. */
+export interface KafkaClientLike {
+  producer(config?: object): unknown
+  consumer(config: { groupId: string }): unknown
+  admin(config?: object): unknown
+}
+
+const LOG_LEVELS = {
+  nothing: KafkaLogLevel.NOTHING,
+  error: KafkaLogLevel.ERROR,
+  warn: KafkaLogLevel.WARN,
+  info: KafkaLogLevel.INFO,
+  debug: KafkaLogLevel.DEBUG,
+}
+
+// Routine protocol answers that kafkajs logs as errors although the group handles them.
+const ROUTINE =
+  /rebalanc|not the correct coordinator|coordinator is loading|specified group generation id is not valid/i
+
+/** Builds a kafkajs client from resolved options. */
+export function createClient(options: ResolvedKafkaOptions): KafkaClientLike {
+  return new Kafka({
+    clientId: options.clientId,
+    brokers: options.brokers,
+    ssl: options.ssl,
+    ...(options.sasl === undefined ? {} : { sasl: options.sasl as SASLOptions }),
+    retry: { retries: options.retries, initialRetryTime: 200, maxRetryTime: 5_000 },
+    logLevel: LOG_LEVELS[options.logLevel],
+    logCreator: () => (entry) => {
+      const message = String(entry.log.message ?? '')
+      const error = String((entry.log as { error?: unknown }).error ?? '')
+      if (entry.level <= KafkaLogLevel.ERROR && (ROUTINE.test(message) || ROUTINE.test(error)))
+        return
+      const line = `[switchyard:kafka] ${entry.namespace} ${message}${error ? `: ${error}` : ''}`
+      if (entry.level <= KafkaLogLevel.WARN) console.error(line)
+      else console.info(line)
+    },
+  })
+}
+
+/** The producer: idempotent per options, the Java-compatible partitioner, no implicit topic creation. */
+export function createProducer(
+  client: KafkaClientLike,
+  options: ResolvedKafkaOptions,
+): ProducerLike {
+  return client.producer({
+    idempotent: options.idempotent,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    retry: { retries: options.retries, initialRetryTime: 200, maxRetryTime: 5_000 },
+  }) as ProducerLike
+}
+
+/** A group consumer with tight, explicit settings and a subscription-aware assigner. */
+export function createConsumer(client: KafkaClientLike, settings: ConsumerSettings): ConsumerLike {
+  return client.consumer({
+    groupId: settings.groupId,
+    sessionTimeout: settings.sessionTimeout,
+    heartbeatInterval: settings.heartbeatInterval,
+    rebalanceTimeout: settings.rebalanceTimeout,
+    maxWaitTimeInMs: settings.maxWaitTimeInMs,
+    allowAutoTopicCreation: false,
+    partitionAssigners: [subscriptionRoundRobin],
+    retry: { retries: settings.retries, initialRetryTime: 200, maxRetryTime: 5_000 },
+  } as { groupId: string }) as ConsumerLike
+}
+
+/** The admin client. */
+export function createAdmin(client: KafkaClientLike): AdminLike {
+  return client.admin() as AdminLike
+}
+
+/**
+ * Round robin that honours each member's own subscription. kafkajs's built-in assigner hands
+ * every topic to every member, which starves members when one group id spans several topics
+ * (Switchyard groups are per topic, so `group: 'audit'` on two topics is one Kafka group).
+ */
+export const subscriptionRoundRobin: PartitionAssigner = ({ cluster }) => ({
+  name: 'SwitchyardRoundRobin',
+  version: 0,
+  async assign({ members }) {
+    const wanted = members.map((m) => ({
+      id: m.memberId,
+      topics: AssignerProtocol.MemberMetadata.decode(m.memberMetadata)?.topics ?? [],
+    }))
+    const topics = [...new Set(wanted.flatMap((w) => w.topics))].sort()
+    await cluster.addMultipleTargetTopics(topics)
+    const plan = new Map<string, Record<string, number[]>>(wanted.map((w) => [w.id, {}]))
+    let turn = 0
+    for (const topic of topics) {
+      const owners = wanted
+        .filter((w) => w.topics.includes(topic))
+        .map((w) => w.id)
+        .sort()
+      const partitions = cluster
+        .findTopicPartitionMetadata(topic)
+        .map((p) => p.partitionId)
+        .sort((a, b) => a - b)
+      for (const partition of partitions) {
+        const owner = plan.get(owners[turn++ % owners.length]!)!
+        owner[topic] = [...(owner[topic] ?? []), partition]
+      }
+    }
+    return [...plan].map(([memberId, assignment]) => ({
+      memberId,
+      memberAssignment: AssignerProtocol.MemberAssignment.encode({
+        version: 0,
+        assignment,
+        userData: Buffer.alloc(0),
+      }),
+    }))
+  },
+  protocol({ topics }) {
+    return {
+      name: 'SwitchyardRoundRobin',
+      metadata: AssignerProtocol.MemberMetadata.encode({
+        version: 0,
+        topics,
+        userData: Buffer.alloc(0),
+      }),
+    }
+  },
+})

@@ -1,0 +1,123 @@
+import { ConfigurationError, ConnectionError, PublishError } from '@switchyard/core/transport'
+
+/** What the adapter reads off a kafkajs error. */
+interface KafkaErrorShape {
+  name?: string
+  type?: string
+  message?: string
+  retriable?: boolean
+  cause?: unknown
+}
+
+// Protocol errors that a retry cannot fix: the request itself or the permissions are wrong.
+const FATAL = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'GROUP_AUTHORIZATION_FAILED',
+  'SASL_AUTHENTICATION_FAILED',
+  'UNSUPPORTED_SASL_MECHANISM',
+  'INVALID_TOPIC_EXCEPTION',
+  'UNSUPPORTED_COMPRESSION_TYPE',
+  'UNSUPPORTED_VERSION',
+])
+
+// Answers that mean "your group is being rebalanced": rejoin, do not report.
+const REBALANCE = new Set([
+  'REBALANCE_IN_PROGRESS',
+  'ILLEGAL_GENERATION',
+  'UNKNOWN_MEMBER_ID',
+  'NOT_COORDINATOR',
+])
+
+/** The innermost protocol error type of a kafkajs error (retries wrap the original). */
+export function errorType(error: unknown): string | undefined {
+  let current = error as KafkaErrorShape | undefined
+  for (let depth = 0; current !== undefined && depth < 5; depth++) {
+    if (typeof current.type === 'string') return current.type
+    current = current.cause as KafkaErrorShape | undefined
+  }
+  return undefined
+}
+
+/** True when a retry may succeed (the broker is away, a leader moves, a request timed out). */
+export function isRetryable(error: unknown): boolean {
+  const type = errorType(error)
+  if (type !== undefined && FATAL.has(type)) return false
+  const shape = error as KafkaErrorShape
+  if (shape?.name === 'KafkaJSNonRetriableError' && errorType(shape.cause) === undefined)
+    return false
+  return true
+}
+
+/** True for the group answers that only mean a rebalance is under way. */
+export function isRebalance(error: unknown): boolean {
+  const type = errorType(error)
+  return type !== undefined && (REBALANCE.has(type) || type === 'NOT_COORDINATOR_FOR_GROUP')
+}
+
+/** Wraps a failed produce request: fatal causes say what to change, others are retryable. */
+export function publishError(error: unknown, topic: string, count: number): PublishError {
+  const type = errorType(error)
+  const detail = (error as KafkaErrorShape)?.message ?? String(error)
+  let hint = ''
+  if (type === 'MESSAGE_TOO_LARGE' || type === 'RECORD_LIST_TOO_LARGE') {
+    hint =
+      ' A record exceeds the broker or topic max.message.bytes: raise it, enable compression, or send smaller events.'
+  } else if (type?.endsWith('AUTHORIZATION_FAILED')) {
+    hint = ' Grant this principal WRITE (and DESCRIBE) on the topic.'
+  } else if (type === 'UNSUPPORTED_COMPRESSION_TYPE') {
+    hint = ' Register the codec package for this compression or choose gzip.'
+  }
+  return new PublishError(
+    `Kafka did not confirm ${count} event(s) on "${topic}": ${detail}.${hint}`,
+    {
+      topic,
+      retryable: isRetryable(error),
+      cause: error,
+    },
+  )
+}
+
+/** Wraps a failure to reach the cluster, naming the brokers tried. */
+export function connectionError(error: unknown, brokers: readonly string[]): ConnectionError {
+  const detail = (error as KafkaErrorShape)?.message ?? String(error)
+  return new ConnectionError(
+    `Could not reach Kafka at ${brokers.join(',')}: ${detail}. Is the broker running (bash tooling/services/kafka.sh) and KAFKA_BOOTSTRAP_SERVERS right?`,
+    { cause: error },
+  )
+}
+
+/** The topic does not exist and the adapter may not create it. */
+export function missingTopic(topic: string): ConfigurationError {
+  return new ConfigurationError(
+    `Kafka topic "${topic}" does not exist and createTopics is off: create it (kafka-topics.sh --create --topic ${topic}) or set createTopics: true`,
+    { field: 'createTopics' },
+  )
+}
+
+// Answers a just-created topic gives for a moment while KRaft hands out its partitions.
+const SETTLING = new Set([
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'LEADER_NOT_AVAILABLE',
+  'NOT_LEADER_FOR_PARTITION',
+  'NOT_LEADER_OR_FOLLOWER',
+])
+
+/**
+ * Runs an admin call, retrying while the topic's partitions are still settling (kafkajs gives
+ * up on some of these at once). Other errors, and settling beyond `attempts`, are thrown.
+ */
+export async function whileSettling<T>(call: () => Promise<T>, attempts = 50): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call()
+    } catch (error) {
+      const type = errorType(error)
+      if (attempt >= attempts || type === undefined || !SETTLING.has(type)) throw error
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import type { OutboundMessage } from '@switchyard/core/transport'
+import type { RecordIn, RecordOut } from './client.js'
+
+// Core's binary codec already writes CloudEvents attributes as `ce_*` headers and the data as
+// the body, which is the CloudEvents Kafka protocol binding; this file only moves bytes.
+
+const EMPTY = new Uint8Array(0)
+
+/**
+ * The Kafka record for an outbound message. The record key orders and partitions: the
+ * envelope's `partitionkey`, else its `subject`, else none (the partitioner spreads those).
+ */
+export function toRecord(message: OutboundMessage): RecordOut {
+  const key = message.key ?? message.headers.ce_subject ?? message.headers['ce-subject'] ?? null
+  const body = message.body
+  const value = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+  return { key, value, headers: message.headers }
+}
+
+/** Bytes a record adds to a produce request (a close estimate, used to size batches). */
+export function recordSize(record: RecordOut): number {
+  let size = 24 + (record.value?.byteLength ?? 0)
+  if (record.key !== null)
+    size += typeof record.key === 'string' ? Buffer.byteLength(record.key) : record.key.byteLength
+  for (const name in record.headers)
+    size += 8 + name.length + Buffer.byteLength(record.headers[name]!)
+  return size
+}
+
+/** Headers of a fetched record as strings (UTF-8); a repeated header keeps its last value. */
+export function readHeaders(record: RecordIn): Record<string, string> {
+  const headers: Record<string, string> = {}
+  const raw = record.headers
+  if (raw === undefined) return headers
+  for (const name in raw) {
+    let value = raw[name]
+    if (Array.isArray(value)) value = value[value.length - 1]
+    if (value === undefined) continue
+    headers[name] = typeof value === 'string' ? value : value.toString('utf8')
+  }
+  return headers
+}
+
+/** The record value as a plain `Uint8Array` view (no copy); a tombstone reads as empty. */
+export function readBody(record: RecordIn): Uint8Array {
+  const value = record.value
+  if (value === null) return EMPTY
+  return new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+}
+
+/** The record key as text, when it has one. */
+export function readKey(record: RecordIn): string | undefined {
+  return record.key === null || record.key.byteLength === 0
+    ? undefined
+    : record.key.toString('utf8')
+}
+
+/** Broker position as `partition:offset`, for logs and dead-letter entries. */
+export function position(partition: number, offset: string): string {
+  return `${partition}:${offset}`
+}

@@ -1,0 +1,267 @@
+import type { ConnectionOptions } from 'node:tls'
+import { ConfigurationError, checkKeys, checkNumber } from '@switchyard/core/transport'
+import type { KafkaClientLike } from './client.js'
+
+/** Producer compression. `gzip` is built into kafkajs; the others need a codec package registered. */
+export type KafkaCompression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
+
+/** How the client talks to the brokers (Olive's and DotMac's `security_protocol`). */
+export type KafkaSecurityProtocol = 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL'
+
+/** SASL credentials. */
+export interface KafkaSasl {
+  /** Mechanism. */
+  mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'
+  /** User name. */
+  username: string
+  /** Password. */
+  password: string
+}
+
+/** Options of `kafkaTransport` (Olive's `EventsConfig` and DotMac's `KafkaConfig`, in one place). */
+export interface KafkaTransportOptions {
+  /** Bring your own kafkajs `Kafka` instance (or a KafkaJS-compatible one); connection options are then ignored. */
+  client?: KafkaClientLike
+  /** Bootstrap servers: an array or a comma-separated string. @default '127.0.0.1:9092' */
+  brokers?: string | readonly string[]
+  /** Client id sent to the brokers. @default 'switchyard' */
+  clientId?: string
+  /** `SSL` and `SASL_SSL` turn TLS on, `SASL_*` need `sasl`. @default 'PLAINTEXT' */
+  securityProtocol?: KafkaSecurityProtocol
+  /** TLS: `true` or Node TLS options (CA, client certificate). @default per securityProtocol */
+  ssl?: boolean | ConnectionOptions
+  /** SASL PLAIN or SCRAM credentials. */
+  sasl?: KafkaSasl
+  /** Broker acknowledgements a publish waits for: `all` (-1), 1 or 0. @default 'all' */
+  acks?: 'all' | -1 | 0 | 1
+  /** Idempotent producer (no duplicates from producer retries); needs `acks: 'all'`. @default true with acks all */
+  idempotent?: boolean
+  /** Retries of a failed request before a publish or commit fails. @default 5 */
+  retries?: number
+  /** Producer compression. @default 'none' */
+  compression?: KafkaCompression
+  /** Wait this long to gather concurrent publishes into one request; 0 sends at once when idle. @default 0 */
+  lingerMs?: number
+  /** Most bytes (keys, values, headers) merged into one produce request. @default 1_048_576 */
+  batchSize?: number
+  /** How long the broker may take to confirm a produce request. @default 30_000 */
+  requestTimeoutMs?: number
+  /** Start of partitions Switchyard did not position (added later, or offsets expired). @default 'latest' */
+  autoOffsetReset?: 'earliest' | 'latest'
+  /** Consumer session timeout: a silent member is dropped from its group after this. @default 30_000 */
+  sessionTimeoutMs?: number
+  /** Consumer heartbeat interval; also how fast a member notices a rebalance. @default 3_000 */
+  heartbeatIntervalMs?: number
+  /** Longest time members get to rejoin during a rebalance. @default 60_000 */
+  rebalanceTimeoutMs?: number
+  /** Longest time an idle fetch waits on the broker for new records. @default 500 */
+  maxWaitTimeMs?: number
+  /** Offsets of handled events are committed at most this often, per subscription. @default 500 */
+  commitIntervalMs?: number
+  /** Create missing topics (`false`: refuse with a `ConfigurationError`). @default true */
+  createTopics?: boolean
+  /** Partitions of created topics (APG's `partitions`); -1 takes the broker's `num.partitions`. @default -1 */
+  partitions?: number
+  /** Replication factor of created topics (APG's `replication_factor`); -1 takes the broker default. @default -1 */
+  replicationFactor?: number
+  /** kafkajs log level: `nothing`, `error`, `warn`, `info`, `debug`. @default 'error' */
+  logLevel?: 'nothing' | 'error' | 'warn' | 'info' | 'debug'
+  /**
+   * Subscription settings read by `fromEnv()` (`EVENTS_MAX_RETRIES`, `EVENTS_RETRY_BACKOFF_MS`,
+   * `DLQ_ENABLED`). The transport only carries them: spread `transport.subscribeDefaults` into
+   * `bus.subscribe` options.
+   */
+  subscribeDefaults?: KafkaSubscribeDefaults
+}
+
+/** Subscription settings that come with a Kafka configuration. */
+export interface KafkaSubscribeDefaults {
+  /** Retry policy (`EVENTS_MAX_RETRIES` + 1 attempts, `EVENTS_RETRY_BACKOFF_MS` exponential backoff). */
+  retry?: { maxAttempts?: number; backoff?: (attempt: number) => number }
+  /** `false` when `DLQ_ENABLED=false`. */
+  deadLetter?: false
+}
+
+/** Options with defaults applied. */
+export interface ResolvedKafkaOptions {
+  brokers: string[]
+  clientId: string
+  ssl: boolean | ConnectionOptions
+  sasl: KafkaSasl | undefined
+  acks: -1 | 0 | 1
+  idempotent: boolean
+  retries: number
+  compression: KafkaCompression
+  lingerMs: number
+  batchSize: number
+  requestTimeoutMs: number
+  autoOffsetReset: 'earliest' | 'latest'
+  sessionTimeoutMs: number
+  heartbeatIntervalMs: number
+  rebalanceTimeoutMs: number
+  maxWaitTimeMs: number
+  commitIntervalMs: number
+  createTopics: boolean
+  partitions: number
+  replicationFactor: number
+  logLevel: 'nothing' | 'error' | 'warn' | 'info' | 'debug'
+}
+
+const KEYS = [
+  'client',
+  'brokers',
+  'clientId',
+  'securityProtocol',
+  'ssl',
+  'sasl',
+  'acks',
+  'idempotent',
+  'retries',
+  'compression',
+  'lingerMs',
+  'batchSize',
+  'requestTimeoutMs',
+  'autoOffsetReset',
+  'sessionTimeoutMs',
+  'heartbeatIntervalMs',
+  'rebalanceTimeoutMs',
+  'maxWaitTimeMs',
+  'commitIntervalMs',
+  'createTopics',
+  'partitions',
+  'replicationFactor',
+  'logLevel',
+  'subscribeDefaults',
+]
+const COMPRESSIONS: KafkaCompression[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd']
+const PROTOCOLS: KafkaSecurityProtocol[] = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL']
+const MECHANISMS: KafkaSasl['mechanism'][] = ['plain', 'scram-sha-256', 'scram-sha-512']
+const LOG_LEVELS: ResolvedKafkaOptions['logLevel'][] = ['nothing', 'error', 'warn', 'info', 'debug']
+
+/** Validates options and applies defaults. @throws {ConfigurationError} naming the field. */
+export function resolveOptions(options: KafkaTransportOptions): ResolvedKafkaOptions {
+  checkKeys(options, KEYS, 'kafkaTransport')
+  const field = (name: string) => `kafkaTransport.${name}`
+  const protocol = oneOf(
+    options.securityProtocol ?? 'PLAINTEXT',
+    PROTOCOLS,
+    field('securityProtocol'),
+  )
+  const sasl = options.sasl === undefined ? undefined : checkSasl(options.sasl)
+  if (protocol.startsWith('SASL_') && sasl === undefined) {
+    throw new ConfigurationError(`securityProtocol ${protocol} needs sasl credentials`, {
+      field: field('sasl'),
+    })
+  }
+  const acks = options.acks === undefined || options.acks === 'all' ? -1 : options.acks
+  oneOf(acks, [-1, 0, 1], field('acks'))
+  const idempotent = options.idempotent ?? acks === -1
+  if (idempotent && acks !== -1) {
+    throw new ConfigurationError(
+      'An idempotent producer needs acks "all"; set idempotent: false for acks 0 or 1',
+      {
+        field: field('idempotent'),
+      },
+    )
+  }
+  const heartbeatIntervalMs = positive(
+    options.heartbeatIntervalMs ?? 3_000,
+    field('heartbeatIntervalMs'),
+  )
+  const sessionTimeoutMs = positive(options.sessionTimeoutMs ?? 30_000, field('sessionTimeoutMs'))
+  if (heartbeatIntervalMs >= sessionTimeoutMs) {
+    throw new ConfigurationError(
+      'heartbeatIntervalMs must be lower than sessionTimeoutMs (a third of it is usual)',
+      {
+        field: field('heartbeatIntervalMs'),
+      },
+    )
+  }
+  return {
+    brokers: parseBrokers(options.brokers ?? '127.0.0.1:9092', field('brokers')),
+    clientId: nonEmpty(options.clientId ?? 'switchyard', field('clientId')),
+    ssl: options.ssl ?? protocol.endsWith('SSL'),
+    sasl,
+    acks,
+    idempotent,
+    retries: checkNumber(options.retries ?? 5, field('retries'), { min: 0, integer: true }),
+    compression: oneOf(options.compression ?? 'none', COMPRESSIONS, field('compression')),
+    lingerMs: checkNumber(options.lingerMs ?? 0, field('lingerMs'), { min: 0 }),
+    batchSize: checkNumber(options.batchSize ?? 1_048_576, field('batchSize'), {
+      min: 1,
+      integer: true,
+    }),
+    requestTimeoutMs: positive(options.requestTimeoutMs ?? 30_000, field('requestTimeoutMs')),
+    autoOffsetReset: oneOf(
+      options.autoOffsetReset ?? 'latest',
+      ['earliest', 'latest'],
+      field('autoOffsetReset'),
+    ),
+    sessionTimeoutMs,
+    heartbeatIntervalMs,
+    rebalanceTimeoutMs: positive(options.rebalanceTimeoutMs ?? 60_000, field('rebalanceTimeoutMs')),
+    maxWaitTimeMs: checkNumber(options.maxWaitTimeMs ?? 500, field('maxWaitTimeMs'), { min: 0 }),
+    commitIntervalMs: checkNumber(options.commitIntervalMs ?? 500, field('commitIntervalMs'), {
+      min: 0,
+    }),
+    createTopics: options.createTopics ?? true,
+    partitions: partitionCount(options.partitions ?? -1, field('partitions')),
+    replicationFactor: partitionCount(options.replicationFactor ?? -1, field('replicationFactor')),
+    logLevel: oneOf(options.logLevel ?? 'error', LOG_LEVELS, field('logLevel')),
+  }
+}
+
+/** Splits `host:port,host:port` and checks each entry. @throws {ConfigurationError} */
+export function parseBrokers(value: string | readonly string[], field: string): string[] {
+  const list = (typeof value === 'string' ? value.split(',') : [...value]).map((b) =>
+    String(b).trim(),
+  )
+  const brokers = list.filter((b) => b.length > 0)
+  if (brokers.length === 0) throw new ConfigurationError(`${field} lists no broker`, { field })
+  for (const broker of brokers) {
+    if (!/^[^\s:/]+:\d{1,5}$/.test(broker.replace(/^\[(.+)\]/, 'ipv6'))) {
+      throw new ConfigurationError(`${field}: "${broker}" is not host:port`, { field })
+    }
+  }
+  return brokers
+}
+
+function checkSasl(sasl: KafkaSasl): KafkaSasl {
+  checkKeys(sasl, ['mechanism', 'username', 'password'], 'kafkaTransport.sasl')
+  return {
+    mechanism: oneOf(sasl.mechanism, MECHANISMS, 'kafkaTransport.sasl.mechanism'),
+    username: nonEmpty(sasl.username, 'kafkaTransport.sasl.username'),
+    password: nonEmpty(sasl.password, 'kafkaTransport.sasl.password'),
+  }
+}
+
+/** @throws {ConfigurationError} unless `value` is one of `allowed`. */
+export function oneOf<T>(value: unknown, allowed: readonly T[], field: string): T {
+  if (!allowed.includes(value as T)) {
+    throw new ConfigurationError(
+      `${field} must be one of ${allowed.join(', ')}; got ${JSON.stringify(value)}`,
+      {
+        field,
+      },
+    )
+  }
+  return value as T
+}
+
+function nonEmpty(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new ConfigurationError(`${field} must be a non-empty string`, { field })
+  }
+  return value
+}
+
+function positive(value: unknown, field: string): number {
+  return checkNumber(value, field, { min: 1 })
+}
+
+function partitionCount(value: unknown, field: string): number {
+  const n = checkNumber(value, field, { integer: true, min: -1 })
+  if (n === 0)
+    throw new ConfigurationError(`${field} must be -1 (broker default) or at least 1`, { field })
+  return n
+}

@@ -1,0 +1,145 @@
+import type { RecordOut } from './client.js'
+import { recordSize } from './mapping.js'
+
+/** Sends one merged batch; resolves when the broker confirmed every record in it. */
+export type SendBatch = (
+  topicMessages: Array<{ topic: string; messages: RecordOut[] }>,
+) => Promise<void>
+
+/** Limits of the batcher. */
+export interface BatcherOptions {
+  /** Wait this long for more publishes before sending; 0 sends at once when nothing is in flight. */
+  lingerMs: number
+  /** Most bytes merged into one request (a single larger record still goes, alone). */
+  batchSize: number
+}
+
+interface Part {
+  topic: string
+  records: RecordOut[]
+  bytes: number
+  settle(error: unknown): void
+}
+
+/**
+ * Merges concurrent publishes into as few produce requests as possible. kafkajs sends every
+ * `send()` as its own request and the idempotent producer serialises them, so separately
+ * awaited publishes would each pay a round trip. Here one request is in flight at a time and
+ * everything published meanwhile goes out together in the next one (group commit), so a lone
+ * publish is sent at once and a burst costs one round trip per `batchSize` bytes. Records of
+ * one topic keep their publish order: parts are sent in arrival order, one request at a time.
+ */
+export class PublishBatcher {
+  private queue: Part[] = []
+  private queuedBytes = 0
+  private inFlight: Promise<void> | undefined
+  private timer: NodeJS.Timeout | undefined
+  private idleWaiters: Array<() => void> = []
+
+  constructor(
+    private readonly send: SendBatch,
+    private readonly options: BatcherOptions,
+  ) {}
+
+  /** Records waiting or in flight. */
+  get pending(): number {
+    return this.queue.length + (this.inFlight === undefined ? 0 : 1)
+  }
+
+  /** Queues records of one topic; resolves when all are confirmed, rejects if any part failed. */
+  publish(topic: string, records: RecordOut[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve()
+    const parts: Promise<void>[] = []
+    let chunk: RecordOut[] = []
+    let bytes = 0
+    // A publish larger than batchSize is split; the pieces still leave in order.
+    for (const record of records) {
+      const size = recordSize(record)
+      if (chunk.length > 0 && bytes + size > this.options.batchSize) {
+        parts.push(this.enqueue(topic, chunk, bytes))
+        chunk = []
+        bytes = 0
+      }
+      chunk.push(record)
+      bytes += size
+    }
+    parts.push(this.enqueue(topic, chunk, bytes))
+    this.schedule()
+    return parts.length === 1 ? parts[0]! : Promise.all(parts).then(() => undefined)
+  }
+
+  /** Sends whatever waits (ignoring `lingerMs`) and resolves once nothing is queued or in flight. */
+  async flush(): Promise<void> {
+    clearTimeout(this.timer)
+    this.timer = undefined
+    while (this.queue.length > 0 || this.inFlight !== undefined) {
+      if (this.inFlight === undefined) this.sendNext()
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve))
+    }
+  }
+
+  private enqueue(topic: string, records: RecordOut[], bytes: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({
+        topic,
+        records,
+        bytes,
+        settle: (error) => (error === undefined ? resolve() : reject(error)),
+      })
+      this.queuedBytes += bytes
+    })
+  }
+
+  private schedule(): void {
+    if (this.inFlight !== undefined) return
+    if (this.options.lingerMs <= 0 || this.queuedBytes >= this.options.batchSize) {
+      clearTimeout(this.timer)
+      this.timer = undefined
+      this.sendNext()
+      return
+    }
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined
+      if (this.inFlight === undefined) this.sendNext()
+    }, this.options.lingerMs)
+  }
+
+  private sendNext(): void {
+    if (this.queue.length === 0) {
+      this.wakeIdle()
+      return
+    }
+    const batch: Part[] = []
+    let bytes = 0
+    while (this.queue.length > 0) {
+      const next = this.queue[0]!
+      if (batch.length > 0 && bytes + next.bytes > this.options.batchSize) break
+      batch.push(this.queue.shift()!)
+      bytes += next.bytes
+    }
+    this.queuedBytes -= bytes
+    const byTopic = new Map<string, RecordOut[]>()
+    for (const part of batch) {
+      const list = byTopic.get(part.topic)
+      if (list === undefined) byTopic.set(part.topic, [...part.records])
+      else for (const record of part.records) list.push(record)
+    }
+    const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }))
+    this.inFlight = this.send(topicMessages).then(
+      () => this.finish(batch, undefined),
+      (error: unknown) => this.finish(batch, error ?? new Error('produce failed')),
+    )
+  }
+
+  private finish(batch: Part[], error: unknown): void {
+    this.inFlight = undefined
+    for (const part of batch) part.settle(error)
+    // What queued up meanwhile goes at once: it has already waited one round trip.
+    if (this.queue.length > 0) this.sendNext()
+    else this.wakeIdle()
+  }
+
+  private wakeIdle(): void {
+    for (const resolve of this.idleWaiters.splice(0)) resolve()
+  }
+}

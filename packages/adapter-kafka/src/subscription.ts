@@ -1,0 +1,346 @@
+import type { InboundMessage, NackOptions, TransportSubscription } from '@switchyard/core/transport'
+import type { AdminLike, BatchPayload, ConsumerLike, RecordIn } from './client.js'
+import { isRebalance, whileSettling } from './errors.js'
+import { position, readBody, readHeaders, readKey } from './mapping.js'
+import { Committer, type Entry, PartitionTracker } from './offsets.js'
+
+interface Delivery {
+  readonly partition: number
+  readonly record: RecordIn
+  readonly entry: Entry
+  readonly tracker: PartitionTracker
+  readonly generation: number
+  readonly attempt: number
+  settled: boolean
+}
+
+/** What a subscription needs besides its consumer. */
+export interface SubscriptionInit {
+  topic: string
+  groupId: string
+  consumer: ConsumerLike
+  admin: AdminLike
+  /** Records held in the buffer, fetched and not yet pulled. */
+  prefetch: number
+  /** Where partitions without a committed offset start, or undefined when all have one. */
+  startPositions: Map<number, string> | undefined
+  commitIntervalMs: number
+  /** Longest wait for running handlers when a rebalance is noticed mid-batch. */
+  drainMs: number
+  heartbeatIntervalMs: number
+  /** Called once the subscription closed. */
+  onClosed(): void
+}
+
+/**
+ * A Kafka consumer-group member behind core's pull contract. kafkajs pushes fetched batches
+ * into `eachBatch`; they wait in a small buffer (at most `prefetch` records, so a slow handler
+ * slows fetching) until the dispatcher pulls them. Offsets are committed by watermark per
+ * partition (see `PartitionTracker`); a delayed retry is parked in memory and redelivered
+ * from there, so the partition's other keys keep flowing.
+ */
+export class KafkaSubscription implements TransportSubscription {
+  private buffer: Delivery[] = []
+  private waiter: { max: number; resolve: (messages: InboundMessage[]) => void } | undefined
+  private roomWaiters: Array<() => void> = []
+  private drainWaiters: Array<() => void> = []
+  private readonly parked = new Set<NodeJS.Timeout>()
+  private trackers = new Map<number, PartitionTracker>()
+  private committer: Committer
+  private generation = 0
+  private inFlight = 0
+  private revoked: Promise<void> | undefined
+  private ready: Promise<void> = Promise.resolve()
+  private running: Promise<void> | undefined
+  private problem: unknown
+  private closed = false
+  private startPositions: Map<number, string> | undefined
+
+  constructor(private readonly init: SubscriptionInit) {
+    this.committer = this.newCommitter()
+    this.startPositions = init.startPositions
+  }
+
+  /** Joins the group in the background; resolves once the consumer is subscribed. */
+  async start(fromBeginning: boolean): Promise<void> {
+    const { consumer, topic } = this.init
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      const assignment = (event.payload.memberAssignment ?? {}) as Record<string, number[]>
+      this.joined(assignment[topic] ?? [])
+    })
+    consumer.on(consumer.events.REBALANCING, () => void this.revoke(false))
+    consumer.on(consumer.events.CRASH, (event) => {
+      void this.revoke(false)
+      if (event.payload.restart !== true) this.problem = event.payload.error
+    })
+    await consumer.connect()
+    await consumer.subscribe({ topics: [topic], fromBeginning })
+    this.running = consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 64,
+      eachBatch: (payload) => this.eachBatch(payload),
+    })
+    this.running.catch((error: unknown) => {
+      this.problem = error
+    })
+  }
+
+  /** Resolves with 1..max buffered records, waiting for some, or [] once closed or aborted. */
+  pull(max: number, signal: AbortSignal): Promise<InboundMessage[]> {
+    if (this.closed || signal.aborted) return Promise.resolve([])
+    if (this.problem !== undefined) {
+      const problem = this.problem
+      this.problem = undefined
+      return Promise.reject(problem)
+    }
+    if (this.buffer.length > 0) return Promise.resolve(this.take(max))
+    return new Promise((resolve) => {
+      const onAbort = () => {
+        this.waiter = undefined
+        resolve([])
+      }
+      signal.addEventListener('abort', onAbort, { once: true })
+      this.waiter = {
+        max,
+        resolve: (messages) => {
+          signal.removeEventListener('abort', onAbort)
+          this.waiter = undefined
+          resolve(messages)
+        },
+      }
+    })
+  }
+
+  /** Commits what was handled, then leaves the group; unsettled records go to the next owner. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    this.waiter?.resolve([])
+    this.dropHeld()
+    await withTimeout(this.committer.flush(), 5_000)
+    this.committer.stop()
+    // Leaving while the first join is still under way would leave a member behind.
+    if (this.running !== undefined)
+      await withTimeout(
+        this.running.catch(() => undefined),
+        10_000,
+      )
+    try {
+      await this.init.consumer.disconnect()
+    } finally {
+      this.init.onClosed()
+    }
+  }
+
+  private async eachBatch(payload: BatchPayload): Promise<void> {
+    const { batch } = payload
+    const generation = this.generation
+    await this.ready
+    const stopped = () =>
+      this.closed ||
+      generation !== this.generation ||
+      this.revoked !== undefined ||
+      !payload.isRunning() ||
+      payload.isStale()
+    if (stopped()) return
+    const tracker = this.tracker(batch.partition)
+    for (const record of batch.messages) {
+      while (!this.hasRoom()) {
+        this.wakePuller()
+        await this.waitForRoom()
+        if (stopped()) return
+        try {
+          await payload.heartbeat()
+        } catch (error) {
+          // Noticed here, the rebalance can wait for running handlers: they finish and commit.
+          if (isRebalance(error)) await this.revoke(true)
+          throw error
+        }
+        if (stopped()) return
+      }
+      const entry = tracker.add(record.offset)
+      this.buffer.push({
+        partition: batch.partition,
+        record,
+        entry,
+        tracker,
+        generation,
+        attempt: 1,
+        settled: false,
+      })
+      payload.resolveOffset(record.offset)
+    }
+    this.wakePuller()
+  }
+
+  private hasRoom(): boolean {
+    return (
+      this.buffer.length < this.init.prefetch &&
+      this.parked.size < Math.max(1_000, this.init.prefetch * 10)
+    )
+  }
+
+  private waitForRoom(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, this.init.heartbeatIntervalMs)
+      function done() {
+        clearTimeout(timer)
+        resolve()
+      }
+      this.roomWaiters.push(done)
+    })
+  }
+
+  private take(max: number): InboundMessage[] {
+    const deliveries = this.buffer.splice(0, max)
+    this.inFlight += deliveries.length
+    for (const resolve of this.roomWaiters.splice(0)) resolve()
+    return deliveries.map((delivery) => this.message(delivery))
+  }
+
+  private wakePuller(): void {
+    if (this.waiter !== undefined && this.buffer.length > 0)
+      this.waiter.resolve(this.take(this.waiter.max))
+  }
+
+  private message(delivery: Delivery): InboundMessage {
+    const { record, partition } = delivery
+    return {
+      topic: this.init.topic,
+      headers: readHeaders(record),
+      body: readBody(record),
+      key: readKey(record),
+      attempt: delivery.attempt,
+      position: position(partition, record.offset),
+      ack: () => this.settle(delivery),
+      nack: (options) => this.redeliver(delivery, options),
+    }
+  }
+
+  /** Marks a delivery settled once; true when it belongs to the current generation. */
+  private current(delivery: Delivery): boolean {
+    if (delivery.settled || delivery.generation !== this.generation) return false
+    delivery.settled = true
+    this.inFlight--
+    if (this.inFlight === 0) for (const resolve of this.drainWaiters.splice(0)) resolve()
+    return true
+  }
+
+  private settle(delivery: Delivery): void {
+    // Acks of an earlier generation are dropped: the partition's next owner redelivers them.
+    if (!this.current(delivery)) return
+    delivery.tracker.done(delivery.entry)
+    this.committer.schedule()
+  }
+
+  private redeliver(delivery: Delivery, options: NackOptions): void {
+    if (!this.current(delivery) || this.revoked !== undefined || this.closed) return
+    const next: Delivery = { ...delivery, attempt: options.attempt + 1, settled: false }
+    if (options.delayMs <= 0) {
+      this.buffer.unshift(next)
+      this.wakePuller()
+      return
+    }
+    delivery.entry.state = 'parked'
+    const timer = setTimeout(() => {
+      this.parked.delete(timer)
+      if (next.generation !== this.generation || this.revoked !== undefined || this.closed) return
+      next.entry.state = 'waiting'
+      this.buffer.push(next)
+      this.wakePuller()
+    }, options.delayMs)
+    this.parked.add(timer)
+  }
+
+  private tracker(partition: number): PartitionTracker {
+    let tracker = this.trackers.get(partition)
+    if (tracker === undefined) {
+      tracker = new PartitionTracker()
+      this.trackers.set(partition, tracker)
+    }
+    return tracker
+  }
+
+  /** The group took the partitions back: stop feeding, optionally let handlers finish, commit. */
+  private revoke(drain: boolean): Promise<void> {
+    if (this.revoked !== undefined) return this.revoked
+    this.dropHeld()
+    this.revoked = (async () => {
+      if (drain && this.inFlight > 0) {
+        await withTimeout(
+          new Promise<void>((resolve) => this.drainWaiters.push(resolve)),
+          this.init.drainMs,
+        )
+      }
+      await withTimeout(this.committer.flush(), 5_000)
+    })()
+    return this.revoked
+  }
+
+  /** A (re)join finished: a new generation with fresh trackers, positioned where it must start. */
+  private joined(assigned: number[]): void {
+    if (this.revoked === undefined) this.dropHeld()
+    this.committer.stop()
+    this.generation++
+    this.inFlight = 0
+    this.revoked = undefined
+    this.trackers = new Map()
+    this.committer = this.newCommitter()
+    this.ready = this.position(assigned, this.generation).catch((error: unknown) => {
+      this.problem = error
+    })
+  }
+
+  private async position(assigned: number[], generation: number): Promise<void> {
+    const starts = this.startPositions
+    if (starts === undefined || assigned.length === 0) return
+    const { admin, topic, groupId, consumer } = this.init
+    const [committed] = await whileSettling(() => admin.fetchOffsets({ groupId, topics: [topic] }))
+    if (generation !== this.generation) return
+    const seeks: Array<{ topic: string; partition: number; offset: string }> = []
+    const partitions = committed?.partitions ?? []
+    // Once every partition has a committed offset the start positions are history.
+    if (partitions.length > 0 && partitions.every((p) => p.offset !== '-1'))
+      this.startPositions = undefined
+    for (const { partition, offset } of partitions) {
+      const start = starts.get(partition)
+      if (offset !== '-1' || start === undefined || !assigned.includes(partition)) continue
+      consumer.seek({ topic, partition, offset: start })
+      seeks.push({ topic, partition, offset: start })
+    }
+    // Committing the start at once keeps it if the partition moves before anything is handled.
+    if (seeks.length > 0) await consumer.commitOffsets(seeks)
+  }
+
+  private newCommitter(): Committer {
+    const generation = this.generation
+    return new Committer(
+      () => this.trackers,
+      async (offsets) => {
+        if (generation !== this.generation) return
+        const { topic } = this.init
+        await this.init.consumer.commitOffsets(offsets.map((o) => ({ topic, ...o })))
+      },
+      this.init.commitIntervalMs,
+      (error) => {
+        if (!isRebalance(error)) this.problem = error
+      },
+    )
+  }
+
+  private dropHeld(): void {
+    this.buffer = []
+    for (const timer of this.parked) clearTimeout(timer)
+    this.parked.clear()
+    for (const resolve of this.roomWaiters.splice(0)) resolve()
+  }
+}
+
+function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  return Promise.race([
+    promise,
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+  ]).finally(() => clearTimeout(timer))
+}
