@@ -68,6 +68,8 @@ export class RedisSubscription implements TransportSubscription {
   private recoverFrom: string | undefined
   private readerId: number | undefined
   private acks: string[] = []
+  /** Acknowledged by the bus, `XACK` not yet confirmed: not to be recovered as lost. */
+  private readonly acking = new Set<string>()
   private ackFlush: Promise<void> | undefined
   private readonly touchTimer: NodeJS.Timeout
   private closing: Promise<void> | undefined
@@ -114,6 +116,7 @@ export class RedisSubscription implements TransportSubscription {
   /** Settles an entry: acknowledgements of one turn of the event loop go out as one `XACK`. */
   ack(entry: Entry): void {
     this.owned.delete(entry.position)
+    this.acking.add(entry.position)
     this.acks.push(entry.position)
     this.ackFlush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
       this.flushAcks(),
@@ -243,7 +246,7 @@ export class RedisSubscription implements TransportSubscription {
 
   private accept(id: Buffer, fields: Buffer[] | null, attempt: number): void {
     const position = id.toString()
-    if (fields === null || this.owned.has(position)) return
+    if (fields === null || this.owned.has(position) || this.acking.has(position)) return
     const entry = new Entry(this.init.topic, position, fields, attempt, this)
     this.owned.set(position, entry)
     this.buffer.push(entry)
@@ -277,7 +280,9 @@ export class RedisSubscription implements TransportSubscription {
     if (ids.length === 0) return Promise.resolve()
     const { client, keys, group } = this.init
     return client.xack(keys.stream, group, ...ids).then(
-      () => undefined,
+      () => {
+        for (const id of ids) this.acking.delete(id)
+      },
       () => {
         // Not acknowledged: keep the ids for the next flush; at worst they are redelivered.
         this.acks.push(...ids)

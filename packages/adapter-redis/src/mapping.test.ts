@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest'
+import { fromFields, idBefore, idBeforeTime, toFields, topicKeys } from './mapping.js'
+
+const asBuffers = (fields: Array<string | Buffer>) => fields.map((f) => Buffer.from(f))
+
+describe('mapping - entry fields', () => {
+  it('mapping - headers become fields and the body one data field, both ways', () => {
+    const body = new Uint8Array([0, 1, 254, 255])
+    const fields = toFields({
+      id: 'e1',
+      key: 'k1',
+      headers: { ce_id: 'e1', ce_partitionkey: 'k1', 'content-type': 'application/octet-stream' },
+      body,
+    })
+    expect(fields.slice(0, 6)).toEqual([
+      'ce_id',
+      'e1',
+      'ce_partitionkey',
+      'k1',
+      'content-type',
+      'application/octet-stream',
+    ])
+    expect(fields[6]).toBe('data')
+    const back = fromFields(asBuffers(fields))
+    expect(back.headers).toEqual({
+      ce_id: 'e1',
+      ce_partitionkey: 'k1',
+      'content-type': 'application/octet-stream',
+    })
+    expect(back.key).toBe('k1')
+    expect(Buffer.compare(Buffer.from(back.body), Buffer.from(body))).toBe(0)
+  })
+
+  it('mapping - a key the headers do not carry travels in its own field', () => {
+    const fields = toFields({
+      id: 'e',
+      key: 'order-7',
+      headers: { 'content-type': 'x' },
+      body: new Uint8Array(),
+    })
+    expect(fields).toContain('key')
+    expect(fromFields(asBuffers(fields)).key).toBe('order-7')
+  })
+
+  it('mapping - headers named like reserved fields survive the round trip', () => {
+    const headers = { data: 'h1', key: 'h2', '~x': 'h3', ünï: 'çødé ☕' }
+    const fields = toFields({ id: 'e', key: undefined, headers, body: Buffer.from('b') })
+    const back = fromFields(asBuffers(fields))
+    expect(back.headers).toEqual(headers)
+    expect(back.key).toBeUndefined()
+    expect(Buffer.from(back.body).toString()).toBe('b')
+  })
+
+  it('mapping - entries from other clients decode without throwing', () => {
+    expect(fromFields(asBuffers(['hello', 'world']))).toEqual({
+      headers: { hello: 'world' },
+      body: new Uint8Array(0),
+      key: undefined,
+    })
+    expect(fromFields(asBuffers(['odd']))).toEqual({
+      headers: {},
+      body: new Uint8Array(0),
+      key: undefined,
+    })
+  })
+
+  it('mapping - keys of one topic share a hash tag', () => {
+    const keys = topicKeys('app', 'orders.v1')
+    expect(keys.stream).toBe('{app:orders.v1}:stream')
+    expect(keys.delay('g')).toBe('{app:orders.v1}:delay:g')
+    expect(keys.attempts('g')).toBe('{app:orders.v1}:attempts:g')
+  })
+})
+
+describe('mapping - start positions', () => {
+  it('start - a time starts right after the last id of the millisecond before', () => {
+    expect(idBeforeTime(1_700_000_000_000)).toBe('1699999999999-18446744073709551615')
+    expect(idBeforeTime(0)).toBe('0')
+  })
+
+  it('start - a stream id starts at that id, inclusive', () => {
+    expect(idBefore('1700000000000-5')).toBe('1700000000000-4')
+    expect(idBefore('1700000000000-0')).toBe('1699999999999-18446744073709551615')
+    expect(idBefore(1_700_000_000_000)).toBe('1699999999999-18446744073709551615')
+    expect(idBefore(0n)).toBe('0')
+    expect(idBefore('not-an-id')).toBe('')
+  })
+})
