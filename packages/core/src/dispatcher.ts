@@ -47,12 +47,13 @@ export class Dispatcher {
   private idleWaiters: Array<() => void> = []
   private loop: Promise<void> | undefined
   private stopped = false
+  private pumping = false
 
   constructor(
     private readonly source: TransportSubscription,
     private readonly concurrency: number,
     private readonly prefetch: number,
-    private readonly process: (message: InboundMessage, slot: Slot) => Promise<void>,
+    private readonly process: (message: InboundMessage, slot: Slot) => Promise<void> | undefined,
     private readonly onLoopError: (error: unknown) => void,
   ) {
     // Every waiting pull and retry timer listens on this one signal.
@@ -167,23 +168,44 @@ export class Dispatcher {
   }
 
   private pump(): void {
-    while (this.running < this.concurrency && this.ready.length > 0 && !this.stopped) {
-      const lane = this.ready.shift()!
-      this.running++
-      if (this.running > this.maxRunning) this.maxRunning = this.running
-      lane.running = true
-      this.active.add(lane)
-      void this.runLane(lane)
+    // Re-entrant calls (a lane finishing synchronously) leave the work to the loop already running.
+    if (this.pumping) return
+    this.pumping = true
+    try {
+      while (this.running < this.concurrency && this.ready.length > 0 && !this.stopped) {
+        const lane = this.ready.shift()!
+        this.running++
+        if (this.running > this.maxRunning) this.maxRunning = this.running
+        lane.running = true
+        this.active.add(lane)
+        this.startLane(lane)
+      }
+    } finally {
+      this.pumping = false
     }
   }
 
-  private async runLane(lane: Lane): Promise<void> {
-    const message = lane.queue[0]!
+  private startLane(lane: Lane): void {
+    let pending: Promise<void> | undefined
     try {
-      await this.process(message, this.slot)
+      pending = this.process(lane.queue[0]!, this.slot)
     } catch (error) {
       this.onLoopError(error)
     }
+    if (pending === undefined) {
+      this.finishLane(lane)
+      return
+    }
+    pending.then(
+      () => this.finishLane(lane),
+      (error: unknown) => {
+        this.onLoopError(error)
+        this.finishLane(lane)
+      },
+    )
+  }
+
+  private finishLane(lane: Lane): void {
     lane.queue.shift()
     lane.running = false
     this.active.delete(lane)

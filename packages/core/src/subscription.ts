@@ -100,6 +100,8 @@ export class Subscription implements AsyncDisposable {
   private readonly closeTimeoutMs: number
   private readonly accepts: (event: EventEnvelope) => boolean
   private readonly chain: (ctx: HandleContext) => Promise<Outcome>
+  /** No middleware: the synchronous fast path may run. */
+  private readonly plain: boolean
   private dispatcher: Dispatcher | undefined
   private source: TransportSubscription | undefined
   private closing: Promise<void> | undefined
@@ -140,6 +142,7 @@ export class Subscription implements AsyncDisposable {
     )
     this.accepts = eventFilter(options)
     this.chain = composeHandle(init.middleware, (ctx) => this.runHandler(ctx))
+    this.plain = init.middleware.length === 0
   }
 
   /** @internal Attaches to the transport and starts the dispatcher. */
@@ -197,10 +200,65 @@ export class Subscription implements AsyncDisposable {
     }
   }
 
-  private async process(message: InboundMessage, slot: Slot): Promise<void> {
+  /**
+   * Handles one message. Returns `undefined` when everything finished synchronously (a sync
+   * handler that succeeded, no middleware, a sync ack): the common fast path costs no promise.
+   */
+  private process(message: InboundMessage, slot: Slot): Promise<void> | undefined {
+    if (!this.plain) return this.processAsync(message, slot)
     let event: EventEnvelope
     try {
       event = message.event ?? this.init.codec.decode(message)
+    } catch {
+      return this.processAsync(message, slot)
+    }
+    if (!this.accepts(event)) return this.processAsync(message, slot, event)
+    const ctx = this.context(event, message, message.attempt, this.dispatcher!.signal)
+    let value: unknown
+    try {
+      value = this.init.handler(event, ctx)
+    } catch (error) {
+      return this.processAsync(message, slot, event, this.classify(toError(error), ctx.attempt))
+    }
+    if (value !== undefined && value !== null) {
+      if (typeof (value as PromiseLike<unknown>).then === 'function') {
+        return this.processAsync(message, slot, event, undefined, value as PromiseLike<unknown>)
+      }
+      if (isOutcome(value) && value.kind !== 'success') {
+        return this.processAsync(message, slot, event, this.fromHandler(value, ctx.attempt))
+      }
+    }
+    try {
+      const pending = message.ack()
+      if (pending !== undefined) return this.finishAck(pending, ctx)
+    } catch (error) {
+      this.report(toError(error), 'ack')
+      return undefined
+    }
+    if (this.init.hooks.onHandled !== undefined) this.hook(() => this.init.hooks.onHandled?.(ctx))
+    return undefined
+  }
+
+  private async finishAck(pending: Promise<void>, ctx: HandleContext): Promise<void> {
+    try {
+      await pending
+    } catch (error) {
+      this.report(toError(error), 'ack')
+      return
+    }
+    this.hook(() => this.init.hooks.onHandled?.(ctx))
+  }
+
+  private async processAsync(
+    message: InboundMessage,
+    slot: Slot,
+    decoded?: EventEnvelope,
+    firstOutcome?: Outcome,
+    firstResult?: PromiseLike<unknown>,
+  ): Promise<void> {
+    let event: EventEnvelope
+    try {
+      event = decoded ?? message.event ?? this.init.codec.decode(message)
     } catch (error) {
       const err = toError(error)
       await this.deadLetter(
@@ -221,11 +279,19 @@ export class Subscription implements AsyncDisposable {
     for (;;) {
       const ctx = this.context(event, message, attempt, signal)
       let result: Outcome
-      try {
-        result = await this.chain(ctx)
-      } catch (error) {
-        // Thrown by middleware, not the handler (the terminal step never throws).
-        result = this.classify(toError(error), attempt)
+      if (firstOutcome !== undefined) {
+        result = firstOutcome
+        firstOutcome = undefined
+      } else if (firstResult !== undefined) {
+        result = await this.settleResult(firstResult, attempt)
+        firstResult = undefined
+      } else {
+        try {
+          result = await this.chain(ctx)
+        } catch (error) {
+          // Thrown by middleware, not the handler (the terminal step never throws).
+          result = this.classify(toError(error), attempt)
+        }
       }
       switch (result.kind) {
         case 'success':
@@ -267,14 +333,28 @@ export class Subscription implements AsyncDisposable {
     let value: unknown
     try {
       value = this.init.handler(ctx.event, ctx)
-      // Await only real promises: a synchronous handler costs no extra tick.
-      if (value !== null && typeof (value as PromiseLike<unknown>)?.then === 'function')
-        value = await value
     } catch (error) {
       return this.classify(toError(error), ctx.attempt)
     }
+    // Await only real promises: a synchronous handler costs no extra tick.
+    if (value !== null && typeof (value as PromiseLike<unknown>)?.then === 'function') {
+      return this.settleResult(value as PromiseLike<unknown>, ctx.attempt)
+    }
+    return this.fromHandler(value, ctx.attempt)
+  }
+
+  private async settleResult(pending: PromiseLike<unknown>, attempt: number): Promise<Outcome> {
+    try {
+      return this.fromHandler(await pending, attempt)
+    } catch (error) {
+      return this.classify(toError(error), attempt)
+    }
+  }
+
+  /** Turns what a handler returned into an outcome; a retry past the budget dead-letters. */
+  private fromHandler(value: unknown, attempt: number): Outcome {
     if (!isOutcome(value)) return SUCCESS
-    if (value.kind === 'retry' && ctx.attempt >= this.policy.maxAttempts) {
+    if (value.kind === 'retry' && attempt >= this.policy.maxAttempts) {
       return {
         kind: 'dead-letter',
         reason: `retry requested after the last of ${this.policy.maxAttempts} attempts`,
