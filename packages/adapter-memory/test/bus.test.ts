@@ -173,7 +173,7 @@ describe('bus - retries and dead letters', () => {
     expect(await b.deadLetters.replay('orders.dlq', { idleMs: 100 })).toBe(1)
     await waitUntil(() => handled.length === 1)
     expect(handled[0]).toEqual(original)
-    expect(await b.deadLetters.replay('orders.dlq', { idleMs: 100 })).toBe(0)
+    expect(await b.deadLetters.replay('orders.dlq', { idleMs: 100, waitMs: 200 })).toBe(0)
   })
 
   it('bus - dead-letter publish failure keeps the event for redelivery', async () => {

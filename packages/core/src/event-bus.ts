@@ -67,12 +67,14 @@ export interface RequestOptions {
 
 /** Options of `deadLetters.replay`. */
 export interface ReplayOptions {
-  /** Replay only entries this returns true for. */
+  /** Replay only entries this returns true for; the others stay and are offered to a later replay after a minute. */
   filter?: (entry: DeadLetterRecord) => boolean
   /** Stop after this many replayed entries. */
   limit?: number
-  /** Stop when nothing arrived for this long. @default 500 */
+  /** Stop when nothing arrived for this long after the last entry. @default 500 */
   idleMs?: number
+  /** Stop when no entry arrived at all within this long. @default 5_000 */
+  waitMs?: number
 }
 
 const EMPTY = new Uint8Array(0)
@@ -478,18 +480,19 @@ export class EventBus implements AsyncDisposable {
   }
 
   private async replayDeadLetters(topic: string, options: ReplayOptions): Promise<number> {
-    checkKeys(options, ['filter', 'limit', 'idleMs'], 'replay')
+    checkKeys(options, ['filter', 'limit', 'idleMs', 'waitMs'], 'replay')
     const limit = options.limit ?? Number.POSITIVE_INFINITY
     const idleMs = options.idleMs ?? 500
+    const waitMs = options.waitMs ?? 5_000
     let replayed = 0
     let idleTimer: NodeJS.Timeout | undefined
     let finish!: () => void
     const done = new Promise<void>((resolve) => {
       finish = resolve
     })
-    const armIdle = () => {
+    const armIdle = (ms = idleMs) => {
       clearTimeout(idleTimer)
-      idleTimer = setTimeout(finish, idleMs)
+      idleTimer = setTimeout(finish, ms)
     }
     const subscription = await this.subscribe(
       topic,
@@ -510,7 +513,8 @@ export class EventBus implements AsyncDisposable {
         retry: { maxAttempts: 1_000, inProcessMaxDelayMs: 0 },
       },
     )
-    armIdle()
+    // Brokers may take a while to assign a new group (Kafka rebalances): wait longer for the first.
+    armIdle(waitMs)
     await done
     clearTimeout(idleTimer)
     await subscription.close()
