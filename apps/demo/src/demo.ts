@@ -22,7 +22,9 @@ export interface DemoOptions {
 }
 
 /** Runs the three services until every event is accounted for; resolves with the tally. */
-export async function runDemo(options: DemoOptions): Promise<{ ok: boolean; tally: Tally; ms: number }> {
+export async function runDemo(
+  options: DemoOptions,
+): Promise<{ ok: boolean; tally: Tally; ms: number }> {
   const { transport, timeoutMs, log } = options
   const started = performance.now()
   // Broker topics outlive a run: give each run its own, so leftovers never mix in.
@@ -65,7 +67,9 @@ export async function runDemo(options: DemoOptions): Promise<{ ok: boolean; tall
   log('')
   log('Summary')
   log(`  published      ${tally.published}`)
-  log(`  handled        notifications ${tally.handled.notifications ?? 0}, audit ${tally.handled.audit ?? 0}`)
+  log(
+    `  handled        notifications ${tally.handled.notifications ?? 0}, audit ${tally.handled.audit ?? 0}`,
+  )
   log(`  retried        ${tally.retried}`)
   log(`  dead-lettered  ${tally.deadLettered} (${tally.deadLetters.join(', ')})`)
   log(`  time           ${ms.toFixed(0)} ms`)

@@ -4,7 +4,11 @@ import { runDemo } from '../src/demo.js'
 describe('demo', () => {
   it('demo - on the memory transport every event is handled and the malformed hire is dead-lettered', async () => {
     const lines: string[] = []
-    const { ok, tally } = await runDemo({ transport: 'memory', timeoutMs: 10_000, log: (l) => void lines.push(l) })
+    const { ok, tally } = await runDemo({
+      transport: 'memory',
+      timeoutMs: 10_000,
+      log: (l) => void lines.push(l),
+    })
     expect(ok).toBe(true)
     expect(tally.published).toBe(13)
     expect(tally.handled).toEqual({ notifications: 12, audit: 13 })
