@@ -114,6 +114,7 @@ export class EventBus implements AsyncDisposable {
   private closing: Promise<void> | undefined
   private inbox: { topic: string; ready: Promise<Subscription> } | undefined
   private readonly pending = new Map<string, (event: EventEnvelope) => void>()
+  private readonly sending = new Set<Promise<void>>()
 
   constructor(options: EventBusOptions) {
     checkKeys(
@@ -332,6 +333,8 @@ export class EventBus implements AsyncDisposable {
   private async doClose(timeoutMs: number): Promise<void> {
     await Promise.allSettled([...this.subscriptions].map((s) => s.close({ timeoutMs })))
     this.subscriptions.clear()
+    // Publishes accepted before close() still reach the broker before the transport goes.
+    while (this.sending.size > 0) await Promise.all([...this.sending])
     if (this.connecting !== undefined) {
       await this.connecting.catch(() => undefined)
       await this.transport.close()
@@ -349,7 +352,17 @@ export class EventBus implements AsyncDisposable {
     return { id: event.id, key: event.partitionkey, headers, body }
   }
 
-  private async send(topic: string, messages: OutboundMessage[]): Promise<void> {
+  private send(topic: string, messages: OutboundMessage[]): Promise<void> {
+    const sending = this.sendNow(topic, messages)
+    const settled: Promise<void> = sending.then(
+      () => void this.sending.delete(settled),
+      () => void this.sending.delete(settled),
+    )
+    this.sending.add(settled)
+    return sending
+  }
+
+  private async sendNow(topic: string, messages: OutboundMessage[]): Promise<void> {
     if (this.connecting === undefined) await this.connect()
     else await this.connecting
     try {
