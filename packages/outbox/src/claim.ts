@@ -16,8 +16,8 @@ const PENDING = 'sent_at IS NULL AND parked_at IS NULL'
 /**
  * Claims a batch inside the caller's transaction. Ordering: each (topic, key) hashes to a lane;
  * a relay takes rows of a keyed event only while holding its lane's transaction-level advisory
- * lock, so two relays never publish the same key at once, and only when no earlier row of the
- * key waits in backoff, so a failing row holds back the rows behind it. Rows without a key are
+ * lock, so two relays never publish the same key at once, and only when no row of the key waits
+ * in backoff, so a failing row holds back the rows behind it. Rows without a key are
  * claimed by any relay, skipping those another relay has locked.
  */
 export async function claimBatch(
@@ -28,6 +28,8 @@ export async function claimBatch(
   const { table, lockSpace } = names
   // The lanes of the first rows, in order of their first row, locked while the count allows.
   // ARRAY(... LIMIT) stops trying locks once enough are held, so a relay leaves lanes to others.
+  // The commit only marks rows sent, so it need not wait for the WAL flush: if the server loses
+  // it, the rows are published again, which at-least-once delivery allows.
   const lanes = await tx.query(
     `WITH head AS MATERIALIZED (
        SELECT lane, seq FROM ${table}
@@ -36,22 +38,25 @@ export async function claimBatch(
      ), candidates AS MATERIALIZED (
        SELECT lane, min(seq) AS first FROM head GROUP BY lane ORDER BY first
      )
-     SELECT (SELECT count(*) FROM candidates)::int AS seen,
+     SELECT set_config('synchronous_commit', 'off', true) AS sync,
+       (SELECT count(*) FROM candidates)::int AS seen,
        ARRAY(SELECT lane FROM candidates WHERE pg_try_advisory_xact_lock($2::int, lane) LIMIT $3) AS held`,
     [limits.batchSize * 2, lockSpace, limits.lanesPerClaim],
   )
   const first = lanes.rows[0] as { seen: number; held: number[] }
+  // Keys with a row waiting in backoff are skipped whole (only rows that failed, attempts > 0, can
+  // wait, and a small partial index holds just those). This reads after the lane locks
+  // were taken (a new statement, a new snapshot), so a failure just committed by the lane's
+  // previous holder is seen.
   const claimed = await tx.query(
     `SELECT o.seq::text AS seq, o.id, o.topic, o.partition_key, o.headers, o.payload, o.attempts
      FROM ${table} o
      WHERE o.sent_at IS NULL AND o.parked_at IS NULL AND o.available_at <= now()
-       AND (o.lane IS NULL OR o.lane = ANY($1::int[]))
-       AND NOT EXISTS (
-         SELECT 1 FROM ${table} e
-         WHERE e.topic = o.topic AND e.partition_key = o.partition_key
-           AND e.sent_at IS NULL AND e.parked_at IS NULL
-           AND e.available_at > now() AND e.seq < o.seq
-       )
+       AND (o.lane IS NULL OR (o.lane = ANY($1::int[])
+         AND o.topic || chr(31) || o.partition_key <> ALL (ARRAY(
+           SELECT DISTINCT b.topic || chr(31) || b.partition_key FROM ${table} b
+           WHERE b.sent_at IS NULL AND b.parked_at IS NULL AND b.attempts > 0
+             AND b.available_at > now() AND b.lane = ANY($1::int[])))))
      ORDER BY o.seq LIMIT $2
      FOR UPDATE OF o SKIP LOCKED`,
     [first.held, limits.batchSize],

@@ -80,8 +80,7 @@ CREATE TABLE IF NOT EXISTS ${table} (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS "${base}_id" ON ${table} (id);
 CREATE INDEX IF NOT EXISTS "${base}_pending" ON ${table} (seq) WHERE ${pending};
-CREATE INDEX IF NOT EXISTS "${base}_pending_key" ON ${table} (topic, partition_key, available_at)
-  INCLUDE (seq) WHERE ${pending} AND partition_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS "${base}_retrying" ON ${table} (available_at) WHERE ${pending} AND attempts > 0;
 CREATE INDEX IF NOT EXISTS "${base}_sent" ON ${table} (sent_at) WHERE sent_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS "${base}_parked" ON ${table} (seq) WHERE parked_at IS NOT NULL;
 CREATE OR REPLACE FUNCTION ${schema}"${base}_notify"() RETURNS trigger LANGUAGE plpgsql AS $fn$
