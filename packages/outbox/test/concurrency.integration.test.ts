@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRelay, enqueue, migrate, type OutboxDriver, pgDriver } from '../src/index.js'
-import { count, expectOrderedOnce, numbered } from './store-suite.js'
-import { harness, POSTGRES_URL, postgresOrSkip, uniqueTable, waitFor } from './support.js'
+import {
+  count,
+  expectOrderedOnce,
+  harness,
+  numbered,
+  POSTGRES_URL,
+  postgresOrSkip,
+  uniqueTable,
+  waitFor,
+} from './support.js'
 
 const ROWS = 20_000
 const KEYS = 200

@@ -2,8 +2,7 @@ import { dedup, type Middleware } from '@switchyard/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRelay, enqueue, migrate, type OutboxDriver, pgDriver } from '../src/index.js'
 import { type Cluster, postgresBinaries, startCluster } from './cluster.js'
-import { count, expectOrderedOnce, numbered } from './store-suite.js'
-import { harness, waitFor } from './support.js'
+import { count, expectOrderedOnce, harness, numbered, waitFor } from './support.js'
 
 const ROWS = 5_000
 

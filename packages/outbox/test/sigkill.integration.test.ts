@@ -5,8 +5,16 @@ import { dedup } from '@switchyard/core'
 import { build } from 'tsup'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { enqueue, migrate, pgDriver } from '../src/index.js'
-import { count, expectOrderedOnce, numbered } from './store-suite.js'
-import { harness, POSTGRES_URL, postgresOrSkip, uniqueTable, waitFor } from './support.js'
+import {
+  count,
+  expectOrderedOnce,
+  harness,
+  numbered,
+  POSTGRES_URL,
+  postgresOrSkip,
+  uniqueTable,
+  waitFor,
+} from './support.js'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
 const outDir = fileURLToPath(new URL('../.cache/child/', import.meta.url))

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { createMemoryBroker, type MemoryBroker, memoryTransport } from '@switchyard/adapter-memory'
+import type { EventInput } from '@switchyard/core'
 import {
   createEventBus,
   type EventBus,
@@ -7,6 +8,8 @@ import {
   type Middleware,
 } from '@switchyard/core'
 import pg from 'pg'
+import { expect } from 'vitest'
+import type { OutboxDriver } from '../src/index.js'
 
 /** Where the PostgreSQL tests connect. */
 export const POSTGRES_URL =
@@ -107,4 +110,43 @@ export async function harness(
       await Promise.all(buses.map((b) => b.close()))
     },
   }
+}
+
+export const count = async (driver: OutboxDriver, sql: string): Promise<number> =>
+  Number(((await driver.query(sql)).rows[0] as { n: number | string }).n)
+
+/** `n` events numbered from `from`, keyed by `key(i)` (undefined: no key). */
+export const numbered = (
+  n: number,
+  key: (i: number) => string | undefined,
+  from = 0,
+): EventInput[] =>
+  Array.from({ length: n }, (_, j) => {
+    const i = from + j
+    const partitionkey = key(i)
+    return {
+      type: 'order.placed',
+      data: { i },
+      ...(partitionkey === undefined ? {} : { partitionkey }),
+    }
+  })
+
+/** Asserts every id was handled once and, per (topic, key), in increasing `data.i`. */
+export function expectOrderedOnce(h: Harness, total: number): void {
+  expect(h.received).toHaveLength(total)
+  expect(new Set(h.received.map((e) => e.id)).size).toBe(total)
+  const last = new Map<string, number>()
+  let keyed = 0
+  h.received.forEach((event, index) => {
+    if (event.partitionkey === undefined) return
+    keyed++
+    const key = `${h.topics[index]}|${event.partitionkey}`
+    const i = (event.data as { i: number }).i
+    const previous = last.get(key)
+    if (previous !== undefined && i <= previous) {
+      throw new Error(`Order broken for ${key}: ${i} after ${previous}`)
+    }
+    last.set(key, i)
+  })
+  expect(keyed).toBeGreaterThan(0)
 }

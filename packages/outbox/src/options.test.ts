@@ -1,0 +1,49 @@
+import { ConfigurationError } from '@switchyard/core'
+import { describe, expect, it } from 'vitest'
+import type { OutboxDriver } from './driver.js'
+import { resolveRelayOptions } from './options.js'
+
+const driver = { transaction: async () => undefined } as unknown as OutboxDriver
+const bus = { publishBatch: async () => undefined }
+
+describe('relay options', () => {
+  it('options - applies the documented defaults', () => {
+    const o = resolveRelayOptions({ driver, bus })
+    expect(o).toMatchObject({
+      batchSize: 500,
+      lanesPerClaim: 64,
+      pollIntervalMs: 1_000,
+      maxAttempts: 20,
+      publishTimeoutMs: 30_000,
+      retentionMs: 86_400_000,
+      cleanupIntervalMs: 60_000,
+    })
+    expect(o.names.table).toBe('"outbox"')
+    expect(o.backoff(1)).toBeLessThanOrEqual(500)
+    expect(o.backoff(30)).toBeLessThanOrEqual(300_000)
+  })
+
+  it('options - fails at construction with the field named', () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ bus }, 'driver'],
+      [{ driver }, 'bus'],
+      [{ driver, bus, batchSize: 0 }, 'batchSize'],
+      [{ driver, bus, batchSize: 1.5 }, 'batchSize'],
+      [{ driver, bus, lanesPerClaim: 5_000 }, 'lanesPerClaim'],
+      [{ driver, bus, retentionMs: -1 }, 'retentionMs'],
+      [{ driver, bus, backoff: 5 }, 'backoff'],
+      [{ driver, bus, table: 'Bad Name' }, 'table'],
+      [{ driver, bus, batchsize: 10 }, 'createRelay.batchsize'],
+    ]
+    for (const [options, field] of cases) {
+      let error: unknown
+      try {
+        resolveRelayOptions(options as never)
+      } catch (e) {
+        error = e
+      }
+      expect(error, field).toBeInstanceOf(ConfigurationError)
+      expect((error as ConfigurationError).field).toBe(field)
+    }
+  })
+})
