@@ -1,0 +1,142 @@
+import { ConfigurationError } from '@switchyard/core/transport'
+import { describe, expect, it } from 'vitest'
+import {
+  autoStreamName,
+  consumerName,
+  covers,
+  decodeHeaderValue,
+  deliverPolicy,
+  encodeHeaderValue,
+  fromNatsHeaders,
+  isValidSubject,
+  parseAckSubject,
+  publishSubject,
+  subjectsFor,
+  toNatsHeaders,
+} from './mapping.js'
+
+describe('mapping - subjects', () => {
+  it('subjects - a topic is its own subject unless aliased', () => {
+    expect(subjectsFor('orders.created', {})).toEqual(['orders.created'])
+    expect(subjectsFor('orders.all', { 'orders.all': 'orders.>' })).toEqual(['orders.>'])
+    expect(subjectsFor('both', { both: ['a.*', 'b.*'] })).toEqual(['a.*', 'b.*'])
+  })
+
+  it('subjects - empty tokens and spaces are rejected with a ConfigurationError', () => {
+    for (const topic of ['a..b', '.a', 'a.', 'a b']) {
+      expect(() => subjectsFor(topic, {})).toThrow(ConfigurationError)
+    }
+  })
+
+  it('subjects - publishing needs one literal subject', () => {
+    expect(publishSubject('sy.orders', {})).toBe('sy.orders')
+    expect(() => publishSubject('all', { all: 'orders.>' })).toThrow(/without wildcards/)
+    expect(() => publishSubject('two', { two: ['a', 'b'] })).toThrow(ConfigurationError)
+  })
+
+  it('subjects - wildcards are valid only where allowed', () => {
+    expect(isValidSubject('a.*.c', true)).toBe(true)
+    expect(isValidSubject('a.>', true)).toBe(true)
+    expect(isValidSubject('a.>.c', true)).toBe(false)
+    expect(isValidSubject('a.*', false)).toBe(false)
+    expect(isValidSubject('a/b:c@d~e', false)).toBe(true)
+  })
+
+  it('subjects - covers tells whether a stream pattern holds every subject of a filter', () => {
+    expect(covers('orders.>', 'orders.created')).toBe(true)
+    expect(covers('orders.>', 'orders.*.x')).toBe(true)
+    expect(covers('orders.>', 'orders')).toBe(false)
+    expect(covers('orders.*', 'orders.created')).toBe(true)
+    expect(covers('orders.*', 'orders.a.b')).toBe(false)
+    expect(covers('orders.*', 'orders.>')).toBe(false)
+    expect(covers('a.b', 'a.b')).toBe(true)
+    expect(covers('a.b', 'a.c')).toBe(false)
+  })
+})
+
+describe('mapping - names', () => {
+  it('names - stream names keep safe topics readable and hash the rest', () => {
+    expect(autoStreamName('SY_', 'orders')).toBe('SY_orders')
+    const dotted = autoStreamName('SY_', 'sy.orders')
+    expect(dotted).toMatch(/^SY_sy_orders_[0-9a-f]{8}$/)
+    expect(autoStreamName('SY_', 'sy_orders')).not.toBe(dotted)
+    expect(autoStreamName('SY_', 'x'.repeat(300)).length).toBeLessThanOrEqual(3 + 120 + 9)
+  })
+
+  it('names - consumer names differ per group and per subject set', () => {
+    const a = consumerName('billing', ['orders'])
+    expect(a).toMatch(/^billing_[0-9a-f]{8}$/)
+    expect(consumerName('billing', ['invoices'])).not.toBe(a)
+    expect(consumerName('bill.ing', ['orders'])).toMatch(/^bill_ing_/)
+  })
+})
+
+describe('mapping - startAt', () => {
+  it('startAt - every form maps to a deliver policy', () => {
+    expect(deliverPolicy('latest')).toEqual({ deliver_policy: 'new' })
+    expect(deliverPolicy('earliest')).toEqual({ deliver_policy: 'all' })
+    expect(deliverPolicy({ time: 0 })).toEqual({
+      deliver_policy: 'by_start_time',
+      opt_start_time: '1970-01-01T00:00:00.000Z',
+    })
+    expect(deliverPolicy({ sequence: 42n })).toEqual({
+      deliver_policy: 'by_start_sequence',
+      opt_start_seq: 42,
+    })
+  })
+
+  it('startAt - a sequence below 1 or a bad time is a ConfigurationError', () => {
+    expect(() => deliverPolicy({ sequence: 0 })).toThrow(ConfigurationError)
+    expect(() => deliverPolicy({ time: 'yesterday' })).toThrow(ConfigurationError)
+  })
+})
+
+describe('mapping - headers', () => {
+  it('headers - values NATS would alter are percent-encoded, others go raw', () => {
+    expect(encodeHeaderValue('naïve café ☕')).toBe('naïve café ☕')
+    expect(encodeHeaderValue('  padded ')).toBe('%20 padded%20')
+    expect(encodeHeaderValue('50%')).toBe('50%25')
+    expect(encodeHeaderValue('a\r\nb')).toBe('a%0D%0Ab')
+  })
+
+  it('headers - decoding reverses encoding and keeps foreign values that are not encoded', () => {
+    for (const value of ['  padded ', '50% off', 'a\r\nb', 'Grüße/日本/🚀', '%zz', '%', '']) {
+      expect(decodeHeaderValue(encodeHeaderValue(value))).toBe(value)
+    }
+    expect(decodeHeaderValue('100% sure')).toBe('100% sure')
+  })
+
+  it('headers - round trip through NATS headers, names lower-cased, Nats-* left out', () => {
+    const h = toNatsHeaders({ ce_id: '1', 'Content-Type': 'text/plain', 'Nats-Msg-Id': 'x' }, 'k1')
+    expect(h.get('Nats-Msg-Id')).toBe('')
+    const { headers, key } = fromNatsHeaders(h)
+    expect(headers).toEqual({ ce_id: '1', 'content-type': 'text/plain' })
+    expect(key).toBe('k1')
+  })
+
+  it('headers - the key comes from ce_partitionkey without a second header', () => {
+    const h = toNatsHeaders({ ce_partitionkey: 'k' }, 'k')
+    expect(h.keys()).toEqual(['ce_partitionkey'])
+    expect(fromNatsHeaders(h).key).toBe('k')
+    expect(fromNatsHeaders(undefined)).toEqual({ headers: {}, key: undefined })
+  })
+})
+
+describe('mapping - ack subjects', () => {
+  it('ack subjects - v1 and v2 layouts give stream, consumer, deliveries and sequence', () => {
+    expect(parseAckSubject('$JS.ACK.S.C.3.42.40.1700000000000000000.7')).toEqual({
+      stream: 'S',
+      consumer: 'C',
+      delivered: 3,
+      sequence: 42,
+    })
+    expect(parseAckSubject('$JS.ACK.dom.acc.S.C.2.9.8.1700000000000000000.0.rnd')).toEqual({
+      stream: 'S',
+      consumer: 'C',
+      delivered: 2,
+      sequence: 9,
+    })
+    expect(parseAckSubject('_INBOX.x')).toBeUndefined()
+    expect(parseAckSubject(undefined)).toBeUndefined()
+  })
+})

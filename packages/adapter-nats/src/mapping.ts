@@ -1,0 +1,198 @@
+import { createHash } from 'node:crypto'
+import type { DeliverPolicy } from '@nats-io/jetstream'
+import { type MsgHdrs, headers as natsHeaders } from '@nats-io/transport-node'
+import { ConfigurationError, type StartAt, startAtTime } from '@switchyard/core/transport'
+
+/**
+ * The bus's request/reply inboxes. They ride core NATS (no stream, no consumer), as NATS's own
+ * request/reply does: a reply nobody waits for any more needs no storage.
+ */
+export const INBOX_PREFIX = '_switchyard.inbox.'
+
+/** Carries the partition key when the codec did not put it in a header (structured mode). */
+const KEY_HEADER = 'switchyard-key'
+const TOKEN = /^[^\s.*>]+$/u
+
+/** True when `subject` is a valid NATS subject; `*` and `>` only when `wildcards`. */
+export function isValidSubject(subject: string, wildcards: boolean): boolean {
+  const tokens = subject.split('.')
+  return tokens.every((t, i) => {
+    if (wildcards && (t === '*' || (t === '>' && i === tokens.length - 1))) return true
+    return TOKEN.test(t)
+  })
+}
+
+/**
+ * The subjects a topic reads from: its alias (possibly several, possibly wildcards) or the
+ * topic itself.
+ * @throws {ConfigurationError} for a topic that is not a valid NATS subject.
+ */
+export function subjectsFor(
+  topic: string,
+  aliases: Readonly<Record<string, string | readonly string[]>>,
+): string[] {
+  const alias = Object.hasOwn(aliases, topic) ? aliases[topic] : undefined
+  const subjects = alias === undefined ? [topic] : typeof alias === 'string' ? [alias] : [...alias]
+  for (const subject of subjects) {
+    if (subject.length === 0 || !isValidSubject(subject, true)) {
+      throw new ConfigurationError(
+        `Topic "${topic}" maps to "${subject}", which is not a NATS subject: use dot-separated non-empty tokens without spaces`,
+        { field: 'topic' },
+      )
+    }
+  }
+  return subjects
+}
+
+/**
+ * The one subject a topic is published to.
+ * @throws {ConfigurationError} when the topic maps to a wildcard or to several subjects.
+ */
+export function publishSubject(
+  topic: string,
+  aliases: Readonly<Record<string, string | readonly string[]>>,
+): string {
+  const subjects = subjectsFor(topic, aliases)
+  if (subjects.length !== 1 || !isValidSubject(subjects[0]!, false)) {
+    throw new ConfigurationError(
+      `Topic "${topic}" maps to ${subjects.join(', ')}: publish to one subject without wildcards`,
+      { field: 'topic' },
+    )
+  }
+  return subjects[0]!
+}
+
+/** True when every subject `filter` matches is also matched by `pattern`. */
+export function covers(pattern: string, filter: string): boolean {
+  const p = pattern.split('.')
+  const f = filter.split('.')
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === '>') return f.length > i
+    if (i >= f.length || f[i] === '>') return false
+    if (p[i] !== '*' && p[i] !== f[i]) return false
+  }
+  return p.length === f.length
+}
+
+function hash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 8)
+}
+
+function clean(text: string, max: number): string {
+  return text.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, max)
+}
+
+/** Name of the stream created for a subject no stream covers; hashed when characters changed. */
+export function autoStreamName(prefix: string, subject: string): string {
+  const name = clean(subject, 120)
+  return name === subject ? `${prefix}${name}` : `${prefix}${name}_${hash(subject)}`
+}
+
+/** Durable consumer name of a group reading some subjects: readable group, unique hash. */
+export function consumerName(group: string, subjects: readonly string[]): string {
+  return `${clean(group, 80)}_${hash(`${group}\n${subjects.join(',')}`)}`
+}
+
+/** Consumer settings that place a new group per `startAt`. */
+export function deliverPolicy(startAt: StartAt): {
+  deliver_policy: DeliverPolicy
+  opt_start_time?: string
+  opt_start_seq?: number
+} {
+  if (startAt === 'latest') return { deliver_policy: 'new' }
+  if (startAt === 'earliest') return { deliver_policy: 'all' }
+  const time = startAtTime(startAt)
+  if (time !== undefined) {
+    return { deliver_policy: 'by_start_time', opt_start_time: new Date(time).toISOString() }
+  }
+  const seq = 'sequence' in startAt ? Number(startAt.sequence) : Number.NaN
+  if (!Number.isSafeInteger(seq) || seq < 1) {
+    throw new ConfigurationError('startAt.sequence must be a stream sequence of 1 or more', {
+      field: 'startAt.sequence',
+    })
+  }
+  return { deliver_policy: 'by_start_sequence', opt_start_seq: seq }
+}
+
+// NATS header values are trimmed and cannot hold CR/LF; everything else (UTF-8 included) goes
+// through raw. `%` is escaped too, so decoding is unambiguous (the CloudEvents HTTP rule).
+const UNSAFE = /%|\p{Cc}|^\s|\s$/u
+const UNSAFE_CHAR = /^(%|\p{Cc})$/u
+
+/** Makes a header value safe for NATS, percent-encoding only what NATS would alter. */
+export function encodeHeaderValue(value: string): string {
+  if (!UNSAFE.test(value)) return value
+  const chars = [...value]
+  const last = chars.length - 1
+  return chars
+    .map((ch, i) => {
+      const edge = (i === 0 || i === last) && /\s/u.test(ch)
+      return edge || UNSAFE_CHAR.test(ch) ? encodeURIComponent(ch) : ch
+    })
+    .join('')
+}
+
+/** Reverses `encodeHeaderValue`; a value that is not valid percent-encoding is kept as it is. */
+export function decodeHeaderValue(value: string): string {
+  if (!value.includes('%')) return value
+  try {
+    return decodeURIComponent(value)
+  } catch {
+    return value
+  }
+}
+
+/** NATS headers of an outbound message: the codec's headers, the key, and `Nats-Msg-Id`. */
+export function toNatsHeaders(headers: Record<string, string>, key: string | undefined): MsgHdrs {
+  const h = natsHeaders()
+  for (const name in headers) {
+    // `Nats-*` headers are the server's own vocabulary; a replayed dead letter must not steer it.
+    if (name.toLowerCase().startsWith('nats-')) continue
+    h.set(name, encodeHeaderValue(headers[name]!))
+  }
+  if (key !== undefined && headers.ce_partitionkey !== key && headers['ce-partitionkey'] !== key) {
+    h.set(KEY_HEADER, encodeHeaderValue(key))
+  }
+  return h
+}
+
+/** Headers of an inbound message, names lower-cased, server and transport headers left out. */
+export function fromNatsHeaders(h: MsgHdrs | undefined): {
+  headers: Record<string, string>
+  key: string | undefined
+} {
+  const headers: Record<string, string> = {}
+  let key: string | undefined
+  if (h !== undefined) {
+    for (const [name, values] of h) {
+      const lower = name.toLowerCase()
+      const value = decodeHeaderValue(values[0] ?? '')
+      if (lower === KEY_HEADER) key = value
+      else if (!lower.startsWith('nats-')) headers[lower] = value
+    }
+  }
+  key ??= headers.ce_partitionkey ?? headers['ce-partitionkey']
+  return { headers, key }
+}
+
+/** What the `$JS.ACK...` reply subject of a delivered message tells. */
+export interface DeliveryInfo {
+  stream: string
+  consumer: string
+  /** Deliveries of this message to this consumer so far, this one included. */
+  delivered: number
+  /** Stream sequence. */
+  sequence: number
+}
+
+/** Parses the reply subject of a JetStream delivery (v1 and v2 token layouts). */
+export function parseAckSubject(reply: string | undefined): DeliveryInfo | undefined {
+  if (reply === undefined || !reply.startsWith('$JS.ACK.')) return undefined
+  const t = reply.split('.')
+  const at = t.length === 9 ? 2 : t.length >= 11 ? 4 : -1
+  if (at < 0) return undefined
+  const delivered = Number(t[at + 2])
+  const sequence = Number(t[at + 3])
+  if (!Number.isFinite(delivered) || !Number.isFinite(sequence)) return undefined
+  return { stream: t[at]!, consumer: t[at + 1]!, delivered, sequence }
+}

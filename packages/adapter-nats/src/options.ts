@@ -1,0 +1,311 @@
+import { readFileSync } from 'node:fs'
+import type { NatsConnection, TlsOptions } from '@nats-io/transport-node'
+import { ConfigurationError, checkKeys, checkNumber, checkString } from '@switchyard/core/transport'
+
+/** Retention limits of a JetStream stream. */
+export interface StreamLimits {
+  /** Most messages kept (Anumate's `MAX_MSGS`); -1 for no limit. @default -1 */
+  maxMsgs?: number
+  /** Most bytes kept (Anumate's `MAX_BYTES`); -1 for no limit. @default -1 */
+  maxBytes?: number
+  /** Oldest message kept, in ms (Anumate's `MAX_AGE`, which is in seconds); 0 keeps forever. @default 0 */
+  maxAgeMs?: number
+  /** Largest message the stream accepts; -1 leaves it to the server's `max_payload`. @default -1 */
+  maxMsgSize?: number
+  /** Where messages live. @default 'file' */
+  storage?: 'file' | 'memory'
+  /** Copies kept in a cluster. @default 1 */
+  replicas?: number
+  /** How long `Nats-Msg-Id` (the event id) de-duplicates a re-sent publish, in ms. @default 120_000 */
+  duplicateWindowMs?: number
+  /** What a full stream does: drop the oldest message or refuse the new one. @default 'old' */
+  discard?: 'old' | 'new'
+}
+
+/** A stream the transport creates or updates on connect (Anumate's `STREAM_NAME`). */
+export interface StreamDefinition extends StreamLimits {
+  /** Stream name: letters, digits, `-` and `_`. */
+  name: string
+  /** Subjects it covers, wildcards allowed. Omit to use a stream that already exists as it is. */
+  subjects?: readonly string[]
+}
+
+/** Connection settings, shared with `fromEnv()`. */
+export interface NatsConfig {
+  /** Server URLs, or one comma-separated string (`NATS_URL`). @default 'nats://127.0.0.1:4222' */
+  servers?: string | readonly string[]
+  /** Connection name shown by the server's monitoring. @default 'switchyard' */
+  name?: string
+  /** Token authentication. */
+  token?: string
+  /** User for user/password authentication. */
+  user?: string
+  /** Password for user/password authentication. */
+  pass?: string
+  /** NKey seed (`SU...`) for nkey authentication. */
+  nkeySeed?: string
+  /** Path of a `.creds` file (JWT + seed), as issued by `nsc`. */
+  credsFile?: string
+  /** TLS settings (CA, client certificate and key). */
+  tls?: TlsOptions
+  /** JetStream domain, when the account uses one. */
+  domain?: string
+  /** Pause between reconnect attempts. @default 250 */
+  reconnectTimeWaitMs?: number
+  /** Reconnect attempts before giving up; -1 retries forever. @default -1 */
+  maxReconnectAttempts?: number
+  /** Time allowed for the first connection. @default 5_000 */
+  connectTimeoutMs?: number
+}
+
+/** Options of `natsTransport`. */
+export interface NatsTransportOptions extends NatsConfig {
+  /** Bring your own connection; it is left open when the transport closes. */
+  client?: NatsConnection
+  /** Streams to create or update on connect; topics they cover are stored there. */
+  streams?: readonly StreamDefinition[]
+  /**
+   * A topic no stream covers gets its own stream, named `prefix` + the topic, with these limits;
+   * `false` makes such a topic an error instead. @default { prefix: 'SY_' }
+   */
+  autoStreams?: (StreamLimits & { prefix?: string }) | false
+  /** Topic aliases: a bus topic read from other subjects, e.g. `{ 'orders.all': 'orders.>' }`. */
+  subjects?: Readonly<Record<string, string | readonly string[]>>
+  /** Time a delivered message may stay unacknowledged before redelivery; long handlers are kept alive with in-progress acks. @default 30_000 */
+  ackWaitMs?: number
+  /** Server-side cap on deliveries per message (Anumate's `MAX_DELIVER_ATTEMPTS`); -1 leaves it to the bus's retry policy. @default -1 */
+  maxDeliver?: number
+  /** Unacknowledged messages a group may have at once. @default 10_000 */
+  maxAckPending?: number
+  /** How long one pull request waits at the server before it is renewed. @default 5_000 */
+  pullExpiresMs?: number
+  /** Publishes awaiting their JetStream ack at once, per transport. @default 256 */
+  publishWindow?: number
+  /** How long a publish keeps retrying (server restart, stream not ready) before it fails. @default 30_000 */
+  publishTimeoutMs?: number
+  /** How long one publish waits for its ack before it is sent again. @default 5_000 */
+  ackTimeoutMs?: number
+}
+
+/** Options with defaults applied. */
+export interface ResolvedNatsOptions {
+  servers: string[]
+  name: string
+  streams: readonly StreamDefinition[]
+  autoStreams: (StreamLimits & { prefix: string }) | false
+  subjects: Readonly<Record<string, string | readonly string[]>>
+  ackWaitMs: number
+  maxDeliver: number
+  maxAckPending: number
+  pullExpiresMs: number
+  publishWindow: number
+  publishTimeoutMs: number
+  ackTimeoutMs: number
+  apiPrefix: string
+}
+
+const KEYS = [
+  'client',
+  'servers',
+  'name',
+  'token',
+  'user',
+  'pass',
+  'nkeySeed',
+  'credsFile',
+  'tls',
+  'domain',
+  'reconnectTimeWaitMs',
+  'maxReconnectAttempts',
+  'connectTimeoutMs',
+  'streams',
+  'autoStreams',
+  'subjects',
+  'ackWaitMs',
+  'maxDeliver',
+  'maxAckPending',
+  'pullExpiresMs',
+  'publishWindow',
+  'publishTimeoutMs',
+  'ackTimeoutMs',
+]
+const LIMIT_KEYS = [
+  'maxMsgs',
+  'maxBytes',
+  'maxAgeMs',
+  'maxMsgSize',
+  'storage',
+  'replicas',
+  'duplicateWindowMs',
+  'discard',
+]
+const STREAM_NAME = /^[A-Za-z0-9_-]{1,255}$/
+
+/** Validates options and applies defaults. @throws {ConfigurationError} naming the field. */
+export function resolveOptions(options: NatsTransportOptions): ResolvedNatsOptions {
+  checkKeys(options, KEYS, 'natsTransport')
+  const p = 'natsTransport'
+  const streams = options.streams ?? []
+  for (const [i, s] of streams.entries()) checkStream(s, `${p}.streams[${i}]`)
+  const auto = options.autoStreams ?? {}
+  if (auto !== false) {
+    checkKeys(auto, [...LIMIT_KEYS, 'prefix'], `${p}.autoStreams`)
+    checkLimits(auto, `${p}.autoStreams`)
+  }
+  const prefix = auto === false ? '' : (auto.prefix ?? 'SY_')
+  if (auto !== false && !/^[A-Za-z0-9_-]*$/.test(prefix)) {
+    throw new ConfigurationError(`${p}.autoStreams.prefix may use only letters, digits, - and _`, {
+      field: `${p}.autoStreams.prefix`,
+    })
+  }
+  const domain = options.domain === undefined ? undefined : checkString(options.domain, 'domain')
+  return {
+    servers: splitServers(options.servers ?? 'nats://127.0.0.1:4222'),
+    name: options.name === undefined ? 'switchyard' : checkString(options.name, `${p}.name`),
+    streams,
+    autoStreams: auto === false ? false : { ...auto, prefix },
+    subjects: options.subjects ?? {},
+    ackWaitMs: int(options.ackWaitMs ?? 30_000, `${p}.ackWaitMs`, 100),
+    maxDeliver: int(options.maxDeliver ?? -1, `${p}.maxDeliver`, -1),
+    maxAckPending: int(options.maxAckPending ?? 10_000, `${p}.maxAckPending`, 1),
+    pullExpiresMs: int(options.pullExpiresMs ?? 5_000, `${p}.pullExpiresMs`, 100),
+    publishWindow: int(options.publishWindow ?? 256, `${p}.publishWindow`, 1),
+    publishTimeoutMs: int(options.publishTimeoutMs ?? 30_000, `${p}.publishTimeoutMs`, 0),
+    ackTimeoutMs: int(options.ackTimeoutMs ?? 5_000, `${p}.ackTimeoutMs`, 100),
+    apiPrefix: domain === undefined ? '$JS.API' : `$JS.${domain}.API`,
+  }
+}
+
+function checkStream(stream: StreamDefinition, path: string): void {
+  checkKeys(stream, [...LIMIT_KEYS, 'name', 'subjects'], path)
+  if (typeof stream.name !== 'string' || !STREAM_NAME.test(stream.name)) {
+    throw new ConfigurationError(`${path}.name must be letters, digits, - or _`, {
+      field: `${path}.name`,
+    })
+  }
+  if (
+    stream.subjects !== undefined &&
+    (!Array.isArray(stream.subjects) || !stream.subjects.length)
+  ) {
+    throw new ConfigurationError(`${path}.subjects must be a non-empty array of subjects`, {
+      field: `${path}.subjects`,
+    })
+  }
+  checkLimits(stream, path)
+}
+
+function checkLimits(limits: StreamLimits, path: string): void {
+  for (const key of ['maxMsgs', 'maxBytes', 'maxMsgSize'] as const) {
+    if (limits[key] !== undefined) int(limits[key], `${path}.${key}`, -1)
+  }
+  if (limits.maxAgeMs !== undefined) int(limits.maxAgeMs, `${path}.maxAgeMs`, 0)
+  if (limits.duplicateWindowMs !== undefined)
+    int(limits.duplicateWindowMs, `${path}.duplicateWindowMs`, 0)
+  if (limits.replicas !== undefined) int(limits.replicas, `${path}.replicas`, 1)
+  if (limits.storage !== undefined && limits.storage !== 'file' && limits.storage !== 'memory') {
+    throw new ConfigurationError(`${path}.storage must be "file" or "memory"`, {
+      field: `${path}.storage`,
+    })
+  }
+  if (limits.discard !== undefined && limits.discard !== 'old' && limits.discard !== 'new') {
+    throw new ConfigurationError(`${path}.discard must be "old" or "new"`, {
+      field: `${path}.discard`,
+    })
+  }
+}
+
+function int(value: unknown, field: string, min: number): number {
+  return checkNumber(value, field, { min, integer: true })
+}
+
+function splitServers(servers: string | readonly string[]): string[] {
+  const list = (typeof servers === 'string' ? servers.split(',') : [...servers]).map((s) =>
+    String(s).trim(),
+  )
+  if (list.length === 0 || list.some((s) => s.length === 0)) {
+    throw new ConfigurationError('natsTransport.servers must list at least one server URL', {
+      field: 'natsTransport.servers',
+    })
+  }
+  return list
+}
+
+/**
+ * Reads the conventional environment variables: `NATS_URL` (comma-separated), `NATS_TOKEN`,
+ * `NATS_USER`/`NATS_PASSWORD`, `NATS_CREDS` (file), `NATS_NKEY` (seed file), `NATS_CA`/`NATS_CERT`/
+ * `NATS_KEY` (TLS files), and Anumate's `STREAM_NAME` (+ `STREAM_SUBJECTS`), `MAX_MSGS`,
+ * `MAX_BYTES`, `MAX_AGE` (seconds), `DEAD_LETTER_STREAM` (+ `DEAD_LETTER_SUBJECTS`) and
+ * `MAX_DELIVER_ATTEMPTS`.
+ * @throws {ConfigurationError} for a malformed number or an unreadable file.
+ * @example
+ * const transport = natsTransport(fromEnv())
+ */
+export function fromEnv(
+  env: Record<string, string | undefined> = process.env,
+): NatsTransportOptions {
+  const out: NatsTransportOptions = {}
+  const set = <K extends keyof NatsTransportOptions>(key: K, value: NatsTransportOptions[K]) => {
+    if (value !== undefined) out[key] = value
+  }
+  set('servers', env.NATS_URL)
+  set('token', env.NATS_TOKEN)
+  set('user', env.NATS_USER)
+  set('pass', env.NATS_PASSWORD)
+  set('credsFile', env.NATS_CREDS)
+  if (env.NATS_NKEY !== undefined) out.nkeySeed = readText(env.NATS_NKEY, 'NATS_NKEY').trim()
+  if (env.NATS_CA !== undefined || env.NATS_CERT !== undefined) {
+    out.tls = {}
+    if (env.NATS_CA !== undefined) out.tls.caFile = env.NATS_CA
+    if (env.NATS_CERT !== undefined) out.tls.certFile = env.NATS_CERT
+    if (env.NATS_KEY !== undefined) out.tls.keyFile = env.NATS_KEY
+  }
+  const limits: StreamLimits = {}
+  if (env.MAX_MSGS !== undefined) limits.maxMsgs = envInt(env.MAX_MSGS, 'MAX_MSGS')
+  if (env.MAX_BYTES !== undefined) limits.maxBytes = envInt(env.MAX_BYTES, 'MAX_BYTES')
+  if (env.MAX_AGE !== undefined) limits.maxAgeMs = envInt(env.MAX_AGE, 'MAX_AGE') * 1_000
+  const streams: StreamDefinition[] = []
+  if (env.STREAM_NAME !== undefined) {
+    const subjects = list(env.STREAM_SUBJECTS)
+    streams.push({ name: env.STREAM_NAME, ...limits, ...(subjects ? { subjects } : {}) })
+  } else if (Object.keys(limits).length > 0) {
+    out.autoStreams = limits
+  }
+  if (env.DEAD_LETTER_STREAM !== undefined) {
+    const subjects = list(env.DEAD_LETTER_SUBJECTS)
+    streams.push({ name: env.DEAD_LETTER_STREAM, ...(subjects ? { subjects } : {}) })
+  }
+  if (streams.length > 0) out.streams = streams
+  if (env.MAX_DELIVER_ATTEMPTS !== undefined) {
+    out.maxDeliver = envInt(env.MAX_DELIVER_ATTEMPTS, 'MAX_DELIVER_ATTEMPTS')
+  }
+  return out
+}
+
+function list(value: string | undefined): string[] | undefined {
+  const items = value
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+  return items === undefined || items.length === 0 ? undefined : items
+}
+
+function envInt(value: string, name: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n)) {
+    throw new ConfigurationError(`${name} must be an integer, got ${JSON.stringify(value)}`, {
+      field: name,
+    })
+  }
+  return n
+}
+
+function readText(path: string, name: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (cause) {
+    throw new ConfigurationError(`${name} points at ${path}, which cannot be read`, {
+      field: name,
+      cause,
+    })
+  }
+}

@@ -1,0 +1,355 @@
+import { readFileSync } from 'node:fs'
+import {
+  type ConsumerConfig,
+  JetStreamApiCodes,
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+  type MsgRequest,
+} from '@nats-io/jetstream'
+import {
+  type Authenticator,
+  type ConnectionOptions,
+  connect,
+  credsAuthenticator,
+  type NatsConnection,
+  nanos,
+  nkeyAuthenticator,
+} from '@nats-io/transport-node'
+import {
+  ClosedError,
+  ConfigurationError,
+  type InboundMessage,
+  type OutboundMessage,
+  type Transport,
+  type TransportFeatures,
+  type TransportHealth,
+  type TransportSubscribeOptions,
+  type TransportSubscription,
+} from '@switchyard/core/transport'
+import { AttemptMemory } from './attempt-memory.js'
+import { CoreSubscription } from './core-subscription.js'
+import { apiCode, connectError, jetStreamMissing } from './errors.js'
+import {
+  consumerName,
+  deliverPolicy,
+  fromNatsHeaders,
+  INBOX_PREFIX,
+  publishSubject,
+  subjectsFor,
+  toNatsHeaders,
+} from './mapping.js'
+import { type NatsTransportOptions, type ResolvedNatsOptions, resolveOptions } from './options.js'
+import { Publisher } from './publisher.js'
+import { PullSubscription } from './pull-subscription.js'
+import { type NatsServerFeatures, serverFeatures } from './server-features.js'
+import { StreamRegistry } from './stream-registry.js'
+
+const FEATURES: TransportFeatures = {
+  consumerGroups: true,
+  orderedPerKey: true,
+  persistent: true,
+  replayFromStart: true,
+  nativeDelay: true,
+}
+
+interface Connected {
+  nc: NatsConnection
+  jsm: JetStreamManager
+  registry: StreamRegistry
+  publisher: Publisher
+  server: NatsServerFeatures
+}
+
+/**
+ * The NATS JetStream transport: topics are subjects stored in streams, groups are durable pull
+ * consumers, publishes wait for the JetStream ack and carry the event id as `Nats-Msg-Id`.
+ */
+export class NatsTransport implements Transport {
+  /** Always `nats`. */
+  readonly name = 'nats'
+  /** Capability flags. */
+  readonly features = FEATURES
+  private readonly options: ResolvedNatsOptions
+  private readonly attempts = new AttemptMemory()
+  private readonly subscriptions = new Set<PullSubscription | CoreSubscription>()
+  private connected: Connected | undefined
+  private connecting: Promise<Connected> | undefined
+  private publishing = 0
+  private closed = false
+
+  constructor(private readonly given: NatsTransportOptions = {}) {
+    this.options = resolveOptions(given)
+  }
+
+  /** The NATS connection, once connected (the one passed as `client`, or the transport's own). */
+  get client(): NatsConnection | undefined {
+    return this.connected?.nc
+  }
+
+  /** Version and detected features of the server, once connected. */
+  get server(): NatsServerFeatures | undefined {
+    return this.connected?.server
+  }
+
+  /**
+   * Connects (unless given a client), checks JetStream, and creates or updates the declared streams.
+   * @throws {ConnectionError} when no server answers or JetStream is off.
+   */
+  async connect(): Promise<void> {
+    await this.ready()
+  }
+
+  /** Publishes the messages to the topic's subject; resolves once JetStream acknowledged all. */
+  async publish(topic: string, messages: readonly OutboundMessage[]): Promise<void> {
+    if (messages.length === 0) return
+    this.publishing++
+    try {
+      const { nc, registry, publisher } = await this.ready()
+      if (topic.startsWith(INBOX_PREFIX)) {
+        for (const m of messages)
+          nc.publish(topic, m.body, { headers: toNatsHeaders(m.headers, m.key) })
+        await nc.flush()
+        return
+      }
+      const subject = publishSubject(topic, this.options.subjects)
+      await registry.resolve(subject)
+      await publisher.publish(topic, subject, messages)
+    } finally {
+      this.publishing--
+    }
+  }
+
+  /** Joins the group's durable consumer (created per `startAt` when new). */
+  async subscribe(
+    topic: string,
+    options: TransportSubscribeOptions,
+  ): Promise<TransportSubscription> {
+    const { nc, registry, server } = await this.ready()
+    const onClosed = (s: PullSubscription | CoreSubscription) => this.subscriptions.delete(s)
+    if (topic.startsWith(INBOX_PREFIX)) {
+      const inbox = new CoreSubscription(nc, topic, options.group, topic, onClosed)
+      this.subscriptions.add(inbox)
+      await nc.flush()
+      return inbox
+    }
+    const subjects = subjectsFor(topic, this.options.subjects)
+    if (subjects.length > 1 && !server.multipleFilterSubjects) {
+      throw new ConfigurationError(
+        `Topic "${topic}" reads ${subjects.length} subjects; several filter subjects per consumer need nats-server 2.10 or newer (connected to ${server.version}). Map it to one wildcard subject instead.`,
+        { field: 'subjects' },
+      )
+    }
+    const streams = new Set(await Promise.all(subjects.map((s) => registry.resolve(s))))
+    if (streams.size !== 1) {
+      throw new ConfigurationError(
+        `Topic "${topic}" reads subjects stored in different streams (${[...streams].join(', ')}); one consumer reads one stream`,
+        { field: 'subjects' },
+      )
+    }
+    const stream = [...streams][0]!
+    const consumer = consumerName(options.group, subjects)
+    const config: Partial<ConsumerConfig> = {
+      durable_name: consumer,
+      ack_policy: 'explicit',
+      ack_wait: nanos(this.options.ackWaitMs),
+      max_deliver: this.options.maxDeliver,
+      max_ack_pending: this.options.maxAckPending,
+      ...(subjects.length === 1 ? { filter_subject: subjects[0]! } : { filter_subjects: subjects }),
+      ...deliverPolicy(options.startAt),
+    }
+    const ensureConsumer = () => this.ensureConsumer(stream, config)
+    await ensureConsumer()
+    const subscription = new PullSubscription({
+      nc,
+      apiPrefix: this.options.apiPrefix,
+      stream,
+      consumer,
+      topic,
+      expiresMs: this.options.pullExpiresMs,
+      ackWaitMs: this.options.ackWaitMs,
+      attempts: this.attempts,
+      ensureConsumer,
+      onClosed,
+    })
+    this.subscriptions.add(subscription)
+    return subscription
+  }
+
+  /** Reads up to `limit` stored messages of the topic from the start, without consuming them. */
+  async browse(topic: string, options: { limit: number }): Promise<InboundMessage[]> {
+    const { jsm, registry } = await this.ready()
+    const subject = publishSubject(topic, this.options.subjects)
+    const stream = await registry.resolve(subject, false)
+    const out: InboundMessage[] = []
+    let seq = 1
+    while (stream !== undefined && out.length < options.limit) {
+      // `next_by_subj` (nats-server 2.9+) is missing from nats.js's request type.
+      const query = { next_by_subj: subject, seq } as unknown as MsgRequest
+      const stored = await jsm.streams.getMessage(stream, query)
+      if (stored === null) break
+      const { headers, key } = fromNatsHeaders(stored.header)
+      out.push({
+        topic,
+        headers,
+        body: stored.data,
+        key,
+        attempt: 1,
+        position: `${stream}:${stored.seq}`,
+        ack: () => undefined,
+        nack: () => undefined,
+      })
+      seq = stored.seq + 1
+    }
+    return out
+  }
+
+  /** `up` with the server version and round trip time, or `down` with the reason. */
+  async health(): Promise<TransportHealth> {
+    if (this.closed) return { status: 'down', detail: 'transport closed' }
+    const connected = this.connected
+    if (connected === undefined) return { status: 'down', detail: 'not connected' }
+    const { nc, server } = connected
+    if (nc.isClosed()) return { status: 'down', detail: 'connection closed' }
+    let timer: NodeJS.Timeout | undefined
+    try {
+      const rtt = await Promise.race([
+        nc.rtt(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('no answer within 2000 ms')), 2_000)
+        }),
+      ])
+      return {
+        status: 'up',
+        detail: `nats-server ${server.version} at ${nc.getServer()}, rtt ${rtt.toFixed(2)} ms`,
+      }
+    } catch (error) {
+      return { status: 'down', detail: (error as Error).message }
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /**
+   * Closes open subscriptions, lets publishes in flight get their acks, then drains the
+   * connection (unless it was passed in as `client`, which stays open).
+   */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    const connected = await this.connecting?.catch(() => undefined)
+    if (connected === undefined) return
+    await Promise.allSettled([...this.subscriptions].map((s) => s.close()))
+    // Publishes that got past the bus before it closed are still owed their acks.
+    await new Promise((resolve) => setImmediate(resolve))
+    while (this.publishing > 0) await new Promise((resolve) => setTimeout(resolve, 5))
+    if (this.given.client === undefined) await connected.nc.drain().catch(() => undefined)
+    else await connected.nc.flush().catch(() => undefined)
+  }
+
+  private ready(): Promise<Connected> {
+    if (this.closed && this.connected === undefined) return Promise.reject(new ClosedError())
+    this.connecting ??= this.open().catch((error: unknown) => {
+      this.connecting = undefined
+      throw error
+    })
+    return this.connecting
+  }
+
+  private async open(): Promise<Connected> {
+    const nc = this.given.client ?? (await this.dial())
+    const domain = this.given.domain
+    let jsm: JetStreamManager
+    try {
+      jsm = await jetstreamManager(nc, domain === undefined ? {} : { domain })
+    } catch (error) {
+      if (this.given.client === undefined) await nc.close().catch(() => undefined)
+      throw jetStreamMissing(nc.getServer(), error)
+    }
+    const js = jetstream(nc, domain === undefined ? {} : { domain })
+    const registry = new StreamRegistry(jsm, this.options)
+    await registry.declare()
+    const publisher = new Publisher({
+      js,
+      window: this.options.publishWindow,
+      timeoutMs: this.options.publishTimeoutMs,
+      ackTimeoutMs: this.options.ackTimeoutMs,
+      restoreStream: async (subject) => {
+        registry.forget(subject)
+        await registry.resolve(subject)
+      },
+    })
+    const server = serverFeatures(nc.info?.version ?? '0.0.0')
+    this.connected = { nc, jsm, registry, publisher, server }
+    void this.watch(nc)
+    return this.connected
+  }
+
+  private async dial(): Promise<NatsConnection> {
+    const o = this.given
+    const authenticator: Authenticator[] = []
+    if (o.nkeySeed !== undefined)
+      authenticator.push(nkeyAuthenticator(new TextEncoder().encode(o.nkeySeed)))
+    if (o.credsFile !== undefined) authenticator.push(credsAuthenticator(readFileSync(o.credsFile)))
+    const options: ConnectionOptions = {
+      servers: this.options.servers,
+      name: this.options.name,
+      maxReconnectAttempts: o.maxReconnectAttempts ?? -1,
+      reconnectTimeWait: o.reconnectTimeWaitMs ?? 250,
+      timeout: o.connectTimeoutMs ?? 5_000,
+      ...(o.token === undefined ? {} : { token: o.token }),
+      ...(o.user === undefined ? {} : { user: o.user }),
+      ...(o.pass === undefined ? {} : { pass: o.pass }),
+      ...(o.tls === undefined ? {} : { tls: o.tls }),
+      ...(authenticator.length === 0 ? {} : { authenticator }),
+    }
+    try {
+      return await connect(options)
+    } catch (error) {
+      throw connectError(this.options.servers, error)
+    }
+  }
+
+  private async ensureConsumer(stream: string, config: Partial<ConsumerConfig>): Promise<void> {
+    const { jsm } = await this.ready()
+    const name = config.durable_name!
+    try {
+      await jsm.consumers.info(stream, name)
+      return
+    } catch (error) {
+      if (apiCode(error) !== JetStreamApiCodes.ConsumerNotFound) throw error
+    }
+    try {
+      await jsm.consumers.add(stream, config)
+    } catch (error) {
+      // Another member of the group created it first (maybe with its own startAt): join that one.
+      await jsm.consumers.info(stream, name).catch(() => {
+        throw error
+      })
+    }
+  }
+
+  private async watch(nc: NatsConnection): Promise<void> {
+    try {
+      for await (const status of nc.status()) {
+        for (const s of this.subscriptions) {
+          if (!(s instanceof PullSubscription)) continue
+          if (status.type === 'disconnect') s.disconnected()
+          else if (status.type === 'reconnect') s.reconnected()
+        }
+      }
+    } catch {
+      // The status stream ends with the connection; nothing is left to tell.
+    }
+  }
+}
+
+/**
+ * Creates a NATS JetStream transport.
+ * @throws {ConfigurationError} for unknown or out-of-range options.
+ * @example
+ * const bus = createEventBus({ transport: natsTransport({ servers: 'nats://127.0.0.1:4222' }), source: 'hr' })
+ */
+export function natsTransport(options: NatsTransportOptions = {}): NatsTransport {
+  return new NatsTransport(options)
+}
