@@ -1,14 +1,18 @@
 import {
   type Attributes,
   type Counter,
+  createNoopMeter,
   type Histogram,
   type MeterProvider,
   metrics,
 } from '@opentelemetry/api'
 import { ATTR, DURATION_BUCKETS, destinationLabel, METRIC } from './conventions.js'
 
-interface Instruments {
+/** The instruments of one meter provider. */
+export interface Instruments {
   provider: MeterProvider
+  /** True for the API's no-op meter: nothing to time or record. */
+  noop: boolean
   sent: Counter
   consumed: Counter
   operationDuration: Histogram
@@ -21,6 +25,7 @@ interface Instruments {
 export type ProcessResult = 'success' | 'retry' | 'dead-letter' | 'drop' | 'error'
 
 const MAX_CACHED = 1_000
+const NoopMeter = createNoopMeter().constructor
 
 /**
  * Records the messaging instruments. Instruments are created from the configured meter provider,
@@ -38,9 +43,24 @@ export class MessagingMetrics {
     private readonly scope: string,
   ) {}
 
+  /**
+   * The instruments to record into, or `undefined` while the provider is the API's no-op one, so
+   * callers skip even reading the clock.
+   */
+  current(): Instruments | undefined {
+    const provider = this.configured ?? metrics.getMeterProvider()
+    if (this.instruments?.provider !== provider) this.instruments = create(provider, this.scope)
+    return this.instruments.noop ? undefined : this.instruments
+  }
+
   /** One publish finished after `seconds`; `errorType` when it failed. */
-  sent(transport: string, topic: string, seconds: number, errorType: string | undefined): void {
-    const i = this.current()
+  sent(
+    i: Instruments,
+    transport: string,
+    topic: string,
+    seconds: number,
+    errorType: string | undefined,
+  ): void {
     let attrs = cached(this.sendAttrs, `${transport}\0${topic}`, () => ({
       [ATTR.operationName]: 'send',
       [ATTR.operationType]: 'send',
@@ -54,6 +74,7 @@ export class MessagingMetrics {
 
   /** One handling attempt finished after `seconds`. */
   processed(
+    i: Instruments,
     transport: string,
     topic: string,
     group: string,
@@ -61,7 +82,6 @@ export class MessagingMetrics {
     result: ProcessResult,
     errorType: string | undefined,
   ): void {
-    const i = this.current()
     let attrs = cached(this.processAttrs, `${transport}\0${topic}\0${group}`, () => ({
       [ATTR.operationName]: 'process',
       [ATTR.operationType]: 'process',
@@ -75,12 +95,6 @@ export class MessagingMetrics {
     if (result === 'retry') i.retried.add(1, attrs)
     else if (result === 'dead-letter') i.deadLettered.add(1, attrs)
   }
-
-  private current(): Instruments {
-    const provider = this.configured ?? metrics.getMeterProvider()
-    if (this.instruments?.provider !== provider) this.instruments = create(provider, this.scope)
-    return this.instruments
-  }
 }
 
 function create(provider: MeterProvider, scope: string): Instruments {
@@ -88,6 +102,7 @@ function create(provider: MeterProvider, scope: string): Instruments {
   const advice = { explicitBucketBoundaries: [...DURATION_BUCKETS] }
   return {
     provider,
+    noop: meter instanceof NoopMeter,
     sent: meter.createCounter(METRIC.sentMessages, {
       unit: '{message}',
       description: 'Messages a producer sent to the broker.',

@@ -3,7 +3,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { memoryTransport } from '@switchyard/adapter-memory'
 import { createEvent, createEventBus, type EventEnvelope } from '@switchyard/core'
 import { describe, expect, it } from 'vitest'
-import { points, testSdk, until } from '../test/sdk.js'
+import { points, testSdk, until, useAsyncContext } from '../test/sdk.js'
 import { METRIC } from './conventions.js'
 import { otelMiddleware } from './otel-middleware.js'
 
@@ -22,6 +22,25 @@ describe('otelMiddleware without and then with a global SDK', () => {
     await until(() => seen.length === 1)
     await bus.close()
     expect(seen[0]!.traceparent).toBeUndefined()
+  })
+
+  it('no-op - with only a context manager an incoming trace context flows to what the handler publishes', async () => {
+    useAsyncContext()
+    const bus = createEventBus({
+      transport: memoryTransport(),
+      source: 's',
+      middleware: [otelMiddleware()],
+    })
+    const forwarded: EventEnvelope[] = []
+    await bus.subscribe('a', async (event) => {
+      await bus.publish('b', { type: 'forwarded', data: event.id })
+    })
+    await bus.subscribe('b', (e) => void forwarded.push(e))
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
+    await bus.publish('a', { type: 't', traceparent, tracestate: 'k=v' })
+    await until(() => forwarded.length === 1)
+    await bus.close()
+    expect(forwarded[0]).toMatchObject({ traceparent, tracestate: 'k=v' })
   })
 
   it('global SDK - middleware created before registration picks up providers registered later', async () => {
