@@ -7,6 +7,7 @@ import {
   type EventEnvelope,
   type Middleware,
 } from '@switchyard/core'
+import { serviceOrSkip } from '@switchyard/testkit'
 import pg from 'pg'
 import { expect } from 'vitest'
 import type { OutboxDriver } from '../src/index.js'
@@ -17,22 +18,21 @@ export const POSTGRES_URL =
 
 /**
  * Resolves undefined when PostgreSQL answers, else a visible skip reason; under `CI` a missing
- * server fails instead (the same contract as testkit's `serviceOrSkip`).
+ * server fails the run (testkit's `serviceOrSkip`).
  */
-export async function postgresOrSkip(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3_000 })
-  try {
-    await client.connect()
-    await client.query('SELECT 1')
-    return undefined
-  } catch (error) {
-    const reason = `PostgreSQL not reachable at ${POSTGRES_URL} (${(error as Error).message}); run tooling/services/postgres.sh`
-    if (process.env.CI) throw new Error(`CI is set: ${reason}`)
-    console.warn(`[outbox tests] skipped: ${reason}`)
-    return reason
-  } finally {
-    await client.end().catch(() => undefined)
-  }
+export function postgresOrSkip(): Promise<string | undefined> {
+  return serviceOrSkip('PostgreSQL', async () => {
+    const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3_000 })
+    try {
+      await client.connect()
+      await client.query('SELECT 1')
+    } catch (error) {
+      const hint = 'start it with tooling/services/postgres.sh or set SWITCHYARD_POSTGRES_URL'
+      throw new Error(`${POSTGRES_URL}: ${(error as Error).message}; ${hint}`)
+    } finally {
+      await client.end().catch(() => undefined)
+    }
+  })
 }
 
 /** A table name no other test run uses. */
