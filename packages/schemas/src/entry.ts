@@ -30,8 +30,14 @@ export interface Entry {
 
 /** An ajv instance for JSON Schema 2020-12 with every standard format checked. */
 export function createAjv(): Ajv2020 {
-  // allErrors: the caller wants every failing path at once, not the first.
-  const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true })
+  // allErrors: the caller wants every failing path at once, not the first. strict catches
+  // misspelt keywords; `required` without a matching `properties` entry is legitimate though.
+  const ajv = new Ajv2020({
+    allErrors: true,
+    strict: true,
+    strictRequired: false,
+    allowUnionTypes: true,
+  })
   addFormats(ajv)
   return ajv
 }

@@ -48,9 +48,9 @@ export interface SchemaRegistryOptions {
 /** Picks a version; without either option the latest registered version is used. */
 export interface ValidateOptions {
   /** Exact schema version. */
-  version?: number
+  version?: number | undefined
   /** A schema `$id`, as carried in the envelope's `dataschema`; ignored when unknown. */
-  dataschema?: string
+  dataschema?: string | undefined
 }
 
 /**

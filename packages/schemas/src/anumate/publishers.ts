@@ -60,7 +60,8 @@ export function createAnumatePublishers(
       const [, , aggregate, event] = def.type.split('.')
       if (aggregate !== ANUMATE_SERVICES[service] || event === undefined) continue
       const type = def.type as AnumateEventType
-      methods[`${aggregate}${event[0]!.toUpperCase()}${event.slice(1)}`] = (
+      // async: a validation error rejects the returned promise instead of throwing at the call.
+      methods[`${aggregate}${event[0]!.toUpperCase()}${event.slice(1)}`] = async (
         data: never,
         context?: EventContext,
       ) => bus.publish(topicFor(def), createAnumateEvent(type, data, context))

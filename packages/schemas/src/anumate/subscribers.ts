@@ -96,8 +96,7 @@ function subscriber(
     const type = event.type as AnumateEventType
     const handler = handlers[type] as AnumateHandler<AnumateEventType> | undefined
     if (handler === undefined) return
-    const options = event.dataschema === undefined ? undefined : { dataschema: event.dataschema }
-    const data = registry.validate(type, event.data, options)
+    const data = registry.validate(type, event.data, { dataschema: event.dataschema })
     return handler({ ...event, data } as EventEnvelope<never>, contextOf(event), ctx)
   }
   let started: Promise<Subscription[]> | undefined
