@@ -1,11 +1,14 @@
 import type { ConnectionOptions } from 'node:tls'
 import { ConfigurationError, checkKeys, checkNumber, checkString } from '@switchyard/core/transport'
-import type { Redis, RedisOptions } from 'ioredis'
+import type { Cluster, Redis, RedisOptions } from 'ioredis'
 
 /** Options of `redisTransport`: DotMac's `RedisConfig` in camelCase, plus `client` and `keyPrefix`. */
 export interface RedisConfig {
-  /** Bring your own connected-or-lazy ioredis client; the transport duplicates it for blocking reads and never quits it. */
-  client?: Redis
+  /**
+   * Bring your own ioredis client, a `Redis` or a `Cluster` (lazy or connected). The transport
+   * duplicates it for blocking reads and never quits it.
+   */
+  client?: Redis | Cluster
   /** `redis://[user:password@]host:port/db`, or `rediss://` for TLS. Excludes `host`/`port`/`db`. */
   url?: string
   /** Server host. @default '127.0.0.1' */
@@ -38,7 +41,7 @@ export interface RedisConfig {
 
 /** Options with defaults applied. */
 export interface ResolvedRedisConfig {
-  client: Redis | undefined
+  client: Redis | Cluster | undefined
   connection: RedisOptions
   maxStreamLength: number | undefined
   consumerTimeout: number

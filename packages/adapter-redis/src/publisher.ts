@@ -32,7 +32,8 @@ export class Publisher {
       this.queue.push({ topic, stream, messages, resolve, reject })
       if (!this.scheduled) {
         this.scheduled = true
-        setImmediate(() => this.flush())
+        // After the microtasks of this turn: every publish started in it joins the batch.
+        process.nextTick(() => this.flush())
       }
     })
   }
@@ -65,8 +66,19 @@ export class Publisher {
   }
 
   private async send(batch: Pending[]): Promise<void> {
-    const pipeline = this.client.pipeline()
     const trim = this.maxStreamLength === undefined ? [] : ['MAXLEN', '~', this.maxStreamLength]
+    const only = batch.length === 1 && batch[0]!.messages.length === 1 ? batch[0]! : undefined
+    if (only !== undefined) {
+      // A lone event (low load) skips the pipeline's bookkeeping: one command, lowest latency.
+      try {
+        await this.client.call('XADD', only.stream, ...trim, '*', ...toFields(only.messages[0]!))
+        only.resolve()
+      } catch (error) {
+        only.reject(publishError(only.topic, 1, error))
+      }
+      return
+    }
+    const pipeline = this.client.pipeline()
     for (const pending of batch) {
       for (const message of pending.messages) {
         pipeline.call('XADD', pending.stream, ...trim, '*', ...toFields(message))

@@ -23,6 +23,8 @@ export interface SubscriptionInit {
 
 /** Longest single `XREADGROUP BLOCK`; parked entries and reclaims are checked at least this often. */
 const POLL_MS = 1_000
+/** Longest block when the read cannot be woken (Cluster, or a reconnect in progress). */
+const SHORT_BLOCK_MS = 100
 type Reply = Array<Buffer | number | Reply>
 
 /** One stream entry as handed to the bus. */
@@ -105,7 +107,8 @@ export class RedisSubscription implements TransportSubscription {
       await this.maintain(max)
       if (this.buffer.length > 0 || signal.aborted) continue
       const now = Date.now()
-      const until = Math.min(this.wakeAt, this.nextPoll, this.nextReclaim)
+      const cap = this.readerId === undefined ? now + SHORT_BLOCK_MS : Number.POSITIVE_INFINITY
+      const until = Math.min(this.wakeAt, this.nextPoll, this.nextReclaim, cap)
       if (until <= now) continue
       this.reading ??= this.read(Math.min(max, this.init.prefetchCount), until - now)
       await this.whileNotAborted(this.reading, signal)

@@ -72,6 +72,88 @@ export function hasRedisServer(): boolean {
   return spawnSync('redis-server', ['--version']).status === 0
 }
 
+/** True when `redis-cli` is on the PATH. */
+export function hasRedisCli(): boolean {
+  return spawnSync('redis-cli', ['--version']).status === 0
+}
+
+/**
+ * A private three-node Redis Cluster (no replicas, no persistence) on spare loopback ports,
+ * built with `redis-cli --cluster create`.
+ */
+export class PrivateCluster {
+  private constructor(
+    readonly ports: number[],
+    private readonly children: ChildProcess[],
+    private readonly dir: string,
+  ) {}
+
+  static async start(): Promise<PrivateCluster> {
+    const dir = mkdtempSync(join(tmpdir(), 'sy-cluster-'))
+    const ports = [await sparePort(), await sparePort(), await sparePort()]
+    const children = ports.map((port) => {
+      const args = ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes']
+      args.push('--cluster-config-file', `nodes-${port}.conf`, '--dir', dir, '--save', '')
+      args.push('--appendonly', 'no', '--loglevel', 'warning')
+      return spawn('redis-server', args, { stdio: 'ignore' })
+    })
+    const cluster = new PrivateCluster(ports, children, dir)
+    for (const port of ports) {
+      await waitUntil(
+        () =>
+          ping(`redis://127.0.0.1:${port}`).then(
+            () => true,
+            () => false,
+          ),
+        {
+          timeoutMs: 10_000,
+          intervalMs: 20,
+          message: `cluster node on port ${port}`,
+        },
+      )
+    }
+    const create = spawnSync(
+      'redis-cli',
+      [
+        '--cluster',
+        'create',
+        ...ports.map((p) => `127.0.0.1:${p}`),
+        '--cluster-replicas',
+        '0',
+        '--cluster-yes',
+      ],
+      { encoding: 'utf8', timeout: 30_000 },
+    )
+    if (create.status !== 0)
+      throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`)
+    await waitUntil(
+      () =>
+        spawnSync('redis-cli', ['-p', String(ports[0]), 'cluster', 'info'], {
+          encoding: 'utf8',
+        }).stdout.includes('cluster_state:ok'),
+      { timeoutMs: 10_000, intervalMs: 50, message: 'cluster_state:ok' },
+    )
+    return cluster
+  }
+
+  /** Startup nodes for `new Cluster(...)`. */
+  get nodes(): Array<{ host: string; port: number }> {
+    return this.ports.map((port) => ({ host: '127.0.0.1', port }))
+  }
+
+  async destroy(): Promise<void> {
+    await Promise.all(
+      this.children.map((child) => {
+        if (child.exitCode !== null) return undefined
+        const exited = new Promise((resolve) => child.once('exit', resolve))
+        child.kill('SIGTERM')
+        return exited
+      }),
+    )
+    rmSync(this.dir, { recursive: true, force: true })
+  }
+}
+
 /**
  * A private `redis-server` on a spare loopback port with append-only persistence, in a temp
  * directory: fault tests stop and start it without touching the shared server.

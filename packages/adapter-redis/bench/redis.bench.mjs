@@ -1,0 +1,285 @@
+// Redis Streams through the bus, beside raw ioredis doing the same work in the same run:
+// publish (pipelined XADD), consume (XREADGROUP COUNT 100 + one XACK per batch) and end-to-end
+// latency at fixed loads. 1 KB events. Reads SWITCHYARD_REDIS_URL (default redis://127.0.0.1:6379).
+import { randomUUID } from 'node:crypto'
+import { redisTransport, topicKeys } from '@switchyard/adapter-redis'
+import { createEventBus } from '@switchyard/core'
+import { Redis } from 'ioredis'
+
+const url = process.env.SWITCHYARD_REDIS_URL ?? 'redis://127.0.0.1:6379'
+const prefix = `sy-bench-${Math.random().toString(36).slice(2, 8)}`
+const data = { employee_id: 'emp_123', note: 'x'.repeat(1_000 - 40) }
+const now = () => performance.timeOrigin + performance.now()
+let topics = 0
+const nextTopic = (label) => `bench.${label}.${++topics}`
+const streamOf = (topic) => topicKeys(prefix, topic).stream
+
+// The entry a CloudEvents producer writes for one event: what the bus writes, built by hand.
+function rawFields(payload = data) {
+  const fields = {
+    ce_specversion: '1.0',
+    ce_id: randomUUID(),
+    ce_source: 'bench',
+    ce_type: 'employee.created',
+    ce_time: new Date().toISOString(),
+    'content-type': 'application/json',
+    data: JSON.stringify(payload),
+  }
+  return Object.entries(fields).flat()
+}
+
+const bus = (source) =>
+  createEventBus({ transport: redisTransport({ url, keyPrefix: prefix }), source })
+
+async function busPublish(count, window) {
+  const producer = bus('bench')
+  await producer.connect()
+  const topic = nextTopic('publish')
+  const started = performance.now()
+  for (let sent = 0; sent < count; sent += window) {
+    const calls = []
+    for (let i = 0; i < window; i++)
+      calls.push(producer.publish(topic, { type: 'employee.created', data }))
+    await Promise.all(calls)
+  }
+  const rate = count / ((performance.now() - started) / 1_000)
+  await producer.close()
+  return rate
+}
+
+async function rawPublish(client, count, window) {
+  const stream = streamOf(nextTopic('publish-raw'))
+  const started = performance.now()
+  for (let sent = 0; sent < count; sent += window) {
+    const pipeline = client.pipeline()
+    for (let i = 0; i < window; i++) pipeline.xadd(stream, '*', ...rawFields())
+    await pipeline.exec()
+  }
+  return count / ((performance.now() - started) / 1_000)
+}
+
+async function fill(client, topic, count) {
+  const stream = streamOf(topic)
+  for (let sent = 0; sent < count; sent += 1_000) {
+    const pipeline = client.pipeline()
+    for (let i = 0; i < 1_000; i++) pipeline.xadd(stream, '*', ...rawFields())
+    await pipeline.exec()
+  }
+}
+
+async function busConsume(client, count) {
+  const topic = nextTopic('consume')
+  await fill(client, topic, count)
+  const consumer = bus('bench')
+  let handled = 0
+  let finish
+  const done = new Promise((resolve) => {
+    finish = resolve
+  })
+  const started = performance.now()
+  await consumer.subscribe(topic, () => void (++handled === count && finish()), {
+    group: 'bench',
+    startAt: 'earliest',
+    concurrency: 64,
+    prefetch: 400,
+  })
+  await done
+  const rate = count / ((performance.now() - started) / 1_000)
+  await consumer.close()
+  return rate
+}
+
+async function rawConsume(client, count) {
+  const topic = nextTopic('consume-raw')
+  await fill(client, topic, count)
+  const stream = streamOf(topic)
+  await client.xgroup('CREATE', stream, 'bench', '0', 'MKSTREAM')
+  const reader = client.duplicate()
+  let handled = 0
+  const started = performance.now()
+  while (handled < count) {
+    const reply = await reader.xreadgroup(
+      'GROUP',
+      'bench',
+      'c1',
+      'COUNT',
+      100,
+      'BLOCK',
+      1_000,
+      'STREAMS',
+      stream,
+      '>',
+    )
+    const entries = reply?.[0]?.[1] ?? []
+    // Same work as a handler receiving events: the data is parsed.
+    for (const [, fields] of entries) JSON.parse(fields[fields.length - 1])
+    if (entries.length > 0) await client.xack(stream, 'bench', ...entries.map(([id]) => id))
+    handled += entries.length
+  }
+  const rate = count / ((performance.now() - started) / 1_000)
+  reader.disconnect()
+  return rate
+}
+
+/** Publishes at `rate` events/s for `seconds`, calling `send(sentAt)`; resolves when all were sent. */
+async function paced(rate, seconds, send) {
+  const total = Math.round(rate * seconds)
+  const start = now()
+  let sent = 0
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((now() - start) / 1_000) * rate) + 1)
+    while (sent < due) {
+      sent++
+      void send(now())
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1))
+  }
+}
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]
+const summary = (latencies) => {
+  const sorted = latencies.slice(Math.floor(latencies.length / 10)).sort((a, b) => a - b)
+  return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) }
+}
+
+async function busLatency(rate, seconds) {
+  const topic = nextTopic('latency')
+  const producer = bus('bench')
+  const consumer = bus('bench')
+  const latencies = []
+  await consumer.subscribe(topic, (event) => void latencies.push(now() - event.data.sentAt), {
+    group: 'bench',
+    concurrency: 16,
+  })
+  await producer.connect()
+  const total = Math.round(rate * seconds)
+  await paced(rate, seconds, (sentAt) =>
+    producer.publish(topic, { type: 'employee.created', data: { ...data, sentAt } }),
+  )
+  while (latencies.length < total) await new Promise((resolve) => setTimeout(resolve, 10))
+  await Promise.all([producer.close(), consumer.close()])
+  return summary(latencies)
+}
+
+async function rawLatency(client, rate, seconds) {
+  const stream = streamOf(nextTopic('latency-raw'))
+  await client.xgroup('CREATE', stream, 'bench', '$', 'MKSTREAM')
+  const reader = client.duplicate()
+  const total = Math.round(rate * seconds)
+  const latencies = []
+  const reading = (async () => {
+    while (latencies.length < total) {
+      const reply = await reader.xreadgroup(
+        'GROUP',
+        'bench',
+        'c1',
+        'COUNT',
+        100,
+        'BLOCK',
+        1_000,
+        'STREAMS',
+        stream,
+        '>',
+      )
+      const entries = reply?.[0]?.[1] ?? []
+      for (const [, fields] of entries)
+        latencies.push(now() - JSON.parse(fields[fields.length - 1]).sentAt)
+      if (entries.length > 0) void client.xack(stream, 'bench', ...entries.map(([id]) => id))
+    }
+  })()
+  await paced(rate, seconds, (sentAt) =>
+    client.xadd(stream, '*', ...rawFields({ ...data, sentAt })),
+  )
+  await reading
+  reader.disconnect()
+  return summary(latencies)
+}
+
+async function best(runs, fn) {
+  let top = 0
+  for (let i = 0; i < runs; i++) top = Math.max(top, await fn())
+  return top
+}
+
+async function cleanup(client) {
+  let cursor = '0'
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `{${prefix}:*`, 'COUNT', 1_000)
+    cursor = next
+    if (keys.length > 0) await client.unlink(...keys)
+  } while (cursor !== '0')
+}
+
+export default async function bench({ report, quick }) {
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  })
+  client.on('error', () => undefined)
+  try {
+    await client.connect()
+    await client.ping()
+  } catch (error) {
+    console.log(
+      `  skipped: Redis is not reachable at ${url} (${error.message}); run tooling/services/redis.sh`,
+    )
+    client.disconnect()
+    return
+  }
+  try {
+    const count = quick ? 20_000 : 100_000
+    const runs = quick ? 2 : 3
+    for (const window of [100, 1_000]) {
+      const raw = await best(runs, () => rawPublish(client, count, window))
+      const ours = await best(runs, () => busPublish(count, window))
+      report({
+        scenario: `redis publish, 1 KB events, ${window} in flight`,
+        unit: 'events/s',
+        ours,
+        raw,
+        rawLabel: `ioredis pipelined XADD, ${window} per pipeline`,
+        higherIsBetter: true,
+        target: '>= 0.9x raw',
+      })
+    }
+    const raw = await best(runs, () => rawConsume(client, count))
+    const ours = await best(runs, () => busConsume(client, count))
+    report({
+      scenario: 'redis consume, 1 KB events',
+      unit: 'events/s',
+      ours,
+      raw,
+      rawLabel: 'ioredis XREADGROUP COUNT 100 + one XACK per batch + JSON.parse',
+      higherIsBetter: true,
+      target: '>= 0.9x raw',
+    })
+    for (const rate of [500, 2_000]) {
+      const seconds = quick ? 2 : 6
+      const rawLat = await rawLatency(client, rate, seconds)
+      const ourLat = await busLatency(rate, seconds)
+      const label = `ioredis XADD at ${rate}/s -> XREADGROUP BLOCK`
+      report({
+        scenario: `redis end-to-end latency p50 at ${rate} events/s`,
+        unit: 'ms',
+        ours: ourLat.p50,
+        raw: rawLat.p50,
+        rawLabel: label,
+        higherIsBetter: false,
+        target: '<= raw + 0.2 ms',
+      })
+      report({
+        scenario: `redis end-to-end latency p99 at ${rate} events/s`,
+        unit: 'ms',
+        ours: ourLat.p99,
+        raw: rawLat.p99,
+        rawLabel: label,
+        higherIsBetter: false,
+        target: '<= 1.5x raw',
+      })
+    }
+  } finally {
+    await cleanup(client)
+    client.disconnect()
+  }
+}
