@@ -1,0 +1,175 @@
+import { jetstreamManager } from '@nats-io/jetstream'
+import { connect } from '@nats-io/transport-node'
+import {
+  ConfigurationError,
+  createEventBus,
+  type EventBus,
+  type EventEnvelope,
+} from '@switchyard/core'
+import { serviceOrSkip, waitUntil } from '@switchyard/testkit'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { type NatsTransport, natsTransport } from '../src/index.js'
+import { deleteStreams, NATS_URL, probe, runPrefix } from './nats-server.js'
+
+const prefix = runPrefix('feat')
+const skip = await serviceOrSkip('NATS', () => probe(NATS_URL))
+const run = Math.random().toString(36).slice(2, 8)
+const ns = `feat${run}`
+const buses: EventBus[] = []
+
+function bus(options: ConstructorParameters<typeof NatsTransport>[0] = {}): EventBus {
+  const transport = natsTransport({ servers: NATS_URL, autoStreams: { prefix }, ...options })
+  const created = createEventBus({ transport, source: 'feature-test' })
+  buses.push(created)
+  return created
+}
+
+async function streamInfo(name: string) {
+  const nc = await connect({ servers: NATS_URL })
+  try {
+    return await (await jetstreamManager(nc)).streams.info(name)
+  } finally {
+    await nc.close()
+  }
+}
+
+afterEach(async () => {
+  await Promise.allSettled(buses.splice(0).map((b) => b.close({ timeoutMs: 2_000 })))
+})
+afterAll(async () => {
+  if (skip === undefined) await deleteStreams(NATS_URL, prefix)
+})
+
+describe.skipIf(skip !== undefined)('nats features', () => {
+  it('streams - declared streams get their limits, dead letters land in the dead-letter stream', async () => {
+    const streams = [
+      { name: `${prefix}EVENTS`, subjects: [`${ns}.*.*`], maxMsgs: 1_000, maxAgeMs: 3_600_000 },
+      { name: `${prefix}DEAD`, subjects: [`${ns}.*.*.dlq`] },
+    ]
+    const b = bus({ streams })
+    const topic = `${ns}.capsule.created`
+    await b.subscribe(
+      topic,
+      () => {
+        throw new Error('cannot handle')
+      },
+      { group: 'registry', retry: { maxAttempts: 2, backoff: () => 5 } },
+    )
+    await b.publish(topic, { type: 'com.anumate.capsule.created', data: { id: 'cap-1' } })
+    let dead: Awaited<ReturnType<EventBus['deadLetters']['list']>> = []
+    await waitUntil(
+      async () => {
+        dead = await b.deadLetters.list(`${topic}.dlq`)
+        return dead.length === 1
+      },
+      { timeoutMs: 10_000, message: 'the dead letter' },
+    )
+    expect(dead[0]).toMatchObject({ attempts: 2, group: 'registry', topic })
+    const events = await streamInfo(`${prefix}EVENTS`)
+    expect(events.config).toMatchObject({ max_msgs: 1_000, max_age: 3_600_000_000_000 })
+    expect(events.state.messages).toBe(1)
+    expect((await streamInfo(`${prefix}DEAD`)).state.messages).toBe(1)
+    // A second process declaring the same streams joins them as they are.
+    await bus({ streams }).connect()
+  })
+
+  it('streams - a declared stream without subjects must exist', async () => {
+    const b = bus({ streams: [{ name: `${prefix}NOPE` }] })
+    await expect(b.connect()).rejects.toThrow(/does not exist/)
+  })
+
+  it('streams - with autoStreams off, a topic no stream stores is a clear error', async () => {
+    const b = bus({ autoStreams: false })
+    await expect(b.publish(`${ns}.nowhere`, { type: 'x' })).rejects.toThrow(/No stream stores/)
+  })
+
+  it('wildcards - an alias reads orders.> and the type filter applies on top', async () => {
+    // Its own namespace: the declared streams above already hold `${ns}.*.*`.
+    const shop = `${ns}shop`
+    const consumer = bus({ subjects: { 'orders.all': `${shop}.orders.>` } })
+    const got: EventEnvelope[] = []
+    await consumer.subscribe('orders.all', (e) => void got.push(e), {
+      group: 'all-orders',
+      types: 'order.created',
+    })
+    const producer = bus()
+    await producer.publish(`${shop}.orders.eu`, { type: 'order.created', data: { region: 'eu' } })
+    await producer.publish(`${shop}.orders.us.west`, { type: 'order.created', data: { r: 'us' } })
+    await producer.publish(`${shop}.orders.eu`, { type: 'order.cancelled', data: {} })
+    const last = await producer.publish(`${shop}.orders.eu`, { type: 'order.created', data: {} })
+    await waitUntil(() => got.some((e) => e.id === last.id), { timeoutMs: 10_000 })
+    expect(got.map((e) => e.type)).toEqual(['order.created', 'order.created', 'order.created'])
+  })
+
+  it('wildcards - several filter subjects need nats-server 2.10, detected from the server', async () => {
+    const b = bus({ subjects: { both: [`${ns}.multi.a`, `${ns}.multi.b`] } })
+    await b.connect()
+    const transport = b.transport as NatsTransport
+    const attempt = b.subscribe('both', () => undefined, { group: 'multi' })
+    if (transport.server!.multipleFilterSubjects) {
+      await expect(attempt).resolves.toBeDefined()
+    } else {
+      await expect(attempt).rejects.toThrow(ConfigurationError)
+      await expect(attempt).rejects.toThrow(/2\.10/)
+    }
+  })
+
+  it('ack wait - a handler longer than ack_wait is kept alive and handled once', async () => {
+    const topic = `${ns}.slow`
+    const b = bus({ ackWaitMs: 600 })
+    let calls = 0
+    let done = false
+    await b.subscribe(
+      topic,
+      async () => {
+        calls++
+        await new Promise((resolve) => setTimeout(resolve, 2_000))
+        done = true
+      },
+      { group: 'slow' },
+    )
+    await b.publish(topic, { type: 'slow', data: {} })
+    await waitUntil(() => done, { timeoutMs: 10_000 })
+    await new Promise((resolve) => setTimeout(resolve, 900))
+    expect(calls).toBe(1)
+  })
+
+  it('startAt - a stream sequence replays from there', async () => {
+    const topic = `${ns}.replay`
+    const b = bus()
+    const sent = await b.publishBatch(
+      topic,
+      Array.from({ length: 5 }, (_, i) => ({ type: 'replay', data: { i } })),
+    )
+    const got: string[] = []
+    await b.subscribe(topic, (e) => void got.push(e.id), {
+      group: 'from-3',
+      startAt: { sequence: 3 },
+    })
+    await waitUntil(() => got.length >= 3, { timeoutMs: 10_000 })
+    expect(got).toEqual(sent.slice(2).map((e) => e.id))
+  })
+
+  it('lifecycle - a client passed in stays open, health reports the server', async () => {
+    const nc = await connect({ servers: NATS_URL })
+    try {
+      const transport = natsTransport({ client: nc, autoStreams: { prefix } })
+      expect((await transport.health()).status).toBe('down')
+      await transport.connect()
+      expect(transport.client).toBe(nc)
+      const health = await transport.health()
+      expect(health.status).toBe('up')
+      expect(health.detail).toMatch(/nats-server \d+\.\d+/)
+      await transport.close()
+      expect(nc.isClosed()).toBe(false)
+      expect((await transport.health()).status).toBe('down')
+    } finally {
+      await nc.close()
+    }
+  })
+
+  it('lifecycle - an unreachable server fails connect with a ConnectionError that says what to check', async () => {
+    const transport = natsTransport({ servers: 'nats://127.0.0.1:1', connectTimeoutMs: 500 })
+    await expect(transport.connect()).rejects.toThrow(/Could not connect to NATS.*nats\.sh/)
+  })
+})
