@@ -6,6 +6,7 @@ import {
   SpanKind,
   type TextMapPropagator,
   type Tracer,
+  type TracerProvider,
   trace,
 } from '@opentelemetry/api'
 import type { HandleContext, Middleware, Outcome, PublishContext } from '@switchyard/core'
@@ -38,20 +39,30 @@ const NOOP_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate()
 export function otelMiddleware(options: OtelMiddlewareOptions = {}): Middleware {
   const resolved = resolveOtelOptions(options)
   const { propagator, traces, tracerProvider } = resolved
-  const tracer = traces
-    ? (tracerProvider ?? trace.getTracerProvider()).getTracer(resolved.scope)
-    : undefined
+  const configured =
+    traces && tracerProvider !== undefined ? tracerProvider.getTracer(resolved.scope) : undefined
   const meter = resolved.metrics
     ? new MessagingMetrics(resolved.meterProvider, resolved.scope)
     : undefined
+  let globalProvider: TracerProvider | undefined
+  let globalTracer: Tracer | undefined
 
-  /** The tracer to use now; `undefined` while the global provider is still the no-op one. */
+  /**
+   * The tracer to use now; `undefined` while the global provider is still the no-op one. The
+   * global provider is re-read on every event: an SDK registered through another copy of the API
+   * replaces the global object instead of feeding the proxy this copy handed out.
+   */
   const sdkTracer = (): Tracer | undefined => {
-    if (tracer === undefined || tracerProvider !== undefined) return tracer
+    if (!traces || configured !== undefined) return configured
     const global = trace.getTracerProvider()
-    const noop =
-      global instanceof ProxyTracerProvider && global.getDelegate() === NOOP_TRACER_PROVIDER
-    return noop ? undefined : tracer
+    if (global instanceof ProxyTracerProvider && global.getDelegate() === NOOP_TRACER_PROVIDER) {
+      return undefined
+    }
+    if (global !== globalProvider) {
+      globalProvider = global
+      globalTracer = global.getTracer(resolved.scope)
+    }
+    return globalTracer
   }
 
   function publish(ctx: PublishContext, next: () => Promise<void>): Promise<void> {
