@@ -86,10 +86,13 @@ start() {
   command -v java >/dev/null || { log 'java not found (Java 17+ is needed)'; return 1; }
   fetch_jars
   write_config
-  # shellcheck disable=SC2046 # logging_opts is one word
-  java -cp "$libs/*" $(logging_opts) kafka.tools.StorageTool format -t "$cluster_id" \
-    -c "$data_dir/server.properties" --ignore-formatted >>"$log_file" 2>&1 ||
-    { log "formatting the storage failed; see $log_file"; tail -n 20 "$log_file" >&2; return 1; }
+  # Formatting is a JVM start of its own (about 2 s): only for a new data dir.
+  if [[ ! -f "$data_dir/logs/meta.properties" ]]; then
+    # shellcheck disable=SC2046 # logging_opts is one word
+    java -cp "$libs/*" $(logging_opts) kafka.tools.StorageTool format -t "$cluster_id" \
+      -c "$data_dir/server.properties" --ignore-formatted >>"$log_file" 2>&1 ||
+      { log "formatting the storage failed; see $log_file"; tail -n 20 "$log_file" >&2; return 1; }
+  fi
   log "starting Kafka $version on 127.0.0.1:$port (data in $data_dir, log in $log_file)"
   # shellcheck disable=SC2086 # heap holds several flags
   nohup java $heap -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \

@@ -98,12 +98,19 @@ export function missingTopic(topic: string): ConfigurationError {
   )
 }
 
-// Answers a just-created topic gives for a moment while KRaft hands out its partitions.
+// Answers that only say "not yet": a just-created topic whose partitions KRaft is still handing
+// out, or a group coordinator still loading after a (re)start.
 const SETTLING = new Set([
   'UNKNOWN_TOPIC_OR_PARTITION',
   'LEADER_NOT_AVAILABLE',
   'NOT_LEADER_FOR_PARTITION',
   'NOT_LEADER_OR_FOLLOWER',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+  'COORDINATOR_NOT_AVAILABLE',
+  'GROUP_COORDINATOR_NOT_AVAILABLE',
+  'GROUP_LOAD_IN_PROGRESS',
+  'NOT_COORDINATOR',
+  'NOT_COORDINATOR_FOR_GROUP',
 ])
 
 /**

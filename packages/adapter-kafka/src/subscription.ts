@@ -147,7 +147,9 @@ export class KafkaSubscription implements TransportSubscription {
     const tracker = this.tracker(batch.partition)
     for (const record of batch.messages) {
       while (!this.hasRoom()) {
+        // A waiting pull may take the whole buffer; only wait when that did not make room.
         this.wakePuller()
+        if (this.hasRoom()) break
         await this.waitForRoom()
         if (stopped()) return
         try {
