@@ -1,4 +1,5 @@
 import { createEventBus, type EventBus, type Middleware } from '@switchyard/core'
+import { runOutboxDemo } from './outbox-demo.js'
 import {
   runHrService,
   startAuditService,
@@ -19,12 +20,21 @@ export interface DemoOptions {
   log: (line: string) => void
   /** Extra middleware for every bus (tracing, metrics). */
   middleware?: Middleware[]
+  /** Also show the transactional outbox on PGlite. @default true */
+  outbox?: boolean
+}
+
+/** What one run did. */
+export interface DemoResult {
+  /** Every event accounted for (and the outbox part, when on, published what was committed). */
+  ok: boolean
+  tally: Tally
+  outbox: { committed: number; rolledBack: number; published: number } | undefined
+  ms: number
 }
 
 /** Runs the three services until every event is accounted for; resolves with the tally. */
-export async function runDemo(
-  options: DemoOptions,
-): Promise<{ ok: boolean; tally: Tally; ms: number }> {
+export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const { transport, timeoutMs, log } = options
   const started = performance.now()
   // Broker topics outlive a run: give each run its own, so leftovers never mix in.
@@ -61,6 +71,12 @@ export async function runDemo(
     (tally.handled.notifications ?? 0) + tally.deadLettered >= expected &&
     tally.deadLettered >= 1
   while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
+  let outbox: DemoResult['outbox']
+  if (options.outbox ?? true) {
+    log('')
+    log('Transactional outbox (PGlite, in memory)')
+    outbox = await runOutboxDemo(hr, log)
+  }
   await Promise.all([hr, notifications, audit, monitor].map((b) => b.close()))
   const ms = performance.now() - started
 
@@ -72,7 +88,13 @@ export async function runDemo(
   )
   log(`  retried        ${tally.retried}`)
   log(`  dead-lettered  ${tally.deadLettered} (${tally.deadLetters.join(', ')})`)
+  if (outbox !== undefined) {
+    log(
+      `  outbox         ${outbox.committed} committed, ${outbox.rolledBack} rolled back, ${outbox.published} relayed`,
+    )
+  }
   log(`  time           ${ms.toFixed(0)} ms`)
+  const outboxOk = outbox === undefined || outbox.published === outbox.committed
   if (!done()) log(`Not every event was accounted for within ${timeoutMs} ms.`)
-  return { ok: done(), tally, ms }
+  return { ok: done() && outboxOk, tally, outbox, ms }
 }

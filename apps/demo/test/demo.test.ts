@@ -4,7 +4,7 @@ import { runDemo } from '../src/demo.js'
 describe('demo', () => {
   it('demo - on the memory transport every event is handled and the malformed hire is dead-lettered', async () => {
     const lines: string[] = []
-    const { ok, tally } = await runDemo({
+    const { ok, tally, outbox } = await runDemo({
       transport: 'memory',
       timeoutMs: 10_000,
       log: (l) => void lines.push(l),
@@ -15,5 +15,6 @@ describe('demo', () => {
     expect(tally.retried).toBe(2)
     expect(tally.deadLetters).toEqual(['emp_6'])
     expect(lines).toContain('Summary')
+    expect(outbox).toEqual({ committed: 1, rolledBack: 1, published: 1 })
   })
 })
