@@ -1,10 +1,20 @@
 import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { anumateCatalog, getSchemaRegistry as anumateRegistry } from './anumate/index.js'
+import * as approvals from './anumate/schemas-approvals.js'
+import * as orchestrator from './anumate/schemas-orchestrator.js'
+import * as policy from './anumate/schemas-policy.js'
+import * as capsules from './anumate/schemas-registry.js'
 import { toAsyncApi } from './asyncapi.js'
 import { type Catalog, JSON_SCHEMA_DIALECT, schemaId } from './catalog.js'
 import { martyCatalog, getSchemaRegistry as martyRegistry } from './marty/index.js'
+import * as audit from './marty/schemas-audit.js'
+import * as domain from './marty/schemas-domain.js'
+import * as notification from './marty/schemas-notification.js'
 import { oliveCatalog, getSchemaRegistry as oliveRegistry } from './olive/index.js'
+import * as operations from './olive/schemas-operations.js'
+import * as people from './olive/schemas-people.js'
 import type { ReadonlySchemaRegistry } from './registry.js'
 
 const catalogs: [string, Catalog, ReadonlySchemaRegistry][] = [
@@ -12,8 +22,25 @@ const catalogs: [string, Catalog, ReadonlySchemaRegistry][] = [
   ['anumate', anumateCatalog, anumateRegistry()],
   ['marty', martyCatalog, martyRegistry()],
 ]
+const modules: Record<string, object[]> = {
+  olive: [people, operations],
+  anumate: [capsules, policy, orchestrator, approvals],
+  marty: [audit, notification, domain],
+}
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
 
 describe.each(catalogs)('catalogs - %s', (name, catalog, registry) => {
+  it('catalogs - lists every spec of its schema modules (the generated types cover the same set)', () => {
+    const exported = modules[name]!.flatMap((m) => Object.values(m) as { type: string }[]).map(
+      (s) => s.type,
+    )
+    expect(catalog.events.map((e) => e.type).sort()).toEqual(exported.sort())
+  })
+
+  it('catalogs - the README lists every event type', () => {
+    for (const def of catalog.events) expect(readme, def.type).toContain(`\`${def.type}\``)
+  })
+
   it('catalogs - every schema is a self-describing 2020-12 document', () => {
     const ids = new Set<string>()
     for (const def of catalog.events) {

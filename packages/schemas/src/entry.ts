@@ -26,6 +26,11 @@ export interface Entry {
   compile(): void
   /** Validates; never throws (a validator that throws becomes an issue). */
   run(data: unknown): ValidationResult | Promise<ValidationResult>
+  /**
+   * The hot path: true when the data is valid and is itself the result (JSON Schemas). False
+   * means "ask `run`": invalid, or a Standard Schema whose output may differ from its input.
+   */
+  accepts(data: unknown): boolean
 }
 
 /** An ajv instance for JSON Schema 2020-12 with every standard format checked. */
@@ -85,6 +90,14 @@ export function jsonEntry(
       }
       return { ok: false, issues: ajvIssues(validate.errors ?? [], maxIssues) }
     },
+    accepts(data) {
+      const validate = fn ?? compile()
+      try {
+        return validate(data) === true
+      } catch {
+        return false
+      }
+    },
   }
 }
 
@@ -106,6 +119,7 @@ export function standardEntry(
     schema,
     standard: true,
     compile() {},
+    accepts: () => false,
     run(data) {
       let result: StandardSchemaV1.Result<unknown> | Promise<StandardSchemaV1.Result<unknown>>
       try {

@@ -51,42 +51,52 @@ export function validationMiddleware(
     })
   }
   const skipped = typeMatcher(options.skip ?? ['io.switchyard.**', '**.reply'])
-  const skip = (type: string) => skipped(type) || (unknownTypes === 'allow' && !registry.has(type))
+  const reject = unknownTypes === 'reject'
 
-  // Sync schemas answer at once; only asynchronous Standard Schemas cost a promise.
-  const check = (event: EventEnvelope): ValidationResult | Promise<ValidationResult> => {
-    const entry = registry.pick(
-      event.type,
-      event.dataschema === undefined ? undefined : { dataschema: event.dataschema },
-    )
-    if (entry === undefined) return registry.check(event.type, event.data)
-    return entry.run(event.data)
+  // Returns undefined when the event may pass. Sync schemas answer at once, so the common path
+  // costs no promise; only asynchronous Standard Schemas do.
+  const verdict = (
+    event: EventEnvelope,
+  ): SchemaValidationError | undefined | Promise<SchemaValidationError | undefined> => {
+    const entry = registry.pick(event.type, { dataschema: event.dataschema })
+    if (entry === undefined) {
+      if (!reject || skipped(event.type)) return undefined
+      return failure(event, registry.check(event.type, event.data))
+    }
+    if (entry.accepts(event.data) || skipped(event.type)) return undefined
+    const result = entry.run(event.data)
+    return result instanceof Promise
+      ? result.then((r) => failure(event, r))
+      : failure(event, result)
   }
   const failure = (
     event: EventEnvelope,
     result: ValidationResult,
   ): SchemaValidationError | undefined =>
     result.ok ? undefined : new SchemaValidationError(result.issues, { eventType: event.type })
+  const deadLetter = (error: SchemaValidationError) =>
+    outcome.deadLetter(
+      `schema validation failed: ${error.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      error,
+    )
 
   const middleware: { -readonly [K in keyof Middleware]: Middleware[K] } = { name: 'schemas' }
   if (options.publish !== false) {
-    middleware.publish = async (ctx, next) => {
-      if (!skip(ctx.event.type)) {
-        const error = failure(ctx.event, await check(ctx.event))
-        if (error !== undefined) throw error
-      }
-      await next()
+    middleware.publish = (ctx, next) => {
+      const error = verdict(ctx.event)
+      if (error === undefined) return next()
+      if (error instanceof Promise)
+        return error.then((e) => (e === undefined ? next() : Promise.reject(e)))
+      return Promise.reject(error)
     }
   }
   if (options.consume !== false) {
-    middleware.handle = async (ctx, next) => {
-      if (skip(ctx.event.type)) return next()
-      const error = failure(ctx.event, await check(ctx.event))
+    middleware.handle = (ctx, next) => {
+      const error = verdict(ctx.event)
       if (error === undefined) return next()
-      return outcome.deadLetter(
-        `schema validation failed: ${error.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-        error,
-      )
+      if (error instanceof Promise)
+        return error.then((e) => (e === undefined ? next() : deadLetter(e)))
+      return Promise.resolve(deadLetter(error))
     }
   }
   return middleware

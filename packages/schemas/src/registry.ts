@@ -68,6 +68,7 @@ export class SchemaRegistry<M extends object = Record<never, never>> {
     entries: Entry[]
   }[] = []
   private readonly byId = new Map<string, Entry>()
+  private readonly latest = new Map<string, Entry>()
   private readonly compatibility: 'backward' | 'none'
   private readonly maxIssues: number
 
@@ -177,6 +178,8 @@ export class SchemaRegistry<M extends object = Record<never, never>> {
    * @throws {SchemaValidationError} listing every failing path, or naming an unknown type.
    */
   validate<K extends string>(type: K, data: unknown, options?: ValidateOptions): DataFor<M, K> {
+    // Valid JSON-Schema data is returned as is, without building a result object.
+    if (this.pick(type, options)?.accepts(data) === true) return data as DataFor<M, K>
     const result = this.check(type, data, options)
     if (result.ok) return result.value
     throw new SchemaValidationError(result.issues, { eventType: type })
@@ -195,6 +198,7 @@ export class SchemaRegistry<M extends object = Record<never, never>> {
 
   /** @internal The entry that validates `type`, honouring `dataschema` and `version`. */
   pick(type: string, options: ValidateOptions | undefined): Entry | undefined {
+    if (options === undefined) return this.latest.get(type) ?? this.latestOfPattern(type)
     const entries = this.entries(type)
     if (entries === undefined) return undefined
     if (options?.dataschema !== undefined) {
@@ -203,6 +207,11 @@ export class SchemaRegistry<M extends object = Record<never, never>> {
     }
     if (options?.version !== undefined) return entries.find((e) => e.version === options.version)
     return entries[entries.length - 1]
+  }
+
+  private latestOfPattern(type: string): Entry | undefined {
+    const entries = this.patterns.find((p) => p.matches(type))?.entries
+    return entries?.[entries.length - 1]
   }
 
   private entries(type: string): Entry[] | undefined {
@@ -263,6 +272,7 @@ export class SchemaRegistry<M extends object = Record<never, never>> {
       }
     }
     entries.push(entry)
+    if (!entry.type.includes('*')) this.latest.set(entry.type, entry)
     if (entry.id !== undefined) this.byId.set(entry.id, entry)
   }
 }

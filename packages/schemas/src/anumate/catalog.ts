@@ -17,11 +17,24 @@ export const anumateCatalog = defineCatalog<AnumateEventMap>({
   title: 'Anumate platform events',
   version: '1.0.0',
   description: 'CloudEvents of the Anumate services: registry, policy, orchestrator and approvals.',
+  // Listed, not Object.values(module): namespace key order differs between Node and bundlers.
   specs: [
-    ...Object.values(registry),
-    ...Object.values(policy),
-    ...Object.values(orchestrator),
-    ...Object.values(approvals),
+    registry.capsuleCreated,
+    registry.capsuleUpdated,
+    registry.capsuleDeleted,
+    registry.capsulePublished,
+    policy.policyCreated,
+    policy.policyUpdated,
+    policy.policyViolated,
+    policy.policyEnforced,
+    orchestrator.executionStarted,
+    orchestrator.executionCompleted,
+    orchestrator.executionFailed,
+    orchestrator.executionPaused,
+    orchestrator.executionResumed,
+    approvals.approvalRequested,
+    approvals.approvalGranted,
+    approvals.approvalRejected,
   ],
 })
 

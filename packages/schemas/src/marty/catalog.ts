@@ -12,7 +12,26 @@ export const martyCatalog = defineCatalog<MartyEventMap>({
   title: 'Marty microservices events',
   version: '1.0.0',
   description: 'Audit, notification and domain events of the Marty microservices framework.',
-  specs: [...Object.values(audit), ...Object.values(notification), ...Object.values(domain)],
+  // Listed, not Object.values(module): namespace key order differs between Node and bundlers.
+  specs: [
+    audit.dataCreated,
+    audit.dataUpdated,
+    audit.dataDeleted,
+    audit.userLogin,
+    audit.userLogout,
+    audit.permissionDenied,
+    audit.certificateIssued,
+    audit.certificateRevoked,
+    audit.serviceStarted,
+    audit.serviceError,
+    notification.userWelcome,
+    notification.userPasswordReset,
+    notification.certificateExpiring,
+    notification.certificateExpired,
+    notification.systemMaintenance,
+    notification.systemAlert,
+    domain.domainEvent,
+  ],
 })
 
 /** Every Marty audit event type, e.g. `marty.audit.data_created`. */

@@ -20,7 +20,7 @@ export { auditEvent, domainEvent } from './decorators.js'
 export type {
   AuditInput,
   EventPublisherOptions,
-  MartyOutbox,
+  EventSink,
   MartyPublishOptions,
 } from './publisher.js'
 export { EventPublisher } from './publisher.js'

@@ -289,7 +289,7 @@ describe('marty - EventPublisher', () => {
     const bus = testBus()
     const stored: { topic: string; event: EventEnvelope }[] = []
     const outbox = {
-      enqueue: async (topic: string, event: EventEnvelope) => void stored.push({ topic, event }),
+      publish: async (topic: string, event: EventEnvelope) => void stored.push({ topic, event }),
     }
     const publisher = new EventPublisher({ serviceName: 'dtc-engine', useOutbox: true, outbox })
     await publisher.publishDomainEvent({

@@ -1,4 +1,4 @@
-import { ConfigurationError, type EventBus, type EventEnvelope } from '@switchyard/core'
+import { ConfigurationError, type EventEnvelope } from '@switchyard/core'
 import { checkKeys } from '@switchyard/core/transport'
 import { buildEvent, definitionOf } from '../factory.js'
 import type { ReadonlySchemaRegistry } from '../registry.js'
@@ -12,18 +12,21 @@ import {
 import { type EventPublisherConfig, topicName } from './config.js'
 import type { DomainEventData, MartyEventMap } from './types.generated.js'
 
-/** Where events go when the outbox pattern is on; bind it to the caller's transaction. */
-export interface MartyOutbox {
-  /** Stores the event for `topic` in the same transaction as the business change. */
-  enqueue(topic: string, event: EventEnvelope): Promise<unknown>
+/**
+ * Where events go: an `EventBus`, or for the outbox pattern anything with the same `publish`,
+ * such as `createOutboxPublisher(tx)` of `@switchyard/outbox` bound to the caller's transaction.
+ */
+export interface EventSink {
+  /** Sends (or stores) the complete envelope for `topic`. */
+  publish(topic: string, event: EventEnvelope): Promise<unknown>
 }
 
 /** Options of `new EventPublisher`: the config plus where events go. */
 export interface EventPublisherOptions extends EventPublisherConfig {
   /** The bus events are published on (required unless `useOutbox`). */
-  bus?: Pick<EventBus, 'publish'>
-  /** The outbox events are written to (required when `useOutbox`). */
-  outbox?: MartyOutbox
+  bus?: EventSink
+  /** The outbox events are written to (required when `useOutbox`), e.g. `createOutboxPublisher(tx)`. */
+  outbox?: EventSink
   /** Registry validating the data. @default the shared Marty registry */
   registry?: ReadonlySchemaRegistry
 }
@@ -93,8 +96,8 @@ export class EventPublisher {
     }
   }
 
-  /** The same publisher writing to `outbox`, e.g. one bound to the current transaction. */
-  withOutbox(outbox: MartyOutbox): EventPublisher {
+  /** The same publisher writing to `outbox`, e.g. `createOutboxPublisher(tx)` for the current transaction. */
+  withOutbox(outbox: EventSink): EventPublisher {
     return new EventPublisher({ ...this.options, useOutbox: true, outbox })
   }
 
@@ -169,8 +172,7 @@ export class EventPublisher {
       source: this.serviceName,
       ...(userId === undefined ? {} : { extensions: { userid: userId } }),
     })
-    if (this.useOutbox) await this.options.outbox!.enqueue(topic(), event)
-    else await this.options.bus!.publish(topic(), event)
+    await (this.useOutbox ? this.options.outbox! : this.options.bus!).publish(topic(), event)
     return event
   }
 }

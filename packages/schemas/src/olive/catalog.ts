@@ -15,7 +15,26 @@ export const oliveCatalog = defineCatalog<OliveEventMap>({
   version: '1.0.0',
   description:
     'Events of the Olive workforce-management platform (HR, leave, clients, assets, operations).',
-  specs: [...Object.values(people), ...Object.values(operations)],
+  // Listed, not Object.values(module): namespace key order differs between Node and bundlers.
+  specs: [
+    people.employeeCreated,
+    people.employeeUpdated,
+    people.employeeDeleted,
+    people.leaveCreated,
+    people.leaveApproved,
+    people.leaveRejected,
+    operations.clientCreated,
+    operations.clientUpdated,
+    operations.clientDeleted,
+    operations.assetCreated,
+    operations.assetAssigned,
+    operations.assetReturned,
+    operations.systemHealthCheck,
+    operations.systemBackupCompleted,
+    operations.auditUserLogin,
+    operations.auditPermissionChange,
+    operations.taskCreated,
+  ],
 })
 
 /**
