@@ -64,3 +64,37 @@ export async function requeueParked(
   )
   return (rows[0] as { n: number }).n
 }
+
+/** Age of the oldest unsent, unparked row in ms; 0 when the outbox is drained. */
+export async function outboxLag(db: Queryable, options: { table?: string } = {}): Promise<number> {
+  const { table } = tableNames(options.table)
+  const { rows } = await db.query(
+    `SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)) * 1000, 0)::float8 AS ms
+     FROM (SELECT created_at FROM ${table}
+           WHERE sent_at IS NULL AND parked_at IS NULL ORDER BY seq LIMIT 1) oldest`,
+  )
+  return Math.max(0, (rows[0] as { ms: number }).ms)
+}
+
+/** Deletes sent rows older than `retentionMs` in chunks; resolves with the count. */
+export async function cleanupSent(
+  db: Queryable,
+  options: { table?: string; retentionMs: number },
+): Promise<number> {
+  const { table } = tableNames(options.table)
+  let total = 0
+  for (;;) {
+    const { rows } = await db.query(
+      `WITH gone AS (
+         DELETE FROM ${table} WHERE seq IN (
+           SELECT seq FROM ${table}
+           WHERE sent_at < now() - $1::float8 * interval '1 millisecond' LIMIT 5000)
+         RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [options.retentionMs],
+    )
+    const n = (rows[0] as { n: number }).n
+    total += n
+    if (n < 5000) return total
+  }
+}

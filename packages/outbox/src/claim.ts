@@ -41,7 +41,7 @@ export async function claimBatch(
      SELECT set_config('synchronous_commit', 'off', true) AS sync,
        (SELECT count(*) FROM candidates)::int AS seen,
        ARRAY(SELECT lane FROM candidates WHERE pg_try_advisory_xact_lock($2::int, lane) LIMIT $3) AS held`,
-    [limits.batchSize * 2, lockSpace, limits.lanesPerClaim],
+    [limits.batchSize, lockSpace, limits.lanesPerClaim],
   )
   const first = lanes.rows[0] as { seen: number; held: number[] }
   // Keys with a row waiting in backoff are skipped whole (only rows that failed, attempts > 0, can

@@ -1,5 +1,6 @@
 export type { ParkedRow } from './admin.js'
-export { listParked, requeueParked } from './admin.js'
+export { listParked, outboxLag, requeueParked } from './admin.js'
+export type { BatchResult } from './batch.js'
 export type { OutboxDriver, Queryable } from './driver.js'
 export type { PgClientLike, PgDriverOptions, PgPoolLike } from './driver-pg.js'
 export { pgDriver } from './driver-pg.js'
@@ -15,7 +16,7 @@ export type {
   OutboxPublisherOptions,
 } from './publisher.js'
 export { createOutboxPublisher, getEventPublisher, outboxFromEnv } from './publisher.js'
-export type { BatchResult, RelayStats } from './relay.js'
+export type { RelayStats } from './relay.js'
 export { createRelay, OutboxRelay } from './relay.js'
 export type { MigrationTarget } from './schema.js'
 export { LANES, migrate, migrationSql } from './schema.js'

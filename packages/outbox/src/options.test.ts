@@ -12,6 +12,7 @@ describe('relay options', () => {
     expect(o).toMatchObject({
       batchSize: 500,
       lanesPerClaim: 64,
+      concurrency: 1,
       pollIntervalMs: 1_000,
       maxAttempts: 20,
       publishTimeoutMs: 30_000,
@@ -30,6 +31,7 @@ describe('relay options', () => {
       [{ driver, bus, batchSize: 0 }, 'batchSize'],
       [{ driver, bus, batchSize: 1.5 }, 'batchSize'],
       [{ driver, bus, lanesPerClaim: 5_000 }, 'lanesPerClaim'],
+      [{ driver, bus, concurrency: 0 }, 'concurrency'],
       [{ driver, bus, retentionMs: -1 }, 'retentionMs'],
       [{ driver, bus, backoff: 5 }, 'backoff'],
       [{ driver, bus, table: 'Bad Name' }, 'table'],

@@ -45,6 +45,11 @@ export interface RelayOptions {
    * relay drain more keys per batch. @default 64
    */
   lanesPerClaim?: number
+  /**
+   * Claim transactions this relay runs at once, each on its own connection and its own lanes,
+   * so publishing one batch overlaps the database work of another. @default 1
+   */
+  concurrency?: number
   /** Fallback wake-up when no notification arrives (LISTEN lost, backoffs due). @default 1_000 */
   pollIntervalMs?: number
   /** Attempts before a row is parked. @default 20 */
@@ -67,8 +72,10 @@ export interface RelayOptions {
 export interface ResolvedRelayOptions {
   driver: OutboxDriver
   bus: RelayTarget
+  table: string
   names: TableNames
   batchSize: number
+  concurrency: number
   lanesPerClaim: number
   pollIntervalMs: number
   maxAttempts: number
@@ -86,6 +93,7 @@ const KEYS = [
   'table',
   'batchSize',
   'lanesPerClaim',
+  'concurrency',
   'pollIntervalMs',
   'maxAttempts',
   'backoff',
@@ -126,9 +134,11 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
   return {
     driver: options.driver,
     bus: options.bus,
+    table: options.table ?? 'outbox',
     names: tableNames(options.table),
     batchSize: checkNumber(options.batchSize ?? 500, 'batchSize', { ...int, max: 10_000 }),
     lanesPerClaim: checkNumber(options.lanesPerClaim ?? 64, 'lanesPerClaim', { ...int, max: 1024 }),
+    concurrency: checkNumber(options.concurrency ?? 1, 'concurrency', { ...int, max: 16 }),
     pollIntervalMs: checkNumber(options.pollIntervalMs ?? 1_000, 'pollIntervalMs', { min: 1 }),
     maxAttempts: checkNumber(options.maxAttempts ?? 20, 'maxAttempts', int),
     backoff,

@@ -1,30 +1,20 @@
 import { toError } from '@switchyard/core'
-import { claimBatch, markFailed, markSent } from './claim.js'
+import { cleanupSent, outboxLag } from './admin.js'
+import { type BatchResult, runBatch } from './batch.js'
 import { sleep } from './driver.js'
 import { type RelayOptions, type ResolvedRelayOptions, resolveRelayOptions } from './options.js'
-import { type PublishOutcome, publishRows } from './publish.js'
 
-/** What one claim-publish-mark transaction did. */
-export interface BatchResult {
+/** Counters since the relay was created. */
+export interface RelayStats {
+  /** Claim transactions that committed with rows in them. */
+  batches: number
   /** Rows claimed. */
   claimed: number
   /** Rows published and marked sent. */
   published: number
-  /** Rows that failed and wait for a retry. */
+  /** Failed publish attempts that will be retried. */
   failed: number
   /** Rows parked. */
-  parked: number
-  /** Nothing was claimed because other relays hold the lanes with work: try again soon. */
-  contended: boolean
-}
-
-/** Counters since the relay was created. */
-export interface RelayStats {
-  /** Claim transactions committed. */
-  batches: number
-  claimed: number
-  published: number
-  failed: number
   parked: number
   /** Sent rows deleted by retention cleanup. */
   cleaned: number
@@ -49,10 +39,10 @@ export class OutboxRelay implements AsyncDisposable {
     cleaned: 0,
   }
   private controller: AbortController | undefined
-  private loopDone: Promise<void> | undefined
+  private workers: Promise<void>[] = []
   private unlisten: (() => Promise<void>) | undefined
-  private wakeUp: (() => void) | undefined
-  private woken = false
+  private readonly sleepers = new Set<() => void>()
+  private wakes = 0
   private turn: Promise<unknown> = Promise.resolve()
   private lastCleanup = 0
 
@@ -71,7 +61,7 @@ export class OutboxRelay implements AsyncDisposable {
     if (this.controller !== undefined) return
     const controller = new AbortController()
     this.controller = controller
-    const { driver, names } = this.options
+    const { driver, names, concurrency } = this.options
     try {
       this.unlisten = await driver.listen(
         names.channel,
@@ -82,18 +72,18 @@ export class OutboxRelay implements AsyncDisposable {
       this.controller = undefined
       throw error
     }
-    this.loopDone = this.loop(controller.signal)
+    this.workers = Array.from({ length: concurrency }, () => this.work(controller.signal))
   }
 
-  /** Stops: the batch in hand is published and marked, then the relay goes quiet. */
+  /** Stops: the batches in hand are published and marked, then the relay goes quiet. */
   async stop(): Promise<void> {
     const controller = this.controller
     if (controller === undefined) return
     controller.abort()
-    this.wakeUp?.()
-    await this.loopDone
+    await Promise.all(this.workers)
     await this.unlisten?.().catch((e: unknown) => this.report(toError(e), 'listen'))
     this.unlisten = undefined
+    this.workers = []
     this.controller = undefined
   }
 
@@ -102,22 +92,29 @@ export class OutboxRelay implements AsyncDisposable {
     return this.stop()
   }
 
-  /** Runs one claim-publish-mark transaction now (serialised with the background loop). */
+  /** Runs one claim-publish-mark transaction now; calls are serialised with each other. */
   runOnce(): Promise<BatchResult> {
     const run = this.turn.then(() => this.batch())
     this.turn = run.catch(() => undefined)
     return run
   }
 
-  /** Runs batches until nothing is claimable (rows in backoff stay); resolves with rows published. */
+  /**
+   * Publishes what is claimable now, with `concurrency` transactions at a time, and resolves with
+   * the number of rows published. Rows waiting in backoff stay.
+   */
   async drain(): Promise<number> {
-    let published = 0
-    for (;;) {
-      const result = await this.runOnce()
-      published += result.published
-      if (result.claimed === 0 && !result.contended) return published
-      if (result.claimed === 0) await sleep(CONTENDED_DELAY_MS)
+    const one = async () => {
+      let published = 0
+      for (;;) {
+        const result = await this.batch()
+        published += result.published
+        if (result.claimed === 0 && !result.contended) return published
+        if (result.claimed === 0) await sleep(CONTENDED_DELAY_MS)
+      }
     }
+    const counts = await Promise.all(Array.from({ length: this.options.concurrency }, one))
+    return counts.reduce((a, b) => a + b, 0)
   }
 
   /** Counters since creation. */
@@ -126,76 +123,45 @@ export class OutboxRelay implements AsyncDisposable {
   }
 
   /** Age of the oldest unsent, unparked row in ms; 0 when the outbox is drained. */
-  async lag(): Promise<number> {
-    const { rows } = await this.options.driver.query(
-      `SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)) * 1000, 0)::float8 AS ms
-       FROM (SELECT created_at FROM ${this.options.names.table}
-             WHERE sent_at IS NULL AND parked_at IS NULL ORDER BY seq LIMIT 1) oldest`,
-    )
-    return Math.max(0, (rows[0] as { ms: number }).ms)
+  lag(): Promise<number> {
+    return outboxLag(this.options.driver, { table: this.options.table })
   }
 
-  /** Deletes sent rows older than `retentionMs`, in chunks; resolves with the count. */
+  /** Deletes sent rows older than `retentionMs` now; resolves with the count. */
   async cleanup(): Promise<number> {
-    const { driver, names, retentionMs } = this.options
-    let total = 0
-    for (;;) {
-      const { rows } = await driver.query(
-        `WITH gone AS (
-           DELETE FROM ${names.table} WHERE seq IN (
-             SELECT seq FROM ${names.table}
-             WHERE sent_at < now() - $1::float8 * interval '1 millisecond' LIMIT 5000)
-           RETURNING 1)
-         SELECT count(*)::int AS n FROM gone`,
-        [retentionMs],
-      )
-      const n = (rows[0] as { n: number }).n
-      total += n
-      if (n < 5000) break
-    }
-    this.counters.cleaned += total
-    return total
+    const { driver, table, retentionMs } = this.options
+    const n = await cleanupSent(driver, { table, retentionMs })
+    this.counters.cleaned += n
+    return n
   }
 
   private async batch(): Promise<BatchResult> {
-    const o = this.options
-    let outcome: PublishOutcome | undefined
-    const claim = await o.driver.transaction(async (tx) => {
-      const claim = await claimBatch(tx, o.names, o)
-      if (claim.rows.length === 0) return claim
-      this.hook(() => o.hooks.onClaimed?.({ count: claim.rows.length }))
-      outcome = await publishRows(claim.rows, o)
-      await markSent(tx, o.names, outcome.sent, o.retentionMs > 0)
-      await markFailed(tx, o.names, outcome.failures)
-      return claim
-    })
-    const claimed = claim.rows.length
-    const contended = claimed === 0 && claim.lanesSeen > claim.lanesHeld
-    if (outcome === undefined) return { claimed, published: 0, failed: 0, parked: 0, contended }
-    const done = outcome
-    const parked = done.parked.reduce((n, p) => n + p.ids.length, 0)
-    const failed = done.failures.length - parked
-    Object.assign(this.counters, {
-      batches: this.counters.batches + 1,
-      claimed: this.counters.claimed + claimed,
-      published: this.counters.published + done.sent.length,
-      failed: this.counters.failed + failed,
-      parked: this.counters.parked + parked,
-    })
-    if (done.sent.length > 0)
-      this.hook(() => o.hooks.onPublished?.({ count: done.sent.length, topics: done.topics }))
-    for (const f of done.failed) this.hook(() => o.hooks.onFailed?.(f))
-    for (const p of done.parked) this.hook(() => o.hooks.onParked?.(p))
-    return { claimed, published: done.sent.length, failed, parked, contended }
+    const { hooks } = this.options
+    const done = await runBatch(this.options, (count) =>
+      this.hook(() => hooks.onClaimed?.({ count })),
+    )
+    const { outcome, ...result } = done
+    if (outcome === undefined) return result
+    const c = this.counters
+    c.batches++
+    c.claimed += result.claimed
+    c.published += result.published
+    c.failed += result.failed
+    c.parked += result.parked
+    if (result.published > 0)
+      this.hook(() => hooks.onPublished?.({ count: result.published, topics: outcome.topics }))
+    for (const f of outcome.failed) this.hook(() => hooks.onFailed?.(f))
+    for (const p of outcome.parked) this.hook(() => hooks.onParked?.(p))
+    return result
   }
 
-  private async loop(signal: AbortSignal): Promise<void> {
+  private async work(signal: AbortSignal): Promise<void> {
     let errors = 0
     while (!signal.aborted) {
-      this.woken = false
+      const wakes = this.wakes
       let result: BatchResult
       try {
-        result = await this.runOnce()
+        result = await this.batch()
         errors = 0
       } catch (error) {
         // Database gone (restart, failover): back off and try again until stopped.
@@ -204,7 +170,7 @@ export class OutboxRelay implements AsyncDisposable {
         continue
       }
       await this.maybeCleanup()
-      if (signal.aborted || result.claimed > 0 || this.woken) continue
+      if (signal.aborted || result.claimed > 0 || this.wakes !== wakes) continue
       await this.idle(result.contended ? CONTENDED_DELAY_MS : this.options.pollIntervalMs, signal)
     }
   }
@@ -221,18 +187,18 @@ export class OutboxRelay implements AsyncDisposable {
       const done = () => {
         clearTimeout(timer)
         signal.removeEventListener('abort', done)
-        this.wakeUp = undefined
+        this.sleepers.delete(done)
         resolve()
       }
       const timer = setTimeout(done, ms)
       signal.addEventListener('abort', done, { once: true })
-      this.wakeUp = done
+      this.sleepers.add(done)
     })
   }
 
   private wake(): void {
-    this.woken = true
-    this.wakeUp?.()
+    this.wakes++
+    for (const wake of [...this.sleepers]) wake()
   }
 
   private report(error: Error, where: string): void {

@@ -18,7 +18,7 @@ describe('postgres concurrency', () => {
   let skip: string | undefined
   const drivers: OutboxDriver[] = []
   const driver = () => {
-    const d = pgDriver({ connectionString: POSTGRES_URL, max: 3 })
+    const d = pgDriver({ connectionString: POSTGRES_URL, max: 4 })
     drivers.push(d)
     return d
   }
@@ -29,8 +29,13 @@ describe('postgres concurrency', () => {
     await Promise.all(drivers.map((d) => d.close()))
   })
 
-  for (const relays of [2, 4]) {
-    it(`relays - ${relays} relays over ${ROWS} rows publish each exactly once, per-key order held`, async (ctx) => {
+  for (const [relays, concurrency] of [
+    [2, 1],
+    [4, 1],
+    [2, 2],
+  ] as const) {
+    const title = `${relays} relays${concurrency > 1 ? ` × ${concurrency} transactions` : ''}`
+    it(`relays - ${title} over ${ROWS} rows publish each exactly once, per-key order held`, async (ctx) => {
       if (skip) return ctx.skip(skip)
       const setup = driver()
       const table = uniqueTable()
@@ -50,6 +55,7 @@ describe('postgres concurrency', () => {
           bus: h.producer(),
           table,
           batchSize: 250,
+          concurrency,
           lanesPerClaim: 16,
           hooks: {
             onPublished: ({ count: n }) => {
@@ -72,7 +78,7 @@ describe('postgres concurrency', () => {
       // Every relay took part: the lanes spread the keys instead of one relay holding them all.
       expect(perRelay.every((n) => n > 0)).toBe(true)
       console.info(
-        `[outbox] ${relays} relays drained ${ROWS} rows in ${elapsed} ms; per relay: ${perRelay.join(', ')}`,
+        `[outbox] ${title} drained ${ROWS} rows in ${elapsed} ms; per relay: ${perRelay.join(', ')}`,
       )
       await h.close()
       await setup.query(`DROP TABLE ${table}`)
