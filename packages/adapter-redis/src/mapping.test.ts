@@ -21,6 +21,7 @@ describe('mapping - entry fields', () => {
       'application/octet-stream',
     ])
     expect(fields[6]).toBe('data')
+    expect(Buffer.isBuffer(fields[7])).toBe(true) // not UTF-8: sent as bytes
     const back = fromFields(asBuffers(fields))
     expect(back.headers).toEqual({
       ce_id: 'e1',
@@ -29,6 +30,14 @@ describe('mapping - entry fields', () => {
     })
     expect(back.key).toBe('k1')
     expect(Buffer.compare(Buffer.from(back.body), Buffer.from(body))).toBe(0)
+  })
+
+  it('mapping - a UTF-8 body is sent as a string, bytes unchanged', () => {
+    const text = JSON.stringify({ text: 'Zoë ✓ 🚀' })
+    const body = new Uint8Array(Buffer.from(text)) // a plain Uint8Array, not a Buffer
+    const fields = toFields({ id: 'e', key: undefined, headers: {}, body })
+    expect(fields.at(-1)).toBe(text)
+    expect(Buffer.from(fromFields(asBuffers(fields)).body).toString()).toBe(text)
   })
 
   it('mapping - a key the headers do not carry travels in its own field', () => {

@@ -104,7 +104,11 @@ export class RedisSubscription implements TransportSubscription {
   async pull(max: number, signal: AbortSignal): Promise<InboundMessage[]> {
     while (this.closing === undefined && !signal.aborted) {
       if (this.buffer.length > 0) return this.buffer.splice(0, max)
-      await this.maintain(max)
+      await this.maintain(max).catch(async (error: unknown) => {
+        // The stream or group is gone (a restart without persistence): recreate, go on.
+        if (!isMissingGroup(error)) throw error
+        await this.init.recreateGroup()
+      })
       if (this.buffer.length > 0 || signal.aborted) continue
       const now = Date.now()
       const cap = this.readerId === undefined ? now + SHORT_BLOCK_MS : Number.POSITIVE_INFINITY

@@ -47,6 +47,7 @@ export class RedisTransport implements Transport {
   private readonly consumerBase =
     `${hostname()}-${process.pid}-${(++instances).toString(36)}${Math.random().toString(36).slice(2, 6)}`
   private consumers = 0
+  private readonly streams = new Map<string, string>()
   private connecting: Promise<void> | undefined
   private closing: Promise<void> | undefined
   private closed = false
@@ -82,7 +83,7 @@ export class RedisTransport implements Transport {
     // Publishes that race close() are still sent: close waits for them before quitting.
     if (this.closed) throw new ClosedError('The Redis transport is closed')
     if (messages.length === 0) return
-    await this.publisher.publish(topic, topicKeys(this.config.keyPrefix, topic).stream, messages)
+    await this.publisher.publish(topic, this.streamKey(topic), messages)
   }
 
   /**
@@ -182,6 +183,16 @@ export class RedisTransport implements Transport {
     if (!this.ownsClient) return
     if (this.client.status === 'wait' || this.client.status === 'end') this.client.disconnect()
     else await this.client.quit().catch(() => this.client.disconnect())
+  }
+
+  private streamKey(topic: string): string {
+    let stream = this.streams.get(topic)
+    if (stream === undefined) {
+      stream = topicKeys(this.config.keyPrefix, topic).stream
+      // Topics are few; the cap only guards against a process that invents them without end.
+      if (this.streams.size < 10_000) this.streams.set(topic, stream)
+    }
+    return stream
   }
 
   private async createGroup(stream: string, group: string, id: string): Promise<void> {

@@ -81,6 +81,29 @@ describe.skipIf(skip !== undefined)('redis faults - crashed consumer', () => {
   })
 })
 
+describe.skipIf(skip !== undefined)('redis faults - lost data', () => {
+  it('lost group - a stream deleted under a running subscription is recreated, consumption goes on', async () => {
+    const topic = 'fault.lost'
+    const bus = createEventBus({ transport: make(), source: 'lost-test' })
+    const seen = new Set<string>()
+    await bus.subscribe(topic, (event) => void seen.add(event.id), { group: 'lost' })
+    const before = await bus.publish(topic, { type: 'fault.before' })
+    await waitUntil(() => seen.has(before.id), { timeoutMs: 5_000, message: 'the first event' })
+    // What a server restarted without persistence looks like: no stream, no group.
+    const client = new Redis(REDIS_URL)
+    await client.del(topicKeys(keyPrefix, topic).stream)
+    client.disconnect()
+    const after: string[] = []
+    for (let i = 0; i < 5; i++) after.push((await bus.publish(topic, { type: 'fault.after' })).id)
+    await waitUntil(() => after.every((id) => seen.has(id)), {
+      timeoutMs: 10_000,
+      message: 'events published after the stream was lost',
+      describe: () => `${after.filter((id) => seen.has(id)).length} of 5`,
+    })
+    await bus.close()
+  })
+})
+
 const cliSkip =
   skip ??
   (await serviceOrSkip('redis-cli', async () => {
