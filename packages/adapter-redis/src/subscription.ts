@@ -315,10 +315,15 @@ export class RedisSubscription implements TransportSubscription {
     this.unblock()
     const { reader, client, keys, group, consumer } = this.init
     if (this.reading !== undefined) {
+      // Woken by CLIENT UNBLOCK at once; a read stuck on a dead connection is cut off below.
+      let timer: NodeJS.Timeout | undefined
       await Promise.race([
         this.reading.catch(() => undefined),
-        new Promise((r) => setTimeout(r, 2_000)),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, 2_000)
+        }),
       ])
+      clearTimeout(timer)
     }
     // Buffered entries never reached a handler (their attempt was not made); handed-out ones did.
     const buffered = new Set(this.buffer.splice(0))
