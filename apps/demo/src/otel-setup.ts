@@ -57,12 +57,14 @@ export function setupOtel(options: {
     spanProcessors: [new SimpleSpanProcessor(spans)],
   })
   const pushed = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE)
+  const periodic = new PeriodicExportingMetricReader({
+    exporter: pushed,
+    exportIntervalMillis: 5_000,
+  })
+  let totals: Promise<void> | undefined
   const scrape = new ScrapeReader()
   const meterProvider = new MeterProvider({
-    readers: [
-      new PeriodicExportingMetricReader({ exporter: pushed, exportIntervalMillis: 500 }),
-      scrape,
-    ],
+    readers: [periodic, scrape],
   })
   trace.setGlobalTracerProvider(tracerProvider)
   metrics.setGlobalMeterProvider(meterProvider)
@@ -96,10 +98,15 @@ export function setupOtel(options: {
     printSummary(log) {
       for (const note of notes) log(`  ${note}`)
       printSpanTrees(spans.getFinishedSpans(), log)
-      const latest = pushed.getMetrics().at(-1)
-      if (latest !== undefined) printTotals(latest, log)
+      // A short run may end before the first periodic export: export now; the totals print as
+      // soon as that settles, and shutdown() waits for it.
+      totals = periodic.forceFlush().then(() => {
+        const latest = pushed.getMetrics().at(-1)
+        if (latest !== undefined) printTotals(latest, log)
+      })
     },
     async shutdown() {
+      await totals?.catch(() => undefined)
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()))
       await tracerProvider.shutdown()
       await meterProvider.shutdown()
