@@ -89,9 +89,17 @@ BEGIN
   RETURN NULL;
 END
 $fn$;
-DROP TRIGGER IF EXISTS "${base}_notify" ON ${table};
-CREATE TRIGGER "${base}_notify" AFTER INSERT ON ${table}
-  FOR EACH STATEMENT EXECUTE FUNCTION ${schema}"${base}_notify"();
+DO $do$
+BEGIN
+  -- Only when missing: re-creating it on every start would lock the table against the relays.
+  IF NOT EXISTS (
+    SELECT 1 FROM pg_trigger WHERE tgname = '${base}_notify' AND tgrelid = '${table}'::regclass
+  ) THEN
+    CREATE TRIGGER "${base}_notify" AFTER INSERT ON ${table}
+      FOR EACH STATEMENT EXECUTE FUNCTION ${schema}"${base}_notify"();
+  END IF;
+END
+$do$;
 `
 }
 

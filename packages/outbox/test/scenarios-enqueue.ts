@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest'
-import { createRelay, enqueue, migrate } from '../src/index.js'
+import { createRelay, enqueue, getEventPublisher, migrate, outboxLag } from '../src/index.js'
 import type { SuiteEnv } from './store-suite.js'
 import { count, expectOrderedOnce, numbered, uniqueTable, waitFor } from './support.js'
 
@@ -72,6 +72,30 @@ export function enqueueScenarios(env: SuiteEnv): void {
     await waitFor(() => h.received.length === 2, 'the binary event')
     expect(new Uint8Array(h.received[1]!.data as Uint8Array)).toEqual(binary)
     expect(h.received).toHaveLength(2)
+    await cleanup()
+  })
+
+  it('publisher - one switch routes the same call through the outbox or straight to the bus', async (ctx) => {
+    if (env.skip) return ctx.skip(env.skip)
+    const { table, h, bus, relay, cleanup } = await env.setup()
+    await env.fx.driver.transaction(async (tx) => {
+      const events = getEventPublisher({ bus, session: tx, useOutbox: true, table })
+      await events.publishBatch(
+        'orders',
+        numbered(2, () => 'k'),
+      )
+    })
+    expect(await count(env.fx.driver, `SELECT count(*) AS n FROM ${table}`)).toBe(2)
+    expect(h.received).toHaveLength(0)
+    await getEventPublisher({ bus, session: env.fx.driver, useOutbox: false }).publish('orders', {
+      type: 'direct',
+    })
+    await waitFor(() => h.received.length === 1, 'the direct event')
+    expect(await outboxLag(env.fx.driver, { table })).toBeGreaterThanOrEqual(0)
+    expect(await relay.drain()).toBe(2)
+    await waitFor(() => h.received.length === 3, 'the outbox events')
+    expect(h.received.map((e) => e.source)).toEqual(['relay', 'relay', 'relay'])
+    expect(await outboxLag(env.fx.driver, { table })).toBe(0)
     await cleanup()
   })
 
