@@ -15,6 +15,7 @@ import {
   TimeoutError,
 } from './errors.js'
 import {
+  allIdle,
   composePublish,
   type HandleContext,
   type HandleMiddleware,
@@ -104,6 +105,8 @@ export class EventBus implements AsyncDisposable {
   private readonly codec: Codec
   private readonly publishMiddleware: PublishMiddleware[]
   private readonly handleMiddleware: HandleMiddleware[]
+  private readonly publishGates: Array<(() => boolean) | undefined>
+  private readonly handleGates: Array<(() => boolean) | undefined>
   private readonly publishOne: (ctx: PublishContext) => Promise<void>
   private readonly subscriptions = new Set<Subscription>()
   private readonly deadLetterSuffix: string
@@ -137,6 +140,8 @@ export class EventBus implements AsyncDisposable {
     }
     this.publishMiddleware = middleware.flatMap((m) => (m.publish ? [m.publish.bind(m)] : []))
     this.handleMiddleware = middleware.flatMap((m) => (m.handle ? [m.handle.bind(m)] : []))
+    this.publishGates = middleware.flatMap((m) => (m.publish ? [m.enabled?.bind(m)] : []))
+    this.handleGates = middleware.flatMap((m) => (m.handle ? [m.enabled?.bind(m)] : []))
     this.deadLetterSuffix = options.deadLetterSuffix ?? '.dlq'
     this.closeTimeoutMs = checkNumber(options.closeTimeoutMs ?? 10_000, 'closeTimeoutMs', {
       min: 0,
@@ -172,7 +177,7 @@ export class EventBus implements AsyncDisposable {
     this.assertOpen()
     checkTopic(topic)
     const event = createEvent(input, this.source === undefined ? {} : { source: this.source })
-    if (this.publishMiddleware.length === 0) {
+    if (this.publishMiddleware.length === 0 || allIdle(this.publishGates)) {
       const message = this.toMessage(event)
       await this.send(topic, [message])
       return event
@@ -229,6 +234,7 @@ export class EventBus implements AsyncDisposable {
       transport: this.transport,
       codec: this.codec,
       middleware: this.handleMiddleware,
+      gates: this.handleGates,
       hooks: this.hooks,
       deadLetterSuffix: this.deadLetterSuffix,
       defaultCloseTimeoutMs: this.closeTimeoutMs,

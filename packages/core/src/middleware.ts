@@ -57,6 +57,17 @@ export interface Middleware {
   readonly publish?: PublishMiddleware
   /** Wraps each handling attempt. */
   readonly handle?: HandleMiddleware
+  /**
+   * Asked before each event: `false` means this middleware would only call `next()`, so the bus
+   * may skip it and keep its fast path (e.g. tracing while no SDK is registered). @default always on
+   */
+  readonly enabled?: () => boolean
+}
+
+/** True when none of the middleware has work to do right now. */
+export function allIdle(gates: readonly ((() => boolean) | undefined)[]): boolean {
+  for (const gate of gates) if (gate === undefined || gate()) return false
+  return true
 }
 
 /** Composes publish middleware around a terminal step; first in the list runs outermost. */

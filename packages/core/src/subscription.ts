@@ -4,7 +4,7 @@ import { Dispatcher, type DispatcherStats, type Slot } from './dispatcher.js'
 import type { EventEnvelope } from './envelope.js'
 import { toError } from './errors.js'
 import { typeMatcher } from './glob.js'
-import { composeHandle, type HandleContext, type HandleMiddleware } from './middleware.js'
+import { allIdle, composeHandle, type HandleContext, type HandleMiddleware } from './middleware.js'
 import { checkKeys, checkNumber, checkString } from './options.js'
 import { isOutcome, type Outcome } from './outcome.js'
 import { type RetryOptions, type RetryPolicy, retryPolicy } from './retry-policy.js'
@@ -75,6 +75,7 @@ interface SubscriptionInit {
   transport: Transport
   codec: Codec
   middleware: readonly HandleMiddleware[]
+  gates: readonly ((() => boolean) | undefined)[]
   hooks: BusHooks
   deadLetterSuffix: string
   defaultCloseTimeoutMs: number
@@ -100,8 +101,8 @@ export class Subscription implements AsyncDisposable {
   private readonly closeTimeoutMs: number
   private readonly accepts: (event: EventEnvelope) => boolean
   private readonly chain: (ctx: HandleContext) => Promise<Outcome>
-  /** No middleware: the synchronous fast path may run. */
-  private readonly plain: boolean
+  /** Per-middleware `enabled` gates; when all are idle the synchronous fast path may run. */
+  private readonly gates: readonly ((() => boolean) | undefined)[]
   private dispatcher: Dispatcher | undefined
   private source: TransportSubscription | undefined
   private closing: Promise<void> | undefined
@@ -142,7 +143,7 @@ export class Subscription implements AsyncDisposable {
     )
     this.accepts = eventFilter(options)
     this.chain = composeHandle(init.middleware, (ctx) => this.runHandler(ctx))
-    this.plain = init.middleware.length === 0
+    this.gates = init.gates
   }
 
   /** @internal Attaches to the transport and starts the dispatcher. */
@@ -205,7 +206,7 @@ export class Subscription implements AsyncDisposable {
    * handler that succeeded, no middleware, a sync ack): the common fast path costs no promise.
    */
   private process(message: InboundMessage, slot: Slot): Promise<void> | undefined {
-    if (!this.plain) return this.processAsync(message, slot)
+    if (this.gates.length > 0 && !allIdle(this.gates)) return this.processAsync(message, slot)
     let event: EventEnvelope
     try {
       event = message.event ?? this.init.codec.decode(message)
