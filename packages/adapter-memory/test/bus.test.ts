@@ -258,6 +258,32 @@ describe('bus - filters, middleware and dedup', () => {
     }
   })
 
+  it('bus - middleware whose enabled() is false is skipped, and runs again once enabled', async () => {
+    let on = false
+    let calls = 0
+    const gated: Middleware = {
+      enabled: () => on,
+      async publish(_ctx, next) {
+        calls++
+        await next()
+      },
+      async handle(_ctx, next) {
+        calls++
+        return next()
+      },
+    }
+    const b = bus({ middleware: [gated] })
+    let handled = 0
+    await b.subscribe('g', () => void handled++)
+    await b.publish('g', { type: 'x' })
+    await waitUntil(() => handled === 1)
+    expect(calls).toBe(0)
+    on = true
+    await b.publish('g', { type: 'x' })
+    await waitUntil(() => handled === 2)
+    expect(calls).toBe(2)
+  })
+
   it('bus - a batch with one refused event sends nothing', async () => {
     const refuse: Middleware = {
       async publish(ctx, next) {
