@@ -18,10 +18,12 @@ as_postgres() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# The newest installed server's binaries (a client-only install has no initdb).
 bindir() {
   local dir
-  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
-  echo "${dir}"
+  dir=$(ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1 || true)
+  [ -n "$dir" ] && dirname "$dir"
+  return 0
 }
 
 ready() {
@@ -42,7 +44,9 @@ ensure_database() {
 }
 
 install_server() {
-  if [ -n "$(bindir)" ] && command -v pg_isready >/dev/null 2>&1; then return; fi
+  if [ -n "$(bindir)" ] && command -v pg_isready >/dev/null 2>&1 && command -v psql >/dev/null 2>&1; then
+    return
+  fi
   log "installing Debian postgresql"
   local sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
