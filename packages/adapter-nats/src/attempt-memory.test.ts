@@ -28,3 +28,14 @@ describe('attempt memory - carried attempts', () => {
     expect(memory.take('c')).toBe(1)
   })
 })
+
+describe('attempt memory - deliveries given back unhandled', () => {
+  it('attempt memory - a given-back delivery keeps a carried attempt, else its own number', () => {
+    const memory = new AttemptMemory()
+    memory.remember('carried', 4, 1_000)
+    memory.returned('carried', 2, 1_000)
+    expect(memory.take('carried')).toBe(4)
+    memory.returned('fresh', 1, 1_000)
+    expect(memory.take('fresh')).toBe(1)
+  })
+})

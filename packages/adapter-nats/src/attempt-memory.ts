@@ -22,6 +22,14 @@ export class AttemptMemory {
     }
   }
 
+  /**
+   * A delivery given back without being handled: the next delivery keeps the attempt this one
+   * would have had (a carried one, or the server's count for this delivery).
+   */
+  returned(id: string, delivered: number, ttlMs: number): void {
+    this.remember(id, this.take(id) ?? delivered, ttlMs)
+  }
+
   /** The remembered attempt of `id`, forgetting it; `undefined` when none or expired. */
   take(id: string): number | undefined {
     const entry = this.entries.get(id)

@@ -1,9 +1,4 @@
-import {
-  createInbox,
-  type Msg,
-  type NatsConnection,
-  type Subscription,
-} from '@nats-io/transport-node'
+import type { Msg, NatsConnection } from '@nats-io/transport-node'
 import {
   ConnectionError,
   type InboundMessage,
@@ -11,16 +6,13 @@ import {
   type TransportSubscription,
 } from '@switchyard/core/transport'
 import type { AttemptMemory } from './attempt-memory.js'
-import { type DeliveryInfo, fromNatsHeaders, parseAckSubject } from './mapping.js'
+import { deliveryId, type InboxRouter, type InboxTarget } from './inbox-router.js'
+import { type DeliveryInfo, fromNatsHeaders } from './mapping.js'
 
 const text = new TextEncoder()
 const ACK = text.encode('+ACK')
 const NAK = text.encode('-NAK')
 const WPI = text.encode('+WPI')
-
-function deliveryId(info: DeliveryInfo): string {
-  return `${info.stream}/${info.consumer}/${info.sequence}`
-}
 
 /** What a pull subscription needs from the transport. */
 export interface PullInit {
@@ -34,9 +26,16 @@ export interface PullInit {
   /** The consumer's ack wait: in-progress acks go out three times per period. */
   ackWaitMs: number
   attempts: AttemptMemory
+  /** The transport's inbox, which routes deliveries and status messages here. */
+  router: InboxRouter
   /** Creates the consumer again when the server no longer answers for it. */
   ensureConsumer(): Promise<void>
   onClosed(subscription: PullSubscription): void
+}
+
+interface Delivery {
+  msg: Msg
+  info: DeliveryInfo
 }
 
 interface PullRequest {
@@ -52,27 +51,27 @@ interface Waiter {
 }
 
 /**
- * A durable pull consumer read through JetStream pull requests on one inbox. What is requested
- * from the server never exceeds what the bus asked for (`pull(max)`), counting messages already
- * received and requests still open, so a slow handler slows the server's deliveries instead of
- * filling memory. Deliveries carry their own subject, not the request's, so open requests are
- * counted in aggregate: each delivery takes one off, and a request's end (408, 409) reports what
- * it left unfilled. Requests ask for idle heartbeats; silence means the server lost them.
- * Delivered messages are kept alive with in-progress acks until settled; on close they are given
- * back (`-NAK`) so the group gets them at once rather than after the ack wait.
+ * A durable pull consumer read through JetStream pull requests. What is requested from the
+ * server never exceeds what the bus asked for (`pull(max)`), counting messages already received
+ * and requests still open, so a slow handler slows the server's deliveries instead of filling
+ * memory. Deliveries carry the stream's subject, not the request's, so open requests are counted
+ * in aggregate: each delivery takes one off, and a request's end (408, 409) reports what it left
+ * unfilled. Requests ask for idle heartbeats; silence means the server lost them. Delivered
+ * messages are kept alive with in-progress acks until settled; on close they are given back
+ * (`-NAK`) so the group gets them at once rather than after the ack wait.
  */
-export class PullSubscription implements TransportSubscription {
-  private readonly inbox = createInbox()
-  private readonly sub: Subscription
+export class PullSubscription implements TransportSubscription, InboxTarget {
+  /** @internal Messages asked for and not yet delivered, over all open requests. */
+  outstanding = 0
+  private readonly replyPrefix: string
   private readonly nextSubject: string
-  private readonly buffer: Msg[] = []
+  private readonly buffer: Delivery[] = []
   private readonly requests = new Map<number, PullRequest>()
   private readonly unsettled = new Set<string>()
   private readonly keepAlive: NodeJS.Timeout
   private readonly watchdog: NodeJS.Timeout
   private readonly heartbeatMs: number
   private lastHeard = Date.now()
-  private outstanding = 0
   private nextId = 0
   private waiter: Waiter | undefined
   private connected = true
@@ -83,9 +82,7 @@ export class PullSubscription implements TransportSubscription {
 
   constructor(private readonly init: PullInit) {
     this.nextSubject = `${init.apiPrefix}.CONSUMER.MSG.NEXT.${init.stream}.${init.consumer}`
-    this.sub = init.nc.subscribe(`${this.inbox}.*`, {
-      callback: (error, msg) => this.onMessage(error, msg),
-    })
+    this.replyPrefix = init.router.add(this, init.stream, init.consumer)
     this.keepAlive = setInterval(() => this.touch(), Math.max(50, Math.floor(init.ackWaitMs / 3)))
     this.keepAlive.unref()
     this.heartbeatMs = Math.min(5_000, Math.max(100, Math.floor(init.expiresMs / 5)))
@@ -121,9 +118,9 @@ export class PullSubscription implements TransportSubscription {
     })
   }
 
-  /** Stops pulling, gives back every unsettled message, and drains the inbox. */
-  async close(): Promise<void> {
-    if (this.closed) return
+  /** Stops pulling and gives back every unsettled message. */
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve()
     this.closed = true
     clearInterval(this.keepAlive)
     clearInterval(this.watchdog)
@@ -133,17 +130,18 @@ export class PullSubscription implements TransportSubscription {
     const waiter = this.waiter
     this.waiter = undefined
     waiter?.resolve([])
-    // Never handed to the bus, so not an attempt: the redelivery keeps this delivery's number.
-    for (const msg of this.buffer) {
-      const info = parseAckSubject(msg.reply)
-      if (info !== undefined) this.init.attempts.remember(deliveryId(info), info.delivered, 60_000)
+    // From now on the transport's inbox hands late deliveries to another subscription of the
+    // consumer, or gives them back.
+    this.init.router.remove(this)
+    for (const { info } of this.buffer) {
+      // Never handed to the bus, so not an attempt: the redelivery keeps its number.
+      this.init.attempts.returned(deliveryId(info), info.delivered, 60_000)
     }
-    const replies = [...this.buffer.splice(0).map((m) => m.reply!), ...this.unsettled]
+    const replies = [...this.buffer.splice(0).map((d) => d.msg.reply!), ...this.unsettled]
     this.unsettled.clear()
     this.send(replies, NAK)
-    // Draining lets messages already on the wire arrive; `onMessage` gives them back too.
-    await this.sub.drain().catch(() => undefined)
     this.init.onClosed(this)
+    return Promise.resolve()
   }
 
   /** @internal The connection dropped: open requests died with it. */
@@ -159,42 +157,39 @@ export class PullSubscription implements TransportSubscription {
     this.request()
   }
 
-  private onMessage(error: Error | null, msg: Msg): void {
-    if (error !== null) return
+  /** @internal A delivery for this consumer, routed by the transport's inbox. */
+  onData(msg: Msg, info: DeliveryInfo): void {
     const now = Date.now()
     this.lastHeard = now
-    if (msg.reply?.startsWith('$JS.ACK.')) {
-      this.outstanding = Math.max(0, this.outstanding - 1)
-      if (this.outstanding === 0) this.requests.clear()
-      else for (const request of this.requests.values()) request.heard = now
-      if (this.closed) {
-        this.send([msg.reply], NAK)
-        return
-      }
-      this.buffer.push(msg)
-      if (!this.delivering) {
-        // Let the rest of the same socket read arrive first, then hand over one batch.
-        this.delivering = true
-        queueMicrotask(() => {
-          this.delivering = false
-          this.deliver()
-        })
-      }
-      return
+    this.outstanding = Math.max(0, this.outstanding - 1)
+    if (this.outstanding === 0) this.requests.clear()
+    else for (const request of this.requests.values()) request.heard = now
+    this.buffer.push({ msg, info })
+    if (!this.delivering) {
+      // Let the rest of the same socket read arrive first, then hand over one batch.
+      this.delivering = true
+      queueMicrotask(() => {
+        this.delivering = false
+        this.deliver()
+      })
     }
-    const request = this.requests.get(Number(msg.subject.slice(this.inbox.length + 1)))
+  }
+
+  /** @internal A heartbeat or the end of request `id` (408 expired, 409, 503 no responders). */
+  onStatus(id: number, msg: Msg): void {
+    const now = Date.now()
+    this.lastHeard = now
+    const request = this.requests.get(id)
     const code = msg.headers?.code ?? 0
     if (code === 100) {
       if (request !== undefined) request.heard = now
       return
     }
     if (request !== undefined) {
-      this.requests.delete(Number(msg.subject.slice(this.inbox.length + 1)))
+      this.requests.delete(id)
       const left = Number(msg.headers?.get('Nats-Pending-Messages') || Number.NaN)
-      this.outstanding = Math.max(
-        0,
-        this.outstanding - (Number.isFinite(left) ? left : request.batch),
-      )
+      const unfilled = Number.isFinite(left) ? left : request.batch
+      this.outstanding = Math.max(0, this.outstanding - unfilled)
     }
     if (code === 503) this.pause(250)
     else if (code === 409) {
@@ -208,7 +203,9 @@ export class PullSubscription implements TransportSubscription {
     if (waiter === undefined || this.closed || !this.connected) return
     if (this.paused !== undefined || this.checking !== undefined) return
     const want = waiter.max - this.outstanding - this.buffer.length
-    if (want <= 0) return
+    // While requests are open, top up only by half the window or more (as nats.js's consume
+    // does): one request per delivered message would double the server's work.
+    if (want <= 0 || (this.outstanding > 0 && want < Math.ceil(waiter.max / 2))) return
     const id = ++this.nextId
     try {
       const body = JSON.stringify({
@@ -216,7 +213,7 @@ export class PullSubscription implements TransportSubscription {
         expires: this.init.expiresMs * 1_000_000,
         idle_heartbeat: this.heartbeatMs * 1_000_000,
       })
-      this.init.nc.publish(this.nextSubject, body, { reply: `${this.inbox}.${id}` })
+      this.init.nc.publish(this.nextSubject, body, { reply: `${this.replyPrefix}.${id}` })
     } catch (error) {
       this.waiter = undefined
       waiter.reject(
@@ -280,14 +277,13 @@ export class PullSubscription implements TransportSubscription {
   }
 
   private take(max: number): InboundMessage[] {
-    return this.buffer.splice(0, max).map((msg) => this.inbound(msg))
+    return this.buffer.splice(0, max).map((d) => this.inbound(d))
   }
 
-  private inbound(msg: Msg): InboundMessage {
+  private inbound({ msg, info }: Delivery): InboundMessage {
     const reply = msg.reply!
-    const info = parseAckSubject(reply)
     const { headers, key } = fromNatsHeaders(msg.headers)
-    const id = info === undefined ? reply : deliveryId(info)
+    const id = deliveryId(info)
     const remembered = this.init.attempts.take(id)
     this.unsettled.add(reply)
     return {
@@ -295,16 +291,13 @@ export class PullSubscription implements TransportSubscription {
       headers,
       body: msg.data,
       key,
-      attempt: remembered ?? info?.delivered ?? 1,
-      position: `${info?.stream}:${info?.sequence}`,
+      attempt: remembered ?? info.delivered,
+      position: `${info.stream}:${info.sequence}`,
       ack: () => this.settle(reply, ACK),
       nack: (options: NackOptions) => {
         if (!this.unsettled.has(reply)) return
-        this.init.attempts.remember(
-          id,
-          options.attempt + 1,
-          options.delayMs + 2 * this.init.ackWaitMs,
-        )
+        const ttl = options.delayMs + 2 * this.init.ackWaitMs
+        this.init.attempts.remember(id, options.attempt + 1, ttl)
         const delayNs = Math.max(0, Math.round(options.delayMs)) * 1_000_000
         this.settle(reply, delayNs > 0 ? text.encode(`-NAK {"delay":${delayNs}}`) : NAK)
       },
@@ -320,7 +313,7 @@ export class PullSubscription implements TransportSubscription {
 
   private touch(): void {
     if (this.closed || !this.connected) return
-    this.send([...this.unsettled, ...this.buffer.map((m) => m.reply!)], WPI)
+    this.send([...this.unsettled, ...this.buffer.map((d) => d.msg.reply!)], WPI)
   }
 
   private send(replies: readonly string[], payload: Uint8Array): void {

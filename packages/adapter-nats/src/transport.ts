@@ -30,6 +30,7 @@ import {
 import { AttemptMemory } from './attempt-memory.js'
 import { CoreSubscription } from './core-subscription.js'
 import { apiCode, connectError, jetStreamMissing } from './errors.js'
+import { InboxRouter } from './inbox-router.js'
 import {
   consumerName,
   deliverPolicy,
@@ -58,6 +59,7 @@ interface Connected {
   jsm: JetStreamManager
   registry: StreamRegistry
   publisher: Publisher
+  router: InboxRouter
   server: NatsServerFeatures
 }
 
@@ -125,7 +127,7 @@ export class NatsTransport implements Transport {
     topic: string,
     options: TransportSubscribeOptions,
   ): Promise<TransportSubscription> {
-    const { nc, registry, server } = await this.ready()
+    const { nc, registry, router, server } = await this.ready()
     const onClosed = (s: PullSubscription | CoreSubscription) => this.subscriptions.delete(s)
     if (topic.startsWith(INBOX_PREFIX)) {
       const inbox = new CoreSubscription(nc, topic, options.group, topic, onClosed)
@@ -169,6 +171,7 @@ export class NatsTransport implements Transport {
       expiresMs: this.options.pullExpiresMs,
       ackWaitMs: this.options.ackWaitMs,
       attempts: this.attempts,
+      router,
       ensureConsumer,
       onClosed,
     })
@@ -243,6 +246,7 @@ export class NatsTransport implements Transport {
     // Publishes that got past the bus before it closed are still owed their acks.
     await new Promise((resolve) => setImmediate(resolve))
     while (this.publishing > 0) await new Promise((resolve) => setTimeout(resolve, 5))
+    await connected.router.close()
     if (this.given.client === undefined) await connected.nc.drain().catch(() => undefined)
     else await connected.nc.flush().catch(() => undefined)
   }
@@ -280,7 +284,8 @@ export class NatsTransport implements Transport {
       },
     })
     const server = serverFeatures(nc.info?.version ?? '0.0.0')
-    this.connected = { nc, jsm, registry, publisher, server }
+    const router = new InboxRouter(nc, this.attempts)
+    this.connected = { nc, jsm, registry, publisher, router, server }
     void this.watch(nc)
     return this.connected
   }

@@ -1,0 +1,297 @@
+// NATS JetStream through the bus, beside raw nats.js doing the same work in the same run:
+// publish (async JetStream publishes awaiting their acks, the same window in flight), consume
+// (pull consumer, batches of 1 000, one ack per message, data parsed) and end-to-end latency at
+// fixed loads. 1 KB events. Reads SWITCHYARD_NATS_URL (default nats://127.0.0.1:4222).
+import { randomUUID } from 'node:crypto'
+import { jetstream, jetstreamManager } from '@nats-io/jetstream'
+import { connect, headers } from '@nats-io/transport-node'
+import { natsTransport } from '@switchyard/adapter-nats'
+import { createEventBus } from '@switchyard/core'
+
+const url = process.env.SWITCHYARD_NATS_URL ?? 'nats://127.0.0.1:4222'
+const run = Math.random().toString(36).slice(2, 8)
+const prefix = `SYBENCH_${run}_`
+const data = { employee_id: 'emp_123', note: 'x'.repeat(1_000 - 40) }
+const encoder = new TextEncoder()
+const now = () => performance.timeOrigin + performance.now()
+let topics = 0
+const nextTopic = (label) => `bench.${run}.${label}.${++topics}`
+
+// The message a CloudEvents producer sends for one event: what the bus sends, built by hand.
+function rawMessage(payload = data) {
+  const h = headers()
+  const id = randomUUID()
+  h.set('ce_specversion', '1.0')
+  h.set('ce_id', id)
+  h.set('ce_source', 'bench')
+  h.set('ce_type', 'employee.created')
+  h.set('ce_time', new Date().toISOString())
+  h.set('content-type', 'application/json')
+  return { id, headers: h, body: encoder.encode(JSON.stringify(payload)) }
+}
+
+const bus = (source) =>
+  createEventBus({ transport: natsTransport({ servers: url, autoStreams: { prefix } }), source })
+
+async function createStream(jsm, topic) {
+  await jsm.streams.add({ name: `${prefix}${topics}_raw`, subjects: [topic] })
+}
+
+async function busPublish(count, window) {
+  const producer = bus('bench')
+  await producer.connect()
+  const topic = nextTopic('publish')
+  await producer.publish(topic, { type: 'warmup', data })
+  const started = performance.now()
+  for (let sent = 0; sent < count; sent += window) {
+    const calls = []
+    for (let i = 0; i < window; i++)
+      calls.push(producer.publish(topic, { type: 'employee.created', data }))
+    await Promise.all(calls)
+  }
+  const rate = count / ((performance.now() - started) / 1_000)
+  await producer.close()
+  return rate
+}
+
+async function rawPublish(js, jsm, count, window) {
+  const topic = nextTopic('publish-raw')
+  await createStream(jsm, topic)
+  const started = performance.now()
+  for (let sent = 0; sent < count; sent += window) {
+    const calls = []
+    for (let i = 0; i < window; i++) {
+      const m = rawMessage()
+      calls.push(js.publish(topic, m.body, { headers: m.headers, msgID: m.id }))
+    }
+    await Promise.all(calls)
+  }
+  return count / ((performance.now() - started) / 1_000)
+}
+
+async function fill(js, topic, count) {
+  for (let sent = 0; sent < count; sent += 1_000) {
+    const calls = []
+    for (let i = 0; i < 1_000; i++) {
+      const m = rawMessage()
+      calls.push(js.publish(topic, m.body, { headers: m.headers, msgID: m.id }))
+    }
+    await Promise.all(calls)
+  }
+}
+
+async function busConsume(js, count) {
+  const topic = nextTopic('consume')
+  const filler = bus('bench')
+  await filler.publish(topic, { type: 'first', data })
+  await filler.close()
+  await fill(js, topic, count - 1)
+  const consumer = bus('bench')
+  let handled = 0
+  let finish
+  const done = new Promise((resolve) => {
+    finish = resolve
+  })
+  const started = performance.now()
+  await consumer.subscribe(topic, () => void (++handled === count && finish()), {
+    group: 'bench',
+    startAt: 'earliest',
+    concurrency: 64,
+    prefetch: 1_000,
+  })
+  await done
+  const rate = count / ((performance.now() - started) / 1_000)
+  await consumer.close()
+  return rate
+}
+
+async function rawConsume(js, jsm, count) {
+  const topic = nextTopic('consume-raw')
+  await createStream(jsm, topic)
+  await fill(js, topic, count)
+  const stream = await jsm.streams.find(topic)
+  await jsm.consumers.add(stream, {
+    durable_name: 'bench',
+    ack_policy: 'explicit',
+    deliver_policy: 'all',
+    filter_subject: topic,
+  })
+  const consumer = await js.consumers.get(stream, 'bench')
+  let handled = 0
+  const started = performance.now()
+  const messages = await consumer.consume({ max_messages: 1_000 })
+  for await (const m of messages) {
+    // Same work as a handler receiving events: the data is parsed.
+    JSON.parse(m.string())
+    m.ack()
+    if (++handled === count) break
+  }
+  const rate = count / ((performance.now() - started) / 1_000)
+  await messages.close()
+  return rate
+}
+
+/** Publishes at `rate` events/s for `seconds`, calling `send(sentAt)`; resolves when all were sent. */
+async function paced(rate, seconds, send) {
+  const total = Math.round(rate * seconds)
+  const start = now()
+  let sent = 0
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((now() - start) / 1_000) * rate) + 1)
+    while (sent < due) {
+      sent++
+      void send(now())
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1))
+  }
+}
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]
+const summary = (latencies) => {
+  const sorted = latencies.slice(Math.floor(latencies.length / 10)).sort((a, b) => a - b)
+  return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) }
+}
+
+/**
+ * End-to-end latency (publish call -> handler) at a fixed rate, ours and raw in alternating
+ * half-second slices, so load from the rest of the machine hits both alike.
+ */
+async function latency(js, jsm, rate, seconds) {
+  const rawTopic = nextTopic('latency-raw')
+  await createStream(jsm, rawTopic)
+  const stream = await jsm.streams.find(rawTopic)
+  await jsm.consumers.add(stream, {
+    durable_name: 'bench',
+    ack_policy: 'explicit',
+    deliver_policy: 'new',
+    filter_subject: rawTopic,
+  })
+  const raw = []
+  const messages = await (await js.consumers.get(stream, 'bench')).consume({ max_messages: 1_000 })
+  const reading = (async () => {
+    for await (const m of messages) {
+      raw.push(now() - JSON.parse(m.string()).sentAt)
+      m.ack()
+    }
+  })()
+  const topic = nextTopic('latency')
+  const producer = bus('bench')
+  const consumer = bus('bench')
+  const ours = []
+  await consumer.subscribe(topic, (event) => void ours.push(now() - event.data.sentAt), {
+    group: 'bench',
+    concurrency: 16,
+  })
+  await producer.connect()
+  for (let slice = 0; slice < seconds * 2; slice++) {
+    await paced(rate, 0.5, (sentAt) => {
+      const m = rawMessage({ ...data, sentAt })
+      return js.publish(rawTopic, m.body, { headers: m.headers, msgID: m.id })
+    })
+    await paced(rate, 0.5, (sentAt) =>
+      producer.publish(topic, { type: 'employee.created', data: { ...data, sentAt } }),
+    )
+  }
+  const total = Math.round(rate * 0.5) * seconds * 2
+  const deadline = Date.now() + 30_000
+  while ((raw.length < total || ours.length < total) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  await messages.close()
+  await reading
+  await Promise.all([producer.close(), consumer.close()])
+  return { raw: summary(raw), ours: summary(ours) }
+}
+
+/** Best rate of each side over alternating rounds, so machine noise hits both alike. */
+async function alternate(rounds, raw, ours) {
+  const best = { raw: 0, ours: 0 }
+  for (let i = 0; i < rounds; i++) {
+    best.raw = Math.max(best.raw, await raw())
+    best.ours = Math.max(best.ours, await ours())
+  }
+  return best
+}
+
+async function cleanup(jsm) {
+  const names = []
+  for await (const name of jsm.streams.names()) if (name.startsWith(prefix)) names.push(name)
+  await Promise.all(names.map((name) => jsm.streams.delete(name)))
+}
+
+export default async function bench({ report, quick }) {
+  let nc
+  let jsm
+  try {
+    nc = await connect({ servers: url, timeout: 2_000, reconnect: false })
+    jsm = await jetstreamManager(nc)
+  } catch (error) {
+    console.log(
+      `  skipped: NATS with JetStream is not reachable at ${url} (${error.message}); run tooling/services/nats.sh`,
+    )
+    await nc?.close()
+    return
+  }
+  const js = jetstream(nc)
+  try {
+    const count = quick ? 10_000 : 20_000
+    const rounds = quick ? 2 : 5
+    for (const window of [1, 256]) {
+      const n = window === 1 ? count / 10 : count
+      const { raw, ours } = await alternate(
+        rounds,
+        () => rawPublish(js, jsm, n, window),
+        () => busPublish(n, window),
+      )
+      report({
+        scenario: `nats publish, 1 KB events, ${window} in flight (acked)`,
+        unit: 'events/s',
+        ours,
+        raw,
+        rawLabel: `nats.js js.publish with Nats-Msg-Id, ${window} awaiting acks`,
+        higherIsBetter: true,
+        target: '>= 0.9x raw',
+      })
+    }
+    const { raw, ours } = await alternate(
+      rounds,
+      () => rawConsume(js, jsm, count),
+      () => busConsume(js, count),
+    )
+    report({
+      scenario: 'nats consume, 1 KB events',
+      unit: 'events/s',
+      ours,
+      raw,
+      rawLabel: 'nats.js pull consume, batches of 1 000, ack per message + JSON.parse',
+      higherIsBetter: true,
+      target: '>= 0.9x raw',
+    })
+    for (const rate of [500, 2_000]) {
+      const seconds = quick ? 2 : 6
+      const { raw: rawLat, ours: ourLat } = await latency(js, jsm, rate, seconds)
+      const label = `nats.js js.publish at ${rate}/s -> pull consume + ack`
+      report({
+        scenario: `nats end-to-end latency p50 at ${rate} events/s`,
+        unit: 'ms',
+        ours: ourLat.p50,
+        raw: rawLat.p50,
+        rawLabel: label,
+        higherIsBetter: false,
+        target: '<= raw + 0.2 ms',
+      })
+      report({
+        scenario: `nats end-to-end latency p99 at ${rate} events/s`,
+        unit: 'ms',
+        ours: ourLat.p99,
+        raw: rawLat.p99,
+        rawLabel: label,
+        higherIsBetter: false,
+        target: '<= 1.5x raw',
+      })
+    }
+  } finally {
+    await cleanup(jsm)
+    await nc.close()
+  }
+}
