@@ -144,7 +144,7 @@ export default async function bench({ report, quick }) {
     target: '>= 0.8x without',
   })
   // What any middleware costs in core's publish path, to tell it apart from validation itself.
-  const noop = [{ name: 'noop', publish: (_ctx, next) => next() }]
+  const noop = [{ name: 'noop', publish: (_ctx, next) => next(), handle: (_ctx, next) => next() }]
   const isolated = await compare(
     runs,
     () => busRun(count, validating(), false),
@@ -171,5 +171,18 @@ export default async function bench({ report, quick }) {
     rawLabel: 'same bus, no middleware',
     higherIsBetter: true,
     target: '>= 0.8x without',
+  })
+  const roundTripIsolated = await compare(
+    runs,
+    () => busRun(count, validating(), true),
+    () => busRun(count, noop, true),
+  )
+  report({
+    scenario: 'bus publish -> handle (memory), validated on both sides vs a no-op middleware',
+    unit: 'events/s',
+    ours: roundTripIsolated.ours,
+    raw: roundTripIsolated.raw,
+    rawLabel: 'same bus, no-op middleware',
+    higherIsBetter: true,
   })
 }

@@ -1,6 +1,11 @@
+import type { EventEnvelope } from '@switchyard/core'
 import { defineCatalog } from '../catalog.js'
-import { typeConstants } from '../factory.js'
-import { createSchemaRegistry, type SchemaRegistry } from '../registry.js'
+import { buildEvent, definitionOf, type EnvelopeOptions, typeConstants } from '../factory.js'
+import {
+  createSchemaRegistry,
+  type ReadonlySchemaRegistry,
+  type SchemaRegistry,
+} from '../registry.js'
 import * as audit from './schemas-audit.js'
 import * as domain from './schemas-domain.js'
 import * as notification from './schemas-notification.js'
@@ -61,4 +66,35 @@ let shared: SchemaRegistry<MartyEventMap> | undefined
 export function getSchemaRegistry(): SchemaRegistry<MartyEventMap> {
   shared ??= createSchemaRegistry().use(martyCatalog)
   return shared
+}
+
+/** Options of `createMartyEvent`: the producing service plus envelope attributes. */
+export interface MartyEventOptions extends Omit<EnvelopeOptions, 'source'> {
+  /** The producing service, used as CloudEvents `source`. */
+  source: string
+  /** Acting user, as extension `userid`. */
+  userId?: string
+  /** Registry validating the data. @default the shared Marty registry */
+  registry?: ReadonlySchemaRegistry
+}
+
+/**
+ * Builds any Marty event after validating its data; a domain type
+ * (`marty.domain.<aggregate>.<event>`) is checked against the domain event shape.
+ * @throws {SchemaValidationError} when the data does not match the schema of `type`.
+ * @example createMartyEvent('marty.audit.user_logout', { action: 'logout', user_id: 'u1' }, { source: 'auth' })
+ */
+export function createMartyEvent<T extends keyof MartyEventMap & string>(
+  type: T,
+  data: MartyEventMap[T],
+  options: MartyEventOptions,
+): EventEnvelope<MartyEventMap[T]> {
+  const { userId, registry = getSchemaRegistry(), extensions, ...attributes } = options
+  const family = type.startsWith('marty.domain.') ? 'marty.domain.*.*' : type
+  const ext = userId === undefined ? extensions : { ...extensions, userid: userId }
+  return buildEvent(registry, definitionOf(martyCatalog, family), data, {
+    ...attributes,
+    type,
+    ...(ext === undefined ? {} : { extensions: ext }),
+  })
 }

@@ -1,8 +1,9 @@
 // `@switchyard/schemas/marty`: Marty's audit, notification and domain events, `EventPublisher`
 // with its topic naming and `fromEnv()`, and the `@auditEvent` / `@domainEvent` decorators.
-export type { DomainEventType } from './catalog.js'
+export type { DomainEventType, MartyEventOptions } from './catalog.js'
 export {
   AuditEventType,
+  createMartyEvent,
   getSchemaRegistry,
   martyCatalog,
   NotificationEventType,

@@ -4,6 +4,7 @@ import { createTestBus, type TestBus } from '@switchyard/testkit'
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest'
 import {
   AuditEventType,
+  createMartyEvent,
   type DataCreatedData,
   EventPublisher,
   fromEnv,
@@ -208,6 +209,48 @@ describe('marty - configuration', () => {
       ConfigurationError,
     )
   })
+})
+
+describe('marty - factories', () => {
+  it.each(martyCatalog.events.map((d) => [d.type, d] as const))(
+    'marty - the %s factory output validates',
+    async (_, def) => {
+      const example = (def.schema.examples as never[])[0]!
+      const type = def.type.includes('*') ? 'marty.domain.user.user_created' : def.type
+      const event = createMartyEvent(type as 'marty.audit.data_created', example, {
+        source: 'user-service',
+        userId: 'u1',
+      })
+      expect(event).toMatchObject({
+        type,
+        source: 'user-service',
+        dataschema: def.id,
+        extensions: { userid: 'u1' },
+      })
+      expect(getSchemaRegistry().check(type, event.data, { dataschema: event.dataschema }).ok).toBe(
+        true,
+      )
+
+      const bus = testBus()
+      const publisher = new EventPublisher({ serviceName: 'user-service', bus })
+      const [, kind, name] = def.type.split('.') as [string, string, string]
+      const published =
+        kind === 'audit'
+          ? await publisher.publishAuditEvent(def.type as 'marty.audit.data_created', example)
+          : kind === 'notification'
+            ? await publisher.publishNotificationEvent(
+                def.type as 'marty.notification.user_welcome',
+                example,
+              )
+            : await publisher.publishDomainEvent(example)
+      const topic =
+        kind === 'domain'
+          ? 'marty.user-service.user.user_created'
+          : `marty.user-service.${kind}.${name}`
+      expect(bus.published).toEqual([{ topic, event: published }])
+      expect(getSchemaRegistry().check(published.type, published.data).ok).toBe(true)
+    },
+  )
 })
 
 describe('marty - EventPublisher', () => {

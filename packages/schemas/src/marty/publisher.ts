@@ -1,12 +1,11 @@
 import { ConfigurationError, type EventEnvelope } from '@switchyard/core'
 import { checkKeys } from '@switchyard/core/transport'
-import { buildEvent, definitionOf } from '../factory.js'
 import type { ReadonlySchemaRegistry } from '../registry.js'
 import {
   type AuditEventType,
+  createMartyEvent,
   type DomainEventType,
   getSchemaRegistry,
-  martyCatalog,
   type NotificationEventType,
 } from './catalog.js'
 import { type EventPublisherConfig, topicName } from './config.js'
@@ -122,7 +121,7 @@ export class EventPublisher {
     options: MartyPublishOptions = {},
   ): Promise<EventEnvelope<MartyEventMap[K]>> {
     const full = { service: this.serviceName, ...data } as unknown as MartyEventMap[K]
-    return this.send(() => this.topicFor(type), type, type, full, options)
+    return this.send(() => this.topicFor(type), type, full, options)
   }
 
   /**
@@ -134,7 +133,7 @@ export class EventPublisher {
     data: MartyEventMap[K],
     options: MartyPublishOptions = {},
   ): Promise<EventEnvelope<MartyEventMap[K]>> {
-    return this.send(() => this.topicFor(type), type, type, data, options)
+    return this.send(() => this.topicFor(type), type, data, options)
   }
 
   /**
@@ -155,23 +154,20 @@ export class EventPublisher {
         aggregate: data.aggregate_type,
         eventType: data.event_type,
       })
-    return this.send(topic, 'marty.domain.*.*', type, data, options)
+    return this.send(topic, type, data, options)
   }
 
   private async send<T>(
     topic: () => string,
-    definitionType: string,
-    type: string,
+    type: keyof MartyEventMap & string,
     data: T,
     options: MartyPublishOptions,
   ): Promise<EventEnvelope<T>> {
-    const { userId, ...attributes } = options
-    const event = buildEvent(this.registry, definitionOf(martyCatalog, definitionType), data, {
-      ...attributes,
-      type,
+    const event = createMartyEvent(type, data as never, {
+      ...options,
       source: this.serviceName,
-      ...(userId === undefined ? {} : { extensions: { userid: userId } }),
-    })
+      registry: this.registry,
+    }) as EventEnvelope<T>
     await (this.useOutbox ? this.options.outbox! : this.options.bus!).publish(topic(), event)
     return event
   }
