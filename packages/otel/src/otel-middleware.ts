@@ -1,5 +1,6 @@
 import {
   context,
+  createContextKey,
   isSpanContextValid,
   ProxyTracerProvider,
   ROOT_CONTEXT,
@@ -22,6 +23,17 @@ import {
   recordFailure,
   sendAttributes,
 } from './span-attributes.js'
+
+const PROBE = createContextKey('switchyard.probe')
+const PROBE_CONTEXT = ROOT_CONTEXT.setValue(PROBE, true)
+
+/**
+ * Whether a context manager is registered: the API's default one keeps nothing, and with it
+ * this probe is a plain function call.
+ */
+function hasContextManager(): boolean {
+  return context.with(PROBE_CONTEXT, () => context.active().getValue(PROBE) === true)
+}
 
 // The API hands out this instance as the delegate of its proxy until an SDK registers one.
 const NOOP_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate()
@@ -128,7 +140,11 @@ export function otelMiddleware(options: OtelMiddlewareOptions = {}): Middleware 
     return result
   }
 
-  return { name: 'otel', publish, handle }
+  // With no tracer SDK, no meter and no context manager there is nothing to do: the bus then
+  // skips this middleware and keeps its fast path.
+  const enabled = (): boolean =>
+    meter?.current() !== undefined || sdkTracer() !== undefined || (traces && hasContextManager())
+  return { name: 'otel', publish, handle, enabled }
 }
 
 async function tracedPublish(
