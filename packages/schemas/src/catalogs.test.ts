@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { anumateCatalog, getSchemaRegistry as anumateRegistry } from './anumate/index.js'
 import * as approvals from './anumate/schemas-approvals.js'
@@ -103,6 +104,8 @@ function parseAsyncApi(documents: unknown[]): Diagnostic[][] {
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
     input: JSON.stringify(documents),
     encoding: 'utf8',
+    // Resolve the parser from this package, whichever folder vitest was started in.
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
   })
   return JSON.parse(out)
 }
