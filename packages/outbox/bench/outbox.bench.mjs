@@ -3,7 +3,7 @@
 //   1. drain rate: a backlog of keyed events (200 keys) published into the memory bus, with the
 //      default settings, with `concurrency: 2`, and deleting rows on send;
 //   2. commit → publish latency: single-event transactions at a steady pace, relay woken by NOTIFY,
-//      measured from the business COMMIT returning to a memory-bus subscriber handling the event.
+//      from the business COMMIT returning to a memory-bus subscriber handling the event.
 import { randomBytes } from 'node:crypto'
 import { createMemoryBroker, memoryTransport } from '@switchyard/adapter-memory'
 import { createEventBus } from '@switchyard/core'
@@ -59,6 +59,10 @@ async function rawBatch(client, table, mark = 'update') {
   return rows
 }
 
+async function drop(pool, table) {
+  await pool.query(`DROP TABLE IF EXISTS ${table}; DROP FUNCTION IF EXISTS ${table}_notify()`)
+}
+
 async function freshTable(pool, rows) {
   const table = `outbox_bench_${randomBytes(3).toString('hex')}`
   await migrate(pool, { table })
@@ -89,7 +93,7 @@ async function oursDrain(pool, rows, options) {
   const published = await relay.drain()
   const rate = published / ((performance.now() - started) / 1000)
   await bus.close()
-  await pool.query(`DROP TABLE ${table}`)
+  await drop(pool, table)
   if (published !== rows) throw new Error(`relay drained ${published} of ${rows}`)
   return rate
 }
@@ -112,52 +116,62 @@ async function rawDrain(pool, rows, { mark = 'update', connections = 1 } = {}) {
   const done = counts.reduce((a, b) => a + b, 0)
   const rate = done / ((performance.now() - started) / 1000)
   for (const client of clients) client.release()
-  await pool.query(`DROP TABLE ${table}`)
+  await drop(pool, table)
   if (done !== rows) throw new Error(`raw loop drained ${done} of ${rows}`)
   return rate
 }
 
-async function latency(pool, events) {
-  const table = `outbox_bench_${randomBytes(3).toString('hex')}`
-  await migrate(pool, { table })
-  const committed = new Map()
-  const ours = []
-  const broker = createMemoryBroker()
-  const bus = createEventBus({ transport: memoryTransport({ broker }), source: 'bench' })
-  await bus.subscribe(
-    'orders',
-    (event) => void ours.push(performance.now() - committed.get(event.id)),
-    {
-      group: 'latency',
-    },
-  )
-  const relay = createRelay({ driver: pgDriver({ pool }), bus, table, pollIntervalMs: 60_000 })
-  await relay.start()
-  const writer = await pool.connect()
-  // The clock starts when COMMIT is sent, so the figure includes the commit itself.
-  const commitOne = async (i) => {
+// Latency runs from the moment COMMIT returns to the writer until the event is delivered (ours:
+// handled by a memory-bus subscriber; raw: claimed and marked). The notification may beat the
+// COMMIT reply, so both times are recorded per event and negative gaps count as 0.
+const gaps = (committed, done) =>
+  [...done].map(([id, at]) => Math.max(0, at - committed.get(id))).filter((ms) => !Number.isNaN(ms))
+
+async function writeEvents(writer, table, events, committed) {
+  for (let i = 0; i < events; i++) {
     await writer.query('BEGIN')
     const input = { type: 'order.placed', partitionkey: `c${i % KEYS}`, data: { i } }
     const [event] = await enqueue(writer, 'orders', input, { source: 'bench', table })
-    committed.set(event.id, performance.now())
     await writer.query('COMMIT')
-  }
-  for (let i = 0; i < events; i++) {
-    await commitOne(i)
+    committed.set(event.id, performance.now())
     await new Promise((resolve) => setTimeout(resolve, 2))
   }
-  const deadline = Date.now() + 10_000
-  while (ours.length < events && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+}
+
+async function waitCount(map, n) {
+  const deadline = Date.now() + 20_000
+  while (map.size < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+}
+
+async function latency(pool, events) {
+  const writer = await pool.connect()
+
+  const table = `outbox_bench_${randomBytes(3).toString('hex')}`
+  await migrate(pool, { table })
+  const committed = new Map()
+  const handled = new Map()
+  const bus = createEventBus({
+    transport: memoryTransport({ broker: createMemoryBroker() }),
+    source: 'bench',
+  })
+  await bus.subscribe('orders', (event) => void handled.set(event.id, performance.now()), {
+    group: 'latency',
+  })
+  const relay = createRelay({ driver: pgDriver({ pool }), bus, table, pollIntervalMs: 60_000 })
+  await relay.start()
+  await writeEvents(writer, table, events, committed)
+  await waitCount(handled, events)
   await relay.stop()
   await bus.close()
+  const ours = gaps(committed, handled)
 
   // Raw: a LISTEN connection and the same claim/update transaction on each notification.
   const rawTable = `${table}_raw`
   await migrate(pool, { table: rawTable })
-  const raw = []
+  const rawCommitted = new Map()
+  const claimed = new Map()
   const listener = await pool.connect()
   const worker = await pool.connect()
-  const rawCommitted = new Map()
   let busy = false
   let again = false
   const work = async () => {
@@ -168,29 +182,21 @@ async function latency(pool, events) {
     busy = true
     do {
       again = false
-      for (const row of await rawBatch(worker, rawTable))
-        raw.push(performance.now() - rawCommitted.get(row.id))
+      for (const row of await rawBatch(worker, rawTable)) claimed.set(row.id, performance.now())
     } while (again)
     busy = false
   }
   listener.on('notification', () => void work())
   await listener.query(`LISTEN "${rawTable}_ready"`)
-  for (let i = 0; i < events; i++) {
-    await writer.query('BEGIN')
-    const input = { type: 'order.placed', partitionkey: `c${i % KEYS}`, data: { i } }
-    const [event] = await enqueue(writer, 'orders', input, { source: 'bench', table: rawTable })
-    rawCommitted.set(event.id, performance.now())
-    await writer.query('COMMIT')
-    await new Promise((resolve) => setTimeout(resolve, 2))
-  }
-  while (raw.length < events && Date.now() < deadline + 10_000)
-    await new Promise((r) => setTimeout(r, 10))
+  await writeEvents(writer, rawTable, events, rawCommitted)
+  await waitCount(claimed, events)
   await listener.query(`UNLISTEN "${rawTable}_ready"`)
   listener.release()
   worker.release()
   writer.release()
-  await pool.query(`DROP TABLE ${table}; DROP TABLE ${rawTable}`)
-  return { ours, raw }
+  await drop(pool, table)
+  await drop(pool, rawTable)
+  return { ours, raw: gaps(rawCommitted, claimed) }
 }
 
 export default async function bench({ report, quick }) {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRelay, enqueue, migrate, type OutboxDriver, pgDriver } from '../src/index.js'
 import {
   count,
+  dropOutbox,
   expectOrderedOnce,
   harness,
   numbered,
@@ -81,7 +82,7 @@ describe('postgres concurrency', () => {
         `[outbox] ${title} drained ${ROWS} rows in ${elapsed} ms; per relay: ${perRelay.join(', ')}`,
       )
       await h.close()
-      await setup.query(`DROP TABLE ${table}`)
+      await dropOutbox(setup, table)
     })
   }
 })

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest'
 import { createRelay, enqueue, getEventPublisher, migrate, outboxLag } from '../src/index.js'
 import type { SuiteEnv } from './store-suite.js'
-import { count, expectOrderedOnce, numbered, uniqueTable, waitFor } from './support.js'
+import { count, dropOutbox, expectOrderedOnce, numbered, uniqueTable, waitFor } from './support.js'
 
 /** Transactions, enqueue and ordering: what every store must show. */
 export function enqueueScenarios(env: SuiteEnv): void {
@@ -11,7 +11,7 @@ export function enqueueScenarios(env: SuiteEnv): void {
     await Promise.all([1, 2, 3].map(() => migrate(env.fx.driver, { table })))
     await migrate(env.fx.driver, { table })
     expect(await count(env.fx.driver, `SELECT count(*) AS n FROM ${table}`)).toBe(0)
-    await env.fx.driver.query(`DROP TABLE ${table}`)
+    await dropOutbox(env.fx.driver, table)
   })
 
   it('enqueue - rollback leaves no business row and publishes nothing', async (ctx) => {

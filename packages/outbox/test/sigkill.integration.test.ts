@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { enqueue, migrate, pgDriver } from '../src/index.js'
 import {
   count,
+  dropOutbox,
   expectOrderedOnce,
   harness,
   numbered,
@@ -149,6 +150,6 @@ describe('postgres faults', () => {
     expect([...h.counts.values()].every((n) => n === 1)).toBe(true)
     expectOrderedOnce(h, ROWS)
     await h.close()
-    await driver.query(`DROP TABLE ${table}`)
+    await dropOutbox(driver, table)
   })
 })

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe } from 'vitest'
 import { createRelay, migrate, type OutboxDriver, type RelayOptions } from '../src/index.js'
 import { enqueueScenarios } from './scenarios-enqueue.js'
 import { relayScenarios } from './scenarios-relay.js'
-import { harness, uniqueTable } from './support.js'
+import { dropOutbox, harness, uniqueTable } from './support.js'
 
 /** One database behind the outbox: PostgreSQL through `pg`, or PGlite. */
 export interface StoreFixture {
@@ -61,7 +61,7 @@ export function storeSuite(name: string, open: () => Promise<StoreFixture | stri
       const cleanup = async () => {
         await relay.stop()
         await h.close()
-        await fx.driver.query(`DROP TABLE ${table}`)
+        await dropOutbox(fx.driver, table)
         await fx.driver.query(`DROP TABLE ${table}_orders`)
       }
       return { table, h, bus, relay, cleanup }

@@ -150,3 +150,12 @@ export function expectOrderedOnce(h: Harness, total: number): void {
   })
   expect(keyed).toBeGreaterThan(0)
 }
+
+/** Drops an outbox table and its trigger function (DROP TABLE alone leaves the function behind). */
+export async function dropOutbox(
+  db: { query(text: string): Promise<unknown> },
+  table: string,
+): Promise<void> {
+  await db.query(`DROP TABLE IF EXISTS ${table}`)
+  await db.query(`DROP FUNCTION IF EXISTS ${table}_notify()`)
+}
