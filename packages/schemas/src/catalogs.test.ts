@@ -64,6 +64,10 @@ describe.each(catalogs)('catalogs - %s', (name, catalog, registry) => {
     }
   })
 
+  it('catalogs - every schema compiles', () => {
+    expect(registry.precompile()).toBe(catalog.events.length)
+  })
+
   it('catalogs - every example is valid', () => {
     for (const def of catalog.events) {
       const examples = def.schema.examples as unknown[]
