@@ -25,6 +25,8 @@ export interface PullInit {
   expiresMs: number
   /** The consumer's ack wait: in-progress acks go out three times per period. */
   ackWaitMs: number
+  /** The consumer's `max_deliver`; -1 for none. */
+  maxDeliver: number
   attempts: AttemptMemory
   /** The transport's inbox, which routes deliveries and status messages here. */
   router: InboxRouter
@@ -68,6 +70,7 @@ export class PullSubscription implements TransportSubscription, InboxTarget {
   private readonly buffer: Delivery[] = []
   private readonly requests = new Map<number, PullRequest>()
   private readonly unsettled = new Set<string>()
+  private readonly retries = new Set<NodeJS.Timeout>()
   private readonly keepAlive: NodeJS.Timeout
   private readonly watchdog: NodeJS.Timeout
   private readonly heartbeatMs: number
@@ -125,6 +128,7 @@ export class PullSubscription implements TransportSubscription, InboxTarget {
     clearInterval(this.keepAlive)
     clearInterval(this.watchdog)
     clearTimeout(this.paused)
+    for (const timer of this.retries) clearTimeout(timer)
     this.requests.clear()
     this.outstanding = 0
     const waiter = this.waiter
@@ -298,10 +302,30 @@ export class PullSubscription implements TransportSubscription, InboxTarget {
         if (!this.unsettled.has(reply)) return
         const ttl = options.delayMs + 2 * this.init.ackWaitMs
         this.init.attempts.remember(id, options.attempt + 1, ttl)
+        const { maxDeliver } = this.init
+        if (maxDeliver > 0 && info.delivered >= maxDeliver) {
+          this.retryHere({ msg, info }, options.delayMs)
+          return
+        }
         const delayNs = Math.max(0, Math.round(options.delayMs)) * 1_000_000
         this.settle(reply, delayNs > 0 ? text.encode(`-NAK {"delay":${delayNs}}`) : NAK)
       },
     }
+  }
+
+  /**
+   * The server will not deliver this message again (`max_deliver` reached) but the bus wants
+   * another attempt: keep it here, alive with in-progress acks, and offer it again after the
+   * delay, so the bus's retry budget and dead-lettering still decide.
+   */
+  private retryHere(delivery: Delivery, delayMs: number): void {
+    const timer = setTimeout(() => {
+      this.retries.delete(timer)
+      if (this.closed || !this.unsettled.delete(delivery.msg.reply!)) return
+      this.buffer.push(delivery)
+      this.deliver()
+    }, delayMs)
+    this.retries.add(timer)
   }
 
   private settle(reply: string, payload: Uint8Array): void {

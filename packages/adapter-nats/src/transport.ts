@@ -170,6 +170,7 @@ export class NatsTransport implements Transport {
       topic,
       expiresMs: this.options.pullExpiresMs,
       ackWaitMs: this.options.ackWaitMs,
+      maxDeliver: this.options.maxDeliver,
       attempts: this.attempts,
       router,
       ensureConsumer,

@@ -134,6 +134,31 @@ describe.skipIf(skip !== undefined)('nats features', () => {
     expect(calls).toBe(1)
   })
 
+  it('max deliver - past the server max_deliver, the bus retry budget still ends in a dead letter', async () => {
+    const topic = `${ns}.maxdeliver`
+    const b = bus({ maxDeliver: 2 })
+    const attempts: number[] = []
+    await b.subscribe(
+      topic,
+      (_event, ctx) => {
+        attempts.push(ctx.attempt)
+        throw new Error('still failing')
+      },
+      { group: 'md', retry: { maxAttempts: 4, backoff: () => 20, inProcessMaxDelayMs: 0 } },
+    )
+    await b.publish(topic, { type: 'md', data: {} })
+    let dead: Awaited<ReturnType<EventBus['deadLetters']['list']>> = []
+    await waitUntil(
+      async () => {
+        dead = await b.deadLetters.list(`${topic}.dlq`)
+        return dead.length === 1
+      },
+      { timeoutMs: 10_000, message: 'the dead letter' },
+    )
+    expect(attempts).toEqual([1, 2, 3, 4])
+    expect(dead[0]).toMatchObject({ attempts: 4, group: 'md' })
+  })
+
   it('startAt - a stream sequence replays from there', async () => {
     const topic = `${ns}.replay`
     const b = bus()
