@@ -1,6 +1,6 @@
 import type { Codec } from './codec.js'
 import type { EventEnvelope } from './envelope.js'
-import { DecodeError } from './errors.js'
+import { DecodeError, type SchemaValidationError, type ValidationIssue } from './errors.js'
 import type { InboundMessage, OutboundMessage } from './transport.js'
 
 /** CloudEvents type of the events that carry dead-letter entries. */
@@ -12,8 +12,8 @@ export interface DeadLetterEntry {
   event: EventEnvelope | undefined
   /** The original message exactly as read: headers, base64 body, key. Replay sends these bytes back. */
   message: { headers: Record<string, string>; body: string; key?: string }
-  /** The last error. */
-  error: { name: string; message: string; code?: string }
+  /** The last error; `issues` lists every failing path of a schema validation error. */
+  error: { name: string; message: string; code?: string; issues?: ValidationIssue[] }
   /** Why it was dead-lettered (e.g. `gave up after 3 attempts`). */
   reason: string
   /** Attempts made. */
@@ -54,6 +54,9 @@ export function deadLetterEntry(input: {
   const error: DeadLetterEntry['error'] = { name: input.error.name, message: input.error.message }
   const code = (input.error as { code?: unknown }).code
   if (typeof code === 'string') error.code = code
+  // Duck-typed: a second copy of core in node_modules still carries its issues across.
+  const issues = (input.error as Partial<SchemaValidationError>).issues
+  if (Array.isArray(issues)) error.issues = [...issues]
   const entry: DeadLetterEntry = {
     event: jsonSafe(input.event),
     message: { headers: { ...headers }, body: Buffer.from(body).toString('base64') },

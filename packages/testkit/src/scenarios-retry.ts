@@ -180,6 +180,9 @@ export function retryScenarios(h: Harness): void {
       'not json {',
     )
     expect(byError.get('SchemaValidationError')?.error.message).toMatch(/data\.email/)
+    expect(byError.get('SchemaValidationError')?.error.issues).toEqual([
+      { path: 'data.email', message: 'must match format "email"' },
+    ])
     expect(entries.some((e) => e.reason === 'rejected by handler')).toBe(true)
   })
 
