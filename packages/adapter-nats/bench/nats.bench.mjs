@@ -223,7 +223,8 @@ export default async function bench({ report, quick }) {
   let nc
   let jsm
   try {
-    nc = await connect({ servers: url, timeout: 2_000, reconnect: false })
+    // The same connection settings the transport uses (no per-request stack capture).
+    nc = await connect({ servers: url, timeout: 2_000, reconnect: false, noAsyncTraces: true })
     jsm = await jetstreamManager(nc)
   } catch (error) {
     console.log(

@@ -303,6 +303,9 @@ export class NatsTransport implements Transport {
       maxReconnectAttempts: o.maxReconnectAttempts ?? -1,
       reconnectTimeWait: o.reconnectTimeWaitMs ?? 250,
       timeout: o.connectTimeoutMs ?? 5_000,
+      // nats.js otherwise builds an Error (with a stack) for every request, in case it fails:
+      // a third of the CPU of an acked publish. Our errors say where they came from anyway.
+      noAsyncTraces: true,
       ...(o.token === undefined ? {} : { token: o.token }),
       ...(o.user === undefined ? {} : { user: o.user }),
       ...(o.pass === undefined ? {} : { pass: o.pass }),
