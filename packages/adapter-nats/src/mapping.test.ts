@@ -9,6 +9,7 @@ import {
   encodeHeaderValue,
   fromNatsHeaders,
   isValidSubject,
+  messageId,
   parseAckSubject,
   publishSubject,
   subjectsFor,
@@ -112,6 +113,13 @@ describe('mapping - headers', () => {
     const { headers, key } = fromNatsHeaders(h)
     expect(headers).toEqual({ ce_id: '1', 'content-type': 'text/plain' })
     expect(key).toBe('k1')
+  })
+
+  it('headers - a re-published stored message gets its own message id; the position stays home', () => {
+    expect(messageId('e1', { ce_id: 'e1' })).toBe('e1')
+    const stored = { ce_id: 'e1', 'switchyard-position': 'S:7' }
+    expect(messageId('e1', stored)).toBe('e1@S:7')
+    expect(toNatsHeaders(stored, undefined).keys()).toEqual(['ce_id'])
   })
 
   it('headers - the key comes from ce_partitionkey without a second header', () => {

@@ -11,6 +11,20 @@ export const INBOX_PREFIX = '_switchyard.inbox.'
 
 /** Carries the partition key when the codec did not put it in a header (structured mode). */
 const KEY_HEADER = 'switchyard-key'
+
+/**
+ * Where an inbound message was stored (`<stream>:<sequence>`), added to its headers. A dead
+ * letter keeps the headers, so when it is replayed the transport sees it re-publishes a stored
+ * message: the replay gets its own `Nats-Msg-Id`, or the server would drop it as a duplicate of
+ * the original within the duplicate window.
+ */
+export const POSITION_HEADER = 'switchyard-position'
+
+/** `Nats-Msg-Id` of an outbound message: the event id, qualified for a re-published message. */
+export function messageId(id: string, headers: Record<string, string>): string {
+  const position = headers[POSITION_HEADER]
+  return position === undefined ? id : `${id}@${position}`
+}
 const TOKEN = /^[^\s.*>]+$/u
 
 /** True when `subject` is a valid NATS subject; `*` and `>` only when `wildcards`. */
@@ -147,7 +161,8 @@ export function toNatsHeaders(headers: Record<string, string>, key: string | und
   const h = natsHeaders()
   for (const name in headers) {
     // `Nats-*` headers are the server's own vocabulary; a replayed dead letter must not steer it.
-    if (name.toLowerCase().startsWith('nats-')) continue
+    const lower = name.toLowerCase()
+    if (lower.startsWith('nats-') || lower === POSITION_HEADER) continue
     h.set(name, encodeHeaderValue(headers[name]!))
   }
   if (key !== undefined && headers.ce_partitionkey !== key && headers['ce-partitionkey'] !== key) {

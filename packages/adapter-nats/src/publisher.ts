@@ -1,7 +1,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream'
 import type { OutboundMessage } from '@switchyard/core/transport'
 import { classify, publishError } from './errors.js'
-import { toNatsHeaders } from './mapping.js'
+import { messageId, toNatsHeaders } from './mapping.js'
 
 /** What the publisher needs from the transport. */
 export interface PublisherInit {
@@ -66,10 +66,11 @@ export class Publisher {
   private async send(topic: string, subject: string, message: OutboundMessage): Promise<void> {
     const started = Date.now()
     const headers = toNatsHeaders(message.headers, message.key)
+    const msgID = messageId(message.id, message.headers)
     for (let attempt = 1; ; attempt++) {
       try {
         await this.init.js.publish(subject, message.body, {
-          msgID: message.id,
+          msgID,
           headers,
           timeout: this.init.ackTimeoutMs,
         })

@@ -7,7 +7,7 @@ import {
 } from '@switchyard/core/transport'
 import type { AttemptMemory } from './attempt-memory.js'
 import { deliveryId, type InboxRouter, type InboxTarget } from './inbox-router.js'
-import { type DeliveryInfo, fromNatsHeaders } from './mapping.js'
+import { type DeliveryInfo, fromNatsHeaders, POSITION_HEADER } from './mapping.js'
 
 const text = new TextEncoder()
 const ACK = text.encode('+ACK')
@@ -287,6 +287,7 @@ export class PullSubscription implements TransportSubscription, InboxTarget {
   private inbound({ msg, info }: Delivery): InboundMessage {
     const reply = msg.reply!
     const { headers, key } = fromNatsHeaders(msg.headers)
+    headers[POSITION_HEADER] = `${info.stream}:${info.sequence}`
     const id = deliveryId(info)
     const remembered = this.init.attempts.take(id)
     this.unsettled.add(reply)

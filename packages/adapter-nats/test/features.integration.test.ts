@@ -159,6 +159,32 @@ describe.skipIf(skip !== undefined)('nats features', () => {
     expect(dead[0]).toMatchObject({ attempts: 4, group: 'md' })
   })
 
+  it('dead letters - a replay within the duplicate window is stored, not dropped as a duplicate', async () => {
+    const topic = `${ns}.replay-dlq`
+    const b = bus()
+    let failing = true
+    const attempts: number[] = []
+    await b.subscribe(
+      topic,
+      (_event, ctx) => {
+        attempts.push(ctx.attempt)
+        if (failing) throw new Error('not yet')
+      },
+      { group: 'replay', retry: { maxAttempts: 1 } },
+    )
+    const sent = await b.publish(topic, { type: 'replay.me', data: {} })
+    await waitUntil(async () => (await b.deadLetters.list(`${topic}.dlq`)).length === 1, {
+      timeoutMs: 10_000,
+      message: 'the dead letter',
+    })
+    failing = false
+    expect(await b.deadLetters.replay(`${topic}.dlq`, { idleMs: 200 })).toBe(1)
+    await waitUntil(() => attempts.length === 2, { timeoutMs: 10_000, message: 'the replay' })
+    expect(attempts).toEqual([1, 1])
+    const [dead] = await b.deadLetters.list(`${topic}.dlq`)
+    expect(dead!.event?.id).toBe(sent.id)
+  })
+
   it('startAt - a stream sequence replays from there', async () => {
     const topic = `${ns}.replay`
     const b = bus()
