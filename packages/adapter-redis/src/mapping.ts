@@ -72,7 +72,8 @@ export function fromFields(fields: readonly Buffer[]): EntryContent {
     const value = fields[i + 1]!
     if (name === DATA) body = value
     else if (name === KEY) key = value.toString()
-    else headers[name.startsWith('~') ? name.slice(1) : name] = value.toString()
+    // 126 is `~`: an escaped header name.
+    else headers[name.charCodeAt(0) === 126 ? name.slice(1) : name] = value.toString()
   }
   return { headers, body, key: key ?? headers[PARTITION_HEADER] }
 }
