@@ -87,6 +87,8 @@ async function busConsume(js, count) {
   await filler.close()
   await fill(js, topic, count - 1)
   const consumer = bus('bench')
+  // Connected beforehand, as the raw side's consumer is created before its clock starts.
+  await consumer.connect()
   let handled = 0
   let finish
   const done = new Promise((resolve) => {

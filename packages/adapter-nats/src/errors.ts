@@ -10,8 +10,11 @@ import { ConnectionError, PublishError } from '@switchyard/core/transport'
  */
 export type FailureKind = 'retry' | 'no-stream' | 'fatal'
 
-/** JetStream API errors that are transient (leadership changes, server busy). */
-const TRANSIENT_API_CODES = new Set([10008, 10023, 10039])
+/**
+ * JetStream API errors that pass: 10008 "JetStream system temporarily unavailable", 10039
+ * "JetStream not enabled for account" (answered for a moment while a restarted server recovers).
+ */
+const TRANSIENT_API_CODES = new Set([10008, 10039])
 
 /** Sorts a NATS or JetStream error into `retry`, `no-stream` or `fatal`. */
 export function classify(error: unknown): FailureKind {

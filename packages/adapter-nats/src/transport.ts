@@ -75,6 +75,8 @@ export class NatsTransport implements Transport {
   private readonly options: ResolvedNatsOptions
   private readonly attempts = new AttemptMemory()
   private readonly subscriptions = new Set<PullSubscription | CoreSubscription>()
+  /** Topic to subject, for topics published to before: the hot path skips validation. */
+  private readonly publishSubjects = new Map<string, string>()
   private connected: Connected | undefined
   private connecting: Promise<Connected> | undefined
   private publishing = 0
@@ -107,15 +109,19 @@ export class NatsTransport implements Transport {
     if (messages.length === 0) return
     this.publishing++
     try {
-      const { nc, registry, publisher } = await this.ready()
+      const { nc, registry, publisher } = this.connected ?? (await this.ready())
       if (topic.startsWith(INBOX_PREFIX)) {
         for (const m of messages)
           nc.publish(topic, m.body, { headers: toNatsHeaders(m.headers, m.key) })
         await nc.flush()
         return
       }
-      const subject = publishSubject(topic, this.options.subjects)
-      await registry.resolve(subject)
+      let subject = this.publishSubjects.get(topic)
+      if (subject === undefined) {
+        subject = publishSubject(topic, this.options.subjects)
+        await registry.resolve(subject)
+        if (this.publishSubjects.size < 10_000) this.publishSubjects.set(topic, subject)
+      }
       await publisher.publish(topic, subject, messages)
     } finally {
       this.publishing--
