@@ -14,17 +14,23 @@ export function uniquePrefix(label: string): string {
   return `sy-test-${label}-${Math.random().toString(36).slice(2, 10)}`
 }
 
-/** Probes a server with PING; resolves when it answers. */
+/** Probes a server with PING; resolves when it answers, rejects with the connection error. */
 export async function ping(url: string): Promise<void> {
   const client = new Redis(url, {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
   })
-  client.on('error', () => undefined)
+  let cause: Error | undefined
+  client.on('error', (error: Error) => {
+    cause ??= error
+  })
   try {
     await client.connect()
     await client.ping()
+  } catch (error) {
+    // "Connection is closed" says less than the socket error behind it (ECONNREFUSED ...).
+    throw cause ?? error
   } finally {
     client.disconnect()
   }
