@@ -199,7 +199,15 @@ export class RedisTransport implements Transport {
     try {
       await this.client.xgroup('CREATE', stream, group, id, 'MKSTREAM')
     } catch (error) {
-      if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) throw error
+      const message = error instanceof Error ? error.message : String(error)
+      if (message.startsWith('BUSYGROUP')) return
+      if (/^(WRONGTYPE|NOPERM)/u.test(message)) {
+        throw new ConfigurationError(
+          `Cannot use "${stream}" as the stream of group "${group}": ${message}. Choose another keyPrefix or grant the stream commands`,
+          { field: 'redisTransport.keyPrefix', cause: error },
+        )
+      }
+      throw connectionError(`Creating group "${group}" on "${stream}" failed`, error)
     }
   }
 

@@ -1,6 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { createEventBus, type DeadLetterRecord, readDeadLetter } from '@switchyard/core'
+import {
+  ConfigurationError,
+  createEventBus,
+  type DeadLetterRecord,
+  readDeadLetter,
+} from '@switchyard/core'
 import { serviceOrSkip, waitUntil } from '@switchyard/testkit'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -100,6 +105,20 @@ describe.skipIf(skip !== undefined)('redis faults - lost data', () => {
       message: 'events published after the stream was lost',
       describe: () => `${after.filter((id) => seen.has(id)).length} of 5`,
     })
+    await bus.close()
+  })
+})
+
+describe.skipIf(skip !== undefined)('redis faults - foreign keys', () => {
+  it('wrong type - a key that is not a stream fails subscribe with a ConfigurationError', async () => {
+    const topic = 'fault.wrongtype'
+    const client = new Redis(REDIS_URL)
+    await client.set(topicKeys(keyPrefix, topic).stream, 'not a stream')
+    client.disconnect()
+    const bus = createEventBus({ transport: make(), source: 'wrongtype-test' })
+    const failure = await bus.subscribe(topic, () => undefined).catch((error: unknown) => error)
+    expect(failure).toBeInstanceOf(ConfigurationError)
+    expect((failure as Error).message).toMatch(/WRONGTYPE/)
     await bus.close()
   })
 })
