@@ -47,6 +47,7 @@ export class RedisTransport implements Transport {
   private readonly consumerBase =
     `${hostname()}-${process.pid}-${(++instances).toString(36)}${Math.random().toString(36).slice(2, 6)}`
   private consumers = 0
+  private readers = 0
   private readonly streams = new Map<string, string>()
   private connecting: Promise<void> | undefined
   private closing: Promise<void> | undefined
@@ -96,12 +97,26 @@ export class RedisTransport implements Transport {
     options: TransportSubscribeOptions,
   ): Promise<TransportSubscription> {
     if (this.closing !== undefined) throw new ClosedError('The Redis transport is closed')
-    if (this.subscriptions.size + 2 > this.config.maxConnections) {
+    if (this.readers + 2 > this.config.maxConnections) {
       throw new ConfigurationError(
-        `Subscribing to "${topic}" needs connection ${this.subscriptions.size + 2}, over maxConnections (${this.config.maxConnections}); raise it or share subscriptions`,
+        `Subscribing to "${topic}" needs connection ${this.readers + 2}, over maxConnections (${this.config.maxConnections}); raise it or share subscriptions`,
         { field: 'redisTransport.maxConnections' },
       )
     }
+    // Counted before the first await, so subscriptions opened in parallel respect the limit.
+    this.readers++
+    try {
+      return await this.openSubscription(topic, options)
+    } catch (error) {
+      this.readers--
+      throw error
+    }
+  }
+
+  private async openSubscription(
+    topic: string,
+    options: TransportSubscribeOptions,
+  ): Promise<RedisSubscription> {
     const keys = topicKeys(this.config.keyPrefix, topic)
     const { group } = options
     const createGroup = (id: string) => this.createGroup(keys.stream, group, id)
@@ -125,7 +140,10 @@ export class RedisTransport implements Transport {
       prefetchCount: this.config.prefetchCount,
       // Earlier entries may not have been handled: start over rather than skip any.
       recreateGroup: () => createGroup('0'),
-      onClosed: () => this.subscriptions.delete(subscription),
+      onClosed: () => {
+        this.readers--
+        this.subscriptions.delete(subscription)
+      },
     })
     await subscription.fetchReaderId()
     this.subscriptions.add(subscription)
@@ -221,8 +239,9 @@ export class RedisTransport implements Transport {
     try {
       await withTimeout(ready, this.config.connectionTimeout, what)
     } catch (error) {
-      // Stop ioredis from retrying in the background: the caller decides whether to try again.
-      client.disconnect()
+      // Stop our own connection from retrying in the background: the caller decides whether to
+      // try again. A client the user brought keeps its own reconnect policy.
+      if (client !== this.client || this.ownsClient) client.disconnect()
       throw connectionError(`${what} failed`, error)
     }
   }
