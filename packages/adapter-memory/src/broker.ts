@@ -17,11 +17,15 @@ interface Stored {
   readonly event: EventEnvelope | undefined
 }
 
-interface Delivery {
-  readonly stored: Stored
-  readonly attempt: number
-  owner: Member | undefined
+/** A stored event offered again: it carries its next attempt number. First deliveries are queued as the `Stored` itself, saving an object per event. */
+class Redelivery {
+  constructor(
+    readonly stored: Stored,
+    readonly attempt: number,
+  ) {}
 }
+
+type Queued = Stored | Redelivery
 
 interface Waiter {
   readonly member: Member
@@ -33,7 +37,7 @@ interface Waiter {
 /** One subscriber attached to a group. */
 export interface Member {
   readonly group: Group
-  readonly inFlight: Set<Delivery>
+  readonly inFlight: Set<MemoryMessage>
   closed: boolean
 }
 
@@ -41,7 +45,7 @@ export interface Member {
 export interface Group {
   readonly name: string
   readonly topic: Topic
-  readonly queue: Deque<Delivery>
+  readonly queue: Deque<Queued>
   readonly waiters: Waiter[]
   readonly members: Set<Member>
   readonly timers: Set<NodeJS.Timeout>
@@ -126,8 +130,7 @@ export class MemoryBroker {
         topic.history.push(stored)
         if (topic.history.length > historySize) topic.history.shift()
       }
-      for (const group of topic.groups.values())
-        group.queue.push({ stored, attempt: 1, owner: undefined })
+      for (const group of topic.groups.values()) group.queue.push(stored)
     }
     for (const group of topic.groups.values()) this.wake(group)
   }
@@ -147,8 +150,7 @@ export class MemoryBroker {
       }
       topic.groups.set(groupName, group)
       for (const stored of topic.history.toArray()) {
-        if (startsBefore(stored, startAt, startTime))
-          group.queue.push({ stored, attempt: 1, owner: undefined })
+        if (startsBefore(stored, startAt, startTime)) group.queue.push(stored)
       }
     }
     const member: Member = { group, inFlight: new Set(), closed: false }
@@ -199,13 +201,9 @@ export class MemoryBroker {
     }
     const unsettled = [...member.inFlight].reverse()
     member.inFlight.clear()
-    for (const delivery of unsettled) {
+    for (const message of unsettled) {
       group.inFlight--
-      group.queue.unshift({
-        stored: delivery.stored,
-        attempt: delivery.attempt + 1,
-        owner: undefined,
-      })
+      group.queue.unshift(new Redelivery(message.stored, message.attempt + 1))
     }
     group.members.delete(member)
     this.wake(group)
@@ -213,7 +211,7 @@ export class MemoryBroker {
 
   /** @internal Gives delivery back now (front of the queue) or after a delay. */
   redeliver(group: Group, stored: Stored, options: NackOptions): void {
-    const delivery: Delivery = { stored, attempt: options.attempt + 1, owner: undefined }
+    const delivery = new Redelivery(stored, options.attempt + 1)
     if (options.delayMs <= 0) {
       group.queue.unshift(delivery)
       this.wake(group)
@@ -246,15 +244,19 @@ export class MemoryBroker {
 
   private take(member: Member, max: number, control: DeliveryControl): InboundMessage[] {
     const group = member.group
-    const deliveries = group.queue.take(max)
-    group.inFlight += deliveries.length
-    return deliveries.map((delivery) => this.message(member, delivery, control))
-  }
-
-  private message(member: Member, delivery: Delivery, control: DeliveryControl): InboundMessage {
-    delivery.owner = member
-    member.inFlight.add(delivery)
-    return new MemoryMessage(this, member, delivery, control)
+    const queued = group.queue.take(max)
+    group.inFlight += queued.length
+    const messages: MemoryMessage[] = new Array(queued.length)
+    for (let i = 0; i < queued.length; i++) {
+      const item = queued[i]!
+      const message =
+        item instanceof Redelivery
+          ? new MemoryMessage(this, member, item.stored, item.attempt, control)
+          : new MemoryMessage(this, member, item, 1, control)
+      member.inFlight.add(message)
+      messages[i] = message
+    }
+    return messages
   }
 
   /** @internal Deliveries as read-only messages, for dead-letter listing. */
@@ -291,27 +293,25 @@ class MemoryMessage implements InboundMessage {
   readonly headers: Record<string, string>
   readonly body: Uint8Array
   readonly key: string | undefined
-  readonly attempt: number
   readonly event: EventEnvelope | undefined
   private settled = false
 
   constructor(
     private readonly broker: MemoryBroker,
     private readonly member: Member,
-    private readonly delivery: Delivery,
+    readonly stored: Stored,
+    readonly attempt: number,
     private readonly control: DeliveryControl,
   ) {
-    const { stored } = delivery
     this.topic = member.group.topic.name
     this.headers = stored.headers
     this.body = stored.body
     this.key = stored.key
-    this.attempt = delivery.attempt
     this.event = stored.event
   }
 
   get position(): string {
-    return String(this.delivery.stored.seq)
+    return String(this.stored.seq)
   }
 
   ack(): void | Promise<void> {
@@ -327,7 +327,7 @@ class MemoryMessage implements InboundMessage {
   nack(options: NackOptions): void {
     this.control.checkConnected()
     if (this.settle()) {
-      this.broker.redeliver(this.member.group, this.delivery.stored, options)
+      this.broker.redeliver(this.member.group, this.stored, options)
       this.broker.freed(this.member.group.topic)
     }
   }
@@ -338,9 +338,8 @@ class MemoryMessage implements InboundMessage {
 
   /** Takes the delivery off the member's books, once; false if it was already settled or given back. */
   private settle(): boolean {
-    if (this.settled || !this.member.inFlight.has(this.delivery)) return false
+    if (this.settled || !this.member.inFlight.delete(this)) return false
     this.settled = true
-    this.member.inFlight.delete(this.delivery)
     this.member.group.inFlight--
     return true
   }

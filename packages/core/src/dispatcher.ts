@@ -13,12 +13,14 @@ export interface DispatcherStats {
   maxHeld: number
 }
 
-interface Lane {
-  key: string | undefined
-  queue: InboundMessage[]
+/** The messages of one partition key, run one at a time in arrival order. */
+class Lane {
+  readonly queue: InboundMessage[] = []
   /** In `ready` or running. */
-  scheduled: boolean
-  running: boolean
+  scheduled = false
+  running = false
+
+  constructor(readonly key: string) {}
 }
 
 /** A slot handle: a handler waiting out a retry gives its concurrency slot back meanwhile. */
@@ -36,7 +38,8 @@ export interface Slot {
 export class Dispatcher {
   private readonly lanes = new Map<string, Lane>()
   private readonly active = new Set<Lane>()
-  private readonly ready: Lane[] = []
+  /** Lanes with work, and keyless messages (which need no lane: nothing orders them). */
+  private readonly ready: Array<Lane | InboundMessage> = []
   private readonly slotWaiters: Array<() => void> = []
   private readonly abort = new AbortController()
   private running = 0
@@ -94,11 +97,15 @@ export class Dispatcher {
     await this.loop
     // Messages waiting in lanes never started: return them untouched.
     const waiting: InboundMessage[] = []
-    for (const lane of this.ready) {
-      waiting.push(...lane.queue)
-      lane.queue.length = 0
-      lane.scheduled = false
-      if (lane.key !== undefined) this.lanes.delete(lane.key)
+    for (const item of this.ready) {
+      if (!(item instanceof Lane)) {
+        waiting.push(item)
+        continue
+      }
+      waiting.push(...item.queue)
+      item.queue.length = 0
+      item.scheduled = false
+      this.lanes.delete(item.key)
     }
     this.ready.length = 0
     for (const lane of this.active) {
@@ -152,12 +159,12 @@ export class Dispatcher {
   private enqueue(message: InboundMessage): void {
     const key = message.key
     if (key === undefined) {
-      this.ready.push({ key, queue: [message], scheduled: true, running: false })
+      this.ready.push(message)
       return
     }
     let lane = this.lanes.get(key)
     if (lane === undefined) {
-      lane = { key, queue: [], scheduled: false, running: false }
+      lane = new Lane(key)
       this.lanes.set(key, lane)
     }
     lane.queue.push(message)
@@ -173,49 +180,55 @@ export class Dispatcher {
     this.pumping = true
     try {
       while (this.running < this.concurrency && this.ready.length > 0 && !this.stopped) {
-        const lane = this.ready.shift()!
+        const item = this.ready.shift()!
         this.running++
         if (this.running > this.maxRunning) this.maxRunning = this.running
-        lane.running = true
-        this.active.add(lane)
-        this.startLane(lane)
+        if (item instanceof Lane) {
+          item.running = true
+          this.active.add(item)
+          this.runOne(item.queue[0]!, item)
+        } else {
+          this.runOne(item, undefined)
+        }
       }
     } finally {
       this.pumping = false
     }
   }
 
-  private startLane(lane: Lane): void {
+  private runOne(message: InboundMessage, lane: Lane | undefined): void {
     let pending: Promise<void> | undefined
     try {
-      pending = this.process(lane.queue[0]!, this.slot)
+      pending = this.process(message, this.slot)
     } catch (error) {
       this.onLoopError(error)
     }
     if (pending === undefined) {
-      this.finishLane(lane)
+      this.finish(lane)
       return
     }
     pending.then(
-      () => this.finishLane(lane),
+      () => this.finish(lane),
       (error: unknown) => {
         this.onLoopError(error)
-        this.finishLane(lane)
+        this.finish(lane)
       },
     )
   }
 
-  private finishLane(lane: Lane): void {
-    lane.queue.shift()
-    lane.running = false
-    this.active.delete(lane)
+  private finish(lane: Lane | undefined): void {
     this.running--
     this.held--
-    if (lane.queue.length > 0 && !this.stopped) {
-      this.ready.push(lane)
-    } else {
-      lane.scheduled = false
-      if (lane.key !== undefined && lane.queue.length === 0) this.lanes.delete(lane.key)
+    if (lane !== undefined) {
+      lane.queue.shift()
+      lane.running = false
+      this.active.delete(lane)
+      if (lane.queue.length > 0 && !this.stopped) {
+        this.ready.push(lane)
+      } else {
+        lane.scheduled = false
+        if (lane.queue.length === 0) this.lanes.delete(lane.key)
+      }
     }
     this.releaseSlotWaiter()
     this.pump()

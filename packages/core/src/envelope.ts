@@ -117,15 +117,21 @@ export function createEvent<T>(
     time: input.time ?? nowIso(),
   } as EventEnvelope<T>
   const target = event as unknown as Record<string, unknown>
-  for (const key in input) {
-    if (target[key] === undefined) target[key] = (input as Record<string, unknown>)[key]
+  const source = input as Record<string, unknown>
+  // One pass over the input both copies and checks what the caller supplied.
+  for (const key in source) {
+    checkAttribute(key, source[key])
+    if (target[key] === undefined) target[key] = source[key]
   }
   // Say what the data is, so the envelope a consumer decodes equals the one published.
   if (event.datacontenttype === undefined && event.data !== undefined) {
     event.datacontenttype =
       event.data instanceof Uint8Array ? 'application/octet-stream' : 'application/json'
   }
-  assertValidEvent(event)
+  checkRequired(event)
+  // A generated time is well-formed by construction; only a supplied one needs the check.
+  if (input.time !== undefined) checkTime(event.time)
+  if (event.extensions !== undefined) checkExtensions(event.extensions)
   return event
 }
 
@@ -134,51 +140,64 @@ export function createEvent<T>(
  * @throws {ConfigurationError} naming the first offending field.
  */
 export function assertValidEvent(event: EventEnvelope): void {
+  checkRequired(event)
+  checkTime(event.time)
+  for (const key in event) checkAttribute(key, event[key as keyof EventEnvelope])
+  if (event.extensions !== undefined) checkExtensions(event.extensions)
+}
+
+function checkRequired(event: EventEnvelope): void {
   requireString(event, 'type')
   requireString(event, 'source')
   requireString(event, 'id')
   if (event.specversion !== '1.0') {
     throw new ConfigurationError(
       `event.specversion must be "1.0", got ${JSON.stringify(event.specversion)}`,
-      {
-        field: 'specversion',
-      },
+      { field: 'specversion' },
     )
   }
-  if (typeof event.time !== 'string' || !RFC3339.test(event.time)) {
+}
+
+function checkTime(time: unknown): void {
+  if (typeof time !== 'string' || !RFC3339.test(time)) {
     throw new ConfigurationError(
-      `event.time must be an RFC 3339 timestamp, got ${JSON.stringify(event.time)}`,
-      {
-        field: 'time',
-      },
+      `event.time must be an RFC 3339 timestamp, got ${JSON.stringify(time)}`,
+      { field: 'time' },
     )
   }
-  for (const key in event) {
-    if (STRING_KEYS.has(key)) {
-      const value = event[key as keyof EventEnvelope]
-      if (value !== undefined && typeof value !== 'string') {
-        throw new ConfigurationError(`event.${key} must be a string`, { field: key })
-      }
-    } else if (!KNOWN_KEYS.has(key)) {
+}
+
+function checkAttribute(key: string, value: unknown): void {
+  if (STRING_KEYS.has(key)) {
+    if (value !== undefined && typeof value !== 'string') {
+      throw new ConfigurationError(`event.${key} must be a string`, { field: key })
+    }
+  } else if (!KNOWN_KEYS.has(key)) {
+    throw new ConfigurationError(
+      `Unknown event attribute "${key}": put custom attributes under "extensions"`,
+      { field: key },
+    )
+  }
+}
+
+function checkExtensions(extensions: Record<string, string>): void {
+  if (typeof extensions !== 'object' || extensions === null || Array.isArray(extensions)) {
+    throw new ConfigurationError('event.extensions must be an object of strings', {
+      field: 'extensions',
+    })
+  }
+  for (const name in extensions) {
+    const value = extensions[name]
+    if (!EXTENSION_NAME.test(name) || KNOWN_KEYS.has(name)) {
       throw new ConfigurationError(
-        `Unknown event attribute "${key}": put custom attributes under "extensions"`,
-        { field: key },
+        `Extension name "${name}" must be 1-20 lower-case letters or digits and not a standard attribute`,
+        { field: `extensions.${name}` },
       )
     }
-  }
-  if (event.extensions !== undefined) {
-    for (const [name, value] of Object.entries(event.extensions)) {
-      if (!EXTENSION_NAME.test(name) || KNOWN_KEYS.has(name)) {
-        throw new ConfigurationError(
-          `Extension name "${name}" must be 1-20 lower-case letters or digits and not a standard attribute`,
-          { field: `extensions.${name}` },
-        )
-      }
-      if (typeof value !== 'string') {
-        throw new ConfigurationError(`Extension "${name}" must be a string`, {
-          field: `extensions.${name}`,
-        })
-      }
+    if (typeof value !== 'string') {
+      throw new ConfigurationError(`Extension "${name}" must be a string`, {
+        field: `extensions.${name}`,
+      })
     }
   }
 }

@@ -214,19 +214,23 @@ export class Subscription implements AsyncDisposable {
       return this.processAsync(message, slot)
     }
     if (!this.accepts(event)) return this.processAsync(message, slot, event)
-    const ctx = this.context(event, message, message.attempt, this.dispatcher!.signal)
+    // A handler declared with exactly one parameter never sees the context: skip building it.
+    const ctx =
+      this.init.handler.length !== 1 || this.init.hooks.onHandled !== undefined
+        ? this.context(event, message, message.attempt, this.dispatcher!.signal)
+        : undefined
     let value: unknown
     try {
-      value = this.init.handler(event, ctx)
+      value = this.init.handler(event, ctx as HandleContext)
     } catch (error) {
-      return this.processAsync(message, slot, event, this.classify(toError(error), ctx.attempt))
+      return this.processAsync(message, slot, event, this.classify(toError(error), message.attempt))
     }
     if (value !== undefined && value !== null) {
       if (typeof (value as PromiseLike<unknown>).then === 'function') {
         return this.processAsync(message, slot, event, undefined, value as PromiseLike<unknown>)
       }
       if (isOutcome(value) && value.kind !== 'success') {
-        return this.processAsync(message, slot, event, this.fromHandler(value, ctx.attempt))
+        return this.processAsync(message, slot, event, this.fromHandler(value, message.attempt))
       }
     }
     try {
@@ -236,18 +240,20 @@ export class Subscription implements AsyncDisposable {
       this.report(toError(error), 'ack')
       return undefined
     }
-    if (this.init.hooks.onHandled !== undefined) this.hook(() => this.init.hooks.onHandled?.(ctx))
+    if (ctx !== undefined && this.init.hooks.onHandled !== undefined) {
+      this.hook(() => this.init.hooks.onHandled?.(ctx))
+    }
     return undefined
   }
 
-  private async finishAck(pending: Promise<void>, ctx: HandleContext): Promise<void> {
+  private async finishAck(pending: Promise<void>, ctx: HandleContext | undefined): Promise<void> {
     try {
       await pending
     } catch (error) {
       this.report(toError(error), 'ack')
       return
     }
-    this.hook(() => this.init.hooks.onHandled?.(ctx))
+    if (ctx !== undefined) this.hook(() => this.init.hooks.onHandled?.(ctx))
   }
 
   private async processAsync(
