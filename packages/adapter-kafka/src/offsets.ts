@@ -1,6 +1,7 @@
 /** One fetched record's place in its partition's commit order. */
 export interface Entry {
-  readonly offset: bigint
+  /** Kafka offsets are int64; a number is exact up to 2^53, far beyond any real partition. */
+  readonly offset: number
   /** `waiting` in the buffer or running, `parked` until a delayed redelivery, `done` when settled. */
   state: 'waiting' | 'parked' | 'done'
 }
@@ -15,12 +16,12 @@ export interface Entry {
 export class PartitionTracker {
   private entries: Entry[] = []
   private head = 0
-  private mark: bigint | undefined
-  private committed: bigint | undefined
+  private mark: number | undefined
+  private committed: number | undefined
 
   /** Starts tracking a record; records must be added in offset order. */
   add(offset: string): Entry {
-    const entry: Entry = { offset: BigInt(offset), state: 'waiting' }
+    const entry: Entry = { offset: Number(offset), state: 'waiting' }
     this.entries.push(entry)
     return entry
   }
@@ -29,7 +30,7 @@ export class PartitionTracker {
   done(entry: Entry): void {
     entry.state = 'done'
     while (this.head < this.entries.length && this.entries[this.head]!.state === 'done') {
-      this.mark = this.entries[this.head]!.offset + 1n
+      this.mark = this.entries[this.head]!.offset + 1
       this.head++
     }
     if (this.head > 1024 && this.head * 2 > this.entries.length) {
@@ -51,7 +52,7 @@ export class PartitionTracker {
 
   /** Records that `offset` was committed. */
   committedAt(offset: string): void {
-    const value = BigInt(offset)
+    const value = Number(offset)
     if (this.committed === undefined || value > this.committed) this.committed = value
   }
 }

@@ -26,7 +26,8 @@ interface Part {
  * `send()` as its own request and the idempotent producer serialises them, so separately
  * awaited publishes would each pay a round trip. Here one request is in flight at a time and
  * everything published meanwhile goes out together in the next one (group commit), so a lone
- * publish is sent at once and a burst costs one round trip per `batchSize` bytes. Records of
+ * publish is sent at the end of the current event-loop turn and a burst costs one round trip
+ * per `batchSize` bytes. Records of
  * one topic keep their publish order: parts are sent in arrival order, one request at a time.
  */
 export class PublishBatcher {
@@ -34,6 +35,7 @@ export class PublishBatcher {
   private queuedBytes = 0
   private inFlight: Promise<void> | undefined
   private timer: NodeJS.Timeout | undefined
+  private immediate: NodeJS.Immediate | undefined
   private idleWaiters: Array<() => void> = []
 
   constructor(
@@ -70,8 +72,7 @@ export class PublishBatcher {
 
   /** Sends whatever waits (ignoring `lingerMs`) and resolves once nothing is queued or in flight. */
   async flush(): Promise<void> {
-    clearTimeout(this.timer)
-    this.timer = undefined
+    this.cancelTimer()
     while (this.queue.length > 0 || this.inFlight !== undefined) {
       if (this.inFlight === undefined) this.sendNext()
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve))
@@ -92,16 +93,32 @@ export class PublishBatcher {
 
   private schedule(): void {
     if (this.inFlight !== undefined) return
-    if (this.options.lingerMs <= 0 || this.queuedBytes >= this.options.batchSize) {
-      clearTimeout(this.timer)
-      this.timer = undefined
+    if (this.queuedBytes >= this.options.batchSize) {
+      this.cancelTimer()
       this.sendNext()
       return
     }
-    this.timer ??= setTimeout(() => {
+    if (this.timer !== undefined || this.immediate !== undefined) return
+    if (this.options.lingerMs <= 0) {
+      // Publishes made in the same turn of the event loop (a loop of un-awaited calls) go
+      // together; a lone publish waits only for the current turn to end.
+      this.immediate = setImmediate(() => {
+        this.immediate = undefined
+        if (this.inFlight === undefined) this.sendNext()
+      })
+      return
+    }
+    this.timer = setTimeout(() => {
       this.timer = undefined
       if (this.inFlight === undefined) this.sendNext()
     }, this.options.lingerMs)
+  }
+
+  private cancelTimer(): void {
+    clearTimeout(this.timer)
+    this.timer = undefined
+    if (this.immediate !== undefined) clearImmediate(this.immediate)
+    this.immediate = undefined
   }
 
   private sendNext(): void {

@@ -1,18 +1,8 @@
 import type { InboundMessage, NackOptions, TransportSubscription } from '@switchyard/core/transport'
-import type { AdminLike, BatchPayload, ConsumerLike, RecordIn } from './client.js'
+import type { AdminLike, BatchPayload, ConsumerLike } from './client.js'
+import { Delivery, type DeliveryOwner } from './delivery.js'
 import { isRebalance, whileSettling } from './errors.js'
-import { position, readBody, readHeaders, readKey } from './mapping.js'
-import { Committer, type Entry, PartitionTracker } from './offsets.js'
-
-interface Delivery {
-  readonly partition: number
-  readonly record: RecordIn
-  readonly entry: Entry
-  readonly tracker: PartitionTracker
-  readonly generation: number
-  readonly attempt: number
-  settled: boolean
-}
+import { Committer, PartitionTracker } from './offsets.js'
 
 /** What a subscription needs besides its consumer. */
 export interface SubscriptionInit {
@@ -39,8 +29,8 @@ export interface SubscriptionInit {
  * partition (see `PartitionTracker`); a delayed retry is parked in memory and redelivered
  * from there, so the partition's other keys keep flowing.
  */
-export class KafkaSubscription implements TransportSubscription {
-  private buffer: Delivery[] = []
+export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
+  private buffer = new Queue<Delivery>()
   private waiter: { max: number; resolve: (messages: InboundMessage[]) => void } | undefined
   private roomWaiters: Array<() => void> = []
   private drainWaiters: Array<() => void> = []
@@ -145,11 +135,16 @@ export class KafkaSubscription implements TransportSubscription {
       payload.isStale()
     if (stopped()) return
     const tracker = this.tracker(batch.partition)
+    const { topic } = this.init
+    let unresolved: string | undefined
     for (const record of batch.messages) {
       while (!this.hasRoom()) {
         // A waiting pull may take the whole buffer; only wait when that did not make room.
         this.wakePuller()
         if (this.hasRoom()) break
+        // The fetch position moves past what was buffered (kafkajs refetches unresolved records).
+        if (unresolved !== undefined) payload.resolveOffset(unresolved)
+        unresolved = undefined
         await this.waitForRoom()
         if (stopped()) return
         try {
@@ -162,17 +157,12 @@ export class KafkaSubscription implements TransportSubscription {
         if (stopped()) return
       }
       const entry = tracker.add(record.offset)
-      this.buffer.push({
-        partition: batch.partition,
-        record,
-        entry,
-        tracker,
-        generation,
-        attempt: 1,
-        settled: false,
-      })
-      payload.resolveOffset(record.offset)
+      this.buffer.push(
+        new Delivery(this, topic, batch.partition, record, entry, tracker, generation, 1),
+      )
+      unresolved = record.offset
     }
+    if (unresolved !== undefined) payload.resolveOffset(unresolved)
     this.wakePuller()
   }
 
@@ -195,29 +185,15 @@ export class KafkaSubscription implements TransportSubscription {
   }
 
   private take(max: number): InboundMessage[] {
-    const deliveries = this.buffer.splice(0, max)
+    const deliveries = this.buffer.take(max)
     this.inFlight += deliveries.length
     for (const resolve of this.roomWaiters.splice(0)) resolve()
-    return deliveries.map((delivery) => this.message(delivery))
+    return deliveries
   }
 
   private wakePuller(): void {
     if (this.waiter !== undefined && this.buffer.length > 0)
       this.waiter.resolve(this.take(this.waiter.max))
-  }
-
-  private message(delivery: Delivery): InboundMessage {
-    const { record, partition } = delivery
-    return {
-      topic: this.init.topic,
-      headers: readHeaders(record),
-      body: readBody(record),
-      key: readKey(record),
-      attempt: delivery.attempt,
-      position: position(partition, record.offset),
-      ack: () => this.settle(delivery),
-      nack: (options) => this.redeliver(delivery, options),
-    }
   }
 
   /** Marks a delivery settled once; true when it belongs to the current generation. */
@@ -229,16 +205,18 @@ export class KafkaSubscription implements TransportSubscription {
     return true
   }
 
-  private settle(delivery: Delivery): void {
+  /** @internal An ack: the record counts as handled for the commit mark. */
+  settle(delivery: Delivery): void {
     // Acks of an earlier generation are dropped: the partition's next owner redelivers them.
     if (!this.current(delivery)) return
     delivery.tracker.done(delivery.entry)
     this.committer.schedule()
   }
 
-  private redeliver(delivery: Delivery, options: NackOptions): void {
+  /** @internal A nack: the record comes back now or after the delay; the mark waits for it. */
+  redeliver(delivery: Delivery, options: NackOptions): void {
     if (!this.current(delivery) || this.revoked !== undefined || this.closed) return
-    const next: Delivery = { ...delivery, attempt: options.attempt + 1, settled: false }
+    const next = delivery.again(options.attempt + 1)
     if (options.delayMs <= 0) {
       this.buffer.unshift(next)
       this.wakePuller()
@@ -332,10 +310,42 @@ export class KafkaSubscription implements TransportSubscription {
   }
 
   private dropHeld(): void {
-    this.buffer = []
+    this.buffer = new Queue()
     for (const timer of this.parked) clearTimeout(timer)
     this.parked.clear()
     for (const resolve of this.roomWaiters.splice(0)) resolve()
+  }
+}
+
+/** FIFO with O(1) take from the front (the buffer is pulled from in small bites). */
+class Queue<T> {
+  private items: T[] = []
+  private head = 0
+
+  get length(): number {
+    return this.items.length - this.head
+  }
+
+  push(item: T): void {
+    this.items.push(item)
+  }
+
+  unshift(item: T): void {
+    if (this.head > 0) this.items[--this.head] = item
+    else this.items.unshift(item)
+  }
+
+  take(max: number): T[] {
+    const out = this.items.slice(this.head, this.head + max)
+    this.head += out.length
+    if (this.head === this.items.length) {
+      this.items = []
+      this.head = 0
+    } else if (this.head > 1_024) {
+      this.items = this.items.slice(this.head)
+      this.head = 0
+    }
+    return out
   }
 }
 

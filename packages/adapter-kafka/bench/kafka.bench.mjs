@@ -1,0 +1,341 @@
+// Kafka through the bus, beside raw kafkajs doing the same work in the same run: batched
+// publish (bus.publishBatch vs producer.sendBatch), concurrent single publishes merged by the
+// bus, consume (bus handler vs eachBatch) and end-to-end latency at fixed loads. 1 KB events,
+// topics of 3 partitions, acks=all, idempotent producers on both sides.
+// Reads SWITCHYARD_KAFKA_BROKERS (default 127.0.0.1:9092).
+import { randomUUID } from 'node:crypto'
+import { kafkaTransport } from '@switchyard/adapter-kafka'
+import { createEventBus } from '@switchyard/core'
+import { Kafka, logLevel, Partitioners } from 'kafkajs'
+
+const brokers = process.env.SWITCHYARD_KAFKA_BROKERS ?? '127.0.0.1:9092'
+const data = { employee_id: 'emp_123', note: 'x'.repeat(1_000 - 40) }
+const run = Math.random().toString(36).slice(2, 8)
+const now = () => performance.timeOrigin + performance.now()
+let topics = 0
+const nextTopic = (label) => `bench.${label}.${run}.${++topics}`
+const kafka = new Kafka({
+  clientId: 'bench-raw',
+  brokers: brokers.split(','),
+  logLevel: logLevel.NOTHING,
+  retry: { retries: 3, initialRetryTime: 200 },
+})
+const consumerSettings = { heartbeatInterval: 500, sessionTimeout: 10_000, maxWaitTimeInMs: 500 }
+const transportOptions = {
+  brokers,
+  logLevel: 'nothing',
+  heartbeatIntervalMs: 500,
+  sessionTimeoutMs: 10_000,
+}
+
+// The record a CloudEvents producer writes for one event: what the bus writes, built by hand.
+function rawRecord(payload = data) {
+  return {
+    key: null,
+    value: JSON.stringify(payload),
+    headers: {
+      ce_specversion: '1.0',
+      ce_id: randomUUID(),
+      ce_source: 'bench',
+      ce_type: 'employee.created',
+      ce_time: new Date().toISOString(),
+      'content-type': 'application/json',
+    },
+  }
+}
+
+async function createTopic(admin, topic) {
+  await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: false })
+  for (let i = 0; i < 100; i++) {
+    try {
+      await admin.fetchTopicOffsets(topic)
+      return topic
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  }
+  throw new Error(`topic ${topic} did not come up`)
+}
+
+const rawProducer = async (idempotent = true) => {
+  const producer = kafka.producer({
+    idempotent,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  })
+  await producer.connect()
+  return producer
+}
+
+const bus = (options = {}) =>
+  createEventBus({
+    transport: kafkaTransport({ ...transportOptions, ...options }),
+    source: 'bench',
+  })
+
+async function busPublishBatch(admin, count) {
+  const topic = await createTopic(admin, nextTopic('publish'))
+  const producer = bus()
+  await producer.connect()
+  await producer.publish(topic, { type: 'warmup', data })
+  const chunk = Array.from({ length: 1_000 }, () => ({ type: 'employee.created', data }))
+  const started = performance.now()
+  for (let sent = 0; sent < count; sent += chunk.length) await producer.publishBatch(topic, chunk)
+  const rate = count / ((performance.now() - started) / 1_000)
+  await producer.close()
+  return rate
+}
+
+async function busPublishConcurrent(admin, count) {
+  const topic = await createTopic(admin, nextTopic('publish-concurrent'))
+  const producer = bus()
+  await producer.connect()
+  await producer.publish(topic, { type: 'warmup', data })
+  const started = performance.now()
+  for (let sent = 0; sent < count; sent += 1_000) {
+    const calls = []
+    for (let i = 0; i < 1_000; i++)
+      calls.push(producer.publish(topic, { type: 'employee.created', data }))
+    await Promise.all(calls)
+  }
+  const rate = count / ((performance.now() - started) / 1_000)
+  await producer.close()
+  return rate
+}
+
+async function rawPublishBatch(admin, producer, count) {
+  const topic = await createTopic(admin, nextTopic('publish-raw'))
+  await producer.send({ topic, messages: [rawRecord()] })
+  const started = performance.now()
+  for (let sent = 0; sent < count; sent += 1_000) {
+    const messages = Array.from({ length: 1_000 }, () => rawRecord())
+    await producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages }] })
+  }
+  return count / ((performance.now() - started) / 1_000)
+}
+
+async function fill(admin, producer, count) {
+  const topic = await createTopic(admin, nextTopic('consume'))
+  for (let sent = 0; sent < count; sent += 1_000) {
+    const messages = Array.from({ length: 1_000 }, () => rawRecord())
+    await producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages }] })
+  }
+  return topic
+}
+
+async function busConsume(admin, producer, count) {
+  const topic = await fill(admin, producer, count)
+  const consumer = bus()
+  let handled = 0
+  let finish
+  const done = new Promise((resolve) => {
+    finish = resolve
+  })
+  const started = performance.now()
+  await consumer.subscribe(topic, () => void (++handled === count && finish()), {
+    group: `bench-${run}-${topics}`,
+    startAt: 'earliest',
+    concurrency: 64,
+    prefetch: 2_000,
+  })
+  await done
+  const rate = count / ((performance.now() - started) / 1_000)
+  await consumer.close()
+  return rate
+}
+
+async function rawConsume(admin, producer, count) {
+  const topic = await fill(admin, producer, count)
+  const consumer = kafka.consumer({ groupId: `bench-raw-${run}-${topics}`, ...consumerSettings })
+  let handled = 0
+  let finish
+  const done = new Promise((resolve) => {
+    finish = resolve
+  })
+  const started = performance.now()
+  await consumer.connect()
+  await consumer.subscribe({ topics: [topic], fromBeginning: true })
+  await consumer.run({
+    partitionsConsumedConcurrently: 3,
+    // Same work as a handler receiving events: the data is parsed; one commit per batch.
+    eachBatch: async ({ batch, resolveOffset }) => {
+      for (const message of batch.messages) {
+        JSON.parse(message.value.toString())
+        resolveOffset(message.offset)
+        if (++handled === count) finish()
+      }
+    },
+  })
+  await done
+  const rate = count / ((performance.now() - started) / 1_000)
+  await consumer.disconnect()
+  return rate
+}
+
+/** Publishes at `rate` events/s for `seconds`, calling `send(sentAt)` without awaiting. */
+async function paced(rate, seconds, send) {
+  const total = Math.round(rate * seconds)
+  const start = now()
+  let sent = 0
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((now() - start) / 1_000) * rate) + 1)
+    while (sent < due) {
+      sent++
+      void send(now())
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1))
+  }
+}
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]
+const summary = (latencies) => {
+  const sorted = latencies.slice(Math.floor(latencies.length / 10)).sort((a, b) => a - b)
+  return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) }
+}
+
+/**
+ * End-to-end latency (publish call -> handler) at a fixed rate, ours and raw in alternating
+ * half-second slices so load from the rest of the machine hits both alike. Raw sends each
+ * event with its own `send()`, as an application would, on a producer that is NOT idempotent
+ * so its requests pipeline (an idempotent kafkajs producer sends one request at a time and
+ * falls seconds behind at 2 000/s); the bus stays idempotent and merges what overlaps.
+ */
+async function latency(admin, producer, rate, seconds) {
+  const rawTopic = await createTopic(admin, nextTopic('latency-raw'))
+  const topic = await createTopic(admin, nextTopic('latency'))
+  const raw = []
+  const reader = kafka.consumer({ groupId: `bench-lat-raw-${run}-${topics}`, ...consumerSettings })
+  await reader.connect()
+  await reader.subscribe({ topics: [rawTopic], fromBeginning: true })
+  await reader.run({
+    partitionsConsumedConcurrently: 3,
+    eachMessage: async ({ message }) =>
+      void raw.push(now() - JSON.parse(message.value.toString()).sentAt),
+  })
+  const ours = []
+  const publisher = bus()
+  const consumer = bus()
+  await consumer.subscribe(topic, (event) => void ours.push(now() - event.data.sentAt), {
+    group: `bench-lat-${run}-${topics}`,
+    startAt: 'earliest',
+    concurrency: 16,
+  })
+  await publisher.connect()
+  // Both groups must own their partitions before the clock starts.
+  await producer.send({ topic: rawTopic, messages: [rawRecord({ ...data, sentAt: now() })] })
+  await publisher.publish(topic, { type: 'warmup', data: { ...data, sentAt: now() } })
+  while (raw.length < 1 || ours.length < 1) await new Promise((resolve) => setTimeout(resolve, 20))
+  raw.length = 0
+  ours.length = 0
+  for (let slice = 0; slice < seconds * 2; slice++) {
+    await paced(rate, 0.5, (sentAt) =>
+      producer.send({ topic: rawTopic, messages: [rawRecord({ ...data, sentAt })] }),
+    )
+    await paced(rate, 0.5, (sentAt) =>
+      publisher.publish(topic, { type: 'employee.created', data: { ...data, sentAt } }),
+    )
+  }
+  const total = Math.round(rate * 0.5) * seconds * 2
+  const deadline = Date.now() + 30_000
+  while ((raw.length < total || ours.length < total) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  await reader.disconnect()
+  await Promise.all([publisher.close(), consumer.close()])
+  return { raw: summary(raw), ours: summary(ours) }
+}
+
+/** Best rate of each side over alternating rounds, so machine noise hits both alike. */
+async function alternate(rounds, raw, ours) {
+  const best = { raw: 0, ours: 0 }
+  for (let i = 0; i < rounds; i++) {
+    best.raw = Math.max(best.raw, await raw())
+    best.ours = Math.max(best.ours, await ours())
+  }
+  return best
+}
+
+export default async function bench({ report, quick }) {
+  const admin = kafka.admin()
+  try {
+    await admin.connect()
+    await admin.describeCluster()
+  } catch (error) {
+    console.log(
+      `  skipped: no Kafka at ${brokers} (${error.message}); start it with bash tooling/services/kafka.sh`,
+    )
+    await admin.disconnect().catch(() => undefined)
+    return
+  }
+  const producer = await rawProducer()
+  try {
+    const count = quick ? 20_000 : 100_000
+    const rounds = quick ? 2 : 3
+    const target = '>= 0.9x raw'
+    const batch = await alternate(
+      rounds,
+      () => rawPublishBatch(admin, producer, count),
+      () => busPublishBatch(admin, count),
+    )
+    report({
+      scenario: 'kafka publish, 1 KB events, batches of 1 000 (publishBatch vs sendBatch)',
+      unit: 'events/s',
+      ours: batch.ours,
+      raw: batch.raw,
+      rawLabel: 'kafkajs sendBatch',
+      target,
+    })
+    const merged = await alternate(
+      rounds,
+      () => rawPublishBatch(admin, producer, count),
+      () => busPublishConcurrent(admin, count),
+    )
+    report({
+      scenario: 'kafka publish, 1 KB events, 1 000 concurrent bus.publish calls merged by the bus',
+      unit: 'events/s',
+      ours: merged.ours,
+      raw: merged.raw,
+      rawLabel: 'kafkajs sendBatch of 1 000',
+      target,
+    })
+    const consume = await alternate(
+      rounds,
+      () => rawConsume(admin, producer, count),
+      () => busConsume(admin, producer, count),
+    )
+    report({
+      scenario: 'kafka consume, 1 KB events, 3 partitions (handler, concurrency 64)',
+      unit: 'events/s',
+      ours: consume.ours,
+      raw: consume.raw,
+      rawLabel: 'kafkajs eachBatch + JSON.parse',
+      target,
+    })
+    const pipelined = await rawProducer(false)
+    for (const rate of [500, 2_000]) {
+      const result = await latency(admin, pipelined, rate, quick ? 2 : 5)
+      report({
+        scenario: `kafka end-to-end p50 at ${rate} events/s (lingerMs 0)`,
+        unit: 'ms',
+        ours: result.ours.p50,
+        raw: result.raw.p50,
+        rawLabel: 'kafkajs send per event (not idempotent) + eachMessage',
+        higherIsBetter: false,
+        target: '<= raw + 0.2 ms',
+      })
+      report({
+        scenario: `kafka end-to-end p99 at ${rate} events/s (lingerMs 0)`,
+        unit: 'ms',
+        ours: result.ours.p99,
+        raw: result.raw.p99,
+        rawLabel: 'kafkajs send per event (not idempotent) + eachMessage',
+        higherIsBetter: false,
+        target: '<= 1.5x raw',
+      })
+    }
+    await pipelined.disconnect()
+  } finally {
+    await producer.disconnect()
+    await admin.disconnect()
+  }
+}
