@@ -271,7 +271,8 @@ export default async function bench({ report, quick }) {
       target: '>= 0.9x raw',
     })
     for (const rate of [500, 2_000]) {
-      const seconds = quick ? 2 : 6
+      // Long enough for a p99 of some thousands of samples: 6 s swung it 0.8x-3x from run to run.
+      const seconds = quick ? 2 : 12
       const { raw: rawLat, ours: ourLat } = await latency(js, jsm, rate, seconds)
       const label = `nats.js js.publish at ${rate}/s -> pull consume + ack`
       report({

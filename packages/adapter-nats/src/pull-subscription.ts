@@ -96,7 +96,13 @@ export class PullSubscription implements TransportSubscription, InboxTarget {
   /** Resolves with 1..max messages once any are there, or [] when closed or aborted. */
   pull(max: number, signal: AbortSignal): Promise<InboundMessage[]> {
     if (this.closed || signal.aborted) return Promise.resolve([])
-    if (this.buffer.length > 0) return Promise.resolve(this.take(max))
+    if (this.buffer.length > 0) {
+      const batch = this.take(max)
+      // Top up now, while the rest is handled: waiting until the buffer runs dry would leave
+      // the server without a request for a round trip.
+      this.request(max - batch.length)
+      return Promise.resolve(batch)
+    }
     this.waiter?.resolve([])
     return new Promise((resolve, reject) => {
       const onAbort = () => {
@@ -202,14 +208,15 @@ export class PullSubscription implements TransportSubscription, InboxTarget {
     } else this.request()
   }
 
-  private request(): void {
+  /** Asks the server for what `limit` (the bus's free room, by default the waiting pull's) leaves. */
+  private request(limit = this.waiter?.max ?? 0): void {
     const waiter = this.waiter
-    if (waiter === undefined || this.closed || !this.connected) return
+    if (limit <= 0 || this.closed || !this.connected) return
     if (this.paused !== undefined || this.checking !== undefined) return
-    const want = waiter.max - this.outstanding - this.buffer.length
-    // While requests are open, top up only by half the window or more (as nats.js's consume
+    const want = limit - this.outstanding - this.buffer.length
+    // While requests are open, top up only by half the room or more (as nats.js's consume
     // does): one request per delivered message would double the server's work.
-    if (want <= 0 || (this.outstanding > 0 && want < Math.ceil(waiter.max / 2))) return
+    if (want <= 0 || (this.outstanding > 0 && want < Math.ceil(limit / 2))) return
     const id = ++this.nextId
     try {
       const body = JSON.stringify({
@@ -219,6 +226,7 @@ export class PullSubscription implements TransportSubscription, InboxTarget {
       })
       this.init.nc.publish(this.nextSubject, body, { reply: `${this.replyPrefix}.${id}` })
     } catch (error) {
+      if (waiter === undefined) return
       this.waiter = undefined
       waiter.reject(
         new ConnectionError(`Cannot pull from "${this.init.topic}": ${(error as Error).message}`, {
