@@ -55,8 +55,14 @@ fetch_jars() {
   [[ $version == 4.* ]] && profile=kafka4
   log "copying Kafka $version jars from Maven Central into ${libs#"$repo"/}"
   rm -rf "$libs"
-  (cd "$kafka_dir" && mvn -q -B -Dstyle.color=never dependency:copy-dependencies -P"$profile" \
-    -Dkafka.version="$version" -DoutputDirectory="$libs" -DincludeScope=runtime)
+  mkdir -p "$kafka_dir/.cache"
+  local mvn_log="$kafka_dir/.cache/mvn-$version.log"
+  if ! (cd "$kafka_dir" && mvn -q -B -Dstyle.color=never dependency:copy-dependencies -P"$profile" \
+    -Dkafka.version="$version" -DoutputDirectory="$libs" -DincludeScope=runtime) >"$mvn_log" 2>&1; then
+    log "maven could not fetch Kafka $version:"
+    tail -n 30 "$mvn_log" >&2
+    return 1
+  fi
   touch "$libs/.complete"
 }
 
