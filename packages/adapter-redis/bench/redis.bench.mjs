@@ -67,7 +67,7 @@ async function fill(client, topic, count) {
   }
 }
 
-async function busConsume(client, count) {
+async function busConsume(client, count, prefetch) {
   const topic = nextTopic('consume')
   await fill(client, topic, count)
   const consumer = bus('bench')
@@ -81,7 +81,7 @@ async function busConsume(client, count) {
     group: 'bench',
     startAt: 'earliest',
     concurrency: 64,
-    prefetch: 400,
+    prefetch,
   })
   await done
   const rate = count / ((performance.now() - started) / 1_000)
@@ -246,20 +246,26 @@ export default async function bench({ report, quick }) {
         target: '>= 0.9x raw',
       })
     }
-    const { raw, ours } = await alternate(
-      rounds,
-      () => rawConsume(client, count),
-      () => busConsume(client, count),
-    )
-    report({
-      scenario: 'redis consume, 1 KB events',
-      unit: 'events/s',
-      ours,
-      raw,
-      rawLabel: 'ioredis XREADGROUP COUNT 100 + one XACK per batch + JSON.parse',
-      higherIsBetter: true,
-      target: '>= 0.9x raw',
-    })
+    // Raw reads 100 per XREADGROUP. The bus reads what its prefetch has room for: once with a
+    // prefetch of 400 (a tuned consumer), once with 100 (raw's batch size).
+    const best = { raw: 0, 400: 0, 100: 0 }
+    for (let i = 0; i < rounds; i++) {
+      best.raw = Math.max(best.raw, await rawConsume(client, count))
+      for (const prefetch of [400, 100]) {
+        best[prefetch] = Math.max(best[prefetch], await busConsume(client, count, prefetch))
+      }
+    }
+    for (const prefetch of [400, 100]) {
+      report({
+        scenario: `redis consume, 1 KB events, bus prefetch ${prefetch}`,
+        unit: 'events/s',
+        ours: best[prefetch],
+        raw: best.raw,
+        rawLabel: 'ioredis XREADGROUP COUNT 100 + one XACK per batch + JSON.parse',
+        higherIsBetter: true,
+        target: '>= 0.9x raw',
+      })
+    }
     for (const rate of [500, 2_000]) {
       const seconds = quick ? 2 : 6
       const { raw: rawLat, ours: ourLat } = await latency(client, rate, seconds)

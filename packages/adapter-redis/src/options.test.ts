@@ -7,7 +7,7 @@ describe('options - resolve', () => {
     const config = resolveConfig({})
     expect(config).toMatchObject({
       consumerTimeout: 30_000,
-      prefetchCount: 100,
+      prefetchCount: 1_000,
       connectionTimeout: 10_000,
       maxConnections: 50,
       keyPrefix: 'switchyard',

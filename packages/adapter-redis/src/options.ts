@@ -29,7 +29,11 @@ export interface RedisConfig {
    * @default 30_000
    */
   consumerTimeout?: number
-  /** Most entries one `XREADGROUP` fetches (`COUNT`); the subscription's prefetch caps it too. @default 100 */
+  /**
+   * Most entries one `XREADGROUP` fetches (`COUNT`). A read never takes more than the
+   * subscription has room for (its `prefetch`), so this only caps large prefetches; lower it
+   * to spread a burst over more members of a group. @default 1_000
+   */
   prefetchCount?: number
   /** How long `connect()` waits for the server, in ms. @default 10_000 */
   connectionTimeout?: number
@@ -92,7 +96,7 @@ export function resolveConfig(config: RedisConfig): ResolvedRedisConfig {
     connection: connectionOptions(config, connectionTimeout),
     maxStreamLength,
     consumerTimeout: num(config.consumerTimeout, 30_000, 'consumerTimeout', 100),
-    prefetchCount: num(config.prefetchCount, 100, 'prefetchCount', 1),
+    prefetchCount: num(config.prefetchCount, 1_000, 'prefetchCount', 1),
     connectionTimeout,
     maxConnections: num(config.maxConnections, 50, 'maxConnections', 2),
     keyPrefix,
