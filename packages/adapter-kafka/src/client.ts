@@ -196,6 +196,7 @@ export const subscriptionRoundRobin: PartitionAssigner = ({ cluster }) => ({
     const topics = [...new Set(wanted.flatMap((w) => w.topics))].sort()
     await cluster.addMultipleTargetTopics(topics)
     const plan = new Map<string, Record<string, number[]>>(wanted.map((w) => [w.id, {}]))
+    const load = new Map<string, number>(wanted.map((w) => [w.id, 0]))
     let turn = 0
     for (const topic of topics) {
       const owners = wanted
@@ -207,8 +208,13 @@ export const subscriptionRoundRobin: PartitionAssigner = ({ cluster }) => ({
         .map((p) => p.partitionId)
         .sort((a, b) => a - b)
       for (const partition of partitions) {
-        const owner = plan.get(owners[turn++ % owners.length]!)!
-        owner[topic] = [...(owner[topic] ?? []), partition]
+        // The least-loaded subscriber of this topic; ties rotate so no member is always first.
+        let owner = owners[turn++ % owners.length]!
+        for (const candidate of owners)
+          if (load.get(candidate)! < load.get(owner)!) owner = candidate
+        load.set(owner, load.get(owner)! + 1)
+        const assignment = plan.get(owner)!
+        assignment[topic] = [...(assignment[topic] ?? []), partition]
       }
     }
     return [...plan].map(([memberId, assignment]) => ({

@@ -164,6 +164,12 @@ export function resolveOptions(options: KafkaTransportOptions): ResolvedKafkaOpt
       },
     )
   }
+  const retries = checkNumber(options.retries ?? 5, field('retries'), { min: 0, integer: true })
+  if (idempotent && retries === 0) {
+    throw new ConfigurationError('An idempotent producer needs retries of at least 1', {
+      field: field('retries'),
+    })
+  }
   const heartbeatIntervalMs = positive(
     options.heartbeatIntervalMs ?? 3_000,
     field('heartbeatIntervalMs'),
@@ -184,7 +190,7 @@ export function resolveOptions(options: KafkaTransportOptions): ResolvedKafkaOpt
     sasl,
     acks,
     idempotent,
-    retries: checkNumber(options.retries ?? 5, field('retries'), { min: 0, integer: true }),
+    retries,
     compression: oneOf(options.compression ?? 'none', COMPRESSIONS, field('compression')),
     lingerMs: checkNumber(options.lingerMs ?? 0, field('lingerMs'), { min: 0 }),
     batchSize: checkNumber(options.batchSize ?? 1_048_576, field('batchSize'), {

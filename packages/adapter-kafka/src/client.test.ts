@@ -1,0 +1,47 @@
+import { AssignerProtocol } from 'kafkajs'
+import { describe, expect, it } from 'vitest'
+import { subscriptionRoundRobin } from './client.js'
+
+const member = (memberId: string, topics: string[]) => ({
+  memberId,
+  memberMetadata: AssignerProtocol.MemberMetadata.encode({
+    version: 0,
+    topics,
+    userData: Buffer.alloc(0),
+  }),
+})
+
+describe('subscriptionRoundRobin', () => {
+  it('assignment - each member gets partitions only of topics it subscribed to, spread evenly', async () => {
+    const partitions: Record<string, number> = { orders: 3, audit: 2 }
+    const cluster = {
+      addMultipleTargetTopics: async () => undefined,
+      findTopicPartitionMetadata: (topic: string) =>
+        Array.from({ length: partitions[topic] ?? 0 }, (_, partitionId) => ({ partitionId })),
+    }
+    const assigner = subscriptionRoundRobin({ cluster, groupId: 'g', logger: {} } as never)
+    const plan = await assigner.assign({
+      members: [member('a', ['orders']), member('b', ['orders', 'audit']), member('c', ['audit'])],
+      topics: ['orders'],
+    } as never)
+    const decoded = Object.fromEntries(
+      plan.map((p) => [
+        p.memberId,
+        AssignerProtocol.MemberAssignment.decode(p.memberAssignment)?.assignment,
+      ]),
+    )
+    expect(Object.keys(decoded.a ?? {})).toEqual(['orders'])
+    expect(Object.keys(decoded.c ?? {})).toEqual(['audit'])
+    const all = (topic: string) =>
+      Object.values(decoded)
+        .flatMap((a) => a?.[topic] ?? [])
+        .sort()
+    expect(all('orders')).toEqual([0, 1, 2])
+    expect(all('audit')).toEqual([0, 1])
+    for (const assignment of Object.values(decoded)) {
+      const count = Object.values(assignment ?? {}).flat().length
+      expect(count).toBeGreaterThanOrEqual(1)
+      expect(count).toBeLessThanOrEqual(2)
+    }
+  })
+})

@@ -1,0 +1,106 @@
+import { ConfigurationError } from '@switchyard/core'
+import { describe, expect, it } from 'vitest'
+import { fromEnv } from './from-env.js'
+import { resolveOptions } from './options.js'
+
+describe('resolveOptions', () => {
+  it('defaults - local broker, acks all with an idempotent producer, broker-default topics', () => {
+    const options = resolveOptions({})
+    expect(options).toMatchObject({
+      brokers: ['127.0.0.1:9092'],
+      acks: -1,
+      idempotent: true,
+      compression: 'none',
+      lingerMs: 0,
+      createTopics: true,
+      partitions: -1,
+      replicationFactor: -1,
+      ssl: false,
+    })
+  })
+
+  it('validation - unknown options, bad brokers and contradictions fail with the field named', () => {
+    const field = (fn: () => unknown) => {
+      try {
+        fn()
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigurationError)
+        return (error as ConfigurationError).field
+      }
+      throw new Error('expected a ConfigurationError')
+    }
+    expect(field(() => resolveOptions({ lingerMS: 5 } as never))).toBe('kafkaTransport.lingerMS')
+    expect(field(() => resolveOptions({ brokers: 'localhost' }))).toBe('kafkaTransport.brokers')
+    expect(field(() => resolveOptions({ acks: 1, idempotent: true }))).toBe(
+      'kafkaTransport.idempotent',
+    )
+    expect(field(() => resolveOptions({ securityProtocol: 'SASL_SSL' }))).toBe(
+      'kafkaTransport.sasl',
+    )
+    expect(field(() => resolveOptions({ compression: 'brotli' as never }))).toBe(
+      'kafkaTransport.compression',
+    )
+    expect(field(() => resolveOptions({ heartbeatIntervalMs: 30_000 }))).toBe(
+      'kafkaTransport.heartbeatIntervalMs',
+    )
+    expect(field(() => resolveOptions({ partitions: 0 }))).toBe('kafkaTransport.partitions')
+    expect(field(() => resolveOptions({ retries: 0 }))).toBe('kafkaTransport.retries')
+  })
+
+  it('security - SASL_SSL turns TLS on and keeps the credentials', () => {
+    const options = resolveOptions({
+      securityProtocol: 'SASL_SSL',
+      sasl: { mechanism: 'scram-sha-256', username: 'svc', password: 'secret' },
+    })
+    expect(options.ssl).toBe(true)
+    expect(options.sasl).toEqual({
+      mechanism: 'scram-sha-256',
+      username: 'svc',
+      password: 'secret',
+    })
+  })
+})
+
+describe('fromEnv', () => {
+  it("Olive's variables - map onto transport options and subscription defaults", () => {
+    const options = fromEnv({
+      KAFKA_BOOTSTRAP_SERVERS: 'k1:9092, k2:9093',
+      KAFKA_SECURITY_PROTOCOL: 'sasl_ssl',
+      KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+      KAFKA_SASL_USERNAME: 'svc',
+      KAFKA_SASL_PASSWORD: 'pw',
+      KAFKA_PRODUCER_ACKS: '1',
+      KAFKA_PRODUCER_RETRIES: '7',
+      KAFKA_PRODUCER_COMPRESSION: 'GZIP',
+      KAFKA_CONSUMER_AUTO_OFFSET_RESET: 'earliest',
+      SERVICE_NAME: 'hr-service',
+      EVENTS_MAX_RETRIES: '3',
+      EVENTS_RETRY_BACKOFF_MS: '1000',
+      DLQ_ENABLED: 'false',
+    })
+    expect(options).toMatchObject({
+      brokers: ['k1:9092', 'k2:9093'],
+      clientId: 'hr-service',
+      securityProtocol: 'SASL_SSL',
+      sasl: { mechanism: 'scram-sha-512', username: 'svc', password: 'pw' },
+      acks: 1,
+      idempotent: false,
+      retries: 7,
+      compression: 'gzip',
+      autoOffsetReset: 'earliest',
+    })
+    expect(options.subscribeDefaults?.retry?.maxAttempts).toBe(4)
+    expect(options.subscribeDefaults?.deadLetter).toBe(false)
+    const backoff = options.subscribeDefaults!.retry!.backoff!
+    expect(backoff(1)).toBeGreaterThanOrEqual(500)
+    expect(backoff(1)).toBeLessThanOrEqual(1_000)
+    expect(() => resolveOptions(options)).not.toThrow()
+  })
+
+  it('errors - a set but invalid variable fails and names the variable', () => {
+    expect(() => fromEnv({ KAFKA_PRODUCER_ACKS: 'some' })).toThrow(/KAFKA_PRODUCER_ACKS/)
+    expect(() => fromEnv({ KAFKA_PRODUCER_RETRIES: 'many' })).toThrow(/KAFKA_PRODUCER_RETRIES/)
+    expect(() => fromEnv({ KAFKA_SASL_USERNAME: 'only-user' })).toThrow(/KAFKA_SASL_PASSWORD/)
+    expect(fromEnv({})).toEqual({})
+  })
+})

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest'
+import type { RecordOut } from './client.js'
+import { PublishBatcher, type SendBatch } from './producer.js'
+
+const record = (n: number, bytes = 100): RecordOut => ({
+  key: null,
+  value: Buffer.alloc(bytes, n % 256),
+  headers: { ce_id: String(n) },
+})
+
+/** A sender that answers when told to, recording what each request held. */
+function gate() {
+  const requests: Array<Array<{ topic: string; ids: string[] }>> = []
+  const pending: Array<(error?: Error) => void> = []
+  const send: SendBatch = (topicMessages) => {
+    requests.push(
+      topicMessages.map((t) => ({ topic: t.topic, ids: t.messages.map((m) => m.headers.ce_id!) })),
+    )
+    return new Promise<void>((resolve, reject) => pending.push((e) => (e ? reject(e) : resolve())))
+  }
+  const answer = async (error?: Error) => {
+    pending.shift()?.(error)
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  return { send, requests, answer }
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve))
+
+describe('PublishBatcher', () => {
+  it('merging - publishes made in one turn go out as one request, in order', async () => {
+    const { send, requests, answer } = gate()
+    const batcher = new PublishBatcher(send, { lingerMs: 0, batchSize: 1_000_000 })
+    const done = [1, 2, 3].map((n) => batcher.publish('t', [record(n)]))
+    await tick()
+    expect(requests).toEqual([[{ topic: 't', ids: ['1', '2', '3'] }]])
+    await answer()
+    await Promise.all(done)
+  })
+
+  it('merging - what arrives while a request is in flight leaves together in the next one', async () => {
+    const { send, requests, answer } = gate()
+    const batcher = new PublishBatcher(send, { lingerMs: 0, batchSize: 1_000_000 })
+    const first = batcher.publish('a', [record(1)])
+    await tick()
+    const later = [
+      batcher.publish('a', [record(2)]),
+      batcher.publish('b', [record(3)]),
+      batcher.publish('a', [record(4)]),
+    ]
+    await tick()
+    expect(requests).toHaveLength(1)
+    await answer()
+    await first
+    expect(requests[1]).toEqual([
+      { topic: 'a', ids: ['2', '4'] },
+      { topic: 'b', ids: ['3'] },
+    ])
+    await answer()
+    await Promise.all(later)
+  })
+
+  it('batchSize - a publish larger than batchSize is split and resolves when every piece is confirmed', async () => {
+    const { send, requests, answer } = gate()
+    const batcher = new PublishBatcher(send, { lingerMs: 0, batchSize: 1_000 })
+    let resolved = false
+    const done = batcher
+      .publish(
+        't',
+        Array.from({ length: 20 }, (_, n) => record(n, 200)),
+      )
+      .then(() => {
+        resolved = true
+      })
+    await tick()
+    while (requests.length < 5 || !resolved) {
+      await answer()
+      if (requests.length > 10) break
+    }
+    await done
+    expect(requests.flatMap((r) => r[0]!.ids)).toEqual(
+      Array.from({ length: 20 }, (_, n) => String(n)),
+    )
+    expect(requests.every((r) => r[0]!.ids.length <= 4)).toBe(true)
+  })
+
+  it('failures - every publish of a failed request rejects; later ones still go', async () => {
+    const { send, answer } = gate()
+    const batcher = new PublishBatcher(send, { lingerMs: 0, batchSize: 1_000_000 })
+    const failing = [batcher.publish('t', [record(1)]), batcher.publish('t', [record(2)])]
+    const checks = failing.map((publish) => expect(publish).rejects.toThrow('broker away'))
+    await tick()
+    await answer(new Error('broker away'))
+    await Promise.all(checks)
+    const next = batcher.publish('t', [record(3)])
+    await tick()
+    await answer()
+    await expect(next).resolves.toBeUndefined()
+  })
+
+  it('lingerMs - waits for more publishes, flush sends at once', async () => {
+    const { send, requests, answer } = gate()
+    const batcher = new PublishBatcher(send, { lingerMs: 60_000, batchSize: 1_000_000 })
+    const publish = batcher.publish('t', [record(1)])
+    await tick()
+    expect(requests).toHaveLength(0)
+    const flushed = batcher.flush()
+    await tick()
+    expect(requests).toHaveLength(1)
+    await answer()
+    await Promise.all([publish, flushed])
+    expect(batcher.pending).toBe(0)
+  })
+})

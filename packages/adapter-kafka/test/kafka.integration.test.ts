@@ -1,0 +1,200 @@
+import { randomUUID } from 'node:crypto'
+import { ConfigurationError, createEventBus, type EventBus } from '@switchyard/core'
+import { serviceOrSkip, waitUntil } from '@switchyard/testkit'
+import { afterEach, describe, expect, it } from 'vitest'
+import { fromEnv, type KafkaTransportOptions, kafkaTransport } from '../src/index.js'
+import { BROKERS, createTopics, FAST, probe, rawClient } from './helpers.js'
+
+const skip = await serviceOrSkip('Kafka', () => probe())
+
+describe.skipIf(skip !== undefined)('kafka adapter (shared broker)', () => {
+  const buses: EventBus[] = []
+  const bus = (options: KafkaTransportOptions = {}) => {
+    const created = createEventBus({
+      source: 'adapter-tests',
+      transport: kafkaTransport({ brokers: BROKERS, ...FAST, ...options }),
+    })
+    buses.push(created)
+    return created
+  }
+  const name = (label: string) => `sy.adapter.${label}.${randomUUID().slice(0, 8)}`
+  afterEach(async () => {
+    await Promise.allSettled(buses.splice(0).map((b) => b.close({ timeoutMs: 2_000 })))
+  })
+
+  it('topics - a missing topic is created with the configured partitions', async () => {
+    const topic = name('create')
+    await bus({ partitions: 2 }).publish(topic, { type: 'adapter.created' })
+    const admin = rawClient().admin()
+    await admin.connect()
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] })
+    await admin.disconnect()
+    expect(topics[0]?.partitions).toHaveLength(2)
+  })
+
+  it('topics - with createTopics off a missing topic is refused with a ConfigurationError', async () => {
+    const topic = name('refused')
+    const error = await bus({ createTopics: false })
+      .publish(topic, { type: 'adapter.refused' })
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ConfigurationError)
+    expect((error as Error).message).toMatch(/does not exist and createTopics is off/)
+  })
+
+  it('publish - publishBatch is one produce request; concurrent publishes are merged', async () => {
+    const topic = name('merge')
+    await createTopics([topic])
+    const sends: number[] = []
+    const kafka = rawClient()
+    const client = {
+      producer: (config?: object) => {
+        const producer = kafka.producer(config)
+        const sendBatch = producer.sendBatch.bind(producer)
+        producer.sendBatch = (batch) => {
+          sends.push(batch.topicMessages?.reduce((n, t) => n + t.messages.length, 0) ?? 0)
+          return sendBatch(batch)
+        }
+        return producer
+      },
+      consumer: kafka.consumer.bind(kafka),
+      admin: kafka.admin.bind(kafka),
+    }
+    const producer = bus({ client })
+    await producer.publishBatch(
+      topic,
+      Array.from({ length: 500 }, (_, i) => ({ type: 'adapter.batch', data: { i } })),
+    )
+    expect(sends).toEqual([500])
+    sends.length = 0
+    await Promise.all(
+      Array.from({ length: 500 }, (_, i) =>
+        producer.publish(topic, { type: 'adapter.one', data: { i } }),
+      ),
+    )
+    expect(sends.reduce((a, b) => a + b, 0)).toBe(500)
+    expect(sends.length).toBeLessThanOrEqual(3)
+  })
+
+  it('commits - an event still running holds the committed offset back; the rest follows it', async () => {
+    const topic = name('commit')
+    await createTopics([topic], 1)
+    const group = `commit-${randomUUID().slice(0, 8)}`
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const handled: number[] = []
+    const consumer = bus()
+    await consumer.subscribe(
+      topic,
+      async (event) => {
+        const { i } = event.data as { i: number }
+        if (i === 3) await gate
+        handled.push(i)
+      },
+      { group, concurrency: 4, startAt: 'earliest' },
+    )
+    await bus().publishBatch(
+      topic,
+      Array.from({ length: 10 }, (_, i) => ({
+        type: 'adapter.commit',
+        partitionkey: `k${i}`,
+        data: { i },
+      })),
+    )
+    await waitUntil(() => handled.length >= 9, { timeoutMs: 20_000, message: '9 of 10 handled' })
+    const admin = rawClient().admin()
+    await admin.connect()
+    const committed = async () =>
+      (await admin.fetchOffsets({ groupId: group, topics: [topic] }))[0]!.partitions[0]!.offset
+    try {
+      // Offsets 0-2 are done, 3 is running: whatever else finished, the group may resume at 3.
+      await waitUntil(async () => (await committed()) === '3', {
+        timeoutMs: 5_000,
+        message: 'commit at 3',
+      })
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      expect(await committed()).toBe('3')
+      release()
+      await waitUntil(async () => (await committed()) === '10', {
+        timeoutMs: 5_000,
+        message: 'commit at 10',
+      })
+    } finally {
+      release()
+      await admin.disconnect()
+    }
+  })
+
+  it('flush - sends what lingerMs holds back and resolves once it is confirmed', async () => {
+    const topic = name('flush')
+    await createTopics([topic])
+    const transport = kafkaTransport({ brokers: BROKERS, ...FAST, lingerMs: 60_000 })
+    const producer = createEventBus({ source: 'adapter-tests', transport })
+    buses.push(producer)
+    await producer.connect()
+    let confirmed = false
+    const publish = producer.publish(topic, { type: 'adapter.flush' }).then(() => {
+      confirmed = true
+    })
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(confirmed).toBe(false)
+    const started = Date.now()
+    await transport.flush()
+    await publish
+    expect(confirmed).toBe(true)
+    expect(Date.now() - started).toBeLessThan(5_000)
+  })
+
+  it('groups - one group id subscribed to two topics by different members gets both topics', async () => {
+    const [first, second] = [name('shared-a'), name('shared-b')]
+    await createTopics([first, second])
+    const group = `shared-${randomUUID().slice(0, 8)}`
+    const got = { first: 0, second: 0 }
+    await bus().subscribe(first, () => void got.first++, { group })
+    await bus().subscribe(second, () => void got.second++, { group })
+    const producer = bus()
+    await producer.publishBatch(
+      first,
+      Array.from({ length: 30 }, () => ({ type: 'adapter.a' })),
+    )
+    await producer.publishBatch(
+      second,
+      Array.from({ length: 30 }, () => ({ type: 'adapter.b' })),
+    )
+    await waitUntil(() => got.first >= 30 && got.second >= 30, {
+      timeoutMs: 20_000,
+      message: 'both topics consumed by their own member',
+      describe: () => JSON.stringify(got),
+    })
+  })
+
+  it('compression - gzip batches round trip', async () => {
+    const topic = name('gzip')
+    await createTopics([topic])
+    const seen: unknown[] = []
+    await bus().subscribe(topic, (event) => void seen.push(event.data), { group: 'gzip' })
+    const sent = Array.from({ length: 50 }, (_, i) => ({
+      type: 'adapter.gzip',
+      data: { i, text: 'abc'.repeat(100) },
+    }))
+    await bus({ compression: 'gzip' }).publishBatch(topic, sent)
+    await waitUntil(() => seen.length >= 50, { timeoutMs: 20_000, message: '50 gzip events' })
+    expect(seen).toEqual(expect.arrayContaining(sent.map((e) => e.data)))
+  })
+
+  it('health - up with the broker count; down (not thrown) when nothing answers', async () => {
+    const up = await bus().health()
+    expect(up.status).toBe('up')
+    expect(up.transport.detail).toMatch(/1 broker/)
+    const down = await bus({ brokers: '127.0.0.1:1', retries: 1 }).health()
+    expect(down.status).toBe('down')
+    expect(down.transport.detail).toMatch(/Could not reach Kafka at 127\.0\.0\.1:1/)
+  })
+
+  it("fromEnv - Olive's KAFKA_BOOTSTRAP_SERVERS reaches the broker", async () => {
+    const options = fromEnv({ KAFKA_BOOTSTRAP_SERVERS: BROKERS, SERVICE_NAME: 'env-test' })
+    const health = await bus({ ...options }).health()
+    expect(health.status).toBe('up')
+  })
+})
