@@ -38,7 +38,7 @@ export class AttemptMemory {
     return entry.expires > Date.now() ? entry.attempt : undefined
   }
 
-  /** Entries held, for tests. */
+  /** Entries held; 0 on the hot path unless something was given back. */
   get size(): number {
     return this.entries.size
   }

@@ -295,9 +295,11 @@ export class PullSubscription implements TransportSubscription, InboxTarget {
   private inbound({ msg, info }: Delivery): InboundMessage {
     const reply = msg.reply!
     const { headers, key } = fromNatsHeaders(msg.headers)
-    headers[POSITION_HEADER] = `${info.stream}:${info.sequence}`
-    const id = deliveryId(info)
-    const remembered = this.init.attempts.take(id)
+    const position = `${info.stream}:${info.sequence}`
+    headers[POSITION_HEADER] = position
+    const { attempts } = this.init
+    // The memory is empty unless something was given back: skip building its key per message.
+    const remembered = attempts.size === 0 ? undefined : attempts.take(deliveryId(info))
     this.unsettled.add(reply)
     return {
       topic: this.init.topic,
@@ -305,12 +307,12 @@ export class PullSubscription implements TransportSubscription, InboxTarget {
       body: msg.data,
       key,
       attempt: remembered ?? info.delivered,
-      position: `${info.stream}:${info.sequence}`,
+      position,
       ack: () => this.settle(reply, ACK),
       nack: (options: NackOptions) => {
         if (!this.unsettled.has(reply)) return
         const ttl = options.delayMs + 2 * this.init.ackWaitMs
-        this.init.attempts.remember(id, options.attempt + 1, ttl)
+        attempts.remember(deliveryId(info), options.attempt + 1, ttl)
         const { maxDeliver } = this.init
         if (maxDeliver > 0 && info.delivered >= maxDeliver) {
           this.retryHere({ msg, info }, options.delayMs)
