@@ -8,10 +8,20 @@ import { deleteStreams, NATS_URL, PrivateServer, probe, runPrefix } from './nats
 
 const prefix = runPrefix('fault')
 const skip = await serviceOrSkip('NATS', () => probe(NATS_URL))
+// The restart test needs a nats-server binary of its own to stop and start.
+let server: PrivateServer | undefined
+const privateSkip = await serviceOrSkip('a private nats-server', async () => {
+  server = await PrivateServer.start()
+})
 const buses: EventBus[] = []
 const run = Math.random().toString(36).slice(2, 8)
 let n = 0
 const topicName = (label: string) => `fault.${label}.${run}${++n}`
+
+function privateServer(): PrivateServer {
+  if (server === undefined) throw new Error('the private nats-server did not start')
+  return server
+}
 
 function bus(options: Parameters<typeof natsTransport>[0] = {}): EventBus {
   const transport = natsTransport({ servers: NATS_URL, autoStreams: { prefix }, ...options })
@@ -25,6 +35,7 @@ afterEach(async () => {
 })
 afterAll(async () => {
   if (skip === undefined) await deleteStreams(NATS_URL, prefix)
+  await server?.dispose()
 })
 
 describe.skipIf(skip !== undefined)('nats faults - shared server', () => {
@@ -118,9 +129,9 @@ describe.skipIf(skip !== undefined)('nats faults - shared server', () => {
   })
 })
 
-describe.skipIf(skip !== undefined)('nats faults - private server', () => {
+describe.skipIf(privateSkip !== undefined)('nats faults - private server', () => {
   it('restart - nats-server killed and restarted twice mid-stream of 10 000 events, none lost', async () => {
-    const server = await PrivateServer.start()
+    const server = privateServer()
     try {
       const make = () =>
         createEventBus({
@@ -170,7 +181,6 @@ describe.skipIf(skip !== undefined)('nats faults - private server', () => {
       )
     } finally {
       await Promise.allSettled(buses.splice(0).map((b) => b.close({ timeoutMs: 2_000 })))
-      await server.dispose()
     }
   })
 })
