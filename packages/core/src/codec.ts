@@ -80,9 +80,10 @@ function stringifyData(data: unknown): string {
 
 function decodeData(body: Uint8Array, contentType: string | undefined): unknown {
   if (body.byteLength === 0 && contentType === undefined) return undefined
-  if (isJsonContentType(contentType)) {
+  if (contentType === 'application/json' || isJsonContentType(contentType)) {
     try {
-      return JSON.parse(textDecoder.decode(body))
+      // Buffer's decoder is the fastest; invalid UTF-8 cannot hide there, JSON.parse then fails.
+      return JSON.parse(Buffer.isBuffer(body) ? body.toString('utf8') : textDecoder.decode(body))
     } catch (cause) {
       throw new DecodeError(
         `Event data is not valid JSON (content type ${contentType ?? 'none'})`,
@@ -149,27 +150,49 @@ export function binaryCodec(options: CodecOptions = {}): Codec {
 
 const KNOWN_ATTRIBUTE_SET = new Set<string>([...ATTRIBUTES, 'datacontenttype'])
 
+/** True for a header named `ce_*` or `ce-*` in any case, without allocating. */
+function isAttributeHeader(header: string): boolean {
+  if (header.length < 4) return false
+  const c = header.charCodeAt(0) | 0x20
+  const e = header.charCodeAt(1) | 0x20
+  const sep = header.charCodeAt(2)
+  return c === 99 && e === 101 && (sep === 95 || sep === 45)
+}
+
 function decodeBinary(message: EncodedMessage): EventEnvelope {
-  const event: Record<string, unknown> = {}
+  const headers = message.headers
+  // Required attributes first, so decoded events share one object shape.
+  const event: Record<string, unknown> = {
+    specversion: headers.ce_specversion,
+    id: headers.ce_id,
+    source: headers.ce_source,
+    type: headers.ce_type,
+    time: headers.ce_time,
+  }
   let extensions: Record<string, string> | undefined
-  for (const header in message.headers) {
-    const lower = header.toLowerCase()
-    if (!(lower.startsWith('ce_') || lower.startsWith('ce-'))) continue
-    const name = lower.slice(3)
-    const value = message.headers[header]!
+  for (const header in headers) {
+    if (!isAttributeHeader(header)) continue
+    let name = header.slice(3)
+    if (name !== name.toLowerCase()) name = name.toLowerCase()
+    const value = headers[header]!
     if (KNOWN_ATTRIBUTE_SET.has(name)) event[name] = value
     else if (name !== 'attempt') {
       extensions ??= {}
       extensions[name] = value
     }
   }
-  const contentType = message.headers['content-type']
+  const contentType = headers['content-type'] ?? headerIgnoringCase(headers, 'content-type')
   if (contentType !== undefined) event.datacontenttype = contentType
   if (extensions !== undefined) event.extensions = extensions
   finish(event)
   const data = decodeData(message.body, contentType)
   if (data !== undefined) event.data = data
   return event as unknown as EventEnvelope
+}
+
+function headerIgnoringCase(headers: Record<string, string>, name: string): string | undefined {
+  for (const header in headers) if (header.toLowerCase() === name) return headers[header]
+  return undefined
 }
 
 function decodeStructured(message: EncodedMessage): EventEnvelope {
