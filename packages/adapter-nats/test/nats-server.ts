@@ -15,9 +15,16 @@ export function runPrefix(label: string): string {
   return `SYT_${label}_${Math.random().toString(36).slice(2, 8)}_`
 }
 
+/** Credentials a probe passes along. */
+export interface ProbeAuth {
+  token?: string
+  user?: string
+  pass?: string
+}
+
 /** Resolves when a JetStream-enabled server answers at `url`; rejects otherwise. */
-export async function probe(url: string): Promise<void> {
-  const nc = await connect({ servers: url, timeout: 2_000, reconnect: false })
+export async function probe(url: string, auth: ProbeAuth = {}): Promise<void> {
+  const nc = await connect({ servers: url, timeout: 2_000, reconnect: false, ...auth })
   try {
     await jetstreamManager(nc)
   } finally {
@@ -65,36 +72,56 @@ export class PrivateServer {
   private child: ChildProcess | undefined
   private readonly dir = mkdtempSync(join(tmpdir(), 'switchyard-nats-'))
 
-  private constructor(readonly port: number) {
+  private constructor(
+    readonly port: number,
+    private readonly extraArgs: readonly string[],
+  ) {
     this.url = `nats://127.0.0.1:${port}`
   }
 
-  /** Starts a server on a spare port and waits until JetStream answers. */
-  static async start(): Promise<PrivateServer> {
-    const server = new PrivateServer(await freePort())
+  /**
+   * Starts a server on a spare port and waits until it answers. `extraArgs` go to nats-server
+   * (e.g. `--auth <token>`); `auth` is what the readiness probe needs when they ask for it.
+   */
+  static async start(
+    extraArgs: readonly string[] = [],
+    auth: ProbeAuth = {},
+  ): Promise<PrivateServer> {
+    const server = new PrivateServer(await freePort(), extraArgs)
+    server.auth = auth
     await server.start()
     return server
   }
 
+  private auth: ProbeAuth = {}
+
   /** Starts the process (again, keeping the store) and waits until it answers. */
   async start(): Promise<void> {
     const args = ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.dir]
+    args.push(...this.extraArgs)
     const child = spawn(serverBinary(), args, { stdio: 'ignore' })
     this.child = child
     let failed: Error | undefined
     child.once('error', (error) => {
       failed = error
     })
-    await waitUntil(
-      async () => {
-        if (failed) throw failed
-        return probe(this.url).then(
-          () => true,
-          () => false,
-        )
-      },
-      { timeoutMs: 15_000, intervalMs: 50, message: `nats-server on port ${this.port}` },
-    )
+    try {
+      await waitUntil(
+        async () => {
+          if (failed) throw failed
+          return probe(this.url, this.auth).then(
+            () => true,
+            () => false,
+          )
+        },
+        { timeoutMs: 15_000, intervalMs: 50, message: `nats-server on port ${this.port}` },
+      )
+    } catch (error) {
+      // Never leave a half-started server behind.
+      child.kill('SIGKILL')
+      this.child = undefined
+      throw error
+    }
   }
 
   /** Stops the process: `SIGTERM` shuts down cleanly, `SIGKILL` is a crash. */
