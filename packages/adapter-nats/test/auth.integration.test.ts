@@ -9,11 +9,14 @@ const servers: PrivateServer[] = []
 const skip = await serviceOrSkip(
   'a private nats-server',
   async () => {
-    const [token, user] = await Promise.all([
+    const started = await Promise.allSettled([
       PrivateServer.start(['--auth', 's3cret'], { token: 's3cret' }),
       PrivateServer.start(['--user', 'ada', '--pass', 'pw'], { user: 'ada', pass: 'pw' }),
     ])
-    servers.push(token, user)
+    // Keep whatever started, so afterAll stops it even when the other one failed.
+    for (const result of started) if (result.status === 'fulfilled') servers.push(result.value)
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (failed !== undefined) throw failed.reason
   },
   { timeoutMs: 20_000 },
 )

@@ -89,7 +89,12 @@ export class PrivateServer {
   ): Promise<PrivateServer> {
     const server = new PrivateServer(await freePort(), extraArgs)
     server.auth = auth
-    await server.start()
+    try {
+      await server.start()
+    } catch (error) {
+      await server.dispose()
+      throw error
+    }
     return server
   }
 
