@@ -43,7 +43,8 @@ export function publishError(topic: string, error: unknown, waitedMs: number): P
   const kind = classify(error)
   const reason = (error as Error)?.message ?? String(error)
   const hint = reason.includes('max_payload')
-    ? ' (the message is larger than the server allows: raise max_payload in the nats-server config, up to 64 MB)'
+    ? ' (the message is larger than the server allows: raise max_payload in the nats-server' +
+      ' config, up to 64 MB)'
     : kind === 'no-stream'
       ? ' (no stream answered: is JetStream enabled and the stream present?)'
       : kind === 'fatal'
@@ -60,7 +61,8 @@ export function publishError(topic: string, error: unknown, waitedMs: number): P
 export function connectError(servers: readonly string[], error: unknown): ConnectionError {
   const reason = (error as Error)?.message ?? String(error)
   return new ConnectionError(
-    `Could not connect to NATS at ${servers.join(', ')}: ${reason}. Is nats-server running (bash tooling/services/nats.sh) and the URL right (NATS_URL)?`,
+    `Could not connect to NATS at ${servers.join(', ')}: ${reason}. ` +
+      'Is nats-server running (bash tooling/services/nats.sh) and the URL right (NATS_URL)?',
     { cause: error },
   )
 }
@@ -68,7 +70,8 @@ export function connectError(servers: readonly string[], error: unknown): Connec
 /** JetStream is not enabled on the server the transport reached. */
 export function jetStreamMissing(server: string, error: unknown): ConnectionError {
   return new ConnectionError(
-    `JetStream is not enabled on ${server}: start nats-server with -js (and a store directory, -sd)`,
+    `JetStream is not enabled on ${server}: ` +
+      'start nats-server with -js (and a store directory, -sd)',
     { cause: error },
   )
 }

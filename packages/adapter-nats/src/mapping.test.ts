@@ -115,7 +115,7 @@ describe('mapping - headers', () => {
     expect(key).toBe('k1')
   })
 
-  it('headers - a re-published stored message gets its own message id; the position stays home', () => {
+  it('headers - a re-published stored message gets its own id; the position stays home', () => {
     expect(messageId('e1', { ce_id: 'e1' })).toBe('e1')
     const stored = { ce_id: 'e1', 'switchyard-position': 'S:7' }
     expect(messageId('e1', stored)).toBe('e1@S:7')

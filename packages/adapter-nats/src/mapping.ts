@@ -50,7 +50,8 @@ export function subjectsFor(
   for (const subject of subjects) {
     if (subject.length === 0 || !isValidSubject(subject, true)) {
       throw new ConfigurationError(
-        `Topic "${topic}" maps to "${subject}", which is not a NATS subject: use dot-separated non-empty tokens without spaces`,
+        `Topic "${topic}" maps to "${subject}", which is not a NATS subject: ` +
+          'use dot-separated non-empty tokens without spaces',
         { field: 'topic' },
       )
     }

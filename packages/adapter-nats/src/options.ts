@@ -8,7 +8,10 @@ export interface StreamLimits {
   maxMsgs?: number
   /** Most bytes kept (Anumate's `MAX_BYTES`); -1 for no limit. @default -1 */
   maxBytes?: number
-  /** Oldest message kept, in ms (Anumate's `MAX_AGE`, which is in seconds); 0 keeps forever. @default 0 */
+  /**
+   * Oldest message kept, in ms (Anumate's `MAX_AGE`, which is in seconds); 0 keeps forever.
+   * @default 0
+   */
   maxAgeMs?: number
   /** Largest message the stream accepts; -1 leaves it to the server's `max_payload`. @default -1 */
   maxMsgSize?: number
@@ -16,7 +19,7 @@ export interface StreamLimits {
   storage?: 'file' | 'memory'
   /** Copies kept in a cluster. @default 1 */
   replicas?: number
-  /** How long `Nats-Msg-Id` (the event id) de-duplicates a re-sent publish, in ms. @default 120_000 */
+  /** How long `Nats-Msg-Id` (the event id) de-duplicates a re-sent publish. @default 120_000 */
   duplicateWindowMs?: number
   /** What a full stream does: drop the oldest message or refuse the new one. @default 'old' */
   discard?: 'old' | 'new'
@@ -71,9 +74,15 @@ export interface NatsTransportOptions extends NatsConfig {
   autoStreams?: (StreamLimits & { prefix?: string }) | false
   /** Topic aliases: a bus topic read from other subjects, e.g. `{ 'orders.all': 'orders.>' }`. */
   subjects?: Readonly<Record<string, string | readonly string[]>>
-  /** Time a delivered message may stay unacknowledged before redelivery; long handlers are kept alive with in-progress acks. @default 30_000 */
+  /**
+   * Time a delivered message may stay unacknowledged before redelivery; long handlers are kept
+   * alive with in-progress acks. @default 30_000
+   */
   ackWaitMs?: number
-  /** Server-side cap on deliveries per message (Anumate's `MAX_DELIVER_ATTEMPTS`); -1 leaves it to the bus's retry policy. @default -1 */
+  /**
+   * Server-side cap on deliveries per message (Anumate's `MAX_DELIVER_ATTEMPTS`); -1 leaves it
+   * to the bus's retry policy. @default -1
+   */
   maxDeliver?: number
   /** Unacknowledged messages a group may have at once. @default 10_000 */
   maxAckPending?: number
@@ -81,7 +90,10 @@ export interface NatsTransportOptions extends NatsConfig {
   pullExpiresMs?: number
   /** Publishes awaiting their JetStream ack at once, per transport. @default 256 */
   publishWindow?: number
-  /** How long a publish keeps retrying (server restart, stream not ready) before it fails. @default 30_000 */
+  /**
+   * How long a publish keeps retrying (server restart, stream not ready) before it fails.
+   * @default 30_000
+   */
   publishTimeoutMs?: number
   /** How long one publish waits for its ack before it is sent again. @default 5_000 */
   ackTimeoutMs?: number
@@ -168,7 +180,7 @@ export function resolveOptions(options: NatsTransportOptions): ResolvedNatsOptio
     ackWaitMs: int(options.ackWaitMs ?? 30_000, `${p}.ackWaitMs`, 100),
     maxDeliver: int(options.maxDeliver ?? -1, `${p}.maxDeliver`, -1),
     maxAckPending: int(options.maxAckPending ?? 10_000, `${p}.maxAckPending`, 1),
-    pullExpiresMs: int(options.pullExpiresMs ?? 5_000, `${p}.pullExpiresMs`, 100),
+    pullExpiresMs: int(options.pullExpiresMs ?? 5_000, `${p}.pullExpiresMs`, 1_000),
     publishWindow: int(options.publishWindow ?? 256, `${p}.publishWindow`, 1),
     publishTimeoutMs: int(options.publishTimeoutMs ?? 30_000, `${p}.publishTimeoutMs`, 0),
     ackTimeoutMs: int(options.ackTimeoutMs ?? 5_000, `${p}.ackTimeoutMs`, 100),

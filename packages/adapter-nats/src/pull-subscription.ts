@@ -208,7 +208,7 @@ export class PullSubscription implements TransportSubscription, InboxTarget {
     } else this.request()
   }
 
-  /** Asks the server for what `limit` (the bus's free room, by default the waiting pull's) leaves. */
+  /** Asks the server for what `limit` (the bus's free room, by default the pull's) leaves. */
   private request(limit = this.waiter?.max ?? 0): void {
     const waiter = this.waiter
     if (limit <= 0 || this.closed || !this.connected) return

@@ -42,7 +42,10 @@ export class StreamRegistry {
     private readonly options: ResolvedNatsOptions,
   ) {}
 
-  /** Creates or updates the declared streams. @throws {ConfigurationError} for a missing stream without subjects. */
+  /**
+   * Creates or updates the declared streams.
+   * @throws {ConfigurationError} for a stream that does not exist and has no subjects to create it.
+   */
   async declare(): Promise<void> {
     for (const def of this.options.streams) this.known.set(def.name, await this.declareOne(def))
   }
@@ -81,7 +84,8 @@ export class StreamRegistry {
   /**
    * The stream storing `subject`, created when `create` and none does; `undefined` when none
    * does and `create` is false.
-   * @throws {ConfigurationError} when the subject spans several streams, or none and auto streams are off.
+   * @throws {ConfigurationError} when the subject spans several streams, or none does and auto
+   * streams are off.
    */
   resolve(subject: string, create = true): Promise<string | undefined> {
     const cached = this.bySubject.get(subject)

@@ -97,7 +97,7 @@ export class NatsTransport implements Transport {
   }
 
   /**
-   * Connects (unless given a client), checks JetStream, and creates or updates the declared streams.
+   * Connects (unless given a client), checks JetStream, creates or updates the declared streams.
    * @throws {ConnectionError} when no server answers or JetStream is off.
    */
   async connect(): Promise<void> {
@@ -144,14 +144,17 @@ export class NatsTransport implements Transport {
     const subjects = subjectsFor(topic, this.options.subjects)
     if (subjects.length > 1 && !server.multipleFilterSubjects) {
       throw new ConfigurationError(
-        `Topic "${topic}" reads ${subjects.length} subjects; several filter subjects per consumer need nats-server 2.10 or newer (connected to ${server.version}). Map it to one wildcard subject instead.`,
+        `Topic "${topic}" reads ${subjects.length} subjects; several filter subjects per ` +
+          `consumer need nats-server 2.10 or newer (connected to ${server.version}). ` +
+          'Map it to one wildcard subject instead.',
         { field: 'subjects' },
       )
     }
     const streams = new Set(await Promise.all(subjects.map((s) => registry.resolve(s))))
     if (streams.size !== 1) {
       throw new ConfigurationError(
-        `Topic "${topic}" reads subjects stored in different streams (${[...streams].join(', ')}); one consumer reads one stream`,
+        `Topic "${topic}" reads subjects stored in different streams ` +
+          `(${[...streams].join(', ')}); one consumer reads one stream`,
         { field: 'subjects' },
       )
     }
@@ -363,7 +366,8 @@ export class NatsTransport implements Transport {
  * Creates a NATS JetStream transport.
  * @throws {ConfigurationError} for unknown or out-of-range options.
  * @example
- * const bus = createEventBus({ transport: natsTransport({ servers: 'nats://127.0.0.1:4222' }), source: 'hr' })
+ * const transport = natsTransport({ servers: 'nats://127.0.0.1:4222' })
+ * const bus = createEventBus({ transport, source: 'hr-service' })
  */
 export function natsTransport(options: NatsTransportOptions = {}): NatsTransport {
   return new NatsTransport(options)
