@@ -4,6 +4,9 @@ import { Delivery, type DeliveryOwner } from './delivery.js'
 import { isRebalance, whileSettling } from './errors.js'
 import { Committer, PartitionTracker } from './offsets.js'
 
+const RELAUNCH_MIN_MS = 500
+const RELAUNCH_MAX_MS = 10_000
+
 /** What a subscription needs besides its consumer. */
 export interface SubscriptionInit {
   topic: string
@@ -44,6 +47,8 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
   private running: Promise<void> | undefined
   private problem: unknown
   private closed = false
+  private relaunchTimer: NodeJS.Timeout | undefined
+  private relaunchDelayMs = RELAUNCH_MIN_MS
   private startPositions: Map<number, string> | undefined
 
   constructor(private readonly init: SubscriptionInit) {
@@ -56,21 +61,36 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
     const { consumer, topic } = this.init
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       const assignment = (event.payload.memberAssignment ?? {}) as Record<string, number[]>
+      this.relaunchDelayMs = RELAUNCH_MIN_MS
       this.joined(assignment[topic] ?? [])
     })
     consumer.on(consumer.events.REBALANCING, () => void this.revoke(false))
     consumer.on(consumer.events.CRASH, (event) => {
       void this.revoke(false)
-      if (event.payload.restart !== true) this.problem = event.payload.error
+      if (event.payload.restart === true || this.closed) return
+      // kafkajs gives up for good on errors it deems fatal, "Failed to find group coordinator"
+      // among them, which a broker restart produces. Report it, then run the consumer again.
+      this.problem = event.payload.error
+      this.relaunchTimer = setTimeout(() => this.launch(), this.relaunchDelayMs)
+      this.relaunchDelayMs = Math.min(RELAUNCH_MAX_MS, this.relaunchDelayMs * 2)
     })
     await consumer.connect()
     await consumer.subscribe({ topics: [topic], fromBeginning })
-    this.running = consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 64,
-      eachBatch: (payload) => this.eachBatch(payload),
-    })
+    this.launch()
+  }
+
+  private launch(): void {
+    if (this.closed) return
+    const { consumer } = this.init
+    this.running = (async () => {
+      await consumer.connect()
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 64,
+        eachBatch: (payload) => this.eachBatch(payload),
+      })
+    })()
     this.running.catch((error: unknown) => {
       this.problem = error
     })
@@ -106,6 +126,7 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    clearTimeout(this.relaunchTimer)
     this.waiter?.resolve([])
     this.dropHeld()
     await withTimeout(this.committer.flush(), 5_000)

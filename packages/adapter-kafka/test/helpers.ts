@@ -15,7 +15,8 @@ export const FAST: KafkaTransportOptions = {
   maxWaitTimeMs: 100,
   commitIntervalMs: 100,
   retries: 3,
-  logLevel: 'nothing',
+  // SWITCHYARD_KAFKA_LOG=warn (or info, debug) shows kafkajs's own log when a test misbehaves.
+  logLevel: (process.env.SWITCHYARD_KAFKA_LOG as KafkaTransportOptions['logLevel']) ?? 'nothing',
 }
 
 /** A bare kafkajs client, for probing and preparing topics the way an operator would. */
