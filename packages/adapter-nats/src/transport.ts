@@ -52,6 +52,7 @@ const FEATURES: TransportFeatures = {
   persistent: true,
   replayFromStart: true,
   nativeDelay: true,
+  wildcards: true,
 }
 
 interface Connected {

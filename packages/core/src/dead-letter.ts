@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { Codec } from './codec.js'
 import type { EventEnvelope } from './envelope.js'
 import { DecodeError, type SchemaValidationError, type ValidationIssue } from './errors.js'
@@ -87,18 +88,14 @@ export function readDeadLetter(event: EventEnvelope): DeadLetterRecord {
   return { ...(event.data as DeadLetterEntry), id: event.id }
 }
 
-/** The original message of an entry, ready to publish to its topic again. */
-export function originalMessage(entry: DeadLetterEntry, codec: Codec): OutboundMessage {
+/**
+ * The original message of an entry, ready to publish to its topic again: the same bytes and
+ * event id inside, but a fresh transport message id, so brokers that de-duplicate on it (NATS
+ * `Nats-Msg-Id`) do not drop the replay as a copy of the first publish.
+ */
+export function originalMessage(entry: DeadLetterEntry): OutboundMessage {
   const headers = { ...entry.message.headers }
   delete headers.ce_attempt
   const body = new Uint8Array(Buffer.from(entry.message.body, 'base64'))
-  let id = headers.ce_id ?? headers['ce-id'] ?? entry.event?.id
-  if (id === undefined) {
-    try {
-      id = codec.decode({ headers, body }).id
-    } catch {
-      id = `replay-${entry.deadLetteredAt}`
-    }
-  }
-  return { id, key: entry.message.key, headers, body }
+  return { id: `replay-${randomUUID()}`, key: entry.message.key, headers, body }
 }

@@ -80,6 +80,8 @@ export interface ReplayOptions {
 
 const EMPTY = new Uint8Array(0)
 const TOPIC = /^[A-Za-z0-9._\-~:/@]{1,249}$/u
+/** Subscriptions may also use `*` and `>` wildcards; transports without them reject these. */
+const TOPIC_PATTERN = /^[A-Za-z0-9._\-~:/@*>]{1,249}$/u
 
 /**
  * One API for publishing and consuming typed events over any transport.
@@ -223,7 +225,7 @@ export class EventBus implements AsyncDisposable {
     options: SubscribeOptions = {},
   ): Promise<Subscription> {
     this.assertOpen()
-    checkTopic(topic)
+    checkTopic(topic, this.transport.features.wildcards === true ? TOPIC_PATTERN : TOPIC)
     if (typeof handler !== 'function') {
       throw new ConfigurationError('subscribe needs a handler function', { field: 'handler' })
     }
@@ -523,7 +525,7 @@ export class EventBus implements AsyncDisposable {
         if (options.filter !== undefined && !options.filter(entry)) {
           return { kind: 'retry', delayMs: 60_000, error: undefined } as const
         }
-        await this.send(entry.topic, [originalMessage(entry, this.codec)])
+        await this.send(entry.topic, [originalMessage(entry)])
         if (++replayed >= limit) finish()
       },
       {
@@ -541,8 +543,8 @@ export class EventBus implements AsyncDisposable {
   }
 }
 
-function checkTopic(topic: unknown): asserts topic is string {
-  if (typeof topic !== 'string' || !TOPIC.test(topic)) {
+function checkTopic(topic: unknown, pattern = TOPIC): asserts topic is string {
+  if (typeof topic !== 'string' || !pattern.test(topic)) {
     throw new ConfigurationError(
       `Invalid topic ${JSON.stringify(topic)}: use 1-249 characters from A-Z a-z 0-9 . _ - ~ : / @`,
       { field: 'topic' },

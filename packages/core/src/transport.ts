@@ -85,6 +85,8 @@ export interface TransportFeatures {
   replayFromStart: boolean
   /** The broker delays redelivery itself (`nack(delay)`), without holding a consumer. */
   nativeDelay: boolean
+  /** Subscriptions may use `*` (one token) and `>` (the rest) wildcards in topics. @default false */
+  wildcards?: boolean
 }
 
 /** Result of a health probe. */
