@@ -7,13 +7,13 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { connect, headers } from '@nats-io/transport-node'
 import { natsTransport } from '@switchyard/adapter-nats'
 import { createEventBus } from '@switchyard/core'
+import { now, paced, summary } from '../../../tooling/bench/pacing.mjs'
 
 const url = process.env.SWITCHYARD_NATS_URL ?? 'nats://127.0.0.1:4222'
 const run = Math.random().toString(36).slice(2, 8)
 const prefix = `SYBENCH_${run}_`
 const data = { employee_id: 'emp_123', note: 'x'.repeat(1_000 - 40) }
 const encoder = new TextEncoder()
-const now = () => performance.timeOrigin + performance.now()
 let topics = 0
 const nextTopic = (label) => `bench.${run}.${label}.${++topics}`
 
@@ -131,27 +131,6 @@ async function rawConsume(js, jsm, count) {
   const rate = count / ((performance.now() - started) / 1_000)
   await messages.close()
   return rate
-}
-
-/** Publishes at `rate` events/s for `seconds`, calling `send(sentAt)`; resolves when all were sent. */
-async function paced(rate, seconds, send) {
-  const total = Math.round(rate * seconds)
-  const start = now()
-  let sent = 0
-  while (sent < total) {
-    const due = Math.min(total, Math.floor(((now() - start) / 1_000) * rate) + 1)
-    while (sent < due) {
-      sent++
-      void send(now())
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1))
-  }
-}
-
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]
-const summary = (latencies) => {
-  const sorted = latencies.slice(Math.floor(latencies.length / 10)).sort((a, b) => a - b)
-  return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) }
 }
 
 /**

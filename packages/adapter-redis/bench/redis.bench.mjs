@@ -5,11 +5,11 @@ import { randomUUID } from 'node:crypto'
 import { redisTransport, topicKeys } from '@switchyard/adapter-redis'
 import { createEventBus } from '@switchyard/core'
 import { Redis } from 'ioredis'
+import { now, paced, summary } from '../../../tooling/bench/pacing.mjs'
 
 const url = process.env.SWITCHYARD_REDIS_URL ?? 'redis://127.0.0.1:6379'
 const prefix = `sy-bench-${Math.random().toString(36).slice(2, 8)}`
 const data = { employee_id: 'emp_123', note: 'x'.repeat(1_000 - 40) }
-const now = () => performance.timeOrigin + performance.now()
 let topics = 0
 const nextTopic = (label) => `bench.${label}.${++topics}`
 const streamOf = (topic) => topicKeys(prefix, topic).stream
@@ -119,27 +119,6 @@ async function rawConsume(client, count) {
   const rate = count / ((performance.now() - started) / 1_000)
   reader.disconnect()
   return rate
-}
-
-/** Publishes at `rate` events/s for `seconds`, calling `send(sentAt)`; resolves when all were sent. */
-async function paced(rate, seconds, send) {
-  const total = Math.round(rate * seconds)
-  const start = now()
-  let sent = 0
-  while (sent < total) {
-    const due = Math.min(total, Math.floor(((now() - start) / 1_000) * rate) + 1)
-    while (sent < due) {
-      sent++
-      void send(now())
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1))
-  }
-}
-
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]
-const summary = (latencies) => {
-  const sorted = latencies.slice(Math.floor(latencies.length / 10)).sort((a, b) => a - b)
-  return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) }
 }
 
 /**
