@@ -71,8 +71,7 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
       // kafkajs gives up for good on errors it deems fatal, "Failed to find group coordinator"
       // among them, which a broker restart produces. Report it, then run the consumer again.
       this.problem = event.payload.error
-      this.relaunchTimer = setTimeout(() => this.launch(), this.relaunchDelayMs)
-      this.relaunchDelayMs = Math.min(RELAUNCH_MAX_MS, this.relaunchDelayMs * 2)
+      this.relaunchLater()
     })
     await consumer.connect()
     await consumer.subscribe({ topics: [topic], fromBeginning })
@@ -92,8 +91,17 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
       })
     })()
     this.running.catch((error: unknown) => {
+      // Not even connected (the broker is still away): try again later.
       this.problem = error
+      this.relaunchLater()
     })
+  }
+
+  private relaunchLater(): void {
+    if (this.closed) return
+    clearTimeout(this.relaunchTimer)
+    this.relaunchTimer = setTimeout(() => this.launch(), this.relaunchDelayMs)
+    this.relaunchDelayMs = Math.min(RELAUNCH_MAX_MS, this.relaunchDelayMs * 2)
   }
 
   /** Resolves with 1..max buffered records, waiting for some, or [] once closed or aborted. */
