@@ -123,9 +123,10 @@ const LOG_LEVELS = {
   debug: KafkaLogLevel.DEBUG,
 }
 
-// Routine protocol answers that kafkajs logs as errors although the group handles them.
+// Protocol answers kafkajs logs as errors although they are routine and handled: rebalances,
+// a coordinator moving or loading, a topic that already exists or is still being placed.
 const ROUTINE =
-  /rebalanc|not the correct coordinator|coordinator is loading|specified group generation id is not valid/i
+  /rebalanc|not the correct coordinator|coordinator is (loading|not available)|generation id is not valid|topic creation errors|does not host this topic-partition|not the leader for that topic-partition/i
 
 /** Builds a kafkajs client from resolved options. */
 export function createClient(options: ResolvedKafkaOptions): KafkaClientLike {

@@ -33,10 +33,12 @@ export function readHeaders(record: RecordIn): Record<string, string> {
   const raw = record.headers
   if (raw === undefined) return headers
   for (const name in raw) {
-    let value = raw[name]
-    if (Array.isArray(value)) value = value[value.length - 1]
-    if (value === undefined) continue
-    headers[name] = typeof value === 'string' ? value : value.toString('utf8')
+    const value = raw[name]
+    // kafkajs hands out Buffers; strings and repeated headers (arrays) are the rare cases.
+    if (value instanceof Uint8Array) headers[name] = value.toString('utf8')
+    else if (typeof value === 'string') headers[name] = value
+    else if (Array.isArray(value) && value.length > 0)
+      headers[name] = value[value.length - 1]!.toString('utf8')
   }
   return headers
 }

@@ -170,8 +170,10 @@ export class KafkaTransport implements Transport {
   async health(): Promise<TransportHealth> {
     if (this.closed) return { status: 'down', detail: 'transport closed' }
     try {
-      await this.connect()
-      const cluster = await withDeadline(this.admin.describeCluster(), 5_000)
+      const cluster = await withDeadline(
+        this.connect().then(() => this.admin.describeCluster()),
+        5_000,
+      )
       return {
         status: 'up',
         detail: `${cluster.brokers.length} broker(s), cluster ${cluster.clusterId}`,
