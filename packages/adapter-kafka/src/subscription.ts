@@ -3,6 +3,7 @@ import type { AdminLike, BatchPayload, ConsumerLike } from './client.js'
 import { Delivery, type DeliveryOwner } from './delivery.js'
 import { isRebalance, whileSettling } from './errors.js'
 import { Committer, PartitionTracker } from './offsets.js'
+import { Queue, withTimeout } from './queue.js'
 
 const RELAUNCH_MIN_MS = 500
 const RELAUNCH_MAX_MS = 10_000
@@ -34,7 +35,13 @@ export interface SubscriptionInit {
  */
 export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
   private buffer = new Queue<Delivery>()
-  private waiter: { max: number; resolve: (messages: InboundMessage[]) => void } | undefined
+  private waiter:
+    | {
+        max: number
+        resolve: (messages: InboundMessage[]) => void
+        reject: (error: unknown) => void
+      }
+    | undefined
   private roomWaiters: Array<() => void> = []
   private drainWaiters: Array<() => void> = []
   private readonly parked = new Set<NodeJS.Timeout>()
@@ -70,7 +77,7 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
       if (event.payload.restart === true || this.closed) return
       // kafkajs gives up for good on errors it deems fatal, "Failed to find group coordinator"
       // among them, which a broker restart produces. Report it, then run the consumer again.
-      this.problem = event.payload.error
+      this.report(event.payload.error)
       this.relaunchLater()
     })
     await consumer.connect()
@@ -92,9 +99,15 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
     })()
     this.running.catch((error: unknown) => {
       // Not even connected (the broker is still away): try again later.
-      this.problem = error
+      this.report(error)
       this.relaunchLater()
     })
+  }
+
+  /** Hands an error to the dispatcher (and so to the bus's `onError` hook) at its next pull. */
+  private report(error: unknown): void {
+    if (this.waiter !== undefined) this.waiter.reject(error)
+    else this.problem = error
   }
 
   private relaunchLater(): void {
@@ -113,7 +126,7 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
       return Promise.reject(problem)
     }
     if (this.buffer.length > 0) return Promise.resolve(this.take(max))
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       const onAbort = () => {
         this.waiter = undefined
         resolve([])
@@ -125,6 +138,11 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
           signal.removeEventListener('abort', onAbort)
           this.waiter = undefined
           resolve(messages)
+        },
+        reject: (error) => {
+          signal.removeEventListener('abort', onAbort)
+          this.waiter = undefined
+          reject(error)
         },
       }
     })
@@ -296,9 +314,9 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
     this.revoked = undefined
     this.trackers = new Map()
     this.committer = this.newCommitter()
-    this.ready = this.position(assigned, this.generation).catch((error: unknown) => {
-      this.problem = error
-    })
+    this.ready = this.position(assigned, this.generation).catch((error: unknown) =>
+      this.report(error),
+    )
   }
 
   private async position(assigned: number[], generation: number): Promise<void> {
@@ -333,7 +351,7 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
       },
       this.init.commitIntervalMs,
       (error) => {
-        if (!isRebalance(error)) this.problem = error
+        if (!isRebalance(error)) this.report(error)
       },
     )
   }
@@ -344,44 +362,4 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
     this.parked.clear()
     for (const resolve of this.roomWaiters.splice(0)) resolve()
   }
-}
-
-/** FIFO with O(1) take from the front (the buffer is pulled from in small bites). */
-class Queue<T> {
-  private items: T[] = []
-  private head = 0
-
-  get length(): number {
-    return this.items.length - this.head
-  }
-
-  push(item: T): void {
-    this.items.push(item)
-  }
-
-  unshift(item: T): void {
-    if (this.head > 0) this.items[--this.head] = item
-    else this.items.unshift(item)
-  }
-
-  take(max: number): T[] {
-    const out = this.items.slice(this.head, this.head + max)
-    this.head += out.length
-    if (this.head === this.items.length) {
-      this.items = []
-      this.head = 0
-    } else if (this.head > 1_024) {
-      this.items = this.items.slice(this.head)
-      this.head = 0
-    }
-    return out
-  }
-}
-
-function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  return Promise.race([
-    promise,
-    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
-  ]).finally(() => clearTimeout(timer))
 }
