@@ -6,6 +6,7 @@ import {
   type EventEnvelope,
   exponential,
   type Middleware,
+  outcome,
   PublishError,
 } from '@switchyard/core'
 import { waitUntil } from '@switchyard/testkit'
@@ -178,30 +179,94 @@ describe('bus - retries and dead letters', () => {
 
   it('bus - dead-letter publish failure keeps the event for redelivery', async () => {
     const transport = memoryTransport()
-    const b = bus({ transport })
-    const attempts: number[] = []
     const errors: string[] = []
-    const b2 = createEventBus({
-      transport,
-      source: 't',
-      hooks: { onError: (e) => void errors.push(e.message) },
-    })
-    buses.push(b2)
-    await b2.subscribe(
+    const b = bus({ transport, hooks: { onError: (_e, where) => void errors.push(where) } })
+    const attempts: number[] = []
+    await b.subscribe(
       'jobs',
       (_e, ctx) => {
         attempts.push(ctx.attempt)
+        // The next publish is the dead-letter publish of this very event: make it fail.
+        if (ctx.attempt === 1) transport.faults.failNextPublishes(1)
         throw new Error('bad job')
       },
-      { retry: { maxAttempts: 1 } },
+      { group: 'workers', retry: { maxAttempts: 1 } },
     )
-    transport.faults.failNextPublishes(1)
-    await b.publish('jobs', { type: 'job' }).catch(() => undefined) // consumes the injected failure
-    transport.faults.failNextPublishes(1)
-    await b.publish('jobs', { type: 'job' }).catch(() => undefined)
     await b.publish('jobs', { type: 'job' })
+    await waitUntil(() => errors.length === 1)
+    expect(errors[0]).toContain('dead-letter publish')
+    expect(await b.deadLetters.list('jobs.dlq')).toHaveLength(0)
+    // Not acked: the broker redelivers it and this time the dead-letter publish succeeds.
     await waitUntil(async () => (await b.deadLetters.list('jobs.dlq')).length === 1)
-    expect(attempts).toEqual([1])
+    expect(attempts).toEqual([1, 2])
+    await waitUntil(() => transport.broker.backlog('jobs').workers?.inFlight === 0)
+    expect(transport.broker.backlog('jobs').workers).toEqual({ waiting: 0, inFlight: 0 })
+  })
+
+  it('bus - one retry budget counts in-process retries and broker redeliveries together', async () => {
+    const b = bus()
+    const attempts: number[] = []
+    await b.subscribe(
+      'budget',
+      (_e, ctx) => {
+        attempts.push(ctx.attempt)
+        throw new Error('still failing')
+      },
+      {
+        group: 'g',
+        // 100 ms waits in process; 200 ms and 400 ms go back to the broker.
+        retry: {
+          maxAttempts: 4,
+          backoff: exponential({ baseMs: 100, jitter: false }),
+          inProcessMaxDelayMs: 150,
+        },
+      },
+    )
+    await b.publish('budget', { type: 'x' })
+    let listed: Awaited<ReturnType<typeof b.deadLetters.list>> = []
+    await waitUntil(async () => {
+      listed = await b.deadLetters.list('budget.dlq')
+      return listed.length === 1
+    })
+    expect(attempts).toEqual([1, 2, 3, 4])
+    expect(listed[0]).toMatchObject({ attempts: 4, reason: 'gave up after 4 attempts' })
+  })
+
+  it('bus - handler outcomes: retry after a delay, drop, dead-letter now', async () => {
+    const transport = memoryTransport()
+    const b = bus({ transport })
+    const seen: Array<[string, number]> = []
+    await b.subscribe(
+      'outcomes',
+      (event, ctx) => {
+        seen.push([event.type, ctx.attempt])
+        if (event.type === 'retry' && ctx.attempt === 1) return outcome.retry({ delayMs: 50 })
+        if (event.type === 'drop') return outcome.drop('not ours')
+        if (event.type === 'park') return outcome.deadLetter('no such customer')
+        return undefined
+      },
+      { group: 'g', retry: { maxAttempts: 5 } },
+    )
+    const started = Date.now()
+    await b.publish('outcomes', { type: 'retry' })
+    await waitUntil(() => seen.length === 2)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45)
+    await b.publish('outcomes', { type: 'drop' })
+    await b.publish('outcomes', { type: 'park' })
+    let listed: Awaited<ReturnType<typeof b.deadLetters.list>> = []
+    await waitUntil(async () => {
+      listed = await b.deadLetters.list('outcomes.dlq')
+      return listed.length === 1
+    })
+    expect(listed[0]).toMatchObject({ reason: 'no such customer', attempts: 1 })
+    expect(listed[0]!.event?.type).toBe('park')
+    await waitUntil(() => transport.broker.backlog('outcomes').g?.inFlight === 0)
+    expect(seen).toEqual([
+      ['retry', 1],
+      ['retry', 2],
+      ['drop', 1],
+      ['park', 1],
+    ])
   })
 })
 
@@ -380,15 +445,19 @@ describe('memory transport - fault injection and limits', () => {
 
   it('memory transport - slow acks delay settlement but lose nothing', async () => {
     const transport = memoryTransport()
-    transport.faults.slowAcks(20)
+    transport.faults.slowAcks(200)
     const b = bus({ transport })
     let handled = 0
     await b.subscribe('s', () => void handled++, { concurrency: 4 })
+    const started = Date.now()
     await b.publishBatch(
       's',
       Array.from({ length: 20 }, () => ({ type: 'x' })),
     )
     await waitUntil(() => handled === 20)
     await waitUntil(() => transport.broker.backlog('s').default?.inFlight === 0)
+    // Every ack takes 200 ms, so the last one cannot have settled sooner.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190)
+    expect(transport.broker.backlog('s').default).toEqual({ waiting: 0, inFlight: 0 })
   })
 })

@@ -51,10 +51,15 @@ describe.each([
     circular.self = circular
     const event = { ...createEvent({ type: 't', source: 's' }), data: circular }
     expect(() => codec.encode(event)).toThrow(ConfigurationError)
-    try {
-      codec.encode({ ...event, data: { n: 10n } })
-    } catch (error) {
-      expect((error as ConfigurationError).field).toBe('data')
+    for (const data of [circular, { n: 10n }]) {
+      let thrown: unknown
+      try {
+        codec.encode({ ...event, data })
+      } catch (error) {
+        thrown = error
+      }
+      expect(thrown).toBeInstanceOf(ConfigurationError)
+      expect((thrown as ConfigurationError).field).toBe('data')
     }
   })
 })
@@ -67,6 +72,19 @@ describe('codec - decoding foreign and broken input', () => {
       const broken = { ...headers }
       delete broken[name]
       expect(() => codec.decode({ headers: broken, body })).toThrow(DecodeError)
+    }
+  })
+
+  it('codec - structured messages missing a required attribute are a DecodeError', () => {
+    const codec = structuredCodec()
+    const { headers, body } = codec.encode(full)
+    const document = JSON.parse(Buffer.from(body).toString()) as Record<string, unknown>
+    for (const name of ['id', 'source', 'type', 'specversion']) {
+      const broken = { ...document }
+      delete broken[name]
+      const message = { headers, body: Buffer.from(JSON.stringify(broken)) }
+      expect(() => codec.decode(message)).toThrow(DecodeError)
+      expect(() => codec.decode(message)).toThrow(name)
     }
   })
 
