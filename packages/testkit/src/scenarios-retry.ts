@@ -61,6 +61,7 @@ export function retryScenarios(h: Harness): void {
     async () => {
       const topic = await h.topic('flaky')
       const handled = new Set<string>()
+      const bySubscriber = [0, 0, 0, 0, 0]
       let failures = 0
       for (let s = 0; s < 5; s++) {
         const bus = await h.bus()
@@ -72,6 +73,7 @@ export function retryScenarios(h: Harness): void {
               throw new Error('random failure')
             }
             handled.add(event.id)
+            bySubscriber[s]!++
           },
           { group: 'flaky', concurrency: 4, retry: { maxAttempts: 50, backoff: constant(5) } },
         )
@@ -88,6 +90,8 @@ export function retryScenarios(h: Harness): void {
       )
       expect(failures).toBeGreaterThan(0)
       expect(handled).toEqual(new Set(sent.map((e) => e.id)))
+      // The load was shared: failures did not leave one subscriber doing all the work.
+      expect(bySubscriber.filter((n) => n > 0).length).toBeGreaterThan(1)
     },
   )
 
