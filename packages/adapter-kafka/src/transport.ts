@@ -21,7 +21,14 @@ import {
   type KafkaClientLike,
   type ProducerLike,
 } from './client.js'
-import { connectionError, errorType, missingTopic, publishError, whileSettling } from './errors.js'
+import {
+  connectionError,
+  errorType,
+  isProducerStateLost,
+  missingTopic,
+  publishError,
+  whileSettling,
+} from './errors.js'
 import { toRecord } from './mapping.js'
 import {
   type KafkaSubscribeDefaults,
@@ -59,7 +66,8 @@ export class KafkaTransport implements Transport {
   readonly subscribeDefaults: KafkaSubscribeDefaults
   private readonly options: ResolvedKafkaOptions
   private readonly admin: AdminLike
-  private readonly producer: ProducerLike
+  private producer: ProducerLike
+  private producerUnconnected = false
   private readonly batcher: PublishBatcher
   private readonly topics = new Map<string, Promise<number>>()
   private readonly subscriptions = new Set<KafkaSubscription>()
@@ -77,15 +85,40 @@ export class KafkaTransport implements Transport {
     const { acks, requestTimeoutMs, compression } = this.options
     this.batcher = new PublishBatcher(
       async (topicMessages) => {
-        await this.producer.sendBatch({
+        const request = {
           acks,
           timeout: requestTimeoutMs,
           compression: COMPRESSION_CODES[compression],
           topicMessages,
-        })
+        }
+        try {
+          // A replacement whose connect failed (broker still away) connects on the next send.
+          if (this.producerUnconnected) {
+            await this.producer.connect()
+            this.producerUnconnected = false
+          }
+          await this.producer.sendBatch(request)
+        } catch (error) {
+          if (!isProducerStateLost(error) || this.closed) throw error
+          // After a broker restart an idempotent producer can be left with sequence numbers
+          // the broker will never accept; a new producer id starts afresh. At-least-once: what
+          // the old producer may have stored is sent again.
+          await this.renewProducer()
+          await this.producer.sendBatch(request)
+        }
       },
       { lingerMs: this.options.lingerMs, batchSize: this.options.batchSize },
     )
+  }
+
+  /** Replaces the producer; the batcher sends one request at a time, so nothing races it. */
+  private async renewProducer(): Promise<void> {
+    const old = this.producer
+    this.producer = createProducer(this.client, this.options)
+    this.producerUnconnected = true
+    await old.disconnect().catch(() => undefined)
+    await this.producer.connect()
+    this.producerUnconnected = false
   }
 
   /** Connects the admin and the producer. @throws {ConnectionError} when no broker answers. */

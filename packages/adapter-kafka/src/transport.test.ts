@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest'
+import type { KafkaClientLike } from './client.js'
+import { kafkaTransport } from './transport.js'
+
+/** A protocol answer as kafkajs raises it. */
+function protocolError(type: string): Error {
+  return Object.assign(new Error(`broker said ${type}`), { name: 'KafkaJSProtocolError', type })
+}
+
+/** A client whose producers fail their first send with `firstError`, recording every send. */
+function fakeClient(firstError: Error) {
+  const producers: Array<{ sends: number; connected: boolean; disconnected: boolean }> = []
+  let failed = false
+  const client = {
+    producer() {
+      const state = { sends: 0, connected: false, disconnected: false }
+      producers.push(state)
+      return {
+        connect: async () => {
+          state.connected = true
+        },
+        disconnect: async () => {
+          state.disconnected = true
+        },
+        sendBatch: async () => {
+          state.sends++
+          if (!failed) {
+            failed = true
+            throw firstError
+          }
+          return []
+        },
+      }
+    },
+    admin() {
+      return {
+        connect: async () => undefined,
+        disconnect: async () => undefined,
+        createTopics: async () => true,
+        fetchTopicMetadata: async ({ topics }: { topics: string[] }) => ({
+          topics: topics.map((name) => ({ name, partitions: [{ partitionId: 0, leader: 1 }] })),
+        }),
+      }
+    },
+  }
+  return { client: client as unknown as KafkaClientLike, producers }
+}
+
+const message = { headers: { ce_id: '1' }, body: Buffer.from('{}') }
+
+describe('kafka transport - producer state', () => {
+  it('producer - an out-of-order sequence answer replaces the producer and sends again', async () => {
+    const { client, producers } = fakeClient(protocolError('OUT_OF_ORDER_SEQUENCE_NUMBER'))
+    const transport = kafkaTransport({ client })
+    await transport.publish('orders', [message])
+    expect(producers).toHaveLength(2)
+    expect(producers[0]).toEqual({ sends: 1, connected: true, disconnected: true })
+    expect(producers[1]).toEqual({ sends: 1, connected: true, disconnected: false })
+    await transport.close()
+  })
+
+  it('producer - other failures keep the producer and reach the caller as a PublishError', async () => {
+    const { client, producers } = fakeClient(protocolError('REQUEST_TIMED_OUT'))
+    const transport = kafkaTransport({ client })
+    await expect(transport.publish('orders', [message])).rejects.toMatchObject({
+      name: 'PublishError',
+      retryable: true,
+    })
+    await transport.publish('orders', [message])
+    expect(producers).toHaveLength(1)
+    expect(producers[0]!.sends).toBe(2)
+    await transport.close()
+  })
+})
