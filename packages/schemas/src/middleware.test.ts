@@ -189,6 +189,35 @@ describe('middleware - consume', () => {
     expect(entry!.reason).toBe(
       'schema validation failed: data.email: must match format "email"; data.first_name: must be string',
     )
+    // The issues also travel as a list, for tools that read dead letters.
+    expect(entry!.error.issues?.map((issue) => issue.path).sort()).toEqual([
+      'data.email',
+      'data.first_name',
+    ])
+  })
+
+  it('middleware - with unknownTypes: reject, an unknown type is dead-lettered on consume', async () => {
+    const broker = createMemoryBroker()
+    const producer = bus({ broker, validate: false })
+    const consumer = bus({ broker, validate: { unknownTypes: 'reject' } })
+    const handled: EventEnvelope[] = []
+    await consumer.subscribe(TOPIC, (event) => void handled.push(event), { group: 'strict' })
+    const stray = await producer.publish(TOPIC, { type: 'employee.teleported', data: {} })
+    await producer.publish(TOPIC, { type: 'employee.created', data: valid })
+    await waitUntil(() => handled.length === 1, { timeoutMs: 5_000 })
+    expect(handled[0]!.type).toBe('employee.created')
+    let entries: Awaited<ReturnType<EventBus['deadLetters']['list']>> = []
+    await waitUntil(
+      async () => {
+        entries = await consumer.deadLetters.list(`${TOPIC}.dlq`)
+        return entries.length === 1
+      },
+      { timeoutMs: 5_000, message: 'the dead-letter entry of the unknown type' },
+    )
+    expect(entries[0]!.event?.id).toBe(stray.id)
+    expect(entries[0]!.attempts).toBe(1)
+    expect(entries[0]!.error.name).toBe('SchemaValidationError')
+    expect(entries[0]!.reason).toContain('employee.teleported')
   })
 
   it('middleware - consume validation can be switched off', async () => {

@@ -1,4 +1,6 @@
 import { ConfigurationError, SchemaValidationError } from '@switchyard/core'
+import { type } from 'arktype'
+import * as v from 'valibot'
 import { describe, expect, expectTypeOf, it } from 'vitest'
 import { z } from 'zod'
 import { createSchemaRegistry } from './registry.js'
@@ -159,6 +161,24 @@ describe('registry - Standard Schema', () => {
       registry.validate('user.signed_up', { email: 'nope', age: 12, extra: { a: 1 } }),
     )
     expect(issues.map((i) => i.path)).toEqual(['data.email', 'data.age'])
+  })
+
+  it('registry - accepts valibot and arktype schemas, with the same paths in the issues', () => {
+    const vSchema = v.object({ email: v.pipe(v.string(), v.email()), age: v.number() })
+    const aSchema = type({ email: 'string.email', age: 'number' })
+    const registry = createSchemaRegistry()
+      .register('user.valibot', vSchema)
+      .register('user.arktype', aSchema)
+    for (const name of ['user.valibot', 'user.arktype'] as const) {
+      expect(registry.validate(name, { email: 'a@b.co', age: 30 })).toEqual({
+        email: 'a@b.co',
+        age: 30,
+      })
+      const issues = issuesOf(() => registry.validate(name, { email: 'nope', age: 'old' }))
+      expect(issues.map((i) => i.path).sort()).toEqual(['data.age', 'data.email'])
+    }
+    const data = registry.validate('user.valibot', { email: 'a@b.co', age: 1 })
+    expectTypeOf(data).toEqualTypeOf<{ email: string; age: number }>()
   })
 
   it('registry - an asynchronous schema needs validateAsync', async () => {
