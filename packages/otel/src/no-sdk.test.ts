@@ -11,6 +11,8 @@ import { otelMiddleware } from './otel-middleware.js'
 describe('otelMiddleware without and then with a global SDK', () => {
   it('no-op - without an SDK events pass unchanged and handlers run', async () => {
     const mw = otelMiddleware()
+    // Nothing registered: the middleware says it is idle, so the bus keeps its fast path.
+    expect(mw.enabled?.()).toBe(false)
     const event = createEvent({ type: 't', source: 's' })
     const ctx = { topic: 'a', event, transport: 'memory' }
     await mw.publish!(ctx, async () => undefined)
@@ -26,6 +28,8 @@ describe('otelMiddleware without and then with a global SDK', () => {
 
   it('no-op - with only a context manager an incoming trace context flows to what the handler publishes', async () => {
     useAsyncContext()
+    // A context manager alone is reason enough to run: trace context must flow through handlers.
+    expect(otelMiddleware().enabled?.()).toBe(true)
     const bus = createEventBus({
       transport: memoryTransport(),
       source: 's',
