@@ -2,6 +2,8 @@ import { createServer, type Server } from 'node:http'
 import { context, metrics, propagation, SpanKind, trace } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
+import { resourceFromAttributes } from '@opentelemetry/resources'
 import {
   AggregationTemporality,
   DataPointType,
@@ -13,10 +15,13 @@ import {
 } from '@opentelemetry/sdk-metrics'
 import {
   BasicTracerProvider,
+  BatchSpanProcessor,
   InMemorySpanExporter,
   type ReadableSpan,
   SimpleSpanProcessor,
+  type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base'
+import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions'
 import type { Middleware } from '@switchyard/core'
 import { loggingMiddleware, METRIC, otelMiddleware } from '@switchyard/otel'
 
@@ -36,6 +41,7 @@ class ScrapeReader extends MetricReader {
 /**
  * Registers an SDK tracer and meter provider with in-memory exporters (and the async-hooks
  * context manager and W3C propagator), so the demo can print the span tree of its run. With
+ * `otlpEndpoint`, also exports the spans over OTLP/HTTP (JSON) to a collector. With
  * `metricsPort`, serves the metrics in the Prometheus text format at `/metrics`.
  */
 export function setupOtel(options: {
@@ -44,17 +50,21 @@ export function setupOtel(options: {
   otlpEndpoint?: string
 }): OtelSetup {
   const notes: string[] = []
+  const spanProcessors: SpanProcessor[] = []
   if (options.otlpEndpoint !== undefined) {
-    // The OTLP exporter packages are not dependencies of the demo; say so instead of pretending.
-    notes.push(
-      `OTLP export to ${options.otlpEndpoint} is not available: @opentelemetry/exporter-trace-otlp-http is not installed; spans stay in memory`,
-    )
+    // OTEL_EXPORTER_OTLP_ENDPOINT is the collector's base URL; traces go to /v1/traces under it.
+    const base = options.otlpEndpoint.replace(/\/+$/, '')
+    const url = base.endsWith('/v1/traces') ? base : `${base}/v1/traces`
+    spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url })))
+    notes.push(`Spans exported over OTLP/HTTP to ${url}`)
   }
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
   propagation.setGlobalPropagator(new W3CTraceContextPropagator())
+  const resource = resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName })
   const spans = new InMemorySpanExporter()
   const tracerProvider = new BasicTracerProvider({
-    spanProcessors: [new SimpleSpanProcessor(spans)],
+    resource,
+    spanProcessors: [new SimpleSpanProcessor(spans), ...spanProcessors],
   })
   const pushed = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE)
   const periodic = new PeriodicExportingMetricReader({
@@ -64,6 +74,7 @@ export function setupOtel(options: {
   let totals: Promise<void> | undefined
   const scrape = new ScrapeReader()
   const meterProvider = new MeterProvider({
+    resource,
     readers: [periodic, scrape],
   })
   trace.setGlobalTracerProvider(tracerProvider)
