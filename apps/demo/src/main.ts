@@ -40,7 +40,7 @@ async function main(): Promise<number> {
     values['metrics-port'] === undefined ? undefined : Number(values['metrics-port'])
   const otlpEndpoint = values['otlp-endpoint'] ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT
   const otel =
-    values.otel || metricsPort !== undefined
+    values.otel || metricsPort !== undefined || values['otlp-endpoint'] !== undefined
       ? setupOtel({
           serviceName: 'switchyard-demo',
           ...(metricsPort === undefined ? {} : { metricsPort }),
