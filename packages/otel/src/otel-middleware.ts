@@ -35,6 +35,14 @@ function hasContextManager(): boolean {
   return context.with(PROBE_CONTEXT, () => context.active().getValue(PROBE) === true)
 }
 
+// @opentelemetry/api 1.x keeps every registered global (tracer and meter providers, context
+// manager, propagator, diag logger) in one object under this key, created by the first
+// registration. While it is absent nothing can be on, and one property read says so.
+const API_GLOBALS = Symbol.for('opentelemetry.js.api.1')
+function nothingRegistered(): boolean {
+  return (globalThis as Record<symbol, unknown>)[API_GLOBALS] === undefined
+}
+
 // The API hands out this instance as the delegate of its proxy until an SDK registers one.
 const NOOP_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate()
 
@@ -142,8 +150,13 @@ export function otelMiddleware(options: OtelMiddlewareOptions = {}): Middleware 
 
   // With no tracer SDK, no meter and no context manager there is nothing to do: the bus then
   // skips this middleware and keeps its fast path.
-  const enabled = (): boolean =>
-    meter?.current() !== undefined || sdkTracer() !== undefined || (traces && hasContextManager())
+  const ownProviders = configured !== undefined || resolved.meterProvider !== undefined
+  const enabled = (): boolean => {
+    if (!ownProviders && nothingRegistered()) return false
+    return (
+      meter?.current() !== undefined || sdkTracer() !== undefined || (traces && hasContextManager())
+    )
+  }
   return { name: 'otel', publish, handle, enabled }
 }
 
