@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { jetstream, jetstreamManager } from '@nats-io/jetstream'
-import { connect, type NatsConnection } from '@nats-io/transport-node'
+import { connect } from '@nats-io/transport-node'
 import { createEventBus, type EventBus } from '@switchyard/core'
 import { serviceOrSkip, waitUntil } from '@switchyard/testkit'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
@@ -39,36 +41,77 @@ afterAll(async () => {
 })
 
 describe.skipIf(skip !== undefined)('nats faults - shared server', () => {
-  it('kill - a consumer killed mid-handler has its event redelivered after ack_wait', async () => {
+  it('kill - a consumer process killed with SIGKILL mid-handler: its events are redelivered after ack_wait', async () => {
     const topic = topicName('kill')
+    const group = 'workers'
     const ackWaitMs = 1_500
-    // The "process" that dies: its own connection, closed under it without a nack.
-    const doomed: NatsConnection = await connect({ servers: NATS_URL })
-    const victim = bus({ client: doomed, ackWaitMs })
-    let startedAt = 0
-    await victim.subscribe(
-      topic,
-      () => {
-        startedAt = Date.now()
-        return new Promise(() => undefined)
-      },
-      { group: 'workers' },
+    // The doomed consumer is a real process on this transport, killed while its handlers run.
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=@switchyard/source',
+        '--import',
+        '@switchyard/config/ts-child',
+        fileURLToPath(new URL('./fixtures/consumer.ts', import.meta.url)),
+        NATS_URL,
+        prefix,
+        topic,
+        group,
+        String(ackWaitMs),
+      ],
+      { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'pipe', 'inherit'] },
     )
-    const sent = await bus().publish(topic, { type: 'fault.kill', data: { n: 1 } })
-    await waitUntil(() => startedAt > 0, { timeoutMs: 5_000, message: 'the handler to start' })
-    await doomed.close()
-    const killedAt = Date.now()
-    const got: Array<{ id: string; attempt: number; at: number }> = []
-    await bus({ ackWaitMs }).subscribe(
-      topic,
-      (event, ctx) => void got.push({ id: event.id, attempt: ctx.attempt, at: Date.now() }),
-      { group: 'workers' },
-    )
-    await waitUntil(() => got.length >= 1, { timeoutMs: 10_000, message: 'the redelivery' })
-    expect(got[0]).toMatchObject({ id: sent.id, attempt: 2 })
-    // Not before the ack wait ran out (counted from the first delivery), and not long after.
-    expect(got[0]!.at - startedAt).toBeGreaterThanOrEqual(ackWaitMs - 100)
-    expect(got[0]!.at - killedAt).toBeLessThan(ackWaitMs + 2_000)
+    let output = ''
+    const startedAt = new Map<string, number>()
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString()
+      for (const [, id] of chunk.toString().matchAll(/handling (\S+)/gu)) {
+        if (!startedAt.has(id!)) startedAt.set(id!, Date.now())
+      }
+    })
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    try {
+      await waitUntil(() => output.includes('subscribed'), {
+        timeoutMs: 20_000,
+        message: 'the child to subscribe',
+      })
+      const sent = await bus().publishBatch(
+        topic,
+        Array.from({ length: 20 }, (_, i) => ({ type: 'fault.kill', data: { i } })),
+      )
+      await waitUntil(() => startedAt.size >= 5, {
+        timeoutMs: 10_000,
+        message: '5 handlers running in the child',
+      })
+      child.kill('SIGKILL')
+      await exited
+      const killedAt = Date.now()
+      const inChild = new Set(startedAt.keys())
+      const got = new Map<string, { attempt: number; at: number }>()
+      await bus({ ackWaitMs }).subscribe(
+        topic,
+        (event, ctx) => {
+          if (!got.has(event.id)) got.set(event.id, { attempt: ctx.attempt, at: Date.now() })
+        },
+        { group, concurrency: 4 },
+      )
+      await waitUntil(() => got.size >= 20, {
+        timeoutMs: 15_000,
+        message: 'all 20 events handled by the survivor',
+        describe: () => `${got.size} handled`,
+      })
+      expect(new Set(got.keys())).toEqual(new Set(sent.map((e) => e.id)))
+      // What the dead process was handling comes back as a second delivery, once ack_wait ran out.
+      for (const id of inChild) {
+        const delivery = got.get(id)!
+        expect(delivery.attempt).toBeGreaterThanOrEqual(2)
+        // Not before the ack wait ran out (counted from the first delivery), and not long after.
+        expect(delivery.at - startedAt.get(id)!).toBeGreaterThanOrEqual(ackWaitMs - 100)
+        expect(delivery.at - killedAt).toBeLessThan(ackWaitMs + 3_000)
+      }
+    } finally {
+      child.kill('SIGKILL')
+    }
   })
 
   it('raw message - no headers, not JSON: dead-lettered with a reason, the consumer goes on', async () => {

@@ -30,7 +30,7 @@ describe.skipIf(skip !== undefined)('redis faults - crashed consumer', () => {
       [
         '--conditions=@switchyard/source',
         '--import',
-        './test/fixtures/register.mjs',
+        '@switchyard/config/ts-child',
         fixture,
       ].concat([REDIS_URL, keyPrefix, topic, group]),
       { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'pipe', 'inherit'] },
