@@ -1,6 +1,7 @@
 import { createMemoryBroker, memoryTransport } from '@switchyard/adapter-memory'
 import {
   createEventBus,
+  type DeadLetterRecord,
   type EventBus,
   type EventEnvelope,
   SchemaValidationError,
@@ -45,6 +46,19 @@ async function received(b: EventBus, topic = TOPIC): Promise<EventEnvelope[]> {
     group: `rec-${crypto.randomUUID()}`,
   })
   return events
+}
+
+/** Waits for exactly one entry in the topic's dead-letter topic and returns the list. */
+async function oneDeadLetter(b: EventBus): Promise<DeadLetterRecord[]> {
+  let entries: DeadLetterRecord[] = []
+  await waitUntil(
+    async () => {
+      entries = await b.deadLetters.list(`${TOPIC}.dlq`)
+      return entries.length === 1
+    },
+    { timeoutMs: 5_000, message: 'one dead-letter entry' },
+  )
+  return entries
 }
 
 describe('middleware - publish', () => {
@@ -168,15 +182,7 @@ describe('middleware - consume', () => {
     })
     expect(handled[0]!.data).toEqual(valid)
 
-    let entries: Awaited<ReturnType<EventBus['deadLetters']['list']>> = []
-    await waitUntil(
-      async () => {
-        entries = await consumer.deadLetters.list(`${TOPIC}.dlq`)
-        return entries.length === 1
-      },
-      { timeoutMs: 5_000, message: 'the dead-letter entry' },
-    )
-    const [entry] = entries
+    const [entry] = await oneDeadLetter(consumer)
     expect(entry!.event?.id).toBe(bad.id)
     expect(entry!.attempts).toBe(1)
     expect(entry!.group).toBe('notifications')
@@ -206,14 +212,7 @@ describe('middleware - consume', () => {
     await producer.publish(TOPIC, { type: 'employee.created', data: valid })
     await waitUntil(() => handled.length === 1, { timeoutMs: 5_000 })
     expect(handled[0]!.type).toBe('employee.created')
-    let entries: Awaited<ReturnType<EventBus['deadLetters']['list']>> = []
-    await waitUntil(
-      async () => {
-        entries = await consumer.deadLetters.list(`${TOPIC}.dlq`)
-        return entries.length === 1
-      },
-      { timeoutMs: 5_000, message: 'the dead-letter entry of the unknown type' },
-    )
+    const entries = await oneDeadLetter(consumer)
     expect(entries[0]!.event?.id).toBe(stray.id)
     expect(entries[0]!.attempts).toBe(1)
     expect(entries[0]!.error.name).toBe('SchemaValidationError')
