@@ -112,7 +112,17 @@ export function limitScenarios(h: Harness): void {
       await h.until(
         () => seen.size >= 10_000,
         '10 000 events across two restarts',
-        () => `${seen.size}`,
+        () => {
+          // Which batches are short says whether a send or a partition's consumption went astray.
+          const missing = new Map<string, number>()
+          for (const id of sent) {
+            if (seen.has(id)) continue
+            const batch = id.slice(topic.length + 1).split('-')[0]!
+            missing.set(batch, (missing.get(batch) ?? 0) + 1)
+          }
+          const short = [...missing].map(([batch, n]) => `batch ${batch}: ${n}`).join(', ')
+          return `${seen.size} seen; missing by batch: ${short}`
+        },
       )
       expect(seen).toEqual(new Set(sent))
       console.info(
