@@ -4,6 +4,7 @@
 // slotted in by providing them.
 import {
   AssignerProtocol,
+  CompressionCodecs,
   Kafka,
   logLevel as KafkaLogLevel,
   type PartitionAssigner,
@@ -127,6 +128,21 @@ const LOG_LEVELS = {
 // a coordinator moving or loading, a topic that already exists or is still being placed.
 const ROUTINE =
   /rebalanc|not the correct coordinator|coordinator is (loading|not available)|generation id is not valid|topic creation errors|does not host this topic-partition|not the leader for that topic-partition/i
+
+/**
+ * Whether kafkajs can compress with this codec (its `CompressionTypes` number). gzip is built
+ * in; snappy, lz4 and zstd are placeholders that throw until a codec package replaces them.
+ */
+export function hasCompressionCodec(code: number): boolean {
+  const codec = (CompressionCodecs as Record<number, (() => unknown) | undefined>)[code]
+  if (codec === undefined) return code === 0
+  try {
+    codec()
+    return true
+  } catch {
+    return false
+  }
+}
 
 /** Builds a kafkajs client from resolved options. */
 export function createClient(options: ResolvedKafkaOptions): KafkaClientLike {

@@ -46,7 +46,7 @@ function fakeClient(firstError: Error) {
   return { client: client as unknown as KafkaClientLike, producers }
 }
 
-const message = { headers: { ce_id: '1' }, body: Buffer.from('{}') }
+const message = { id: '1', key: undefined, headers: { ce_id: '1' }, body: Buffer.from('{}') }
 
 describe('kafka transport - producer state', () => {
   it('producer - an out-of-order sequence answer replaces the producer and sends again', async () => {
@@ -69,6 +69,55 @@ describe('kafka transport - producer state', () => {
     await transport.publish('orders', [message])
     expect(producers).toHaveLength(1)
     expect(producers[0]!.sends).toBe(2)
+    await transport.close()
+  })
+})
+
+describe('kafka transport - compression', () => {
+  it('compression - a codec kafkajs cannot use fails at construction naming the option', () => {
+    let thrown: unknown
+    try {
+      kafkaTransport({ compression: 'snappy' })
+    } catch (error) {
+      thrown = error
+    }
+    expect(thrown).toMatchObject({ name: 'ConfigurationError', field: 'compression' })
+    expect((thrown as Error).message).toContain('CompressionCodecs')
+  })
+
+  it('compression - gzip is built in', async () => {
+    const transport = kafkaTransport({ compression: 'gzip', brokers: '127.0.0.1:1' })
+    await transport.close()
+  })
+})
+
+describe('kafka transport - flush', () => {
+  it('flush - waits for a publish that is still creating its topic', async () => {
+    const { client } = fakeClient(protocolError('REQUEST_TIMED_OUT'))
+    let release!: () => void
+    const created = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const admin = (client as unknown as { admin(): Record<string, unknown> }).admin
+    ;(client as unknown as { admin: () => unknown }).admin = () => ({
+      ...admin(),
+      createTopics: async () => {
+        await created
+        return true
+      },
+    })
+    const transport = kafkaTransport({ client })
+    const publishing = transport.publish('slow.topic', [message]).catch(() => undefined)
+    let flushed = false
+    const flushing = transport.flush().then(() => {
+      flushed = true
+    })
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(flushed).toBe(false)
+    release()
+    await publishing
+    await flushing
+    expect(flushed).toBe(true)
     await transport.close()
   })
 })

@@ -18,6 +18,7 @@ import {
   createClient,
   createConsumer,
   createProducer,
+  hasCompressionCodec,
   type KafkaClientLike,
   type ProducerLike,
 } from './client.js'
@@ -78,6 +79,13 @@ export class KafkaTransport implements Transport {
 
   constructor(options: KafkaTransportOptions = {}) {
     this.options = resolveOptions(options)
+    const codec = COMPRESSION_CODES[this.options.compression]
+    if (options.client === undefined && codec > 0 && !hasCompressionCodec(codec)) {
+      throw new ConfigurationError(
+        `compression "${this.options.compression}" needs a codec registered in kafkajs's CompressionCodecs before the transport is created (for example kafkajs-snappy, kafkajs-lz4, @kafkajs/zstd), or use "gzip"`,
+        { field: 'compression' },
+      )
+    }
     this.client = options.client ?? createClient(this.options)
     this.subscribeDefaults = options.subscribeDefaults ?? {}
     this.admin = createAdmin(this.client)
@@ -154,8 +162,10 @@ export class KafkaTransport implements Transport {
   }
 
   /** Resolves once every publish made so far is confirmed (Olive's `flush()`). */
-  flush(): Promise<void> {
-    return this.batcher.flush()
+  async flush(): Promise<void> {
+    // Publishes still creating their topic are not in the batcher yet: wait for them too.
+    if (this.publishing > 0) await new Promise<void>((resolve) => this.publishesDone.push(resolve))
+    await this.batcher.flush()
   }
 
   /** Joins the consumer group `group` for the topic (one Kafka group member per subscription). */
