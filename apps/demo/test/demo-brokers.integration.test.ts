@@ -1,6 +1,6 @@
 import { connect } from 'node:net'
 import { serviceOrSkip } from '@switchyard/testkit'
-import { describe, expect, it } from 'vitest'
+import { describe, it } from 'vitest'
 import { runDemo } from '../src/demo.js'
 import { expectDemoTally } from './expect-demo.js'
 

@@ -14,7 +14,10 @@ describe('testkit helpers', () => {
     const bus = createTestBus({ transport: memoryTransport(), source: 'hr' })
     closers.push(() => bus.close())
     await bus.publish('employees', { type: 'employee.created', data: { id: 1 } })
-    await bus.publishBatch('employees', [{ type: 'employee.updated' }, { type: 'employee.created' }])
+    await bus.publishBatch('employees', [
+      { type: 'employee.updated' },
+      { type: 'employee.created' },
+    ])
     await bus.publish('leave', { type: 'leave.created' })
     expect(bus.published.map((r) => `${r.topic}:${r.event.type}`)).toEqual([
       'employees:employee.created',
