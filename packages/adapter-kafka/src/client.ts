@@ -2,9 +2,8 @@
 // to these few shapes, which are the KafkaJS API subset the adapter uses; another client with
 // a KafkaJS-compatible API (such as @confluentinc/kafka-javascript's `KafkaJS` export) can be
 // slotted in by providing them.
-import {
+import kafkajs, {
   AssignerProtocol,
-  CompressionCodecs,
   Kafka,
   logLevel as KafkaLogLevel,
   type PartitionAssigner,
@@ -134,7 +133,10 @@ const ROUTINE =
  * in; snappy, lz4 and zstd are placeholders that throw until a codec package replaces them.
  */
 export function hasCompressionCodec(code: number): boolean {
-  const codec = (CompressionCodecs as Record<number, (() => unknown) | undefined>)[code]
+  // Read off the default export: Node's ESM loader does not see this one as a named export of
+  // the CommonJS kafkajs module.
+  const codecs = kafkajs.CompressionCodecs as Record<number, (() => unknown) | undefined>
+  const codec = codecs[code]
   if (codec === undefined) return code === 0
   try {
     codec()

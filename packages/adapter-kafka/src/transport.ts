@@ -76,6 +76,8 @@ export class KafkaTransport implements Transport {
   private closed = false
   private publishing = 0
   private publishesDone: Array<() => void> = []
+  private creating = 0
+  private created: Array<() => void> = []
 
   constructor(options: KafkaTransportOptions = {}) {
     this.options = resolveOptions(options)
@@ -151,7 +153,12 @@ export class KafkaTransport implements Transport {
     if (this.closed) throw new ConnectionError('The Kafka transport is closed')
     this.publishing++
     try {
-      await this.ensureTopic(topic)
+      this.creating++
+      try {
+        await this.ensureTopic(topic)
+      } finally {
+        if (--this.creating === 0) for (const resolve of this.created.splice(0)) resolve()
+      }
       await this.batcher.publish(topic, messages.map(toRecord))
     } catch (error) {
       if (error instanceof ConfigurationError || error instanceof ConnectionError) throw error
@@ -163,8 +170,8 @@ export class KafkaTransport implements Transport {
 
   /** Resolves once every publish made so far is confirmed (Olive's `flush()`). */
   async flush(): Promise<void> {
-    // Publishes still creating their topic are not in the batcher yet: wait for them too.
-    if (this.publishing > 0) await new Promise<void>((resolve) => this.publishesDone.push(resolve))
+    // Publishes still creating their topic are not in the batcher yet: wait until they are.
+    while (this.creating > 0) await new Promise<void>((resolve) => this.created.push(resolve))
     await this.batcher.flush()
   }
 
@@ -232,8 +239,8 @@ export class KafkaTransport implements Transport {
     this.closed = true
     await Promise.allSettled([...this.subscriptions].map((s) => s.close()))
     // Publishes that started before close (some still creating their topic) are confirmed first.
+    await this.flush()
     if (this.publishing > 0) await new Promise<void>((resolve) => this.publishesDone.push(resolve))
-    await this.batcher.flush()
     if (this.connecting !== undefined) {
       await this.connecting.catch(() => undefined)
       await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()])

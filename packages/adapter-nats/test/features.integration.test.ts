@@ -73,6 +73,32 @@ describe.skipIf(skip !== undefined)('nats features', () => {
     await bus({ streams }).connect()
   })
 
+  it('streams - every limit reaches the server, and a changed declaration updates the stream', async () => {
+    const name = `${prefix}LIMITS`
+    const subjects = [`${ns}lim.limits.*`]
+    const first = { name, subjects, maxMsgs: 500, maxBytes: 1_048_576, maxAgeMs: 60_000 }
+    await bus({ streams: [{ ...first, storage: 'memory', replicas: 1 }] }).connect()
+    expect((await streamInfo(name)).config).toMatchObject({
+      max_msgs: 500,
+      max_bytes: 1_048_576,
+      max_age: 60_000_000_000,
+      storage: 'memory',
+      num_replicas: 1,
+    })
+    // Another deployment raises the limits: the stream is updated in place.
+    const raised = { ...first, maxMsgs: 2_000, maxBytes: 4_194_304, storage: 'memory' as const }
+    await bus({ streams: [raised] }).connect()
+    expect((await streamInfo(name)).config).toMatchObject({
+      max_msgs: 2_000,
+      max_bytes: 4_194_304,
+      storage: 'memory',
+    })
+    // The server cannot move a stream to other storage: that is refused, not ignored.
+    await expect(bus({ streams: [{ ...raised, storage: 'file' }] }).connect()).rejects.toThrow(
+      /storage/i,
+    )
+  })
+
   it('streams - a declared stream without subjects must exist', async () => {
     const b = bus({ streams: [{ name: `${prefix}NOPE` }] })
     await expect(b.connect()).rejects.toThrow(/does not exist/)

@@ -74,7 +74,10 @@ describe.skipIf(skip !== undefined)('redis faults - server restart', () => {
     console.info(
       `[adapter-redis] restart fault: 10000 events, 0 lost, ${duplicates} duplicate deliveries, ${publishRetries} publish retries`,
     )
-    expect(duplicates).toBeGreaterThanOrEqual(0)
+    // Duplicates are bounded: a retried publish may have been stored before the connection
+    // dropped (one each), and what was read but not yet acknowledged is read again (a few
+    // prefetch windows at most). Replaying the stream from the start would blow this.
+    expect(duplicates).toBeLessThanOrEqual(publishRetries + 200)
     await Promise.all([producer.close(), consumer.close()])
   })
 })

@@ -1,7 +1,7 @@
 import { ConfigurationError, ConnectionError, createEventBus } from '@switchyard/core'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
-import { redisTransport } from '../src/index.js'
+import { redisTransport, topicKeys } from '../src/index.js'
 import { deleteKeys, REDIS_URL, redisOrSkip, sparePort, uniquePrefix } from './helpers.js'
 
 const skip = await redisOrSkip()
@@ -49,5 +49,56 @@ describe.skipIf(skip !== undefined)('redis transport - connections', () => {
     await expect(transport.connect()).rejects.toBeInstanceOf(ConnectionError)
     expect(Date.now() - started).toBeLessThan(3_000)
     await transport.close()
+  })
+})
+
+describe.skipIf(skip !== undefined)('redis transport - streams', () => {
+  it('maxStreamLength - XADD trims the stream to about the limit', async () => {
+    const bus = createEventBus({
+      transport: redisTransport({ url: REDIS_URL, keyPrefix, maxStreamLength: 100 }),
+      source: 'trim',
+    })
+    for (let i = 0; i < 10; i++) {
+      await bus.publishBatch(
+        'trim.events',
+        Array.from({ length: 100 }, (_, n) => ({ type: 'trim.test', data: { i, n } })),
+      )
+    }
+    await bus.close()
+    const client = new Redis(REDIS_URL)
+    const length = await client.xlen(topicKeys(keyPrefix, 'trim.events').stream)
+    client.disconnect()
+    // MAXLEN ~ trims whole macro nodes (100 entries each by default): never below the limit,
+    // and far below the 1 000 written.
+    expect(length).toBeGreaterThanOrEqual(100)
+    expect(length).toBeLessThan(300)
+  })
+
+  it('startAt - a stream id: a new group reads that entry and what follows', async () => {
+    const bus = createEventBus({
+      transport: redisTransport({ url: REDIS_URL, keyPrefix }),
+      source: 'seq',
+    })
+    await bus.publishBatch(
+      'seq.events',
+      Array.from({ length: 10 }, (_, i) => ({ type: 'seq.test', data: { i } })),
+    )
+    const client = new Redis(REDIS_URL)
+    const entries = await client.xrange(topicKeys(keyPrefix, 'seq.events').stream, '-', '+')
+    client.disconnect()
+    const fromSeventh = entries[6]![0]
+    const seen: number[] = []
+    await bus.subscribe('seq.events', (e) => void seen.push((e.data as { i: number }).i), {
+      group: 'from-id',
+      startAt: { sequence: fromSeventh },
+    })
+    await expect.poll(() => seen, { timeout: 5_000 }).toEqual([6, 7, 8, 9])
+    await expect(
+      bus.subscribe('seq.events', () => undefined, {
+        group: 'bad-id',
+        startAt: { sequence: 'yesterday' },
+      }),
+    ).rejects.toBeInstanceOf(ConfigurationError)
+    await bus.close()
   })
 })
