@@ -17,6 +17,8 @@ export interface RecordOut {
   key: Buffer | string | null
   value: Buffer | null
   headers: Record<string, string>
+  /** Set for keyless records, so a retried request sends each record where it went first. */
+  partition?: number
 }
 
 /** A record as fetched. */

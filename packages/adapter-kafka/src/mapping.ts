@@ -8,7 +8,8 @@ const EMPTY = new Uint8Array(0)
 
 /**
  * The Kafka record for an outbound message. The record key orders and partitions: the
- * envelope's `partitionkey`, else its `subject`, else none (the partitioner spreads those).
+ * envelope's `partitionkey`, else its `subject`, else none (the transport spreads those round
+ * robin over the partitions).
  */
 export function toRecord(message: OutboundMessage): RecordOut {
   const key = message.key ?? message.headers.ce_subject ?? message.headers['ce-subject'] ?? null

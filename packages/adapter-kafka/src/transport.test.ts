@@ -10,6 +10,7 @@ function protocolError(type: string): Error {
 /** A client whose producers fail their first send with `firstError`, recording every send. */
 function fakeClient(firstError: Error) {
   const producers: Array<{ sends: number; connected: boolean; disconnected: boolean }> = []
+  const requests: Array<Array<{ key: unknown; partition?: number }>> = []
   let failed = false
   const client = {
     producer() {
@@ -22,7 +23,8 @@ function fakeClient(firstError: Error) {
         disconnect: async () => {
           state.disconnected = true
         },
-        sendBatch: async () => {
+        sendBatch: async (request: { topicMessages: Array<{ messages: [] }> }) => {
+          requests.push(request.topicMessages.flatMap((t) => t.messages))
           state.sends++
           if (!failed) {
             failed = true
@@ -38,12 +40,15 @@ function fakeClient(firstError: Error) {
         disconnect: async () => undefined,
         createTopics: async () => true,
         fetchTopicMetadata: async ({ topics }: { topics: string[] }) => ({
-          topics: topics.map((name) => ({ name, partitions: [{ partitionId: 0, leader: 1 }] })),
+          topics: topics.map((name) => ({
+            name,
+            partitions: [0, 1, 2].map((partitionId) => ({ partitionId, leader: 1 })),
+          })),
         }),
       }
     },
   }
-  return { client: client as unknown as KafkaClientLike, producers }
+  return { client: client as unknown as KafkaClientLike, producers, requests }
 }
 
 const message = { id: '1', key: undefined, headers: { ce_id: '1' }, body: Buffer.from('{}') }
@@ -69,6 +74,24 @@ describe('kafka transport - producer state', () => {
     await transport.publish('orders', [message])
     expect(producers).toHaveLength(1)
     expect(producers[0]!.sends).toBe(2)
+    await transport.close()
+  })
+})
+
+describe('kafka transport - partitions', () => {
+  it('partitions - keyless records get fixed partitions, round robin, kept when a request is sent again', async () => {
+    const { client, requests } = fakeClient(protocolError('OUT_OF_ORDER_SEQUENCE_NUMBER'))
+    const transport = kafkaTransport({ client })
+    const keyless = Array.from({ length: 6 }, (_, i) => ({ ...message, id: `${i}` }))
+    const keyed = { ...message, id: 'k', key: 'order-1' }
+    await transport.publish('orders', [...keyless, keyed])
+    expect(requests).toHaveLength(2)
+    const [first, again] = requests
+    const spread = first!.filter((r) => r.key === null).map((r) => r.partition)
+    // Consecutive partitions from a random start, each of the three used twice.
+    expect(spread.slice(1).map((p, i) => (p! - spread[i]! + 3) % 3)).toEqual([1, 1, 1, 1, 1])
+    expect(first!.find((r) => r.key === 'order-1')?.partition).toBeUndefined()
+    expect(again!.map((r) => r.partition)).toEqual(first!.map((r) => r.partition))
     await transport.close()
   })
 })

@@ -21,6 +21,7 @@ import {
   hasCompressionCodec,
   type KafkaClientLike,
   type ProducerLike,
+  type RecordOut,
 } from './client.js'
 import {
   connectionError,
@@ -77,6 +78,7 @@ export class KafkaTransport implements Transport {
   private publishing = 0
   private publishesDone: Array<() => void> = []
   private creating = 0
+  private readonly nextPartition = new Map<string, number>()
   private created: Array<() => void> = []
 
   constructor(options: KafkaTransportOptions = {}) {
@@ -154,18 +156,37 @@ export class KafkaTransport implements Transport {
     this.publishing++
     try {
       this.creating++
+      let partitions: number
       try {
-        await this.ensureTopic(topic)
+        partitions = await this.ensureTopic(topic)
       } finally {
         if (--this.creating === 0) for (const resolve of this.created.splice(0)) resolve()
       }
-      await this.batcher.publish(topic, messages.map(toRecord))
+      await this.batcher.publish(topic, this.spread(topic, messages.map(toRecord), partitions))
     } catch (error) {
       if (error instanceof ConfigurationError || error instanceof ConnectionError) throw error
       throw publishError(error, topic, messages.length)
     } finally {
       if (--this.publishing === 0) for (const resolve of this.publishesDone.splice(0)) resolve()
     }
+  }
+
+  /**
+   * Gives every keyless record its partition, round robin per topic. kafkajs's partitioner would
+   * pick one anew on each retry of a request, and its idempotent producer reuses the sequence
+   * numbers of the failed attempt for whatever lands on a partition then: the broker takes a
+   * different set of records for a duplicate of the first and drops it. Fixed partitions make a
+   * retry resend exactly what the first attempt sent.
+   */
+  private spread(topic: string, records: RecordOut[], partitions: number): RecordOut[] {
+    let next = this.nextPartition.get(topic) ?? Math.floor(Math.random() * partitions)
+    for (const record of records) {
+      if (record.key !== null) continue
+      record.partition = next
+      next = (next + 1) % partitions
+    }
+    this.nextPartition.set(topic, next)
+    return records
   }
 
   /** Resolves once every publish made so far is confirmed (Olive's `flush()`). */
