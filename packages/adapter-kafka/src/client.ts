@@ -8,6 +8,7 @@ import kafkajs, {
   logLevel as KafkaLogLevel,
   type PartitionAssigner,
   Partitioners,
+  type PartitionMetadata,
   type SASLOptions,
 } from 'kafkajs'
 import type { ResolvedKafkaOptions } from './options.js'
@@ -145,6 +146,29 @@ export function hasCompressionCodec(code: number): boolean {
     return true
   } catch {
     return false
+  }
+}
+
+/**
+ * The partition of a keyed record, as the producer's (Java-compatible murmur2) partitioner
+ * picks it, so the batcher can size requests per partition before kafkajs sees them.
+ */
+export function keyedPartitioner(): (topic: string, key: Buffer | string, count: number) => number {
+  const pick = Partitioners.DefaultPartitioner()
+  const layouts = new Map<number, PartitionMetadata[]>()
+  return (topic, key, count) => {
+    let partitionMetadata = layouts.get(count)
+    if (partitionMetadata === undefined) {
+      partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({
+        partitionErrorCode: 0,
+        partitionId,
+        leader: 0,
+        replicas: [0],
+        isr: [0],
+      }))
+      layouts.set(count, partitionMetadata)
+    }
+    return pick({ topic, partitionMetadata, message: { key, value: null } })
   }
 }
 

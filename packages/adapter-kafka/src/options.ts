@@ -42,7 +42,7 @@ export interface KafkaTransportOptions {
   compression?: KafkaCompression
   /** Wait this long to gather concurrent publishes into one request; 0 sends at once when idle. @default 0 */
   lingerMs?: number
-  /** Most bytes (keys, values, headers) merged into one produce request. @default 1_048_576 */
+  /** Most bytes (keys, values, headers) of one partition merged into one produce request. @default 1_048_576 */
   batchSize?: number
   /** How long the broker may take to confirm a produce request. @default 30_000 */
   requestTimeoutMs?: number

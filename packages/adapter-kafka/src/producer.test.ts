@@ -28,6 +28,35 @@ function gate() {
 const tick = () => new Promise((resolve) => setImmediate(resolve))
 
 describe('PublishBatcher', () => {
+  it('sizing - batchSize counts per partition: spread records share a request, one partition splits', async () => {
+    const { send, requests, answer } = gate()
+    const batcher = new PublishBatcher(send, { lingerMs: 0, batchSize: 1_000 })
+    const on = (n: number, partition: number) => ({ ...record(n, 250), partition })
+    // Six records of about 280 bytes over three partitions: under 1 000 bytes per partition.
+    const spread = batcher.publish(
+      't',
+      [0, 1, 2, 3, 4, 5].map((n) => on(n, n % 3)),
+    )
+    await tick()
+    expect(requests).toEqual([[{ topic: 't', ids: ['0', '1', '2', '3', '4', '5'] }]])
+    await answer()
+    await spread
+    // The same six on one partition: three fit, the rest goes in the next request.
+    const one = batcher.publish(
+      't',
+      [0, 1, 2, 3, 4, 5].map((n) => on(n, 0)),
+    )
+    await tick()
+    await answer()
+    await tick()
+    await answer()
+    await one
+    expect(requests.slice(1)).toEqual([
+      [{ topic: 't', ids: ['0', '1', '2'] }],
+      [{ topic: 't', ids: ['3', '4', '5'] }],
+    ])
+  })
+
   it('merging - publishes made in one turn go out as one request, in order', async () => {
     const { send, requests, answer } = gate()
     const batcher = new PublishBatcher(send, { lingerMs: 0, batchSize: 1_000_000 })

@@ -10,16 +10,24 @@ export type SendBatch = (
 export interface BatcherOptions {
   /** Wait this long for more publishes before sending; 0 sends at once when nothing is in flight. */
   lingerMs: number
-  /** Most bytes merged into one request (a single larger record still goes, alone). */
+  /**
+   * Most bytes of one partition merged into one request (a single larger record still goes,
+   * alone), as Kafka limits each partition's record batch (`message.max.bytes`).
+   */
   batchSize: number
 }
+
+/** Bytes per partition (`topic\0partition`; -1 where the record names none). */
+type Sizes = Map<string, number>
 
 interface Part {
   topic: string
   records: RecordOut[]
-  bytes: number
+  sizes: Sizes
   settle(error: unknown): void
 }
+
+const bucket = (topic: string, record: RecordOut) => `${topic}\0${record.partition ?? -1}`
 
 /**
  * Merges concurrent publishes into as few produce requests as possible. kafkajs sends every
@@ -32,7 +40,8 @@ interface Part {
  */
 export class PublishBatcher {
   private queue: Part[] = []
-  private queuedBytes = 0
+  private readonly queued: Sizes = new Map()
+  private full = false
   private inFlight: Promise<void> | undefined
   private timer: NodeJS.Timeout | undefined
   private immediate: NodeJS.Immediate | undefined
@@ -53,19 +62,22 @@ export class PublishBatcher {
     if (records.length === 0) return Promise.resolve()
     const parts: Promise<void>[] = []
     let chunk: RecordOut[] = []
-    let bytes = 0
-    // A publish larger than batchSize is split; the pieces still leave in order.
+    let sizes: Sizes = new Map()
+    // A publish with more than batchSize bytes for one partition is split; the pieces still
+    // leave in order.
     for (const record of records) {
       const size = recordSize(record)
-      if (chunk.length > 0 && bytes + size > this.options.batchSize) {
-        parts.push(this.enqueue(topic, chunk, bytes))
+      const key = bucket(topic, record)
+      const held = sizes.get(key) ?? 0
+      if (chunk.length > 0 && held + size > this.options.batchSize) {
+        parts.push(this.enqueue(topic, chunk, sizes))
         chunk = []
-        bytes = 0
+        sizes = new Map()
       }
       chunk.push(record)
-      bytes += size
+      sizes.set(key, (sizes.get(key) ?? 0) + size)
     }
-    parts.push(this.enqueue(topic, chunk, bytes))
+    parts.push(this.enqueue(topic, chunk, sizes))
     this.schedule()
     return parts.length === 1 ? parts[0]! : Promise.all(parts).then(() => undefined)
   }
@@ -79,21 +91,25 @@ export class PublishBatcher {
     }
   }
 
-  private enqueue(topic: string, records: RecordOut[], bytes: number): Promise<void> {
+  private enqueue(topic: string, records: RecordOut[], sizes: Sizes): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({
         topic,
         records,
-        bytes,
+        sizes,
         settle: (error) => (error === undefined ? resolve() : reject(error)),
       })
-      this.queuedBytes += bytes
+      for (const [key, bytes] of sizes) {
+        const total = (this.queued.get(key) ?? 0) + bytes
+        this.queued.set(key, total)
+        if (total >= this.options.batchSize) this.full = true
+      }
     })
   }
 
   private schedule(): void {
     if (this.inFlight !== undefined) return
-    if (this.queuedBytes >= this.options.batchSize) {
+    if (this.full) {
       this.cancelTimer()
       this.sendNext()
       return
@@ -127,14 +143,20 @@ export class PublishBatcher {
       return
     }
     const batch: Part[] = []
-    let bytes = 0
+    const taken: Sizes = new Map()
     while (this.queue.length > 0) {
       const next = this.queue[0]!
-      if (batch.length > 0 && bytes + next.bytes > this.options.batchSize) break
+      if (batch.length > 0 && this.overflows(taken, next.sizes)) break
       batch.push(this.queue.shift()!)
-      bytes += next.bytes
+      for (const [key, bytes] of next.sizes) {
+        taken.set(key, (taken.get(key) ?? 0) + bytes)
+        const left = this.queued.get(key)! - bytes
+        if (left > 0) this.queued.set(key, left)
+        else this.queued.delete(key)
+      }
     }
-    this.queuedBytes -= bytes
+    this.full = false
+    for (const bytes of this.queued.values()) if (bytes >= this.options.batchSize) this.full = true
     const byTopic = new Map<string, RecordOut[]>()
     for (const part of batch) {
       const list = byTopic.get(part.topic)
@@ -146,6 +168,13 @@ export class PublishBatcher {
       () => this.finish(batch, undefined),
       (error: unknown) => this.finish(batch, error ?? new Error('produce failed')),
     )
+  }
+
+  /** True when adding `sizes` to `taken` puts some partition past batchSize. */
+  private overflows(taken: Sizes, sizes: Sizes): boolean {
+    for (const [key, bytes] of sizes)
+      if ((taken.get(key) ?? 0) + bytes > this.options.batchSize) return true
+    return false
   }
 
   private finish(batch: Part[], error: unknown): void {

@@ -20,6 +20,7 @@ import {
   createProducer,
   hasCompressionCodec,
   type KafkaClientLike,
+  keyedPartitioner,
   type ProducerLike,
   type RecordOut,
 } from './client.js'
@@ -79,6 +80,7 @@ export class KafkaTransport implements Transport {
   private publishesDone: Array<() => void> = []
   private creating = 0
   private readonly nextPartition = new Map<string, number>()
+  private readonly keyed = keyedPartitioner()
   private created: Array<() => void> = []
 
   constructor(options: KafkaTransportOptions = {}) {
@@ -172,7 +174,8 @@ export class KafkaTransport implements Transport {
   }
 
   /**
-   * Gives every keyless record its partition, round robin per topic. kafkajs's partitioner would
+   * Gives every record its partition: keyed ones where kafkajs's partitioner puts them, keyless
+   * ones round robin per topic. For keyless records kafkajs's partitioner would
    * pick one anew on each retry of a request, and its idempotent producer reuses the sequence
    * numbers of the failed attempt for whatever lands on a partition then: the broker takes a
    * different set of records for a duplicate of the first and drops it. Fixed partitions make a
@@ -181,7 +184,11 @@ export class KafkaTransport implements Transport {
   private spread(topic: string, records: RecordOut[], partitions: number): RecordOut[] {
     let next = this.nextPartition.get(topic) ?? Math.floor(Math.random() * partitions)
     for (const record of records) {
-      if (record.key !== null) continue
+      if (record.key !== null) {
+        // Where kafkajs would put it anyway; known here, the batcher can size per partition.
+        record.partition = this.keyed(topic, record.key, partitions)
+        continue
+      }
       record.partition = next
       next = (next + 1) % partitions
     }
