@@ -70,7 +70,8 @@ export class KafkaTransport implements Transport {
   private readonly options: ResolvedKafkaOptions
   private readonly admin: AdminLike
   private producer: ProducerLike
-  private producerUnconnected = false
+  // The producer connects with the first publish: a consume-only transport never needs one.
+  private producerUnconnected = true
   private readonly batcher: PublishBatcher
   private readonly topics = new Map<string, Promise<number>>()
   private readonly subscriptions = new Set<KafkaSubscription>()
@@ -106,7 +107,7 @@ export class KafkaTransport implements Transport {
           topicMessages,
         }
         try {
-          // A replacement whose connect failed (broker still away) connects on the next send.
+          // Connected with the first send, and again for a replacement whose connect failed.
           if (this.producerUnconnected) {
             await this.producer.connect()
             this.producerUnconnected = false
@@ -135,10 +136,13 @@ export class KafkaTransport implements Transport {
     this.producerUnconnected = false
   }
 
-  /** Connects the admin and the producer. @throws {ConnectionError} when no broker answers. */
+  /**
+   * Connects to the cluster (the admin client); the producer follows with the first publish.
+   * @throws {ConnectionError} when no broker answers.
+   */
   connect(): Promise<void> {
     this.closed = false
-    this.connecting ??= Promise.all([this.admin.connect(), this.producer.connect()]).then(
+    this.connecting ??= this.admin.connect().then(
       () => undefined,
       (error: unknown) => {
         this.connecting = undefined
@@ -272,6 +276,7 @@ export class KafkaTransport implements Transport {
     if (this.connecting !== undefined) {
       await this.connecting.catch(() => undefined)
       await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()])
+      this.producerUnconnected = true
       this.connecting = undefined
     }
   }
