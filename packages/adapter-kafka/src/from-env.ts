@@ -31,7 +31,7 @@ export type Env = Record<string, string | undefined>
  * @throws {ConfigurationError} naming the variable that is wrong.
  * @example
  * const transport = kafkaTransport(fromEnv())
- * await bus.subscribe('employees.events', handler, { group: 'mailer', ...transport.subscribeDefaults })
+ * await bus.subscribe('employees.events', handler, { group: 'mailer' }) // EVENTS_MAX_RETRIES applies
  */
 export function fromEnv(env: Env = process.env): KafkaTransportOptions {
   const read = (name: string) => {

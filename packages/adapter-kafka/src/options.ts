@@ -68,8 +68,8 @@ export interface KafkaTransportOptions {
   logLevel?: 'nothing' | 'error' | 'warn' | 'info' | 'debug'
   /**
    * Subscription settings read by `fromEnv()` (`EVENTS_MAX_RETRIES`, `EVENTS_RETRY_BACKOFF_MS`,
-   * `DLQ_ENABLED`). The transport only carries them: spread `transport.subscribeDefaults` into
-   * `bus.subscribe` options.
+   * `DLQ_ENABLED`). The bus applies them to every subscription on this transport; options given
+   * to `bus.subscribe` win.
    */
   subscribeDefaults?: KafkaSubscribeDefaults
 }

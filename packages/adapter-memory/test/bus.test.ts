@@ -232,6 +232,28 @@ describe('bus - retries and dead letters', () => {
     expect(listed[0]).toMatchObject({ attempts: 4, reason: 'gave up after 4 attempts' })
   })
 
+  it('bus - subscribe defaults that come with the transport apply; subscribe options win', async () => {
+    const transport = Object.assign(memoryTransport(), {
+      subscribeDefaults: { retry: { maxAttempts: 2, backoff: () => 1 } },
+    })
+    const b = bus({ transport })
+    const attempts: Record<string, number[]> = { defaults: [], own: [] }
+    for (const name of ['defaults', 'own'] as const) {
+      await b.subscribe(
+        name,
+        (_e, ctx) => {
+          attempts[name]!.push(ctx.attempt)
+          throw new Error('no')
+        },
+        name === 'own' ? { retry: { maxAttempts: 3, backoff: () => 1 } } : {},
+      )
+      await b.publish(name, { type: 'x' })
+    }
+    await waitUntil(async () => (await b.deadLetters.list('own.dlq')).length === 1)
+    await waitUntil(async () => (await b.deadLetters.list('defaults.dlq')).length === 1)
+    expect(attempts).toEqual({ defaults: [1, 2], own: [1, 2, 3] })
+  })
+
   it('bus - handler outcomes: retry after a delay, drop, dead-letter now', async () => {
     const transport = memoryTransport()
     const b = bus({ transport })

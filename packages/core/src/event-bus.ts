@@ -229,10 +229,11 @@ export class EventBus implements AsyncDisposable {
     if (typeof handler !== 'function') {
       throw new ConfigurationError('subscribe needs a handler function', { field: 'handler' })
     }
+    const defaults = this.transport.subscribeDefaults
     const subscription = new Subscription({
       topic,
       handler: handler as EventHandler,
-      options,
+      options: defaults === undefined ? options : { ...defaults, ...options },
       transport: this.transport,
       codec: this.codec,
       middleware: this.handleMiddleware,

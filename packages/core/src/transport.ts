@@ -1,4 +1,5 @@
 import type { EventEnvelope } from './envelope.js'
+import type { SubscribeOptions } from './subscription.js'
 
 /** Where a new consumer group starts reading. Existing groups resume where they left off. */
 export type StartAt =
@@ -118,4 +119,10 @@ export interface Transport {
   health(): Promise<TransportHealth>
   /** Closes connections. Subscriptions are closed by the bus first. */
   close(): Promise<void>
+  /**
+   * Subscription settings that came with the transport's configuration (Olive's
+   * `EVENTS_MAX_RETRIES`, `DLQ_ENABLED` read by a `fromEnv()`). The bus applies them under what
+   * `subscribe` is given: an option passed to `subscribe` wins.
+   */
+  readonly subscribeDefaults?: Pick<SubscribeOptions, 'retry' | 'deadLetter'>
 }
