@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { ConfigurationError } from '@switchyard/core/transport'
 import { describe, expect, it } from 'vitest'
 import { fromEnv, resolveOptions } from './options.js'
+import { natsTransport } from './transport.js'
 
 describe('options - defaults and validation', () => {
   it('options - defaults are applied', () => {
@@ -58,6 +59,9 @@ describe('options - fromEnv', () => {
       { name: 'ANUMATE_DEAD_LETTERS', subjects: ['anumate.*.*.dlq'] },
     ])
     expect(options.maxDeliver).toBe(5)
+    // The bus's attempt budget follows the server's cap.
+    expect(options.subscribeDefaults).toEqual({ retry: { maxAttempts: 5 } })
+    expect(natsTransport(options).subscribeDefaults).toEqual({ retry: { maxAttempts: 5 } })
     expect(() => resolveOptions(options)).not.toThrow()
   })
 

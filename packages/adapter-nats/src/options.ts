@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs'
 import type { NatsConnection, TlsOptions } from '@nats-io/transport-node'
-import { ConfigurationError, checkKeys, checkNumber, checkString } from '@switchyard/core/transport'
+import {
+  ConfigurationError,
+  checkKeys,
+  checkNumber,
+  checkString,
+  type Transport,
+} from '@switchyard/core/transport'
 
 /** Retention limits of a JetStream stream. */
 export interface StreamLimits {
@@ -84,6 +90,12 @@ export interface NatsTransportOptions extends NatsConfig {
    * to the bus's retry policy. @default -1
    */
   maxDeliver?: number
+  /**
+   * Subscription settings the bus applies to every subscription on this transport, under the
+   * options `subscribe` is given; `fromEnv()` sets `retry.maxAttempts` from
+   * `MAX_DELIVER_ATTEMPTS`, so the bus's budget and the server's cap agree.
+   */
+  subscribeDefaults?: Transport['subscribeDefaults']
   /** Unacknowledged messages a group may have at once. @default 10_000 */
   maxAckPending?: number
   /** How long one pull request waits at the server before it is renewed. @default 5_000 */
@@ -135,6 +147,7 @@ const KEYS = [
   'subjects',
   'ackWaitMs',
   'maxDeliver',
+  'subscribeDefaults',
   'maxAckPending',
   'pullExpiresMs',
   'publishWindow',
@@ -289,6 +302,7 @@ export function fromEnv(
   if (streams.length > 0) out.streams = streams
   if (env.MAX_DELIVER_ATTEMPTS !== undefined) {
     out.maxDeliver = envInt(env.MAX_DELIVER_ATTEMPTS, 'MAX_DELIVER_ATTEMPTS')
+    out.subscribeDefaults = { retry: { maxAttempts: out.maxDeliver } }
   }
   return out
 }

@@ -83,8 +83,12 @@ export class NatsTransport implements Transport {
   private publishing = 0
   private closed = false
 
+  /** Subscription settings from the configuration (`MAX_DELIVER_ATTEMPTS`), applied by the bus. */
+  readonly subscribeDefaults: Transport['subscribeDefaults']
+
   constructor(private readonly given: NatsTransportOptions = {}) {
     this.options = resolveOptions(given)
+    this.subscribeDefaults = given.subscribeDefaults
   }
 
   /** The NATS connection, once connected (the one passed as `client`, or the transport's own). */

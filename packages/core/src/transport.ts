@@ -124,5 +124,5 @@ export interface Transport {
    * `EVENTS_MAX_RETRIES`, `DLQ_ENABLED` read by a `fromEnv()`). The bus applies them under what
    * `subscribe` is given: an option passed to `subscribe` wins.
    */
-  readonly subscribeDefaults?: Pick<SubscribeOptions, 'retry' | 'deadLetter'>
+  readonly subscribeDefaults?: Pick<SubscribeOptions, 'retry' | 'deadLetter'> | undefined
 }
