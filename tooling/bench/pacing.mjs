@@ -1,4 +1,4 @@
-// Shared by the broker benches: a fixed-rate publisher and latency percentiles.
+// Shared by the broker benches: a fixed-rate publisher, latency percentiles and a consume clock.
 
 /** Wall-clock milliseconds with sub-millisecond precision, comparable across processes. */
 export const now = () => performance.timeOrigin + performance.now()
@@ -24,4 +24,37 @@ const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(
 export function summary(latencies) {
   const sorted = latencies.slice(Math.floor(latencies.length / 10)).sort((a, b) => a - b)
   return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) }
+}
+
+/**
+ * Counts `count` handled events and times them from the first to the last, so what comes before
+ * the first event (a consumer or group created, a group join) is setup on both sides of a
+ * comparison. Call `tick()` once per event; `done` resolves once all were counted.
+ */
+export function firstToLast(count) {
+  let handled = 0
+  let first = 0
+  let last = 0
+  let finish
+  const done = new Promise((resolve) => {
+    finish = resolve
+  })
+  return {
+    done,
+    tick() {
+      if (handled === 0) first = performance.now()
+      if (++handled === count) {
+        last = performance.now()
+        finish()
+      }
+    },
+    /** `performance.now()` of the first event, 0 before it. */
+    get first() {
+      return first
+    },
+    /** Events per second between the first event and the last (after `done`). */
+    get rate() {
+      return (count - 1) / ((last - first) / 1_000)
+    },
+  }
 }

@@ -7,11 +7,11 @@ import { randomUUID } from 'node:crypto'
 import { kafkaTransport } from '@switchyard/adapter-kafka'
 import { createEventBus } from '@switchyard/core'
 import { Kafka, logLevel, Partitioners } from 'kafkajs'
+import { firstToLast, now, paced, summary } from '../../../tooling/bench/pacing.mjs'
 
 const brokers = process.env.SWITCHYARD_KAFKA_BROKERS ?? '127.0.0.1:9092'
 const data = { employee_id: 'emp_123', note: 'x'.repeat(1_000 - 40) }
 const run = Math.random().toString(36).slice(2, 8)
-const now = () => performance.timeOrigin + performance.now()
 let topics = 0
 const nextTopic = (label) => `bench.${label}.${run}.${++topics}`
 const kafka = new Kafka({
@@ -126,24 +126,17 @@ async function fill(admin, producer, count) {
 async function busConsume(admin, producer, count) {
   const topic = await fill(admin, producer, count)
   const consumer = bus()
-  let handled = 0
-  let finish
-  const done = new Promise((resolve) => {
-    finish = resolve
-  })
+  const clock = firstToLast(count)
   const started = performance.now()
-  let first = 0
-  await consumer.subscribe(
-    topic,
-    () => {
-      if (handled === 0) first = performance.now()
-      if (++handled === count) finish()
-    },
-    { group: `bench-${run}-${topics}`, startAt: 'earliest', concurrency: 64, prefetch: 2_000 },
-  )
-  await done
-  joins.ours.push(first - started)
-  const rate = (count - 1) / ((performance.now() - first) / 1_000)
+  await consumer.subscribe(topic, () => clock.tick(), {
+    group: `bench-${run}-${topics}`,
+    startAt: 'earliest',
+    concurrency: 64,
+    prefetch: 2_000,
+  })
+  await clock.done
+  joins.ours.push(clock.first - started)
+  const rate = clock.rate
   await consumer.close()
   return rate
 }
@@ -155,13 +148,8 @@ const joins = { ours: [], raw: [] }
 async function rawConsume(admin, producer, count) {
   const topic = await fill(admin, producer, count)
   const consumer = kafka.consumer({ groupId: `bench-raw-${run}-${topics}`, ...consumerSettings })
-  let handled = 0
-  let finish
-  const done = new Promise((resolve) => {
-    finish = resolve
-  })
+  const clock = firstToLast(count)
   const started = performance.now()
-  let first = 0
   await consumer.connect()
   await consumer.subscribe({ topics: [topic], fromBeginning: true })
   await consumer.run({
@@ -174,37 +162,15 @@ async function rawConsume(admin, producer, count) {
         for (const name in message.headers) attributes[name] = message.headers[name].toString()
         JSON.parse(message.value.toString())
         resolveOffset(message.offset)
-        if (handled === 0) first = performance.now()
-        if (++handled === count) finish()
+        clock.tick()
       }
     },
   })
-  await done
-  joins.raw.push(first - started)
-  const rate = (count - 1) / ((performance.now() - first) / 1_000)
+  await clock.done
+  joins.raw.push(clock.first - started)
+  const rate = clock.rate
   await consumer.disconnect()
   return rate
-}
-
-/** Publishes at `rate` events/s for `seconds`, calling `send(sentAt)` without awaiting. */
-async function paced(rate, seconds, send) {
-  const total = Math.round(rate * seconds)
-  const start = now()
-  let sent = 0
-  while (sent < total) {
-    const due = Math.min(total, Math.floor(((now() - start) / 1_000) * rate) + 1)
-    while (sent < due) {
-      sent++
-      void send(now())
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1))
-  }
-}
-
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]
-const summary = (latencies) => {
-  const sorted = latencies.slice(Math.floor(latencies.length / 10)).sort((a, b) => a - b)
-  return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) }
 }
 
 /**

@@ -7,7 +7,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { connect, headers } from '@nats-io/transport-node'
 import { natsTransport } from '@switchyard/adapter-nats'
 import { createEventBus } from '@switchyard/core'
-import { now, paced, summary } from '../../../tooling/bench/pacing.mjs'
+import { firstToLast, now, paced, summary } from '../../../tooling/bench/pacing.mjs'
 
 const url = process.env.SWITCHYARD_NATS_URL ?? 'nats://127.0.0.1:4222'
 const run = Math.random().toString(36).slice(2, 8)
@@ -89,24 +89,17 @@ async function busConsume(js, count) {
   const consumer = bus('bench')
   // Connected beforehand, as the raw side's consumer is created before its clock starts.
   await consumer.connect()
-  let handled = 0
-  let finish
-  const done = new Promise((resolve) => {
-    finish = resolve
-  })
-  let first = 0
-  await consumer.subscribe(
-    topic,
-    () => {
-      if (handled === 0) first = performance.now()
-      if (++handled === count) finish()
-    },
-    { group: 'bench', startAt: 'earliest', concurrency: 64, prefetch: 1_000 },
-  )
-  await done
   // From the first event handled to the last, on both sides: creating the durable consumer is
   // setup (the raw side creates its consumer before its clock starts, too).
-  const rate = (count - 1) / ((performance.now() - first) / 1_000)
+  const clock = firstToLast(count)
+  await consumer.subscribe(topic, () => clock.tick(), {
+    group: 'bench',
+    startAt: 'earliest',
+    concurrency: 64,
+    prefetch: 1_000,
+  })
+  await clock.done
+  const rate = clock.rate
   await consumer.close()
   return rate
 }

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto'
 import { redisTransport, topicKeys } from '@switchyard/adapter-redis'
 import { createEventBus } from '@switchyard/core'
 import { Redis } from 'ioredis'
-import { now, paced, summary } from '../../../tooling/bench/pacing.mjs'
+import { firstToLast, now, paced, summary } from '../../../tooling/bench/pacing.mjs'
 
 const url = process.env.SWITCHYARD_REDIS_URL ?? 'redis://127.0.0.1:6379'
 const prefix = `sy-bench-${Math.random().toString(36).slice(2, 8)}`
@@ -71,24 +71,17 @@ async function busConsume(client, count, prefetch) {
   const topic = nextTopic('consume')
   await fill(client, topic, count)
   const consumer = bus('bench')
-  let handled = 0
-  let finish
-  const done = new Promise((resolve) => {
-    finish = resolve
-  })
-  let first = 0
-  await consumer.subscribe(
-    topic,
-    () => {
-      if (handled === 0) first = performance.now()
-      if (++handled === count) finish()
-    },
-    { group: 'bench', startAt: 'earliest', concurrency: 64, prefetch },
-  )
-  await done
   // From the first event handled to the last, on both sides: creating the group is setup (the
   // raw side creates its group before its clock starts, too).
-  const rate = (count - 1) / ((performance.now() - first) / 1_000)
+  const clock = firstToLast(count)
+  await consumer.subscribe(topic, () => clock.tick(), {
+    group: 'bench',
+    startAt: 'earliest',
+    concurrency: 64,
+    prefetch,
+  })
+  await clock.done
+  const rate = clock.rate
   await consumer.close()
   return rate
 }
