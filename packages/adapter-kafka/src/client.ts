@@ -18,7 +18,7 @@ export interface RecordOut {
   key: Buffer | string | null
   value: Buffer | null
   headers: Record<string, string>
-  /** Set for keyless records, so a retried request sends each record where it went first. */
+  /** Set by the transport for every record, so a retried request sends each where it went first. */
   partition?: number
 }
 

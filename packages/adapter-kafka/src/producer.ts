@@ -41,7 +41,6 @@ const bucket = (topic: string, record: RecordOut) => `${topic}\0${record.partiti
 export class PublishBatcher {
   private queue: Part[] = []
   private readonly queued: Sizes = new Map()
-  private full = false
   private inFlight: Promise<void> | undefined
   private timer: NodeJS.Timeout | undefined
   private immediate: NodeJS.Immediate | undefined
@@ -99,17 +98,13 @@ export class PublishBatcher {
         sizes,
         settle: (error) => (error === undefined ? resolve() : reject(error)),
       })
-      for (const [key, bytes] of sizes) {
-        const total = (this.queued.get(key) ?? 0) + bytes
-        this.queued.set(key, total)
-        if (total >= this.options.batchSize) this.full = true
-      }
+      for (const [key, bytes] of sizes) this.queued.set(key, (this.queued.get(key) ?? 0) + bytes)
     })
   }
 
   private schedule(): void {
     if (this.inFlight !== undefined) return
-    if (this.full) {
+    if (this.full()) {
       this.cancelTimer()
       this.sendNext()
       return
@@ -155,8 +150,6 @@ export class PublishBatcher {
         else this.queued.delete(key)
       }
     }
-    this.full = false
-    for (const bytes of this.queued.values()) if (bytes >= this.options.batchSize) this.full = true
     const byTopic = new Map<string, RecordOut[]>()
     for (const part of batch) {
       const list = byTopic.get(part.topic)
@@ -168,6 +161,12 @@ export class PublishBatcher {
       () => this.finish(batch, undefined),
       (error: unknown) => this.finish(batch, error ?? new Error('produce failed')),
     )
+  }
+
+  /** True when some partition already has batchSize bytes waiting: no point lingering. */
+  private full(): boolean {
+    for (const bytes of this.queued.values()) if (bytes >= this.options.batchSize) return true
+    return false
   }
 
   /** True when adding `sizes` to `taken` puts some partition past batchSize. */

@@ -38,3 +38,22 @@ export function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
     new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
   ]).finally(() => clearTimeout(timer))
 }
+
+/** How many operations are under way, and a wait for none to be. */
+export class InFlight {
+  private count = 0
+  private waiters: Array<() => void> = []
+
+  enter(): void {
+    this.count++
+  }
+
+  leave(): void {
+    if (--this.count === 0) for (const resolve of this.waiters.splice(0)) resolve()
+  }
+
+  /** Resolves once nothing is under way, waiting again for any that started meanwhile. */
+  async idle(): Promise<void> {
+    while (this.count > 0) await new Promise<void>((resolve) => this.waiters.push(resolve))
+  }
+}

@@ -40,6 +40,7 @@ import {
   resolveOptions,
 } from './options.js'
 import { PublishBatcher } from './producer.js'
+import { InFlight } from './queue.js'
 import { KafkaSubscription } from './subscription.js'
 
 const FEATURES: TransportFeatures = {
@@ -77,12 +78,11 @@ export class KafkaTransport implements Transport {
   private readonly subscriptions = new Set<KafkaSubscription>()
   private connecting: Promise<void> | undefined
   private closed = false
-  private publishing = 0
-  private publishesDone: Array<() => void> = []
-  private creating = 0
+  // Publishes under way, and those of them still creating their topic.
+  private readonly publishing = new InFlight()
+  private readonly creating = new InFlight()
   private readonly nextPartition = new Map<string, number>()
   private readonly keyed = keyedPartitioner()
-  private created: Array<() => void> = []
 
   constructor(options: KafkaTransportOptions = {}) {
     this.options = resolveOptions(options)
@@ -159,21 +159,21 @@ export class KafkaTransport implements Transport {
    */
   async publish(topic: string, messages: readonly OutboundMessage[]): Promise<void> {
     if (this.closed) throw new ConnectionError('The Kafka transport is closed')
-    this.publishing++
+    this.publishing.enter()
     try {
-      this.creating++
+      this.creating.enter()
       let partitions: number
       try {
         partitions = await this.ensureTopic(topic)
       } finally {
-        if (--this.creating === 0) for (const resolve of this.created.splice(0)) resolve()
+        this.creating.leave()
       }
       await this.batcher.publish(topic, this.spread(topic, messages.map(toRecord), partitions))
     } catch (error) {
       if (error instanceof ConfigurationError || error instanceof ConnectionError) throw error
       throw publishError(error, topic, messages.length)
     } finally {
-      if (--this.publishing === 0) for (const resolve of this.publishesDone.splice(0)) resolve()
+      this.publishing.leave()
     }
   }
 
@@ -203,7 +203,7 @@ export class KafkaTransport implements Transport {
   /** Resolves once every publish made so far is confirmed (Olive's `flush()`). */
   async flush(): Promise<void> {
     // Publishes still creating their topic are not in the batcher yet: wait until they are.
-    while (this.creating > 0) await new Promise<void>((resolve) => this.created.push(resolve))
+    await this.creating.idle()
     await this.batcher.flush()
   }
 
@@ -272,7 +272,7 @@ export class KafkaTransport implements Transport {
     await Promise.allSettled([...this.subscriptions].map((s) => s.close()))
     // Publishes that started before close (some still creating their topic) are confirmed first.
     await this.flush()
-    if (this.publishing > 0) await new Promise<void>((resolve) => this.publishesDone.push(resolve))
+    await this.publishing.idle()
     if (this.connecting !== undefined) {
       await this.connecting.catch(() => undefined)
       await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()])

@@ -61,7 +61,6 @@ export function retryScenarios(h: Harness): void {
     async () => {
       const topic = await h.topic('flaky')
       const handled = new Set<string>()
-      const bySubscriber = [0, 0, 0, 0, 0]
       let failures = 0
       for (let s = 0; s < 5; s++) {
         const bus = await h.bus()
@@ -73,7 +72,6 @@ export function retryScenarios(h: Harness): void {
               throw new Error('random failure')
             }
             handled.add(event.id)
-            bySubscriber[s]!++
           },
           { group: 'flaky', concurrency: 4, retry: { maxAttempts: 50, backoff: constant(5) } },
         )
@@ -90,9 +88,6 @@ export function retryScenarios(h: Harness): void {
       )
       expect(failures).toBeGreaterThan(0)
       expect(handled).toEqual(new Set(sent.map((e) => e.id)))
-      // Load sharing itself is scenario 3's to prove: here a broker may still be rebalancing the
-      // group when the batch arrives and hand it all to one member, which is correct behaviour.
-      expect(bySubscriber.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(200)
     },
   )
 
