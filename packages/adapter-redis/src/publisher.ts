@@ -12,8 +12,16 @@ interface Pending {
 }
 
 /**
- * Coalesces the publishes of one event-loop turn into one pipeline: concurrent `bus.publish`
- * calls then share a single write and round trip instead of paying one each.
+ * Flushes of fewer events than this send one command per event instead of an ioredis pipeline.
+ * A `Pipeline` is a large object (it copies the client's command table) made per flush: at a few
+ * events per flush its garbage dominated, and publish p99 at 2 000 events/s was 2-4x raw ioredis
+ * with it; from a few dozen events on, its single write is the faster way.
+ */
+const PIPELINE_FROM = 32
+
+/**
+ * Coalesces the publishes of one event-loop turn into one write: concurrent `bus.publish` calls
+ * then share a single socket write and round trip instead of paying one each.
  */
 export class Publisher {
   private queue: Pending[] = []
@@ -50,6 +58,12 @@ export class Publisher {
     this.scheduled = false
     const batch = this.queue
     this.queue = []
+    let count = 0
+    for (const pending of batch) count += pending.messages.length
+    if (count < PIPELINE_FROM) {
+      this.track(this.sendEach(batch))
+      return
+    }
     // A Cluster pipeline must stay in one hash slot: one pipeline per stream there.
     const groups = new Map<string, Pending[]>()
     for (const pending of batch) {
@@ -58,37 +72,50 @@ export class Publisher {
       if (group === undefined) groups.set(key, [pending])
       else group.push(pending)
     }
-    for (const group of groups.values()) {
-      const done = this.send(group)
-      this.inFlight.add(done)
-      void done.finally(() => this.inFlight.delete(done))
+    for (const group of groups.values()) this.track(this.sendPipelined(group))
+  }
+
+  private track(done: Promise<void>): void {
+    this.inFlight.add(done)
+    void done.finally(() => this.inFlight.delete(done))
+  }
+
+  private xaddArgs(stream: string, message: OutboundMessage): Array<string | Buffer | number> {
+    const head =
+      this.maxStreamLength === undefined ? [stream] : [stream, 'MAXLEN', '~', this.maxStreamLength]
+    return [...head, '*', ...toFields(message)]
+  }
+
+  /** Few events: one command each, all written in this turn (the socket coalesces them). */
+  private async sendEach(batch: Pending[]): Promise<void> {
+    const replies = batch.map((pending) => {
+      const calls = pending.messages.map((m) =>
+        this.client.call('XADD', this.xaddArgs(pending.stream, m)),
+      )
+      return calls.length === 1 ? calls[0]! : Promise.all(calls)
+    })
+    for (let i = 0; i < batch.length; i++) {
+      const pending = batch[i]!
+      try {
+        await replies[i]
+        pending.resolve()
+      } catch (error) {
+        pending.reject(publishError(pending.topic, pending.messages.length, error))
+      }
     }
   }
 
-  private async send(batch: Pending[]): Promise<void> {
-    const trim = this.maxStreamLength === undefined ? [] : ['MAXLEN', '~', this.maxStreamLength]
-    const only = batch.length === 1 && batch[0]!.messages.length === 1 ? batch[0]! : undefined
-    if (only !== undefined) {
-      // A lone event (low load) skips the pipeline's bookkeeping: one command, lowest latency.
-      try {
-        await this.client.call('XADD', only.stream, ...trim, '*', ...toFields(only.messages[0]!))
-        only.resolve()
-      } catch (error) {
-        only.reject(publishError(only.topic, 1, error))
-      }
-      return
-    }
+  /** Many events: one pipeline, one write of all commands. */
+  private async sendPipelined(batch: Pending[]): Promise<void> {
     const pipeline = this.client.pipeline()
     for (const pending of batch) {
-      for (const message of pending.messages) {
-        pipeline.call('XADD', pending.stream, ...trim, '*', ...toFields(message))
-      }
+      for (const message of pending.messages)
+        pipeline.call('XADD', this.xaddArgs(pending.stream, message))
     }
     let results: Array<[Error | null, unknown]> | null
     try {
       results = await pipeline.exec()
     } catch (error) {
-      results = null
       for (const pending of batch)
         pending.reject(publishError(pending.topic, pending.messages.length, error))
       return

@@ -1,4 +1,4 @@
-import { ConfigurationError, ConnectionError, createEventBus } from '@switchyard/core'
+import { ConfigurationError, ConnectionError, createEventBus, PublishError } from '@switchyard/core'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { redisTransport, topicKeys } from '../src/index.js'
@@ -53,6 +53,36 @@ describe.skipIf(skip !== undefined)('redis transport - connections', () => {
 })
 
 describe.skipIf(skip !== undefined)('redis transport - streams', () => {
+  // A flush of fewer than 32 events sends one XADD each, a larger one a single pipeline.
+  for (const count of [3, 200]) {
+    it(`publish - ${count} publishes of one turn keep their order; a failing XADD rejects only its own`, async () => {
+      const bus = createEventBus({
+        transport: redisTransport({ url: REDIS_URL, keyPrefix }),
+        source: 'flush',
+      })
+      await bus.connect()
+      const client = new Redis(REDIS_URL)
+      const good = `flush.good.${count}`
+      const bad = `flush.bad.${count}`
+      // Not a stream: XADD on it fails with WRONGTYPE.
+      await client.set(topicKeys(keyPrefix, bad).stream, 'not a stream')
+      const results = await Promise.allSettled(
+        Array.from({ length: count }, (_, n) =>
+          bus.publish(n === 1 ? bad : good, { type: 'flush.test', data: { n } }),
+        ),
+      )
+      const rejected = results.filter((r) => r.status === 'rejected')
+      expect(rejected).toHaveLength(1)
+      expect((rejected[0] as PromiseRejectedResult).reason).toBeInstanceOf(PublishError)
+      expect(results[1]!.status).toBe('rejected')
+      const entries = await client.xrange(topicKeys(keyPrefix, good).stream, '-', '+')
+      const order = entries.map(([, fields]) => JSON.parse(fields.at(-1)!).n as number)
+      expect(order).toEqual(Array.from({ length: count }, (_, n) => n).filter((n) => n !== 1))
+      client.disconnect()
+      await bus.close()
+    })
+  }
+
   it('maxStreamLength - XADD trims the stream to about the limit', async () => {
     const bus = createEventBus({
       transport: redisTransport({ url: REDIS_URL, keyPrefix, maxStreamLength: 100 }),
