@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { fromFields, idBefore, idBeforeTime, toFields, topicKeys } from './mapping.js'
 
-const asBuffers = (fields: Array<string | Buffer>) => fields.map((f) => Buffer.from(f))
+const asBuffers = (fields: Array<string | Buffer | number>) =>
+  fields.map((f) => (Buffer.isBuffer(f) ? f : Buffer.from(String(f))))
 
 describe('mapping - entry fields', () => {
   it('mapping - headers become fields and the body one data field, both ways', () => {

@@ -26,9 +26,11 @@ export function topicKeys(prefix: string, topic: string): TopicKeys {
   }
 }
 
-/** The field/value arguments of `XADD` for one message. */
-export function toFields(message: OutboundMessage): Array<string | Buffer> {
-  const fields: Array<string | Buffer> = []
+/** The field/value arguments of `XADD` for one message, appended to `fields` when given. */
+export function toFields(
+  message: OutboundMessage,
+  fields: Array<string | Buffer | number> = [],
+): Array<string | Buffer | number> {
   for (const name in message.headers) {
     const stored = name === DATA || name === KEY || name.startsWith('~') ? `~${name}` : name
     fields.push(stored, message.headers[name]!)

@@ -80,17 +80,19 @@ export class Publisher {
     void done.finally(() => this.inFlight.delete(done))
   }
 
+  /** `XADD` arguments for one message: stream, optional trimming, `*`, fields. */
   private xaddArgs(stream: string, message: OutboundMessage): Array<string | Buffer | number> {
-    const head =
-      this.maxStreamLength === undefined ? [stream] : [stream, 'MAXLEN', '~', this.maxStreamLength]
-    return [...head, '*', ...toFields(message)]
+    const args: Array<string | Buffer | number> = [stream]
+    if (this.maxStreamLength !== undefined) args.push('MAXLEN', '~', this.maxStreamLength)
+    args.push('*')
+    return toFields(message, args)
   }
 
   /** Few events: one command each, all written in this turn (the socket coalesces them). */
   private async sendEach(batch: Pending[]): Promise<void> {
     const replies = batch.map((pending) => {
       const calls = pending.messages.map((m) =>
-        this.client.call('XADD', this.xaddArgs(pending.stream, m)),
+        this.client.call('XADD', ...this.xaddArgs(pending.stream, m)),
       )
       return calls.length === 1 ? calls[0]! : Promise.all(calls)
     })
@@ -110,7 +112,7 @@ export class Publisher {
     const pipeline = this.client.pipeline()
     for (const pending of batch) {
       for (const message of pending.messages)
-        pipeline.call('XADD', this.xaddArgs(pending.stream, message))
+        pipeline.call('XADD', ...this.xaddArgs(pending.stream, message))
     }
     let results: Array<[Error | null, unknown]> | null
     try {
