@@ -371,6 +371,23 @@ describe('bus - filters, middleware and dedup', () => {
     expect(calls).toBe(2)
   })
 
+  it('bus - transports get a JSON body as text too; a spread copy of the message keeps the bytes', async () => {
+    const transport = memoryTransport()
+    const seen: Array<{ text?: string; body: Uint8Array }> = []
+    const publish = transport.publish.bind(transport)
+    transport.publish = (topic, messages) => {
+      for (const message of messages) seen.push({ ...message })
+      return publish(topic, messages)
+    }
+    const b = bus({ transport })
+    await b.publish('text', { type: 'text.test', data: { name: 'Zoë' } })
+    await b.publish('text', { type: 'bytes.test', data: new Uint8Array([1, 2]) })
+    expect(seen[0]!.text).toBe('{"name":"Zoë"}')
+    expect(Buffer.from(seen[0]!.body).toString('utf8')).toBe('{"name":"Zoë"}')
+    expect(seen[1]!.text).toBeUndefined()
+    expect([...seen[1]!.body]).toEqual([1, 2])
+  })
+
   it('bus - a batch with one refused event sends nothing', async () => {
     const refuse: Middleware = {
       async publish(ctx, next) {

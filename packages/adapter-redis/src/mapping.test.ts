@@ -5,6 +5,19 @@ const asBuffers = (fields: Array<string | Buffer | number>) =>
   fields.map((f) => (Buffer.isBuffer(f) ? f : Buffer.from(String(f))))
 
 describe('mapping - entry fields', () => {
+  it("mapping - the codec's text is sent as the data field; the bytes are not read", () => {
+    const message = {
+      id: 'e1',
+      key: undefined,
+      headers: { ce_id: 'e1' },
+      text: '{"a":1}',
+      get body(): Uint8Array {
+        throw new Error('body read')
+      },
+    }
+    expect(toFields(message)).toEqual(['ce_id', 'e1', 'data', '{"a":1}'])
+  })
+
   it('mapping - headers become fields and the body one data field, both ways', () => {
     const body = new Uint8Array([0, 1, 254, 255])
     const fields = toFields({

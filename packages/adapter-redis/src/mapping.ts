@@ -38,7 +38,8 @@ export function toFields(
   if (message.key !== undefined && message.headers[PARTITION_HEADER] !== message.key) {
     fields.push(KEY, message.key)
   }
-  fields.push(DATA, bodyArgument(message.body))
+  // The codec's text when it has it: no bytes made only to be turned back into a string.
+  fields.push(DATA, message.text ?? bodyArgument(message.body))
   return fields
 }
 

@@ -46,6 +46,15 @@ describe.each([
     expect(codec.decode(codec.encode(empty))).toEqual(empty)
   })
 
+  it('codec - a JSON body comes with its text; the bytes are that text in UTF-8', () => {
+    const encoded = codec.encode(full)
+    expect(typeof encoded.text).toBe('string')
+    expect(Buffer.from(encoded.body).toString('utf8')).toBe(encoded.text)
+    expect(encoded.body).toBe(encoded.body) // encoded once, then kept
+    const bytes = codec.encode(createEvent({ type: 't', source: 's', data: new Uint8Array([1]) }))
+    if (codec.name === 'binary') expect(bytes.text).toBeUndefined()
+  })
+
   it('codec - a non-serialisable payload is a ConfigurationError naming data', () => {
     const circular: Record<string, unknown> = {}
     circular.self = circular

@@ -7,6 +7,25 @@ export interface EncodedMessage {
   headers: Record<string, string>
   /** The body: event data in binary mode, the whole event in structured mode. */
   body: Uint8Array
+  /**
+   * The body as the string it is the UTF-8 encoding of, when the codec made it from text
+   * (JSON). Transports that send strings use it and never touch `body`, which is then never
+   * encoded at all.
+   */
+  readonly text?: string
+}
+
+/** A message whose body is text: `body` is encoded from `text` on first use only. */
+class TextMessage implements EncodedMessage {
+  private bytes: Uint8Array | undefined
+  constructor(
+    readonly headers: Record<string, string>,
+    readonly text: string,
+  ) {}
+  get body(): Uint8Array {
+    this.bytes ??= Buffer.from(this.text, 'utf8')
+    return this.bytes
+  }
 }
 
 /** Turns envelopes into wire messages and back. */
@@ -45,19 +64,20 @@ export function isJsonContentType(contentType: string | undefined): boolean {
   return base === 'application/json' || base === 'text/json' || base.endsWith('+json')
 }
 
-function encodeData(event: EventEnvelope): { body: Uint8Array; contentType: string | undefined } {
+/** The data as bytes (binary data, none) or as text to encode (JSON, plain strings). */
+function encodeData(event: EventEnvelope): {
+  body: Uint8Array | string
+  contentType: string | undefined
+} {
   const data = event.data
   if (data === undefined) return { body: EMPTY, contentType: event.datacontenttype }
   if (data instanceof Uint8Array) {
     return { body: data, contentType: event.datacontenttype ?? 'application/octet-stream' }
   }
   if (typeof data === 'string' && !isJsonContentType(event.datacontenttype)) {
-    return { body: Buffer.from(data, 'utf8'), contentType: event.datacontenttype }
+    return { body: data, contentType: event.datacontenttype }
   }
-  return {
-    body: Buffer.from(stringifyData(data), 'utf8'),
-    contentType: event.datacontenttype ?? 'application/json',
-  }
+  return { body: stringifyData(data), contentType: event.datacontenttype ?? 'application/json' }
 }
 
 function stringifyData(data: unknown): string {
@@ -138,7 +158,7 @@ export function binaryCodec(options: CodecOptions = {}): Codec {
       if (event.extensions !== undefined) {
         for (const name in event.extensions) headers[prefix + name] = event.extensions[name]!
       }
-      return { headers, body }
+      return typeof body === 'string' ? new TextMessage(headers, body) : { headers, body }
     },
     decode(message) {
       const contentType = message.headers['content-type']
@@ -252,7 +272,7 @@ export function structuredCodec(): Codec {
       const headers: Record<string, string> = {
         'content-type': `${STRUCTURED_TYPE}; charset=utf-8`,
       }
-      return { headers, body: Buffer.from(stringifyData(out), 'utf8') }
+      return new TextMessage(headers, stringifyData(out))
     },
     decode(message) {
       const contentType = message.headers['content-type']

@@ -357,8 +357,21 @@ export class EventBus implements AsyncDisposable {
   private toMessage(event: EventEnvelope): OutboundMessage {
     if (this.byReference)
       return { id: event.id, key: event.partitionkey, headers: {}, body: EMPTY, event }
-    const { headers, body } = this.codec.encode(event)
-    return { id: event.id, key: event.partitionkey, headers, body }
+    const encoded = this.codec.encode(event)
+    const { id, partitionkey: key } = event
+    const { headers, text } = encoded
+    if (text === undefined) return { id, key, headers, body: encoded.body }
+    // `body` stays lazy (an own getter, so spreading the message still copies it): a body made
+    // from text is encoded only for a transport that asks for bytes.
+    return {
+      id,
+      key,
+      headers,
+      text,
+      get body() {
+        return encoded.body
+      },
+    }
   }
 
   private send(topic: string, messages: OutboundMessage[]): Promise<void> {

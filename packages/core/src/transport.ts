@@ -18,6 +18,11 @@ export interface OutboundMessage {
   headers: Record<string, string>
   /** Encoded body. */
   body: Uint8Array
+  /**
+   * The body as the string it encodes, when the codec made it from text (JSON). A transport
+   * that sends strings can use it and skip `body`, which is then never encoded.
+   */
+  text?: string
   /** The envelope itself, for transports that pass events by reference (memory). */
   event?: EventEnvelope
 }
