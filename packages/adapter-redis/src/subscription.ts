@@ -75,6 +75,8 @@ export class RedisSubscription implements TransportSubscription {
   private ackFlush: Promise<void> | undefined
   private readonly touchTimer: NodeJS.Timeout
   private closing: Promise<void> | undefined
+  private watched: AbortSignal | undefined
+  private stopWaiting: (() => void) | undefined
 
   constructor(private readonly init: SubscriptionInit) {
     this.touchTimer = setInterval(() => void this.touch(), Math.max(50, init.consumerTimeout / 3))
@@ -102,22 +104,62 @@ export class RedisSubscription implements TransportSubscription {
   }
 
   async pull(max: number, signal: AbortSignal): Promise<InboundMessage[]> {
+    this.watch(signal)
     while (this.closing === undefined && !signal.aborted) {
       if (this.buffer.length > 0) return this.buffer.splice(0, max)
-      await this.maintain(max).catch(async (error: unknown) => {
-        // The stream or group is gone (a restart without persistence): recreate, go on.
-        if (!isMissingGroup(error)) throw error
-        await this.init.recreateGroup()
-      })
-      if (this.buffer.length > 0 || signal.aborted) continue
+      if (this.maintenanceDue(max)) {
+        await this.maintain(max).catch(async (error: unknown) => {
+          // The stream or group is gone (a restart without persistence): recreate, go on.
+          if (!isMissingGroup(error)) throw error
+          await this.init.recreateGroup()
+        })
+        if (this.buffer.length > 0 || signal.aborted) continue
+      }
       const now = Date.now()
       const cap = this.readerId === undefined ? now + SHORT_BLOCK_MS : Number.POSITIVE_INFINITY
       const until = Math.min(this.wakeAt, this.nextPoll, this.nextReclaim, cap)
       if (until <= now) continue
       this.reading ??= this.read(Math.min(max, this.init.prefetchCount), until - now)
-      await this.whileNotAborted(this.reading, signal)
+      await this.readOrAbort(this.reading)
     }
     return []
+  }
+
+  /**
+   * Wakes a blocked read when `signal` aborts. One listener per signal (the dispatcher keeps one
+   * for the subscription's life), not one per read.
+   */
+  private watch(signal: AbortSignal): void {
+    if (this.watched === signal) return
+    this.watched = signal
+    signal.addEventListener(
+      'abort',
+      () => {
+        this.unblock()
+        this.stopWaiting?.()
+      },
+      { once: true },
+    )
+  }
+
+  /** Waits for the read, or only until the watched signal aborts (the read then ends on its own). */
+  private readOrAbort(reading: Promise<void>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.stopWaiting = resolve
+      reading.then(resolve, reject)
+    }).finally(() => {
+      this.stopWaiting = undefined
+    })
+  }
+
+  /** True when recovery, parked entries, the poll or a reclaim sweep want a turn before reading. */
+  private maintenanceDue(room: number): boolean {
+    if (this.recoverFrom !== undefined) return true
+    const now = Date.now()
+    return (
+      this.buffer.length < room &&
+      (now >= this.wakeAt || now >= this.nextPoll || now >= this.nextReclaim)
+    )
   }
 
   /** Settles an entry: acknowledgements of one turn of the event loop go out as one `XACK`. */
@@ -257,22 +299,6 @@ export class RedisSubscription implements TransportSubscription {
     const entry = new Entry(this.init.topic, position, fields, attempt, this)
     this.owned.set(position, entry)
     this.buffer.push(entry)
-  }
-
-  private async whileNotAborted(reading: Promise<void>, signal: AbortSignal): Promise<void> {
-    let onAbort: (() => void) | undefined
-    const aborted = new Promise<void>((resolve) => {
-      onAbort = () => {
-        this.unblock()
-        resolve()
-      }
-      signal.addEventListener('abort', onAbort, { once: true })
-    })
-    try {
-      await Promise.race([reading, aborted])
-    } finally {
-      signal.removeEventListener('abort', onAbort!)
-    }
   }
 
   private unblock(): void {
