@@ -388,6 +388,22 @@ describe('bus - filters, middleware and dedup', () => {
     expect([...seen[1]!.body]).toEqual([1, 2])
   })
 
+  it('bus - a transport with textBodies gets text and a body encoded only when read', async () => {
+    const transport = memoryTransport()
+    Object.assign(transport, { features: { ...transport.features, textBodies: true } })
+    const seen: Array<{ text?: string; body: Uint8Array }> = []
+    const publish = transport.publish.bind(transport)
+    transport.publish = (topic, messages) => {
+      seen.push(...messages)
+      return publish(topic, messages)
+    }
+    const b = bus({ transport })
+    await b.publish('lazy', { type: 'lazy.test', data: { n: 1 } })
+    expect(seen[0]!.text).toBe('{"n":1}')
+    expect(Object.getOwnPropertyDescriptor(seen[0], 'body')).toBeUndefined()
+    expect(Buffer.from(seen[0]!.body).toString('utf8')).toBe('{"n":1}')
+  })
+
   it('bus - a batch with one refused event sends nothing', async () => {
     const refuse: Middleware = {
       async publish(ctx, next) {

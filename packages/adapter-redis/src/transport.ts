@@ -25,6 +25,8 @@ const FEATURES: TransportFeatures = {
   persistent: true,
   replayFromStart: true,
   nativeDelay: true,
+  // toFields sends a message's text as the data field when it has one.
+  textBodies: true,
 }
 
 let instances = 0

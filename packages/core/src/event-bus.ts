@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { type Codec, resolveCodec } from './codec.js'
+import { type Codec, type EncodedMessage, resolveCodec } from './codec.js'
 import {
   DEAD_LETTER_TYPE,
   type DeadLetterRecord,
@@ -79,6 +79,24 @@ export interface ReplayOptions {
 }
 
 const EMPTY = new Uint8Array(0)
+
+/**
+ * A message for a transport with `textBodies`: it sends `text`, so `body` is encoded only if
+ * read. A class with a prototype getter: an object literal with a getter costs a closure and
+ * an accessor pair per message, and that garbage was promoted and set off major collections.
+ */
+class TextOutbound implements OutboundMessage {
+  constructor(
+    readonly id: string,
+    readonly key: string | undefined,
+    readonly headers: Record<string, string>,
+    readonly text: string,
+    private readonly encoded: EncodedMessage,
+  ) {}
+  get body(): Uint8Array {
+    return this.encoded.body
+  }
+}
 const TOPIC = /^[A-Za-z0-9._\-~:/@]{1,249}$/u
 /** Subscriptions may also use `*` and `>` wildcards; transports without them reject these. */
 const TOPIC_PATTERN = /^[A-Za-z0-9._\-~:/@*>]{1,249}$/u
@@ -361,17 +379,9 @@ export class EventBus implements AsyncDisposable {
     const { id, partitionkey: key } = event
     const { headers, text } = encoded
     if (text === undefined) return { id, key, headers, body: encoded.body }
-    // `body` stays lazy (an own getter, so spreading the message still copies it): a body made
-    // from text is encoded only for a transport that asks for bytes.
-    return {
-      id,
-      key,
-      headers,
-      text,
-      get body() {
-        return encoded.body
-      },
-    }
+    if (this.transport.features.textBodies !== true)
+      return { id, key, headers, body: encoded.body, text }
+    return new TextOutbound(id, key, headers, text, encoded)
   }
 
   private send(topic: string, messages: OutboundMessage[]): Promise<void> {

@@ -20,7 +20,7 @@ export interface OutboundMessage {
   body: Uint8Array
   /**
    * The body as the string it encodes, when the codec made it from text (JSON). A transport
-   * that sends strings can use it and skip `body`, which is then never encoded.
+   * that sends strings can use it instead of `body` (see `TransportFeatures.textBodies`).
    */
   text?: string
   /** The envelope itself, for transports that pass events by reference (memory). */
@@ -93,6 +93,12 @@ export interface TransportFeatures {
   nativeDelay: boolean
   /** Subscriptions may use `*` (one token) and `>` (the rest) wildcards in topics. @default false */
   wildcards?: boolean
+  /**
+   * `publish` sends a message's `text` whenever it has one and reads `body` only when it has
+   * not. The bus then encodes `body` on first read only (an accessor on the message's prototype,
+   * so a spread copy keeps `text` but not `body`). @default false
+   */
+  textBodies?: boolean
 }
 
 /** Result of a health probe. */
