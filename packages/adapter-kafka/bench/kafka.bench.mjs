@@ -250,7 +250,8 @@ export default async function bench({ report, quick }) {
   const producer = await rawProducer()
   try {
     const count = quick ? 20_000 : 100_000
-    const rounds = quick ? 2 : 3
+    // Best of 5: on a shared 2-core VM a 3-round best still moved by 10 % from run to run.
+    const rounds = quick ? 2 : 5
     const target = '>= 0.9x raw'
     const batch = await alternate(
       rounds,
