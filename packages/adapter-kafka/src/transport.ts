@@ -73,6 +73,8 @@ export class KafkaTransport implements Transport {
   private producer: ProducerLike
   // The producer connects with the first publish: a consume-only transport never needs one.
   private producerUnconnected = true
+  /** A send failed with its outcome unknown: the next one starts on a new producer id. */
+  private producerSuspect = false
   private readonly batcher: PublishBatcher
   private readonly topics = new Map<string, Promise<number>>()
   private readonly subscriptions = new Set<KafkaSubscription>()
@@ -107,19 +109,29 @@ export class KafkaTransport implements Transport {
           topicMessages,
         }
         try {
+          if (this.producerSuspect) await this.renewProducer()
           // Connected with the first send, and again for a replacement whose connect failed.
-          if (this.producerUnconnected) {
+          else if (this.producerUnconnected) {
             await this.producer.connect()
             this.producerUnconnected = false
           }
-          await this.producer.sendBatch(request)
+          try {
+            await this.producer.sendBatch(request)
+          } catch (error) {
+            if (!isProducerStateLost(error) || this.closed) throw error
+            // After a broker restart an idempotent producer can be left with sequence numbers
+            // the broker will never accept; a new producer id starts afresh. At-least-once:
+            // what the old producer may have stored is sent again.
+            await this.renewProducer()
+            await this.producer.sendBatch(request)
+          }
         } catch (error) {
-          if (!isProducerStateLost(error) || this.closed) throw error
-          // After a broker restart an idempotent producer can be left with sequence numbers
-          // the broker will never accept; a new producer id starts afresh. At-least-once: what
-          // the old producer may have stored is sent again.
-          await this.renewProducer()
-          await this.producer.sendBatch(request)
+          // The broker may have stored the failed request (a restart can cut the answer off),
+          // and kafkajs hands its sequence numbers to the next request. The broker would take
+          // that request for a duplicate and drop its records unseen: the next send goes out
+          // on a new producer id instead. Observed: 33 of 100 events lost in a restart test.
+          this.producerSuspect = true
+          throw error
         }
       },
       { lingerMs: this.options.lingerMs, batchSize: this.options.batchSize },
@@ -131,6 +143,7 @@ export class KafkaTransport implements Transport {
     const old = this.producer
     this.producer = createProducer(this.client, this.options)
     this.producerUnconnected = true
+    this.producerSuspect = false
     await old.disconnect().catch(() => undefined)
     await this.producer.connect()
     this.producerUnconnected = false
