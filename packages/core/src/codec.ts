@@ -9,23 +9,43 @@ export interface EncodedMessage {
   body: Uint8Array
   /**
    * The body as the string it is the UTF-8 encoding of, when the codec made it from text
-   * (JSON). Transports that send strings use it and never touch `body`, which is then never
-   * encoded at all.
+   * (JSON). Transports that send strings may send this instead of `body`.
    */
   readonly text?: string
 }
 
-/** A message whose body is text: `body` is encoded from `text` on first use only. */
-class TextMessage implements EncodedMessage {
-  private bytes: Uint8Array | undefined
-  constructor(
-    readonly headers: Record<string, string>,
-    readonly text: string,
-  ) {}
-  get body(): Uint8Array {
-    this.bytes ??= Buffer.from(this.text, 'utf8')
-    return this.bytes
+/** An encoding that may stop short of bytes: a body made from text can be `text` alone. */
+export type EncodedParts =
+  | EncodedMessage
+  | { headers: Record<string, string>; text: string; body?: undefined }
+
+type PartsEncoder = (event: EventEnvelope) => EncodedParts
+
+// The built-in codecs' encoders that leave text as text, for the bus (see `partsEncoder`).
+const partEncoders = new WeakMap<Codec, PartsEncoder>()
+
+/** A codec whose `encode` finishes `parts` with the bytes of any text. */
+function codecOf(name: string, parts: PartsEncoder, decode: Codec['decode']): Codec {
+  const codec: Codec = {
+    name,
+    encode(event) {
+      const encoded = parts(event)
+      if (encoded.body !== undefined) return encoded
+      const { headers, text } = encoded
+      return { headers, body: Buffer.from(text, 'utf8'), text }
+    },
+    decode,
   }
+  partEncoders.set(codec, parts)
+  return codec
+}
+
+/**
+ * `codec`'s encoder for a transport that sends text: the built-in codecs leave a body made from
+ * text unencoded (`body` undefined); any other codec encodes as usual.
+ */
+export function partsEncoder(codec: Codec): PartsEncoder {
+  return partEncoders.get(codec) ?? ((event) => codec.encode(event))
 }
 
 /** Turns envelopes into wire messages and back. */
@@ -145,9 +165,9 @@ function finish(event: Record<string, unknown>): EventEnvelope {
 export function binaryCodec(options: CodecOptions = {}): Codec {
   const prefix = options.headerPrefix ?? 'ce_'
   const names = ATTRIBUTES.map((a) => [a, prefix + a] as const)
-  return {
-    name: 'binary',
-    encode(event) {
+  return codecOf(
+    'binary',
+    (event) => {
       const { body, contentType } = encodeData(event)
       const headers: Record<string, string> = {}
       for (const [attr, header] of names) {
@@ -158,14 +178,14 @@ export function binaryCodec(options: CodecOptions = {}): Codec {
       if (event.extensions !== undefined) {
         for (const name in event.extensions) headers[prefix + name] = event.extensions[name]!
       }
-      return typeof body === 'string' ? new TextMessage(headers, body) : { headers, body }
+      return typeof body === 'string' ? { headers, text: body } : { headers, body }
     },
-    decode(message) {
+    (message) => {
       const contentType = message.headers['content-type']
       if (contentType?.toLowerCase().startsWith(STRUCTURED_TYPE)) return decodeStructured(message)
       return decodeBinary(message)
     },
-  }
+  )
 }
 
 const KNOWN_ATTRIBUTE_SET = new Set<string>([...ATTRIBUTES, 'datacontenttype'])
@@ -252,9 +272,9 @@ function decodeStructured(message: EncodedMessage): EventEnvelope {
  * JSON body; binary data travels as `data_base64`.
  */
 export function structuredCodec(): Codec {
-  return {
-    name: 'structured',
-    encode(event) {
+  return codecOf(
+    'structured',
+    (event) => {
       const out: Record<string, unknown> = {}
       for (const key of [...CORE_ATTRIBUTES, ...KNOWN_EXTENSIONS]) {
         const value = event[key]
@@ -272,16 +292,16 @@ export function structuredCodec(): Codec {
       const headers: Record<string, string> = {
         'content-type': `${STRUCTURED_TYPE}; charset=utf-8`,
       }
-      return new TextMessage(headers, stringifyData(out))
+      return { headers, text: stringifyData(out) }
     },
-    decode(message) {
+    (message) => {
       const contentType = message.headers['content-type']
       if (contentType !== undefined && !contentType.toLowerCase().startsWith(STRUCTURED_TYPE)) {
         return decodeBinary(message)
       }
       return decodeStructured(message)
     },
-  }
+  )
 }
 
 /** Resolves a codec option: a name or a ready codec. */

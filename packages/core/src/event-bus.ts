@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { type Codec, type EncodedMessage, resolveCodec } from './codec.js'
+import { type Codec, type EncodedParts, partsEncoder, resolveCodec } from './codec.js'
 import {
   DEAD_LETTER_TYPE,
   type DeadLetterRecord,
@@ -86,15 +86,16 @@ const EMPTY = new Uint8Array(0)
  * an accessor pair per message, and that garbage was promoted and set off major collections.
  */
 class TextOutbound implements OutboundMessage {
+  private bytes: Uint8Array | undefined
   constructor(
     readonly id: string,
     readonly key: string | undefined,
     readonly headers: Record<string, string>,
     readonly text: string,
-    private readonly encoded: EncodedMessage,
   ) {}
   get body(): Uint8Array {
-    return this.encoded.body
+    this.bytes ??= Buffer.from(this.text, 'utf8')
+    return this.bytes
   }
 }
 const TOPIC = /^[A-Za-z0-9._\-~:/@]{1,249}$/u
@@ -123,6 +124,7 @@ export class EventBus implements AsyncDisposable {
   }
 
   private readonly codec: Codec
+  private readonly encode: (event: EventEnvelope) => EncodedParts
   private readonly publishMiddleware: PublishMiddleware[]
   private readonly handleMiddleware: HandleMiddleware[]
   private readonly publishGates: Array<(() => boolean) | undefined>
@@ -154,6 +156,11 @@ export class EventBus implements AsyncDisposable {
     this.transport = transport
     this.source = options.source === undefined ? undefined : checkString(options.source, 'source')
     this.codec = resolveCodec(options.codec)
+    // A transport that sends text gets a body made from text as text alone (see TextOutbound).
+    this.encode =
+      this.transport.features.textBodies === true
+        ? partsEncoder(this.codec)
+        : (event) => this.codec.encode(event)
     const middleware = options.middleware ?? []
     if (!Array.isArray(middleware)) {
       throw new ConfigurationError('middleware must be an array', { field: 'middleware' })
@@ -375,13 +382,10 @@ export class EventBus implements AsyncDisposable {
   private toMessage(event: EventEnvelope): OutboundMessage {
     if (this.byReference)
       return { id: event.id, key: event.partitionkey, headers: {}, body: EMPTY, event }
-    const encoded = this.codec.encode(event)
     const { id, partitionkey: key } = event
-    const { headers, text } = encoded
-    if (text === undefined) return { id, key, headers, body: encoded.body }
-    if (this.transport.features.textBodies !== true)
-      return { id, key, headers, body: encoded.body, text }
-    return new TextOutbound(id, key, headers, text, encoded)
+    const { headers, body, text } = this.encode(event)
+    if (body === undefined) return new TextOutbound(id, key, headers, text)
+    return text === undefined ? { id, key, headers, body } : { id, key, headers, body, text }
   }
 
   private send(topic: string, messages: OutboundMessage[]): Promise<void> {
