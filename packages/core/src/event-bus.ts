@@ -139,7 +139,11 @@ export class EventBus implements AsyncDisposable {
   private closing: Promise<void> | undefined
   private inbox: { topic: string; ready: Promise<Subscription> } | undefined
   private readonly pending = new Map<string, (event: EventEnvelope) => void>()
-  private readonly sending = new Set<Promise<void>>()
+  /** True once the transport connected: publishes then skip the wait on `connecting`. */
+  private connected = false
+  /** Publishes handed to the transport and not yet settled, and who waits for none. */
+  private sendCount = 0
+  private sendIdle: Array<() => void> = []
 
   constructor(options: EventBusOptions) {
     checkKeys(
@@ -187,10 +191,15 @@ export class EventBus implements AsyncDisposable {
   /** Connects the transport. Optional: publish and subscribe connect on first use. */
   connect(): Promise<void> {
     this.assertOpen()
-    this.connecting ??= this.transport.connect().catch((error: unknown) => {
-      this.connecting = undefined
-      throw error
-    })
+    this.connecting ??= this.transport.connect().then(
+      () => {
+        this.connected = true
+      },
+      (error: unknown) => {
+        this.connecting = undefined
+        throw error
+      },
+    )
     return this.connecting
   }
 
@@ -368,7 +377,7 @@ export class EventBus implements AsyncDisposable {
     await Promise.allSettled([...this.subscriptions].map((s) => s.close({ timeoutMs })))
     this.subscriptions.clear()
     // Publishes accepted before close() still reach the broker before the transport goes.
-    while (this.sending.size > 0) await Promise.all([...this.sending])
+    while (this.sendCount > 0) await new Promise<void>((resolve) => this.sendIdle.push(resolve))
     if (this.connecting !== undefined) {
       await this.connecting.catch(() => undefined)
       await this.transport.close()
@@ -388,20 +397,14 @@ export class EventBus implements AsyncDisposable {
     return text === undefined ? { id, key, headers, body } : { id, key, headers, body, text }
   }
 
-  private send(topic: string, messages: OutboundMessage[]): Promise<void> {
-    const sending = this.sendNow(topic, messages)
-    const settled: Promise<void> = sending.then(
-      () => void this.sending.delete(settled),
-      () => void this.sending.delete(settled),
-    )
-    this.sending.add(settled)
-    return sending
-  }
-
-  private async sendNow(topic: string, messages: OutboundMessage[]): Promise<void> {
-    if (this.connecting === undefined) await this.connect()
-    else await this.connecting
+  /**
+   * Hands messages to the transport, connecting first if needed. One async frame per publish:
+   * this runs for every event, and each extra promise or frame here was measurable garbage.
+   */
+  private async send(topic: string, messages: OutboundMessage[]): Promise<void> {
+    this.sendCount++
     try {
+      if (!this.connected) await this.connect()
       await this.transport.publish(topic, messages)
     } catch (error) {
       if (error instanceof SwitchyardError) throw error
@@ -412,6 +415,8 @@ export class EventBus implements AsyncDisposable {
           cause: error,
         },
       )
+    } finally {
+      if (--this.sendCount === 0) for (const wake of this.sendIdle.splice(0)) wake()
     }
   }
 
