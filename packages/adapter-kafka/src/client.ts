@@ -16,7 +16,8 @@ import type { ResolvedKafkaOptions } from './options.js'
 /** A record as produced. */
 export interface RecordOut {
   key: Buffer | string | null
-  value: Buffer | null
+  /** Bytes, or text that kafkajs writes as UTF-8. */
+  value: Buffer | string | null
   headers: Record<string, string>
   /** Set by the transport for every record, so a retried request sends each where it went first. */
   partition?: number

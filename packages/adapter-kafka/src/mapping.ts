@@ -13,6 +13,9 @@ const EMPTY = new Uint8Array(0)
  */
 export function toRecord(message: OutboundMessage): RecordOut {
   const key = message.key ?? message.headers.ce_subject ?? message.headers['ce-subject'] ?? null
+  // JSON text goes as it is: kafkajs writes a string value straight into the request, so the
+  // bytes are made once, there (the transport declares `textBodies`).
+  if (message.text !== undefined) return { key, value: message.text, headers: message.headers }
   const body = message.body
   const value = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
   return { key, value, headers: message.headers }
@@ -20,7 +23,8 @@ export function toRecord(message: OutboundMessage): RecordOut {
 
 /** Bytes a record adds to a produce request (a close estimate, used to size batches). */
 export function recordSize(record: RecordOut): number {
-  let size = 24 + (record.value?.byteLength ?? 0)
+  const value = record.value
+  let size = 24 + (typeof value === 'string' ? Buffer.byteLength(value) : (value?.byteLength ?? 0))
   if (record.key !== null)
     size += typeof record.key === 'string' ? Buffer.byteLength(record.key) : record.key.byteLength
   for (const name in record.headers)

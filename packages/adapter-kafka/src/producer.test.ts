@@ -57,6 +57,28 @@ describe('PublishBatcher', () => {
     ])
   })
 
+  it('sizing - many small publishes: counted per partition once the total passes batchSize', async () => {
+    const { send, requests, answer } = gate()
+    // A long linger: only a partition holding batchSize bytes makes the batcher send early.
+    const batcher = new PublishBatcher(send, { lingerMs: 60_000, batchSize: 1_000 })
+    const on = (n: number) => ({ ...record(n, 250), partition: n % 3 })
+    const done = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((n) => batcher.publish('t', [on(n)]))
+    await tick()
+    // About 2 500 bytes wait, past batchSize, but no partition holds 1 000: still lingering.
+    expect(requests).toHaveLength(0)
+    done.push(batcher.publish('t', [on(9)]))
+    await tick()
+    // Partition 0 now holds four records (about 1 100 bytes): the three that fit leave at once.
+    expect(requests).toEqual([[{ topic: 't', ids: ['0', '1', '2', '3', '4', '5', '6', '7', '8'] }]])
+    done.push(batcher.publish('t', [on(10)]), batcher.publish('t', [on(11)]))
+    await answer()
+    // Queued while the first was in flight, they leave as soon as it is answered.
+    expect(requests[1]).toEqual([{ topic: 't', ids: ['9', '10', '11'] }])
+    await answer()
+    await Promise.all(done)
+    expect(batcher.pending).toBe(0)
+  })
+
   it('merging - publishes made in one turn go out as one request, in order', async () => {
     const { send, requests, answer } = gate()
     const batcher = new PublishBatcher(send, { lingerMs: 0, batchSize: 1_000_000 })

@@ -15,6 +15,8 @@ export interface BatcherOptions {
    * alone), as Kafka limits each partition's record batch (`message.max.bytes`).
    */
   batchSize: number
+  /** The error a publish rejects with when its records were not confirmed. @default the send's */
+  failure?: (error: unknown, topic: string, count: number) => unknown
 }
 
 /** Bytes per partition (`topic\0partition`; -1 where the record names none). */
@@ -23,11 +25,22 @@ type Sizes = Map<string, number>
 interface Part {
   topic: string
   records: RecordOut[]
-  sizes: Sizes
+  /** Bytes of all its records: while a batch's total stays under batchSize, no partition can overflow. */
+  bytes: number
+  /** Record sizes, in order (kept for the exact per-partition count, needed only near the limit). */
+  sizes: number[]
   settle(error: unknown): void
 }
 
 const bucket = (topic: string, record: RecordOut) => `${topic}\0${record.partition ?? -1}`
+
+/** Adds each record's size to its partition's count in `into`. */
+function countPart(part: Part, into: Sizes): void {
+  for (let i = 0; i < part.records.length; i++) {
+    const key = bucket(part.topic, part.records[i]!)
+    into.set(key, (into.get(key) ?? 0) + part.sizes[i]!)
+  }
+}
 
 /**
  * Merges concurrent publishes into as few produce requests as possible. kafkajs sends every
@@ -35,12 +48,18 @@ const bucket = (topic: string, record: RecordOut) => `${topic}\0${record.partiti
  * awaited publishes would each pay a round trip. Here one request is in flight at a time and
  * everything published meanwhile goes out together in the next one (group commit), so a lone
  * publish is sent at the end of the current event-loop turn and a burst costs one round trip
- * per `batchSize` bytes. Records of
- * one topic keep their publish order: parts are sent in arrival order, one request at a time.
+ * per `batchSize` bytes of a partition. Records of one topic keep their publish order: parts
+ * are sent in arrival order, one request at a time.
+ *
+ * Sizes are counted per partition only when the bytes involved reach `batchSize`: below that
+ * no partition can, and a publish costs one running total (this runs for every event).
  */
 export class PublishBatcher {
   private queue: Part[] = []
-  private readonly queued: Sizes = new Map()
+  private head = 0
+  private queuedBytes = 0
+  /** Per-partition bytes waiting, kept only while `queuedBytes` is past batchSize. */
+  private queuedSizes: Sizes | undefined
   private inFlight: Promise<void> | undefined
   private timer: NodeJS.Timeout | undefined
   private immediate: NodeJS.Immediate | undefined
@@ -53,52 +72,69 @@ export class PublishBatcher {
 
   /** Records waiting or in flight. */
   get pending(): number {
-    return this.queue.length + (this.inFlight === undefined ? 0 : 1)
+    return this.queue.length - this.head + (this.inFlight === undefined ? 0 : 1)
   }
 
   /** Queues records of one topic; resolves when all are confirmed, rejects if any part failed. */
   publish(topic: string, records: RecordOut[]): Promise<void> {
     if (records.length === 0) return Promise.resolve()
-    const parts: Promise<void>[] = []
-    let chunk: RecordOut[] = []
-    let sizes: Sizes = new Map()
-    // A publish with more than batchSize bytes for one partition is split; the pieces still
-    // leave in order.
-    for (const record of records) {
-      const size = recordSize(record)
-      const key = bucket(topic, record)
-      const held = sizes.get(key) ?? 0
-      if (chunk.length > 0 && held + size > this.options.batchSize) {
-        parts.push(this.enqueue(topic, chunk, sizes))
-        chunk = []
-        sizes = new Map()
-      }
-      chunk.push(record)
-      sizes.set(key, (sizes.get(key) ?? 0) + size)
+    const limit = this.options.batchSize
+    const sizes = records.map(recordSize)
+    let bytes = 0
+    for (const size of sizes) bytes += size
+    if (bytes <= limit) {
+      const part = this.enqueue(topic, records, sizes, bytes)
+      this.schedule()
+      return part
     }
-    parts.push(this.enqueue(topic, chunk, sizes))
+    // More than batchSize bytes for one partition is split; the pieces still leave in order.
+    const parts: Promise<void>[] = []
+    let start = 0
+    let held: Sizes = new Map()
+    let chunkBytes = 0
+    for (let i = 0; i < records.length; i++) {
+      const key = bucket(topic, records[i]!)
+      const size = sizes[i]!
+      const before = held.get(key) ?? 0
+      if (i > start && before + size > limit) {
+        parts.push(this.enqueue(topic, records.slice(start, i), sizes.slice(start, i), chunkBytes))
+        start = i
+        held = new Map()
+        chunkBytes = 0
+      }
+      held.set(key, (held.get(key) ?? 0) + size)
+      chunkBytes += size
+    }
+    parts.push(this.enqueue(topic, records.slice(start), sizes.slice(start), chunkBytes))
     this.schedule()
-    return parts.length === 1 ? parts[0]! : Promise.all(parts).then(() => undefined)
+    return Promise.all(parts).then(() => undefined)
   }
 
   /** Sends whatever waits (ignoring `lingerMs`) and resolves once nothing is queued or in flight. */
   async flush(): Promise<void> {
     this.cancelTimer()
-    while (this.queue.length > 0 || this.inFlight !== undefined) {
+    while (this.head < this.queue.length || this.inFlight !== undefined) {
       if (this.inFlight === undefined) this.sendNext()
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve))
     }
   }
 
-  private enqueue(topic: string, records: RecordOut[], sizes: Sizes): Promise<void> {
+  private enqueue(topic: string, records: RecordOut[], sizes: number[], bytes: number) {
+    const failure = this.options.failure
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({
+      const part: Part = {
         topic,
         records,
+        bytes,
         sizes,
-        settle: (error) => (error === undefined ? resolve() : reject(error)),
-      })
-      for (const [key, bytes] of sizes) this.queued.set(key, (this.queued.get(key) ?? 0) + bytes)
+        settle: (error) => {
+          if (error === undefined) resolve()
+          else reject(failure === undefined ? error : failure(error, topic, records.length))
+        },
+      }
+      this.queue.push(part)
+      this.queuedBytes += bytes
+      if (this.queuedSizes !== undefined) countPart(part, this.queuedSizes)
     })
   }
 
@@ -133,23 +169,35 @@ export class PublishBatcher {
   }
 
   private sendNext(): void {
-    if (this.queue.length === 0) {
+    if (this.head === this.queue.length) {
       this.wakeIdle()
       return
     }
+    const limit = this.options.batchSize
     const batch: Part[] = []
-    const taken: Sizes = new Map()
-    while (this.queue.length > 0) {
-      const next = this.queue[0]!
-      if (batch.length > 0 && this.overflows(taken, next.sizes)) break
-      batch.push(this.queue.shift()!)
-      for (const [key, bytes] of next.sizes) {
-        taken.set(key, (taken.get(key) ?? 0) + bytes)
-        const left = this.queued.get(key)! - bytes
-        if (left > 0) this.queued.set(key, left)
-        else this.queued.delete(key)
+    let bytes = 0
+    // Exact per-partition counts, from the first part that takes the total past batchSize.
+    let taken: Sizes | undefined
+    while (this.head < this.queue.length) {
+      const next = this.queue[this.head]!
+      if (batch.length > 0 && bytes + next.bytes > limit) {
+        if (taken === undefined) {
+          taken = new Map()
+          for (const part of batch) countPart(part, taken)
+        }
+        if (this.overflows(taken, next)) break
+        countPart(next, taken)
       }
+      batch.push(next)
+      bytes += next.bytes
+      this.queue[this.head++] = undefined as unknown as Part
     }
+    if (this.head === this.queue.length) {
+      this.queue = []
+      this.head = 0
+    }
+    this.queuedBytes -= bytes
+    this.queuedSizes = undefined
     const byTopic = new Map<string, RecordOut[]>()
     for (const part of batch) {
       const list = byTopic.get(part.topic)
@@ -165,13 +213,23 @@ export class PublishBatcher {
 
   /** True when some partition already has batchSize bytes waiting: no point lingering. */
   private full(): boolean {
-    for (const bytes of this.queued.values()) if (bytes >= this.options.batchSize) return true
+    const limit = this.options.batchSize
+    if (this.queuedBytes < limit) return false
+    if (this.queuedSizes === undefined) {
+      // Counted once per crossing; later publishes add to it as they queue.
+      this.queuedSizes = new Map()
+      for (let i = this.head; i < this.queue.length; i++)
+        countPart(this.queue[i]!, this.queuedSizes)
+    }
+    for (const bytes of this.queuedSizes.values()) if (bytes >= limit) return true
     return false
   }
 
-  /** True when adding `sizes` to `taken` puts some partition past batchSize. */
-  private overflows(taken: Sizes, sizes: Sizes): boolean {
-    for (const [key, bytes] of sizes)
+  /** True when adding `part` to `taken` puts some partition past batchSize. */
+  private overflows(taken: Sizes, part: Part): boolean {
+    const adding: Sizes = new Map()
+    countPart(part, adding)
+    for (const [key, bytes] of adding)
       if ((taken.get(key) ?? 0) + bytes > this.options.batchSize) return true
     return false
   }
@@ -180,7 +238,7 @@ export class PublishBatcher {
     this.inFlight = undefined
     for (const part of batch) part.settle(error)
     // What queued up meanwhile goes at once: it has already waited one round trip.
-    if (this.queue.length > 0) this.sendNext()
+    if (this.head < this.queue.length) this.sendNext()
     else this.wakeIdle()
   }
 

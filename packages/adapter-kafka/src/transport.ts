@@ -50,6 +50,8 @@ const FEATURES: TransportFeatures = {
   replayFromStart: true,
   // Kafka cannot delay a record; the adapter parks delayed retries in memory instead.
   nativeDelay: false,
+  // JSON bodies reach kafkajs as the codec's text: encoded once, into the produce request.
+  textBodies: true,
 }
 
 const COMPRESSION_CODES = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const
@@ -77,11 +79,12 @@ export class KafkaTransport implements Transport {
   private producerSuspect = false
   private readonly batcher: PublishBatcher
   private readonly topics = new Map<string, Promise<number>>()
+  /** Partition counts of the topics whose creation (or check) has finished. */
+  private readonly partitionCounts = new Map<string, number>()
   private readonly subscriptions = new Set<KafkaSubscription>()
   private connecting: Promise<void> | undefined
   private closed = false
   // Publishes under way, and those of them still creating their topic.
-  private readonly publishing = new InFlight()
   private readonly creating = new InFlight()
   private readonly nextPartition = new Map<string, number>()
   private readonly keyed = keyedPartitioner()
@@ -118,7 +121,11 @@ export class KafkaTransport implements Transport {
           await this.send(request)
         }
       },
-      { lingerMs: this.options.lingerMs, batchSize: this.options.batchSize },
+      {
+        lingerMs: this.options.lingerMs,
+        batchSize: this.options.batchSize,
+        failure: publishError,
+      },
     )
   }
 
@@ -174,24 +181,38 @@ export class KafkaTransport implements Transport {
    * one produce request; resolves when the broker acknowledged every message (per `acks`).
    * @throws {PublishError} when the broker did not confirm them.
    */
-  async publish(topic: string, messages: readonly OutboundMessage[]): Promise<void> {
-    if (this.closed) throw new ConnectionError('The Kafka transport is closed')
-    this.publishing.enter()
+  publish(topic: string, messages: readonly OutboundMessage[]): Promise<void> {
+    if (this.closed) return Promise.reject(new ConnectionError('The Kafka transport is closed'))
+    const partitions = this.partitionCounts.get(topic)
+    // A topic seen before goes straight into the batcher, in this turn of the event loop.
+    if (partitions !== undefined) return this.enqueue(topic, messages, partitions)
+    return this.publishToNewTopic(topic, messages)
+  }
+
+  private async publishToNewTopic(
+    topic: string,
+    messages: readonly OutboundMessage[],
+  ): Promise<void> {
+    this.creating.enter()
+    let partitions: number
     try {
-      this.creating.enter()
-      let partitions: number
-      try {
-        partitions = await this.ensureTopic(topic)
-      } finally {
-        this.creating.leave()
-      }
-      await this.batcher.publish(topic, this.spread(topic, messages.map(toRecord), partitions))
+      partitions = await this.ensureTopic(topic)
     } catch (error) {
       if (error instanceof ConfigurationError || error instanceof ConnectionError) throw error
       throw publishError(error, topic, messages.length)
     } finally {
-      this.publishing.leave()
+      this.creating.leave()
     }
+    return this.enqueue(topic, messages, partitions)
+  }
+
+  /** Rejects with a `PublishError` (see the batcher's `failure`) when the broker did not confirm. */
+  private enqueue(
+    topic: string,
+    messages: readonly OutboundMessage[],
+    partitions: number,
+  ): Promise<void> {
+    return this.batcher.publish(topic, this.spread(topic, messages.map(toRecord), partitions))
   }
 
   /**
@@ -289,7 +310,6 @@ export class KafkaTransport implements Transport {
     await Promise.allSettled([...this.subscriptions].map((s) => s.close()))
     // Publishes that started before close (some still creating their topic) are confirmed first.
     await this.flush()
-    await this.publishing.idle()
     if (this.connecting !== undefined) {
       await this.connecting.catch(() => undefined)
       await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()])
@@ -304,7 +324,10 @@ export class KafkaTransport implements Transport {
     if (known === undefined) {
       known = this.createTopic(topic)
       this.topics.set(topic, known)
-      known.catch(() => this.topics.delete(topic))
+      known.then(
+        (partitions) => this.partitionCounts.set(topic, partitions),
+        () => this.topics.delete(topic),
+      )
     }
     return known
   }
