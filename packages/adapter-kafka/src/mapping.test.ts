@@ -24,6 +24,15 @@ describe('mapping', () => {
     expect(recordSize(record)).toBeGreaterThan(7 + 'ce_id'.length + 'content-type'.length)
   })
 
+  it('record value - text goes as the string kafkajs writes, sized in UTF-8 bytes', () => {
+    const text = '{"name":"Zoë"}'
+    const asText = toRecord({ id: '1', key: undefined, headers: {}, body, text })
+    expect(asText.value).toBe(text)
+    const asBytes = toRecord({ id: '1', key: undefined, headers: {}, body: Buffer.from(text) })
+    expect(recordSize(asText)).toBe(recordSize(asBytes))
+    expect(recordSize(asText)).toBe(24 + Buffer.byteLength(text))
+  })
+
   it('fetched records - headers as text (last of repeated ones), empty key is none, null value is empty', () => {
     const record = {
       key: Buffer.alloc(0),
