@@ -18,6 +18,30 @@ export async function paced(rate, seconds, send) {
   }
 }
 
+/**
+ * Runs fixed-rate publishers in turns of `SLICE_SECONDS` each until every one has run for
+ * `seconds`; resolves with the events each sent. Turns are short so that machine noise that
+ * lasts longer than one (CPU steal on a shared VM, a busy broker) lands on every side alike,
+ * while the load stays `rate` at any moment.
+ */
+export async function inTurns(rate, seconds, sends) {
+  const turns = Math.max(1, Math.round(seconds / SLICE_SECONDS))
+  for (let turn = 0; turn < turns; turn++)
+    for (const send of sends) await paced(rate, SLICE_SECONDS, send)
+  return Math.round(rate * SLICE_SECONDS) * turns
+}
+
+/** Length of one turn in `inTurns`. */
+export const SLICE_SECONDS = 0.1
+
+/** Resolves once every list holds `count` entries, or after `timeoutMs`. */
+export async function collected(lists, count, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs
+  while (lists.some((list) => list.length < count) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]
 
 /** p50 and p99 of latencies, leaving out the first tenth (warm-up). */

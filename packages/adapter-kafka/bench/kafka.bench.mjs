@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto'
 import { kafkaTransport } from '@switchyard/adapter-kafka'
 import { createEventBus } from '@switchyard/core'
 import { Kafka, logLevel, Partitioners } from 'kafkajs'
-import { firstToLast, now, paced, summary } from '../../../tooling/bench/pacing.mjs'
+import { collected, firstToLast, inTurns, now, summary } from '../../../tooling/bench/pacing.mjs'
 
 const brokers = process.env.SWITCHYARD_KAFKA_BROKERS ?? '127.0.0.1:9092'
 const data = { employee_id: 'emp_123', note: 'x'.repeat(1_000 - 40) }
@@ -175,7 +175,7 @@ async function rawConsume(admin, producer, count) {
 
 /**
  * End-to-end latency (publish call -> handler) at a fixed rate, ours and raw in alternating
- * half-second slices so load from the rest of the machine hits both alike. Raw sends each
+ * turns of 0.1 s (`inTurns`) so load from the rest of the machine hits both alike. Raw sends each
  * event with its own `send()`, as an application would, on a producer that is NOT idempotent
  * so its requests pipeline (an idempotent kafkajs producer sends one request at a time and
  * falls seconds behind at 2 000/s); the bus stays idempotent and merges what overlaps.
@@ -207,19 +207,11 @@ async function latency(admin, producer, rate, seconds) {
   while (raw.length < 1 || ours.length < 1) await new Promise((resolve) => setTimeout(resolve, 20))
   raw.length = 0
   ours.length = 0
-  for (let slice = 0; slice < seconds * 2; slice++) {
-    await paced(rate, 0.5, (sentAt) =>
-      producer.send({ topic: rawTopic, messages: [rawRecord({ ...data, sentAt })] }),
-    )
-    await paced(rate, 0.5, (sentAt) =>
-      publisher.publish(topic, { type: 'employee.created', data: { ...data, sentAt } }),
-    )
-  }
-  const total = Math.round(rate * 0.5) * seconds * 2
-  const deadline = Date.now() + 30_000
-  while ((raw.length < total || ours.length < total) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
+  const total = await inTurns(rate, seconds, [
+    (sentAt) => producer.send({ topic: rawTopic, messages: [rawRecord({ ...data, sentAt })] }),
+    (sentAt) => publisher.publish(topic, { type: 'employee.created', data: { ...data, sentAt } }),
+  ])
+  await collected([raw, ours], total)
   await reader.disconnect()
   await Promise.all([publisher.close(), consumer.close()])
   return { raw: summary(raw), ours: summary(ours) }

@@ -7,7 +7,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { connect, headers } from '@nats-io/transport-node'
 import { natsTransport } from '@switchyard/adapter-nats'
 import { createEventBus } from '@switchyard/core'
-import { firstToLast, now, paced, summary } from '../../../tooling/bench/pacing.mjs'
+import { collected, firstToLast, inTurns, now, summary } from '../../../tooling/bench/pacing.mjs'
 
 const url = process.env.SWITCHYARD_NATS_URL ?? 'nats://127.0.0.1:4222'
 const run = Math.random().toString(36).slice(2, 8)
@@ -133,7 +133,7 @@ async function rawConsume(js, jsm, count) {
 
 /**
  * End-to-end latency (publish call -> handler) at a fixed rate, ours and raw in alternating
- * half-second slices, so load from the rest of the machine hits both alike.
+ * turns of 0.1 s (`inTurns`), so load from the rest of the machine hits both alike.
  */
 async function latency(js, jsm, rate, seconds) {
   const rawTopic = nextTopic('latency-raw')
@@ -162,20 +162,14 @@ async function latency(js, jsm, rate, seconds) {
     concurrency: 16,
   })
   await producer.connect()
-  for (let slice = 0; slice < seconds * 2; slice++) {
-    await paced(rate, 0.5, (sentAt) => {
+  const total = await inTurns(rate, seconds, [
+    (sentAt) => {
       const m = rawMessage({ ...data, sentAt })
       return js.publish(rawTopic, m.body, { headers: m.headers, msgID: m.id })
-    })
-    await paced(rate, 0.5, (sentAt) =>
-      producer.publish(topic, { type: 'employee.created', data: { ...data, sentAt } }),
-    )
-  }
-  const total = Math.round(rate * 0.5) * seconds * 2
-  const deadline = Date.now() + 30_000
-  while ((raw.length < total || ours.length < total) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
+    },
+    (sentAt) => producer.publish(topic, { type: 'employee.created', data: { ...data, sentAt } }),
+  ])
+  await collected([raw, ours], total)
   await messages.close()
   await reading
   await Promise.all([producer.close(), consumer.close()])

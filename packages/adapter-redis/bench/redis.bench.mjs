@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto'
 import { redisTransport, topicKeys } from '@switchyard/adapter-redis'
 import { createEventBus } from '@switchyard/core'
 import { Redis } from 'ioredis'
-import { firstToLast, now, paced, summary } from '../../../tooling/bench/pacing.mjs'
+import { collected, firstToLast, inTurns, now, summary } from '../../../tooling/bench/pacing.mjs'
 
 const url = process.env.SWITCHYARD_REDIS_URL ?? 'redis://127.0.0.1:6379'
 const prefix = `sy-bench-${Math.random().toString(36).slice(2, 8)}`
@@ -121,7 +121,7 @@ async function rawConsume(client, count) {
 
 /**
  * End-to-end latency (publish call -> handler) at a fixed rate, ours and raw in alternating
- * half-second slices, so load from the rest of the machine hits both alike.
+ * turns of 0.1 s (`inTurns`), so load from the rest of the machine hits both alike.
  */
 async function latency(client, rate, seconds) {
   const rawStream = streamOf(nextTopic('latency-raw'))
@@ -148,19 +148,11 @@ async function latency(client, rate, seconds) {
     concurrency: 16,
   })
   await producer.connect()
-  for (let slice = 0; slice < seconds * 2; slice++) {
-    await paced(rate, 0.5, (sentAt) =>
-      client.xadd(rawStream, '*', ...rawFields({ ...data, sentAt })),
-    )
-    await paced(rate, 0.5, (sentAt) =>
-      producer.publish(topic, { type: 'employee.created', data: { ...data, sentAt } }),
-    )
-  }
-  const total = Math.round(rate * 0.5) * seconds * 2
-  const deadline = Date.now() + 30_000
-  while ((raw.length < total || ours.length < total) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
+  const total = await inTurns(rate, seconds, [
+    (sentAt) => client.xadd(rawStream, '*', ...rawFields({ ...data, sentAt })),
+    (sentAt) => producer.publish(topic, { type: 'employee.created', data: { ...data, sentAt } }),
+  ])
+  await collected([raw, ours], total)
   stop = true
   await reading
   reader.disconnect()
