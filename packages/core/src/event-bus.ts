@@ -209,15 +209,24 @@ export class EventBus implements AsyncDisposable {
    * @throws {ConfigurationError} for a missing `type`/`source` or data that cannot be serialised.
    * @throws {PublishError} when the transport did not confirm the event.
    */
-  async publish<T>(topic: string, input: EventInput<T>): Promise<EventEnvelope<T>> {
-    this.assertOpen()
-    checkTopic(topic)
-    const event = createEvent(input, this.source === undefined ? {} : { source: this.source })
-    if (this.publishMiddleware.length === 0 || allIdle(this.publishGates)) {
-      const message = this.toMessage(event)
-      await this.send(topic, [message])
-      return event
+  publish<T>(topic: string, input: EventInput<T>): Promise<EventEnvelope<T>> {
+    // Not async itself: without middleware the only async step is `send`, one frame per event.
+    try {
+      this.assertOpen()
+      checkTopic(topic)
+      const event = createEvent(input, this.source === undefined ? {} : { source: this.source })
+      if (this.publishMiddleware.length === 0 || allIdle(this.publishGates))
+        return this.send(topic, [this.toMessage(event)], event)
+      return this.publishThroughChain(event, topic)
+    } catch (error) {
+      return Promise.reject(error)
     }
+  }
+
+  private async publishThroughChain<T>(
+    event: EventEnvelope<T>,
+    topic: string,
+  ): Promise<EventEnvelope<T>> {
     const ctx: PublishContext = { topic, event, transport: this.transport.name }
     await this.publishOne(ctx)
     return ctx.event as EventEnvelope<T>
@@ -398,14 +407,16 @@ export class EventBus implements AsyncDisposable {
   }
 
   /**
-   * Hands messages to the transport, connecting first if needed. One async frame per publish:
-   * this runs for every event, and each extra promise or frame here was measurable garbage.
+   * Hands messages to the transport, connecting first if needed; resolves with `result`. The one
+   * async frame of a publish: this runs for every event, and each extra promise or frame here
+   * was measurable garbage.
    */
-  private async send(topic: string, messages: OutboundMessage[]): Promise<void> {
+  private async send<R = void>(topic: string, messages: OutboundMessage[], result?: R): Promise<R> {
     this.sendCount++
     try {
       if (!this.connected) await this.connect()
       await this.transport.publish(topic, messages)
+      return result as R
     } catch (error) {
       if (error instanceof SwitchyardError) throw error
       throw new PublishError(
