@@ -19,8 +19,28 @@ export interface BatcherOptions {
   failure?: (error: unknown, topic: string, count: number) => unknown
 }
 
-/** Bytes per partition (`topic\0partition`; -1 where the record names none). */
-type Sizes = Map<string, number>
+/**
+ * Bytes per partition: per topic, indexed by partition + 1 (index 0: records naming none).
+ * Numbers in arrays, so counting allocates no key per record.
+ */
+type Sizes = Map<string, number[]>
+
+/** Adds `bytes` to the count of the record's partition; returns the new count. */
+function add(into: Sizes, topic: string, record: RecordOut, bytes: number): number {
+  let row = into.get(topic)
+  if (row === undefined) {
+    row = []
+    into.set(topic, row)
+  }
+  const index = (record.partition ?? -1) + 1
+  const total = (row[index] ?? 0) + bytes
+  row[index] = total
+  return total
+}
+
+/** Bytes counted so far for the record's partition. */
+const counted = (sizes: Sizes, topic: string, record: RecordOut) =>
+  sizes.get(topic)?.[(record.partition ?? -1) + 1] ?? 0
 
 interface Part {
   topic: string
@@ -29,17 +49,14 @@ interface Part {
   bytes: number
   /** Record sizes, in order (kept for the exact per-partition count, needed only near the limit). */
   sizes: number[]
-  settle(error: unknown): void
+  resolve(): void
+  reject(error: unknown): void
 }
-
-const bucket = (topic: string, record: RecordOut) => `${topic}\0${record.partition ?? -1}`
 
 /** Adds each record's size to its partition's count in `into`. */
 function countPart(part: Part, into: Sizes): void {
-  for (let i = 0; i < part.records.length; i++) {
-    const key = bucket(part.topic, part.records[i]!)
-    into.set(key, (into.get(key) ?? 0) + part.sizes[i]!)
-  }
+  for (let i = 0; i < part.records.length; i++)
+    add(into, part.topic, part.records[i]!, part.sizes[i]!)
 }
 
 /**
@@ -93,16 +110,14 @@ export class PublishBatcher {
     let held: Sizes = new Map()
     let chunkBytes = 0
     for (let i = 0; i < records.length; i++) {
-      const key = bucket(topic, records[i]!)
       const size = sizes[i]!
-      const before = held.get(key) ?? 0
-      if (i > start && before + size > limit) {
+      if (i > start && counted(held, topic, records[i]!) + size > limit) {
         parts.push(this.enqueue(topic, records.slice(start, i), sizes.slice(start, i), chunkBytes))
         start = i
         held = new Map()
         chunkBytes = 0
       }
-      held.set(key, (held.get(key) ?? 0) + size)
+      add(held, topic, records[i]!, size)
       chunkBytes += size
     }
     parts.push(this.enqueue(topic, records.slice(start), sizes.slice(start), chunkBytes))
@@ -120,18 +135,8 @@ export class PublishBatcher {
   }
 
   private enqueue(topic: string, records: RecordOut[], sizes: number[], bytes: number) {
-    const failure = this.options.failure
     return new Promise<void>((resolve, reject) => {
-      const part: Part = {
-        topic,
-        records,
-        bytes,
-        sizes,
-        settle: (error) => {
-          if (error === undefined) resolve()
-          else reject(failure === undefined ? error : failure(error, topic, records.length))
-        },
-      }
+      const part: Part = { topic, records, bytes, sizes, resolve, reject }
       this.queue.push(part)
       this.queuedBytes += bytes
       if (this.queuedSizes !== undefined) countPart(part, this.queuedSizes)
@@ -221,22 +226,36 @@ export class PublishBatcher {
       for (let i = this.head; i < this.queue.length; i++)
         countPart(this.queue[i]!, this.queuedSizes)
     }
-    for (const bytes of this.queuedSizes.values()) if (bytes >= limit) return true
+    for (const row of this.queuedSizes.values())
+      for (const bytes of row) if (bytes >= limit) return true
     return false
   }
 
   /** True when adding `part` to `taken` puts some partition past batchSize. */
   private overflows(taken: Sizes, part: Part): boolean {
+    const limit = this.options.batchSize
+    if (part.records.length === 1)
+      return counted(taken, part.topic, part.records[0]!) + part.bytes > limit
     const adding: Sizes = new Map()
-    countPart(part, adding)
-    for (const [key, bytes] of adding)
-      if ((taken.get(key) ?? 0) + bytes > this.options.batchSize) return true
+    for (let i = 0; i < part.records.length; i++) {
+      const record = part.records[i]!
+      if (
+        counted(taken, part.topic, record) + add(adding, part.topic, record, part.sizes[i]!) >
+        limit
+      )
+        return true
+    }
     return false
   }
 
   private finish(batch: Part[], error: unknown): void {
     this.inFlight = undefined
-    for (const part of batch) part.settle(error)
+    const failure = this.options.failure
+    for (const part of batch) {
+      if (error === undefined) part.resolve()
+      else
+        part.reject(failure === undefined ? error : failure(error, part.topic, part.records.length))
+    }
     // What queued up meanwhile goes at once: it has already waited one round trip.
     if (this.head < this.queue.length) this.sendNext()
     else this.wakeIdle()
