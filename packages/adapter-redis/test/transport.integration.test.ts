@@ -53,10 +53,13 @@ describe.skipIf(skip !== undefined)('redis transport - connections', () => {
 })
 
 describe.skipIf(skip !== undefined)('redis transport - streams', () => {
-  // The first 31 events of a turn go out at once, one XADD each; the rest as one pipeline. The
-  // failing publish is the second (written at once) or the 101st (in the pipeline).
+  // The first 31 events of a turn go out at once, one XADD each; the rest at the end of the
+  // turn, as one XADD each when fewer than 32, else as one pipeline. The failing publish is in
+  // each path in turn: the 2nd of 3 (at once), the 36th of 40 (queued, one XADD each), the 101st
+  // of 200 (pipeline).
   for (const [count, failing] of [
     [3, 1],
+    [40, 35],
     [200, 100],
   ] as const) {
     it(`publish - ${count} publishes of one turn keep their order; a failing XADD rejects only its own`, async () => {
