@@ -82,7 +82,12 @@ export class Publisher {
     let count = 0
     for (const pending of batch) count += pending.messages.length
     if (count < PIPELINE_FROM) {
-      this.track(this.sendEach(batch))
+      // Few events: one command each, all written in this turn, as a direct write would be.
+      for (const pending of batch)
+        this.sendNow(pending.topic, pending.stream, pending.messages).then(
+          pending.resolve,
+          pending.reject,
+        )
       return
     }
     // A Cluster pipeline must stay in one hash slot: one pipeline per stream there.
@@ -127,25 +132,6 @@ export class Publisher {
       throw publishError(topic, messages.length, error)
     } finally {
       this.writing--
-    }
-  }
-
-  /** Few events: one command each, all written in this turn (the socket coalesces them). */
-  private async sendEach(batch: Pending[]): Promise<void> {
-    const replies = batch.map((pending) => {
-      const calls = pending.messages.map((m) =>
-        this.client.call('XADD', ...this.xaddArgs(pending.stream, m)),
-      )
-      return calls.length === 1 ? calls[0]! : Promise.all(calls)
-    })
-    for (let i = 0; i < batch.length; i++) {
-      const pending = batch[i]!
-      try {
-        await replies[i]
-        pending.resolve()
-      } catch (error) {
-        pending.reject(publishError(pending.topic, pending.messages.length, error))
-      }
     }
   }
 
