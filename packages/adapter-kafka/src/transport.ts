@@ -84,7 +84,7 @@ export class KafkaTransport implements Transport {
   private readonly subscriptions = new Set<KafkaSubscription>()
   private connecting: Promise<void> | undefined
   private closed = false
-  // Publishes under way, and those of them still creating their topic.
+  // Publishes still creating their topic (the others are in the batcher already).
   private readonly creating = new InFlight()
   private readonly nextPartition = new Map<string, number>()
   private readonly keyed = keyedPartitioner()
