@@ -21,6 +21,45 @@ function source(messages: InboundMessage[]): TransportSubscription & { pulls: nu
   }
 }
 
+/**
+ * The same source answering through `pullNow`, in the caller's turn; `push` adds messages later
+ * and answers an open request at once, as the Kafka transport's `eachBatch` does. It answers
+ * with at most `most` messages however many are asked for.
+ */
+function pushSource(
+  messages: InboundMessage[],
+  most = Number.POSITIVE_INFINITY,
+): TransportSubscription & { pulls: number[]; push(...more: InboundMessage[]): void } {
+  const pulls: number[] = []
+  let open: { max: number; deliver: (messages: InboundMessage[]) => void } | undefined
+  const src = {
+    pulls,
+    pull: (max: number, signal: AbortSignal) =>
+      new Promise<InboundMessage[]>((resolve, reject) => src.pullNow(max, signal, resolve, reject)),
+    pullNow(
+      max: number,
+      signal: AbortSignal,
+      deliver: (messages: InboundMessage[]) => void,
+      _fail: (error: unknown) => void,
+    ) {
+      pulls.push(max)
+      if (signal.aborted) return deliver([])
+      if (messages.length > 0) return deliver(messages.splice(0, Math.min(max, most)))
+      open = { max, deliver }
+      signal.addEventListener('abort', () => open?.deliver([]), { once: true })
+    },
+    push(...more: InboundMessage[]) {
+      messages.push(...more)
+      if (open === undefined) return
+      const { max, deliver } = open
+      open = undefined
+      deliver(messages.splice(0, Math.min(max, most)))
+    },
+    async close() {},
+  }
+  return src
+}
+
 function message(key: string | undefined, n: number, log: string[]): InboundMessage {
   return {
     topic: 't',
@@ -36,7 +75,10 @@ function message(key: string | undefined, n: number, log: string[]): InboundMess
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 1))
 
-describe('dispatcher', () => {
+describe.each([
+  ['pull', source],
+  ['pullNow', pushSource],
+])('dispatcher (%s)', (_, source) => {
   it('dispatcher - lanes keep per-key order while different keys run in parallel', async () => {
     const log: string[] = []
     const messages = []
@@ -124,5 +166,96 @@ describe('dispatcher', () => {
     expect(await stopping).toBe(true)
     expect(started).toEqual([0])
     expect(givenBack).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9'])
+  })
+})
+
+describe('dispatcher (pullNow)', () => {
+  it('dispatcher - a pushed message starts its handler before the push returns', async () => {
+    const log: string[] = []
+    const src = pushSource([])
+    const started: string[] = []
+    const dispatcher = new Dispatcher(
+      src,
+      4,
+      10,
+      (m) => {
+        started.push(m.position!)
+        void m.ack()
+        return undefined
+      },
+      () => undefined,
+    )
+    dispatcher.start()
+    src.push(message(undefined, 1, log))
+    expect(started).toEqual(['1'])
+    src.push(message('k', 2, log), message('k', 3, log))
+    expect(started).toEqual(['1', '2', '3'])
+    expect(log).toEqual(['ack undefined:1', 'ack k:2', 'ack k:3'])
+    await dispatcher.stop(1_000, async () => undefined)
+  })
+
+  it('dispatcher - a source answering one message per request runs at one stack depth', async () => {
+    const log: string[] = []
+    const messages = Array.from({ length: 2_000 }, (_, n) => message('k', n, log))
+    const src = pushSource(messages, 1)
+    const seen: number[] = []
+    const depths: number[] = []
+    const pullNow = src.pullNow!.bind(src)
+    src.pullNow = (...args) => {
+      depths.push(new Error().stack!.split('\n').length)
+      pullNow(...args)
+    }
+    const limit = Error.stackTraceLimit
+    Error.stackTraceLimit = Number.POSITIVE_INFINITY
+    const dispatcher = new Dispatcher(
+      src,
+      1,
+      5_000,
+      (m) => {
+        seen.push(Number(m.position))
+        return undefined
+      },
+      () => undefined,
+    )
+    try {
+      dispatcher.start()
+    } finally {
+      Error.stackTraceLimit = limit
+    }
+    expect(seen).toEqual(Array.from({ length: 2_000 }, (_, i) => i))
+    // Each answer after the first comes from the loop's own request and waits for it to return.
+    expect(Math.max(...depths) - Math.min(...depths)).toBeLessThanOrEqual(4)
+    await dispatcher.stop(1_000, async () => undefined)
+  })
+
+  it('dispatcher - a failed pullNow is reported and asked again after a pause', async () => {
+    const errors: unknown[] = []
+    let calls = 0
+    const log: string[] = []
+    const handled: string[] = []
+    const src: TransportSubscription = {
+      pull: () => Promise.resolve([]),
+      pullNow(_max, signal, deliver, fail) {
+        calls++
+        if (calls === 1) return fail(new Error('broker away'))
+        if (calls === 2) return deliver([message(undefined, 7, log)])
+        signal.addEventListener('abort', () => deliver([]), { once: true })
+      },
+      async close() {},
+    }
+    const dispatcher = new Dispatcher(
+      src,
+      1,
+      10,
+      (m) => void handled.push(m.position!),
+      (error) => void errors.push(error),
+    )
+    dispatcher.start()
+    expect(errors).toHaveLength(1)
+    expect(handled).toEqual([])
+    while (handled.length === 0) await tick()
+    expect(handled).toEqual(['7'])
+    await dispatcher.stop(1_000, async () => undefined)
+    expect(calls).toBe(3)
   })
 })

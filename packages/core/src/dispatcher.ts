@@ -51,6 +51,14 @@ export class Dispatcher {
   private loop: Promise<void> | undefined
   private stopped = false
   private pumping = false
+  /** The source has `pullNow`: it is asked for messages with callbacks, not in a loop. */
+  private readonly pushes: boolean
+  /** `pullNow` mode: a request is open with the source. */
+  private requested = false
+  /** `pullNow` mode: inside `delivered`, whose loop asks for more itself. */
+  private delivering = false
+  /** `pullNow` mode: an answer given synchronously to the loop's own request. */
+  private parked: InboundMessage[] | undefined
 
   constructor(
     private readonly source: TransportSubscription,
@@ -61,6 +69,7 @@ export class Dispatcher {
   ) {
     // Every waiting pull and retry timer listens on this one signal.
     setMaxListeners(0, this.abort.signal)
+    this.pushes = source.pullNow !== undefined
   }
 
   /** Signal that aborts when the dispatcher stops. */
@@ -68,9 +77,10 @@ export class Dispatcher {
     return this.abort.signal
   }
 
-  /** Starts the pull loop. */
+  /** Starts pulling: in the source's turn through `pullNow` when it has one, else in a loop. */
   start(): void {
-    this.loop ??= this.pullLoop()
+    if (this.pushes) this.request()
+    else this.loop ??= this.pullLoop()
   }
 
   /** Current figures. */
@@ -149,11 +159,63 @@ export class Dispatcher {
         if (this.stopped) break
         continue
       }
-      this.held += batch.length
-      if (this.held > this.maxHeld) this.maxHeld = this.held
-      for (const message of batch) this.enqueue(message)
-      this.pump()
+      this.accept(batch)
     }
+  }
+
+  /** `pullNow` mode: asks for as many messages as there is room for, unless a request is open. */
+  private request(): void {
+    // Inside `delivered` the loop asks once its batch is in.
+    if (this.delivering || !this.mayRequest()) return
+    this.requested = true
+    this.source.pullNow!(this.prefetch - this.held, this.abort.signal, this.delivered, this.failed)
+  }
+
+  private mayRequest(): boolean {
+    return !this.requested && !this.stopped && this.held < this.prefetch
+  }
+
+  private readonly delivered = (batch: InboundMessage[]): void => {
+    this.requested = false
+    // An empty answer means closed or aborted, as with `pull`: nothing more will come.
+    if (batch.length === 0) return
+    if (this.delivering) {
+      this.parked = batch
+      return
+    }
+    this.delivering = true
+    try {
+      let next: InboundMessage[] | undefined = batch
+      while (next !== undefined) {
+        this.accept(next)
+        next = undefined
+        if (!this.mayRequest()) break
+        // Handlers that finished at once made room. A source with more buffered answers within
+        // this call (parked above); one that has none keeps the request open.
+        this.requested = true
+        const room = this.prefetch - this.held
+        this.source.pullNow!(room, this.abort.signal, this.delivered, this.failed)
+        next = this.parked
+        this.parked = undefined
+      }
+    } finally {
+      this.delivering = false
+    }
+  }
+
+  private readonly failed = (error: unknown): void => {
+    this.requested = false
+    if (this.stopped) return
+    this.onLoopError(error)
+    void delay(200, this.abort.signal).then(() => this.request())
+  }
+
+  /** Takes pulled messages in: into their lanes, then as many started as concurrency allows. */
+  private accept(batch: InboundMessage[]): void {
+    this.held += batch.length
+    if (this.held > this.maxHeld) this.maxHeld = this.held
+    for (const message of batch) this.enqueue(message)
+    this.pump()
   }
 
   private enqueue(message: InboundMessage): void {
@@ -232,7 +294,8 @@ export class Dispatcher {
     }
     this.releaseSlotWaiter()
     this.pump()
-    if (this.wakePull !== undefined && this.held < this.prefetch) this.wakePull()
+    if (this.pushes) this.request()
+    else if (this.wakePull !== undefined && this.held < this.prefetch) this.wakePull()
     if (this.held === 0 && this.idleWaiters.length > 0) {
       for (const resolve of this.idleWaiters.splice(0)) resolve()
     }

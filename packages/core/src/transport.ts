@@ -65,6 +65,19 @@ export interface TransportSubscription {
    * this is how backpressure reaches the broker.
    */
   pull(max: number, signal: AbortSignal): Promise<InboundMessage[]>
+  /**
+   * Optional form of `pull` for transports whose client hands records over in a callback
+   * (kafkajs's `eachBatch`): the same contract, but the messages go to `deliver` and an error to
+   * `fail`, synchronously, in the turn they arrive. A promise's continuation runs only after
+   * every microtask queued before it, and a client's fetch path queues many, so the handler
+   * would start tens of microseconds later. The dispatcher uses it when present.
+   */
+  pullNow?(
+    max: number,
+    signal: AbortSignal,
+    deliver: (messages: InboundMessage[]) => void,
+    fail: (error: unknown) => void,
+  ): void
   /** Stops delivery. Messages pulled and not settled become available for redelivery. */
   close(): Promise<void>
 }
