@@ -35,13 +35,17 @@ export interface SubscriptionInit {
  */
 export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
   private buffer = new Queue<Delivery>()
+  /** The open `pullNow`, answered by `answer` / `answerError`. */
   private waiter:
     | {
         max: number
-        resolve: (messages: InboundMessage[]) => void
-        reject: (error: unknown) => void
+        signal: AbortSignal
+        deliver: (messages: InboundMessage[]) => void
+        fail: (error: unknown) => void
       }
     | undefined
+  /** Signals with an abort listener: one each, not one per pull (EventTarget calls are slow). */
+  private readonly watched = new WeakSet<AbortSignal>()
   private roomWaiters: Array<() => void> = []
   private drainWaiters: Array<() => void> = []
   private readonly parked = new Set<NodeJS.Timeout>()
@@ -50,7 +54,8 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
   private generation = 0
   private inFlight = 0
   private revoked: Promise<void> | undefined
-  private ready: Promise<void> = Promise.resolve()
+  /** Positioning after a join; undefined once done, so a batch is buffered in the turn it arrives. */
+  private ready: Promise<void> | undefined
   private running: Promise<void> | undefined
   private problem: unknown
   private closed = false
@@ -106,7 +111,7 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
 
   /** Hands an error to the dispatcher (and so to the bus's `onError` hook) at its next pull. */
   private report(error: unknown): void {
-    if (this.waiter !== undefined) this.waiter.reject(error)
+    if (this.waiter !== undefined) this.answerError(error)
     else this.problem = error
   }
 
@@ -119,33 +124,52 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
 
   /** Resolves with 1..max buffered records, waiting for some, or [] once closed or aborted. */
   pull(max: number, signal: AbortSignal): Promise<InboundMessage[]> {
-    if (this.closed || signal.aborted) return Promise.resolve([])
+    return new Promise((resolve, reject) => this.pullNow(max, signal, resolve, reject))
+  }
+
+  /**
+   * `pull` with callbacks: records reach the dispatcher inside kafkajs's `eachBatch` call, so a
+   * handler starts in the turn its batch arrived, as a kafkajs `eachMessage` handler does.
+   */
+  pullNow(
+    max: number,
+    signal: AbortSignal,
+    deliver: (messages: InboundMessage[]) => void,
+    fail: (error: unknown) => void,
+  ): void {
+    if (this.closed || signal.aborted) {
+      deliver([])
+      return
+    }
     if (this.problem !== undefined) {
       const problem = this.problem
       this.problem = undefined
-      return Promise.reject(problem)
+      fail(problem)
+      return
     }
-    if (this.buffer.length > 0) return Promise.resolve(this.take(max))
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        this.waiter = undefined
-        resolve([])
-      }
-      signal.addEventListener('abort', onAbort, { once: true })
-      this.waiter = {
-        max,
-        resolve: (messages) => {
-          signal.removeEventListener('abort', onAbort)
-          this.waiter = undefined
-          resolve(messages)
-        },
-        reject: (error) => {
-          signal.removeEventListener('abort', onAbort)
-          this.waiter = undefined
-          reject(error)
-        },
-      }
-    })
+    if (this.buffer.length > 0) {
+      deliver(this.take(max))
+      return
+    }
+    if (!this.watched.has(signal)) {
+      this.watched.add(signal)
+      signal.addEventListener('abort', () => {
+        if (this.waiter?.signal === signal) this.answer([])
+      })
+    }
+    this.waiter = { max, signal, deliver, fail }
+  }
+
+  private answer(messages: InboundMessage[]): void {
+    const waiter = this.waiter!
+    this.waiter = undefined
+    waiter.deliver(messages)
+  }
+
+  private answerError(error: unknown): void {
+    const waiter = this.waiter!
+    this.waiter = undefined
+    waiter.fail(error)
   }
 
   /** Commits what was handled, then leaves the group; unsettled records go to the next owner. */
@@ -153,7 +177,7 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
     if (this.closed) return
     this.closed = true
     clearTimeout(this.relaunchTimer)
-    this.waiter?.resolve([])
+    if (this.waiter !== undefined) this.answer([])
     this.dropHeld()
     await withTimeout(this.committer.flush(), 5_000)
     this.committer.stop()
@@ -173,7 +197,9 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
   private async eachBatch(payload: BatchPayload): Promise<void> {
     const { batch } = payload
     const generation = this.generation
-    await this.ready
+    // An await, even of a settled promise, queues the rest behind every pending microtask of
+    // kafkajs's fetch: measured at 20 µs per batch at 500 events/s.
+    if (this.ready !== undefined) await this.ready
     const stopped = () =>
       this.closed ||
       generation !== this.generation ||
@@ -239,8 +265,7 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
   }
 
   private wakePuller(): void {
-    if (this.waiter !== undefined && this.buffer.length > 0)
-      this.waiter.resolve(this.take(this.waiter.max))
+    if (this.waiter !== undefined && this.buffer.length > 0) this.answer(this.take(this.waiter.max))
   }
 
   /** Marks a delivery settled once; true when it belongs to the current generation. */
@@ -314,9 +339,12 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
     this.revoked = undefined
     this.trackers = new Map()
     this.committer = this.newCommitter()
-    this.ready = this.position(assigned, this.generation).catch((error: unknown) =>
-      this.report(error),
-    )
+    const ready: Promise<void> = this.position(assigned, this.generation)
+      .catch((error: unknown) => this.report(error))
+      .then(() => {
+        if (this.ready === ready) this.ready = undefined
+      })
+    this.ready = ready
   }
 
   private async position(assigned: number[], generation: number): Promise<void> {
