@@ -13,7 +13,12 @@ const brokers = process.env.SWITCHYARD_KAFKA_BROKERS ?? '127.0.0.1:9092'
 const data = { employee_id: 'emp_123', note: 'x'.repeat(1_000 - 40) }
 const run = Math.random().toString(36).slice(2, 8)
 let topics = 0
-const nextTopic = (label) => `bench.${label}.${run}.${++topics}`
+const created = []
+const nextTopic = (label) => {
+  const topic = `bench.${label}.${run}.${++topics}`
+  created.push(topic)
+  return topic
+}
 const kafka = new Kafka({
   clientId: 'bench-raw',
   brokers: brokers.split(','),
@@ -317,6 +322,8 @@ export default async function bench({ report, quick }) {
     await pipelined.disconnect()
   } finally {
     await producer.disconnect()
+    // A full run writes some GB; deleted at the end, so the broker's deleting runs in no scenario.
+    await admin.deleteTopics({ topics: created }).catch(() => undefined)
     await admin.disconnect()
   }
 }
