@@ -69,22 +69,27 @@ async function started() {
   return { fake, subscription }
 }
 
+/** Opens a `pullNow`; returns the positions of each answer, as they come. */
+function pulling(subscription: KafkaSubscription): string[][] {
+  const got: string[][] = []
+  subscription.pullNow(
+    10,
+    new AbortController().signal,
+    (messages) => got.push(messages.map((m: InboundMessage) => m.position!)),
+    (error) => {
+      throw error
+    },
+  )
+  return got
+}
+
 describe('KafkaSubscription', () => {
   it('kafka subscription - an open pullNow is answered inside eachBatch, before it returns', async () => {
     const { fake, subscription } = await started()
     fake.join([0])
     // Positioning after the join has nothing to do here; it settles within a few microtasks.
     await new Promise((resolve) => setImmediate(resolve))
-    const got: string[][] = []
-    const abort = new AbortController()
-    subscription.pullNow(
-      10,
-      abort.signal,
-      (messages) => got.push(messages.map((m: InboundMessage) => m.position!)),
-      (error) => {
-        throw error
-      },
-    )
+    const got = pulling(subscription)
     expect(got).toEqual([])
     const handing = fake.batch(0, ['5', '6'])
     expect(got).toEqual([['0:5', '0:6']])
@@ -95,14 +100,7 @@ describe('KafkaSubscription', () => {
   it('kafka subscription - a batch that arrives while positioning runs waits for it', async () => {
     const { fake, subscription } = await started()
     fake.join([0])
-    const got: string[][] = []
-    const abort = new AbortController()
-    subscription.pullNow(
-      10,
-      abort.signal,
-      (messages) => got.push(messages.map((m: InboundMessage) => m.position!)),
-      () => undefined,
-    )
+    const got = pulling(subscription)
     const handing = fake.batch(0, ['1'])
     expect(got).toEqual([])
     await handing
