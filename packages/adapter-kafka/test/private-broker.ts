@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { sparePort } from '@switchyard/testkit'
 
 const run = promisify(execFile)
 const SCRIPT = new URL('../../../tooling/services/kafka.sh', import.meta.url).pathname
@@ -70,18 +70,4 @@ export class PrivateBroker {
     await this.down().catch(() => undefined)
     await rm(this.dataDir, { recursive: true, force: true })
   }
-}
-
-/** A TCP port nothing listens on right now. */
-function sparePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() =>
-        resolve(typeof address === 'object' && address !== null ? address.port : 0),
-      )
-    })
-  })
 }

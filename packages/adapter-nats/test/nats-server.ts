@@ -1,11 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { jetstreamManager } from '@nats-io/jetstream'
 import { connect } from '@nats-io/transport-node'
-import { waitUntil } from '@switchyard/testkit'
+import { sparePort, waitUntil } from '@switchyard/testkit'
 
 /** The shared server the tests use, from `SWITCHYARD_NATS_URL`. */
 export const NATS_URL = process.env.SWITCHYARD_NATS_URL ?? 'nats://127.0.0.1:4222'
@@ -52,17 +51,6 @@ export function serverBinary(): string {
   return existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server'
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
-
 /**
  * A nats-server of the test's own, on a spare loopback port with its own store directory, so
  * fault tests can stop and restart it without touching the shared one.
@@ -87,7 +75,7 @@ export class PrivateServer {
     extraArgs: readonly string[] = [],
     auth: ProbeAuth = {},
   ): Promise<PrivateServer> {
-    const server = new PrivateServer(await freePort(), extraArgs)
+    const server = new PrivateServer(await sparePort(), extraArgs)
     server.auth = auth
     try {
       await server.start()

@@ -1,9 +1,8 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { serviceOrSkip, waitUntil } from '@switchyard/testkit'
+import { serviceOrSkip, sparePort, waitUntil } from '@switchyard/testkit'
 import { Redis } from 'ioredis'
 
 /** The shared server the tests use. */
@@ -57,20 +56,6 @@ export async function deleteKeys(url: string, prefix: string): Promise<number> {
     client.disconnect()
   }
   return deleted
-}
-
-/** A free loopback port. */
-export function sparePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() =>
-        resolve(typeof address === 'object' && address !== null ? address.port : 0),
-      )
-    })
-  })
 }
 
 /** True when a `redis-server` binary is on the PATH (private servers for fault tests). */

@@ -1,8 +1,9 @@
 import { ConfigurationError, ConnectionError, createEventBus, PublishError } from '@switchyard/core'
+import { sparePort } from '@switchyard/testkit'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { redisTransport, topicKeys } from '../src/index.js'
-import { deleteKeys, REDIS_URL, redisOrSkip, sparePort, uniquePrefix } from './helpers.js'
+import { deleteKeys, REDIS_URL, redisOrSkip, uniquePrefix } from './helpers.js'
 
 const skip = await redisOrSkip()
 const keyPrefix = uniquePrefix('transport')

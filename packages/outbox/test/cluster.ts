@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process'
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { sparePort } from '@switchyard/testkit'
 
 const run = promisify(execFile)
 
@@ -20,17 +20,6 @@ export function postgresBinaries(): string | undefined {
   if (!existsSync(base)) return undefined
   const versions = readdirSync(base).sort((a, b) => Number(b) - Number(a))
   return versions.map((v) => join(base, v, 'bin')).find((dir) => existsSync(join(dir, 'initdb')))
-}
-
-function sparePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
 }
 
 /**

@@ -1,3 +1,5 @@
+import { createServer } from 'node:net'
+
 /**
  * Waits until `condition` returns true, polling every few milliseconds; fails with `message` and
  * the last value of `describe()` once `timeoutMs` passes. Use it instead of sleeping in tests.
@@ -59,4 +61,22 @@ export async function serviceOrSkip(
   } finally {
     clearTimeout(timer)
   }
+}
+
+/**
+ * A loopback TCP port nothing listens on right now, for a test's own server (a private broker
+ * that a fault test stops and restarts without touching the shared one).
+ * @example const port = await sparePort(); spawn('redis-server', ['--port', String(port)])
+ */
+export function sparePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() =>
+        resolve(typeof address === 'object' && address !== null ? address.port : 0),
+      )
+    })
+  })
 }
