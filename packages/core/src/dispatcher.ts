@@ -166,7 +166,10 @@ export class Dispatcher {
   /** `pullNow` mode: asks for as many messages as there is room for, unless a request is open. */
   private request(): void {
     // Inside `delivered` the loop asks once its batch is in.
-    if (this.delivering || !this.mayRequest()) return
+    if (!this.delivering && this.mayRequest()) this.ask()
+  }
+
+  private ask(): void {
     this.requested = true
     this.source.pullNow!(this.prefetch - this.held, this.abort.signal, this.delivered, this.failed)
   }
@@ -192,9 +195,7 @@ export class Dispatcher {
         if (!this.mayRequest()) break
         // Handlers that finished at once made room. A source with more buffered answers within
         // this call (parked above); one that has none keeps the request open.
-        this.requested = true
-        const room = this.prefetch - this.held
-        this.source.pullNow!(room, this.abort.signal, this.delivered, this.failed)
+        this.ask()
         next = this.parked
         this.parked = undefined
       }
