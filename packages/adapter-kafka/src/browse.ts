@@ -35,6 +35,8 @@ export async function browseTopic(
     heartbeatInterval: options.heartbeatIntervalMs,
     rebalanceTimeout: 10_000,
     maxWaitTimeInMs: 100,
+    maxBytesPerPartition: options.fetchMaxBytesPerPartition,
+    maxBytes: options.fetchMaxBytes,
     retries: options.retries,
   })
   const reads: Read[] = []

@@ -1,6 +1,6 @@
 import { AssignerProtocol } from 'kafkajs'
 import { describe, expect, it } from 'vitest'
-import { subscriptionRoundRobin } from './client.js'
+import { createConsumer, subscriptionRoundRobin } from './client.js'
 
 const member = (memberId: string, topics: string[]) => ({
   memberId,
@@ -43,5 +43,30 @@ describe('subscriptionRoundRobin', () => {
       expect(count).toBeGreaterThanOrEqual(1)
       expect(count).toBeLessThanOrEqual(2)
     }
+  })
+})
+
+describe('createConsumer', () => {
+  it('fetch sizes - the configured limits reach the kafkajs consumer', () => {
+    let seen: Record<string, unknown> = {}
+    const client = {
+      consumer: (config: Record<string, unknown>) => {
+        seen = config
+        return {}
+      },
+      producer: () => ({}),
+      admin: () => ({}),
+    }
+    createConsumer(client as never, {
+      groupId: 'g',
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      rebalanceTimeout: 10_000,
+      maxWaitTimeInMs: 100,
+      maxBytesPerPartition: 4_194_304,
+      maxBytes: 16_777_216,
+      retries: 1,
+    })
+    expect(seen).toMatchObject({ maxBytesPerPartition: 4_194_304, maxBytes: 16_777_216 })
   })
 })

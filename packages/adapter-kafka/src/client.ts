@@ -109,6 +109,8 @@ export interface ConsumerSettings {
   heartbeatInterval: number
   rebalanceTimeout: number
   maxWaitTimeInMs: number
+  maxBytesPerPartition: number
+  maxBytes: number
   retries: number
 }
 
@@ -215,6 +217,8 @@ export function createConsumer(client: KafkaClientLike, settings: ConsumerSettin
     heartbeatInterval: settings.heartbeatInterval,
     rebalanceTimeout: settings.rebalanceTimeout,
     maxWaitTimeInMs: settings.maxWaitTimeInMs,
+    maxBytesPerPartition: settings.maxBytesPerPartition,
+    maxBytes: settings.maxBytes,
     allowAutoTopicCreation: false,
     partitionAssigners: [subscriptionRoundRobin],
     retry: { retries: settings.retries, initialRetryTime: 200, maxRetryTime: 5_000 },

@@ -16,6 +16,8 @@ describe('resolveOptions', () => {
       partitions: -1,
       replicationFactor: -1,
       ssl: false,
+      fetchMaxBytesPerPartition: 4_194_304,
+      fetchMaxBytes: 16_777_216,
     })
   })
 
@@ -45,6 +47,12 @@ describe('resolveOptions', () => {
     )
     expect(field(() => resolveOptions({ partitions: 0 }))).toBe('kafkaTransport.partitions')
     expect(field(() => resolveOptions({ retries: 0 }))).toBe('kafkaTransport.retries')
+    expect(field(() => resolveOptions({ fetchMaxBytesPerPartition: 0 }))).toBe(
+      'kafkaTransport.fetchMaxBytesPerPartition',
+    )
+    expect(field(() => resolveOptions({ fetchMaxBytes: 1_048_576 }))).toBe(
+      'kafkaTransport.fetchMaxBytes',
+    )
   })
 
   it('security - SASL_SSL turns TLS on and keeps the credentials', () => {

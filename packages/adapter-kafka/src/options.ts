@@ -56,6 +56,14 @@ export interface KafkaTransportOptions {
   rebalanceTimeoutMs?: number
   /** Longest time an idle fetch waits on the broker for new records. @default 500 */
   maxWaitTimeMs?: number
+  /**
+   * Most bytes one fetch takes from a partition (Kafka's `max.partition.fetch.bytes`). The broker
+   * cuts a response at this size and the record batch it cuts is fetched again, so small values
+   * waste a share of every fetch; kafkajs's own default is 1 MiB. @default 4_194_304
+   */
+  fetchMaxBytesPerPartition?: number
+  /** Most bytes of one fetch over all its partitions (Kafka's `fetch.max.bytes`). @default 16_777_216 */
+  fetchMaxBytes?: number
   /** Offsets of handled events are committed at most this often, per subscription. @default 500 */
   commitIntervalMs?: number
   /** Create missing topics (`false`: refuse with a `ConfigurationError`). @default true */
@@ -100,6 +108,8 @@ export interface ResolvedKafkaOptions {
   heartbeatIntervalMs: number
   rebalanceTimeoutMs: number
   maxWaitTimeMs: number
+  fetchMaxBytesPerPartition: number
+  fetchMaxBytes: number
   commitIntervalMs: number
   createTopics: boolean
   partitions: number
@@ -126,6 +136,8 @@ const KEYS = [
   'heartbeatIntervalMs',
   'rebalanceTimeoutMs',
   'maxWaitTimeMs',
+  'fetchMaxBytesPerPartition',
+  'fetchMaxBytes',
   'commitIntervalMs',
   'createTopics',
   'partitions',
@@ -183,6 +195,18 @@ export function resolveOptions(options: KafkaTransportOptions): ResolvedKafkaOpt
       },
     )
   }
+  const bytes = (value: unknown, name: string) =>
+    checkNumber(value, field(name), { min: 1, integer: true })
+  const fetchMaxBytesPerPartition = bytes(
+    options.fetchMaxBytesPerPartition ?? 4_194_304,
+    'fetchMaxBytesPerPartition',
+  )
+  const fetchMaxBytes = bytes(options.fetchMaxBytes ?? 16_777_216, 'fetchMaxBytes')
+  if (fetchMaxBytes < fetchMaxBytesPerPartition) {
+    throw new ConfigurationError('fetchMaxBytes must be at least fetchMaxBytesPerPartition', {
+      field: field('fetchMaxBytes'),
+    })
+  }
   return {
     brokers: parseBrokers(options.brokers ?? '127.0.0.1:9092', field('brokers')),
     clientId: nonEmpty(options.clientId ?? 'switchyard', field('clientId')),
@@ -207,6 +231,8 @@ export function resolveOptions(options: KafkaTransportOptions): ResolvedKafkaOpt
     heartbeatIntervalMs,
     rebalanceTimeoutMs: positive(options.rebalanceTimeoutMs ?? 60_000, field('rebalanceTimeoutMs')),
     maxWaitTimeMs: checkNumber(options.maxWaitTimeMs ?? 500, field('maxWaitTimeMs'), { min: 0 }),
+    fetchMaxBytesPerPartition,
+    fetchMaxBytes,
     commitIntervalMs: checkNumber(options.commitIntervalMs ?? 500, field('commitIntervalMs'), {
       min: 0,
     }),

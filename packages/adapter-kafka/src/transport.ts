@@ -260,6 +260,8 @@ export class KafkaTransport implements Transport {
       heartbeatInterval: heartbeatIntervalMs,
       rebalanceTimeout: rebalanceTimeoutMs,
       maxWaitTimeInMs: this.options.maxWaitTimeMs,
+      maxBytesPerPartition: this.options.fetchMaxBytesPerPartition,
+      maxBytes: this.options.fetchMaxBytes,
       retries: this.options.retries,
     })
     const subscription = new KafkaSubscription({
