@@ -53,6 +53,8 @@ describe('resolveOptions', () => {
     expect(field(() => resolveOptions({ fetchMaxBytes: 1_048_576 }))).toBe(
       'kafkaTransport.fetchMaxBytes',
     )
+    // A larger per-partition limit alone raises the per-request default with it.
+    expect(resolveOptions({ fetchMaxBytesPerPartition: 33_554_432 }).fetchMaxBytes).toBe(33_554_432)
   })
 
   it('security - SASL_SSL turns TLS on and keeps the credentials', () => {

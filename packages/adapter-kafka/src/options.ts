@@ -62,7 +62,10 @@ export interface KafkaTransportOptions {
    * waste a share of every fetch; kafkajs's own default is 1 MiB. @default 4_194_304
    */
   fetchMaxBytesPerPartition?: number
-  /** Most bytes of one fetch over all its partitions (Kafka's `fetch.max.bytes`). @default 16_777_216 */
+  /**
+   * Most bytes of one fetch over all its partitions (Kafka's `fetch.max.bytes`).
+   * @default 16_777_216, or fetchMaxBytesPerPartition when that is larger
+   */
   fetchMaxBytes?: number
   /** Offsets of handled events are committed at most this often, per subscription. @default 500 */
   commitIntervalMs?: number
@@ -201,7 +204,10 @@ export function resolveOptions(options: KafkaTransportOptions): ResolvedKafkaOpt
     options.fetchMaxBytesPerPartition ?? 4_194_304,
     'fetchMaxBytesPerPartition',
   )
-  const fetchMaxBytes = bytes(options.fetchMaxBytes ?? 16_777_216, 'fetchMaxBytes')
+  const fetchMaxBytes = bytes(
+    options.fetchMaxBytes ?? Math.max(16_777_216, fetchMaxBytesPerPartition),
+    'fetchMaxBytes',
+  )
   if (fetchMaxBytes < fetchMaxBytesPerPartition) {
     throw new ConfigurationError('fetchMaxBytes must be at least fetchMaxBytesPerPartition', {
       field: field('fetchMaxBytes'),
