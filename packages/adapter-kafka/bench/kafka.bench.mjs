@@ -155,7 +155,7 @@ const joins = { ours: [], raw: [] }
 // kafkajs given the bus's fetch sizes, so the part of the margin the defaults make is visible.
 const busFetchSizes = { maxBytesPerPartition: 4_194_304, maxBytes: 16_777_216 }
 
-async function rawConsume(admin, producer, count, fetchSizes = {}) {
+async function rawConsume(admin, producer, count, fetchSizes) {
   const topic = await fill(admin, producer, count)
   const consumer = kafka.consumer({
     groupId: `bench-raw-${run}-${topics}`,
@@ -181,8 +181,8 @@ async function rawConsume(admin, producer, count, fetchSizes = {}) {
     },
   })
   await clock.done
-  if (fetchSizes === busFetchSizes) return clock.rate
-  joins.raw.push(clock.first - started)
+  // The join row compares kafkajs as it comes.
+  if (fetchSizes === undefined) joins.raw.push(clock.first - started)
   const rate = clock.rate
   await consumer.disconnect()
   return rate
