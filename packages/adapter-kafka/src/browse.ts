@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { InboundMessage } from '@switchyard/core/transport'
 import { type AdminLike, createConsumer, type KafkaClientLike } from './client.js'
 import { whileSettling } from './errors.js'
-import { position, readBody, readHeaders, readKey } from './mapping.js'
+import { position, readBody, readHeaders, readKey, readTimestamp } from './mapping.js'
 import type { ResolvedKafkaOptions } from './options.js'
 
 interface Read {
@@ -98,6 +98,7 @@ function snapshot(
     key: readKey(record),
     attempt: 1,
     position: position(partition, record.offset),
+    timestamp: readTimestamp(record),
     ack: () => undefined,
     nack: () => undefined,
   }

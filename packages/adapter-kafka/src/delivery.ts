@@ -1,6 +1,6 @@
 import type { InboundMessage, NackOptions } from '@switchyard/core/transport'
 import type { RecordIn } from './client.js'
-import { position, readBody, readHeaders, readKey } from './mapping.js'
+import { position, readBody, readHeaders, readKey, readTimestamp } from './mapping.js'
 import type { Entry, PartitionTracker } from './offsets.js'
 
 /** Where a delivery reports its outcome. */
@@ -43,6 +43,11 @@ export class Delivery implements InboundMessage {
   /** The record key. */
   get key(): string | undefined {
     return readKey(this.record)
+  }
+
+  /** The record's timestamp (ms since the epoch). */
+  get timestamp(): number | undefined {
+    return readTimestamp(this.record)
   }
 
   /** `partition:offset`. */

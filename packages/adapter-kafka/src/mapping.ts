@@ -63,6 +63,15 @@ export function readKey(record: RecordIn): string | undefined {
     : record.key.toString('utf8')
 }
 
+/**
+ * The record's timestamp in milliseconds since the epoch (producer's create time or the
+ * broker's append time, per the topic's `message.timestamp.type`); undefined when it has none.
+ */
+export function readTimestamp(record: RecordIn): number | undefined {
+  const ms = Number(record.timestamp)
+  return ms > 0 ? ms : undefined
+}
+
 /** Broker position as `partition:offset`, for logs and dead-letter entries. */
 export function position(partition: number, offset: string): string {
   return `${partition}:${offset}`

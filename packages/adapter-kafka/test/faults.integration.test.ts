@@ -110,6 +110,27 @@ describe.skipIf(skip !== undefined)('kafka faults (shared broker, nothing is sto
     expect(entry.position).toMatch(/^\d+:\d+$/)
   })
 
+  it('foreign record - an event produced without ce_time gets the record timestamp', async () => {
+    const name = await topic('untimed')
+    const consumer = bus()
+    const times: string[] = []
+    await consumer.subscribe(name, (event) => void times.push(event.time), { group: 'untimed' })
+    const stamp = Date.parse('2026-01-02T03:04:05.678Z')
+    const producer = rawClient().producer()
+    await producer.connect()
+    try {
+      const headers = { ce_specversion: '1.0', ce_id: 'u-1', ce_source: 'bare', ce_type: 'untimed' }
+      await producer.send({
+        topic: name,
+        messages: [{ value: '{}', headers, timestamp: String(stamp) }],
+      })
+    } finally {
+      await producer.disconnect()
+    }
+    await waitUntil(() => times.length >= 1, { timeoutMs: 30_000, message: 'the untimed event' })
+    expect(times).toEqual(['2026-01-02T03:04:05.678Z'])
+  })
+
   it('rebalance - per-key order holds while members join and leave', async () => {
     const name = await topic('order')
     const group = `order-${randomUUID().slice(0, 8)}`

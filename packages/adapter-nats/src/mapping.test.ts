@@ -137,13 +137,16 @@ describe('mapping - ack subjects', () => {
       consumer: 'C',
       delivered: 3,
       sequence: 42,
+      storedAt: 1_700_000_000_000,
     })
     expect(parseAckSubject('$JS.ACK.dom.acc.S.C.2.9.8.1700000000000000000.0.rnd')).toEqual({
       stream: 'S',
       consumer: 'C',
       delivered: 2,
       sequence: 9,
+      storedAt: 1_700_000_000_000,
     })
+    expect(parseAckSubject('$JS.ACK.S.C.1.5.5.x.0')?.storedAt).toBeUndefined()
     expect(parseAckSubject('_INBOX.x')).toBeUndefined()
     expect(parseAckSubject(undefined)).toBeUndefined()
   })

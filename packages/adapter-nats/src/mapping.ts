@@ -199,6 +199,8 @@ export interface DeliveryInfo {
   delivered: number
   /** Stream sequence. */
   sequence: number
+  /** When the stream stored it, in milliseconds since the epoch (undefined if unreadable). */
+  storedAt: number | undefined
 }
 
 /** Parses the reply subject of a JetStream delivery (v1 and v2 token layouts). */
@@ -210,5 +212,8 @@ export function parseAckSubject(reply: string | undefined): DeliveryInfo | undef
   const delivered = Number(t[at + 2])
   const sequence = Number(t[at + 3])
   if (!Number.isFinite(delivered) || !Number.isFinite(sequence)) return undefined
-  return { stream: t[at]!, consumer: t[at + 1]!, delivered, sequence }
+  // Nanoseconds: past 2^53, so a Number keeps them only to within a few hundred ns, ample for ms.
+  const nanos = Number(t[at + 5])
+  const storedAt = Number.isFinite(nanos) && nanos > 0 ? Math.floor(nanos / 1e6) : undefined
+  return { stream: t[at]!, consumer: t[at + 1]!, delivered, sequence, storedAt }
 }

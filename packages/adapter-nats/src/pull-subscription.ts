@@ -308,6 +308,7 @@ export class PullSubscription implements TransportSubscription, InboxTarget {
       key,
       attempt: remembered ?? info.delivered,
       position,
+      timestamp: info.storedAt,
       ack: () => this.settle(reply, ACK),
       nack: (options: NackOptions) => {
         if (!this.unsettled.has(reply)) return

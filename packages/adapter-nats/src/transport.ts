@@ -214,6 +214,7 @@ export class NatsTransport implements Transport {
         key,
         attempt: 1,
         position: `${stream}:${stored.seq}`,
+        timestamp: stored.time.getTime(),
         ack: () => undefined,
         nack: () => undefined,
       })

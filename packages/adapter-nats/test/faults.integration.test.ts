@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { jetstream, jetstreamManager } from '@nats-io/jetstream'
-import { connect } from '@nats-io/transport-node'
+import { connect, headers } from '@nats-io/transport-node'
 import { createEventBus, type EventBus } from '@switchyard/core'
 import { serviceOrSkip, waitUntil } from '@switchyard/testkit'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
@@ -146,6 +146,34 @@ describe.skipIf(skip !== undefined)('nats faults - shared server', () => {
     expect(entry.position).toMatch(/:1$/)
     expect(Buffer.from(entry.message.body, 'base64').toString()).toBe('<xml>not json</xml>')
     expect(good).toEqual([after.id])
+  })
+
+  it('raw message - an event published without ce_time gets the time the stream stored it', async () => {
+    const topic = topicName('untimed')
+    const consumer = bus()
+    const times: string[] = []
+    await consumer.subscribe(topic, (event) => void times.push(event.time), { group: 'untimed' })
+    const nc = await connect({ servers: NATS_URL })
+    let stored: string
+    try {
+      const attributes = headers()
+      for (const [name, value] of Object.entries({
+        'ce-specversion': '1.0',
+        'ce-id': 'u-1',
+        'ce-source': 'nats-cli',
+        'ce-type': 'fault.untimed',
+      }))
+        attributes.set(name, value)
+      const ack = await jetstream(nc).publish(topic, '{}', { headers: attributes })
+      const message = await (await jetstreamManager(nc)).streams.getMessage(ack.stream, {
+        seq: ack.seq,
+      })
+      stored = message!.time.toISOString()
+    } finally {
+      await nc.close()
+    }
+    await waitUntil(() => times.length >= 1, { timeoutMs: 10_000, message: 'the untimed event' })
+    expect(times).toEqual([stored])
   })
 
   it('dedup - a publish retried with the same event id is stored once', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { fromFields, idBefore, idBeforeTime, toFields, topicKeys } from './mapping.js'
+import { fromFields, idBefore, idBeforeTime, idTime, toFields, topicKeys } from './mapping.js'
 
 const asBuffers = (fields: Array<string | Buffer | number>) =>
   fields.map((f) => (Buffer.isBuffer(f) ? f : Buffer.from(String(f))))
@@ -92,6 +92,14 @@ describe('mapping - entry fields', () => {
     expect(keys.stream).toBe('{app:orders.v1}:stream')
     expect(keys.delay('g')).toBe('{app:orders.v1}:delay:g')
     expect(keys.attempts('g')).toBe('{app:orders.v1}:attempts:g')
+  })
+})
+
+describe('mapping - entry time', () => {
+  it('time - an entry id gives the millisecond Redis added it', () => {
+    expect(idTime('1700000000123-4')).toBe(1_700_000_000_123)
+    expect(idTime('0-1')).toBeUndefined()
+    expect(idTime('nope')).toBeUndefined()
   })
 })
 

@@ -81,6 +81,12 @@ export function fromFields(fields: readonly Buffer[]): EntryContent {
   return { headers, body, key: key ?? headers[PARTITION_HEADER] }
 }
 
+/** The time a stream id was assigned (its millisecond part), or undefined for a malformed id. */
+export function idTime(id: string): number | undefined {
+  const ms = Number.parseInt(id, 10)
+  return ms > 0 ? ms : undefined
+}
+
 /** Stream id of the last entry before `time` (ms), so a group created there reads from `time` on. */
 export function idBeforeTime(ms: number): string {
   const whole = Math.floor(ms)

@@ -1,7 +1,7 @@
 import type { InboundMessage, NackOptions, TransportSubscription } from '@switchyard/core/transport'
 import type { Cluster, Redis } from 'ioredis'
 import { isMissingGroup } from './errors.js'
-import { fromFields, type TopicKeys } from './mapping.js'
+import { fromFields, idTime, type TopicKeys } from './mapping.js'
 import { runScript, SCRIPTS } from './scripts.js'
 
 /** What a subscription needs from its transport. */
@@ -43,6 +43,10 @@ class Entry implements InboundMessage {
     this.headers = content.headers
     this.body = content.body
     this.key = content.key
+  }
+  /** When Redis added the entry: the millisecond part of its id. */
+  get timestamp(): number | undefined {
+    return idTime(this.position)
   }
   ack(): void {
     this.owner.ack(this)

@@ -14,7 +14,7 @@ import {
 } from '@switchyard/core/transport'
 import { type Cluster, Redis } from 'ioredis'
 import { connectionError } from './errors.js'
-import { fromFields, idBefore, idBeforeTime, topicKeys } from './mapping.js'
+import { fromFields, idBefore, idBeforeTime, idTime, topicKeys } from './mapping.js'
 import { type RedisConfig, type ResolvedRedisConfig, resolveConfig } from './options.js'
 import { Publisher } from './publisher.js'
 import { RedisSubscription } from './subscription.js'
@@ -168,6 +168,7 @@ export class RedisTransport implements Transport {
       ...fromFields(fields),
       attempt: 1,
       position: id.toString(),
+      timestamp: idTime(id.toString()),
       ack: () => undefined,
       nack: () => undefined,
     }))

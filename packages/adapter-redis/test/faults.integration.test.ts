@@ -196,4 +196,32 @@ describe.skipIf(cliSkip !== undefined)('redis faults - foreign entries', () => {
     client.disconnect()
     await bus.close()
   })
+  it('foreign entry - an event written without ce_time gets the time Redis added it', async () => {
+    const topic = 'fault.untimed'
+    const bus = createEventBus({ transport: make(), source: 'untimed-test' })
+    const times: string[] = []
+    await bus.subscribe(topic, (event) => void times.push(event.time), { group: 'untimed' })
+    const { stream } = topicKeys(keyPrefix, topic)
+    const client = new Redis(REDIS_URL)
+    const id = await client.xadd(
+      stream,
+      '*',
+      'ce_specversion',
+      '1.0',
+      'ce_id',
+      'u-1',
+      'ce_type',
+      'fault.untimed',
+      'ce_source',
+      'cli',
+      'content-type',
+      'application/json',
+      'data',
+      '{}',
+    )
+    client.disconnect()
+    await waitUntil(() => times.length >= 1, { timeoutMs: 10_000, message: 'the untimed event' })
+    expect(times).toEqual([new Date(Number(id!.split('-')[0])).toISOString()])
+    await bus.close()
+  })
 })

@@ -106,6 +106,27 @@ describe('codec - decoding foreign and broken input', () => {
     )
   })
 
+  it('codec - an event without time gets the broker timestamp, else the epoch', () => {
+    const stored = Date.parse('2026-03-04T05:06:07.089Z')
+    const headers = { ce_specversion: '1.0', ce_id: 't1', ce_source: 'kcat', ce_type: 'demo' }
+    const body = Buffer.from('{}')
+    expect(binaryCodec().decode({ headers, body, timestamp: stored }).time).toBe(
+      '2026-03-04T05:06:07.089Z',
+    )
+    const document = { specversion: '1.0', id: 't2', source: 'kcat', type: 'demo' }
+    const structured = { headers: {}, body: Buffer.from(JSON.stringify(document)) }
+    expect(structuredCodec().decode({ ...structured, timestamp: stored }).time).toBe(
+      '2026-03-04T05:06:07.089Z',
+    )
+    // A time the event carries wins; unusable timestamps fall back to the epoch.
+    const timed = { headers: { ...headers, ce_time: '2020-01-01T00:00:00Z' }, body }
+    expect(binaryCodec().decode({ ...timed, timestamp: stored }).time).toBe('2020-01-01T00:00:00Z')
+    for (const timestamp of [undefined, -1, Number.NaN, 9e15])
+      expect(binaryCodec().decode({ headers, body, timestamp }).time).toBe(
+        '1970-01-01T00:00:00.000Z',
+      )
+  })
+
   it('codec - binary decoder accepts structured messages and ce- headers from other producers', () => {
     const structured = structuredCodec().encode(full)
     expect(binaryCodec().decode(structured)).toEqual(full)

@@ -12,6 +12,11 @@ export interface EncodedMessage {
    * (JSON). Transports that send strings may send this instead of `body`.
    */
   readonly text?: string
+  /**
+   * When the broker stored the message, in milliseconds since the epoch, if the transport knows.
+   * Decoding gives an event without a `time` attribute this time.
+   */
+  readonly timestamp?: number | undefined
 }
 
 /** An encoding that may stop short of bytes: a body made from text can be `text` alone. */
@@ -142,7 +147,7 @@ function decodeData(body: Uint8Array, contentType: string | undefined): unknown 
   return body
 }
 
-function finish(event: Record<string, unknown>): EventEnvelope {
+function finish(event: Record<string, unknown>, timestamp: number | undefined): EventEnvelope {
   for (const name of ['id', 'source', 'type'] as const) {
     const value = event[name]
     if (typeof value !== 'string' || value.length === 0) {
@@ -154,7 +159,8 @@ function finish(event: Record<string, unknown>): EventEnvelope {
       `Unsupported CloudEvents specversion ${JSON.stringify(event.specversion)}`,
     )
   }
-  if (event.time === undefined) event.time = new Date(0).toISOString()
+  // `time` is optional in CloudEvents; the broker's own time says when the event was stored.
+  if (event.time === undefined) event.time = new Date(brokerTime(timestamp)).toISOString()
   return event as unknown as EventEnvelope
 }
 
@@ -199,6 +205,14 @@ function isAttributeHeader(header: string): boolean {
   return c === 99 && e === 101 && (sep === 95 || sep === 45)
 }
 
+/** Largest time a JavaScript `Date` holds. */
+const MAX_DATE_MS = 8.64e15
+
+/** The broker's timestamp when it is a usable date, else the epoch. */
+function brokerTime(timestamp: number | undefined): number {
+  return timestamp !== undefined && timestamp > 0 && timestamp <= MAX_DATE_MS ? timestamp : 0
+}
+
 function decodeBinary(message: EncodedMessage): EventEnvelope {
   const headers = message.headers
   // Required attributes first, so decoded events share one object shape.
@@ -224,7 +238,7 @@ function decodeBinary(message: EncodedMessage): EventEnvelope {
   const contentType = headers['content-type'] ?? headerIgnoringCase(headers, 'content-type')
   if (contentType !== undefined) event.datacontenttype = contentType
   if (extensions !== undefined) event.extensions = extensions
-  finish(event)
+  finish(event, message.timestamp)
   const data = decodeData(message.body, contentType)
   if (data !== undefined) event.data = data
   return event as unknown as EventEnvelope
@@ -258,7 +272,7 @@ function decodeStructured(message: EncodedMessage): EventEnvelope {
     }
   }
   if (extensions !== undefined) event.extensions = extensions
-  finish(event)
+  finish(event, message.timestamp)
   if (typeof source.data_base64 === 'string') {
     event.data = new Uint8Array(Buffer.from(source.data_base64, 'base64'))
   } else if (source.data !== undefined) {

@@ -49,6 +49,11 @@ export interface InboundMessage {
   readonly attempt: number
   /** Broker position (stream id, sequence, partition/offset), for logs and dead letters. */
   readonly position?: string
+  /**
+   * When the broker stored it, in milliseconds since the epoch, when the transport knows: the
+   * `time` of an event that arrived without one.
+   */
+  readonly timestamp?: number | undefined
   /** Set by pass-by-reference transports: the envelope, no decoding needed. */
   readonly event?: EventEnvelope | undefined
   /** Settles the message: it will not be delivered to this group again. */
