@@ -147,7 +147,8 @@ function decodeData(body: Uint8Array, contentType: string | undefined): unknown 
   return body
 }
 
-function finish(event: Record<string, unknown>, timestamp: number | undefined): EventEnvelope {
+/** Checks the required attributes; `message` gives the broker's time to an event without one. */
+function finish(event: Record<string, unknown>, message: EncodedMessage): EventEnvelope {
   for (const name of ['id', 'source', 'type'] as const) {
     const value = event[name]
     if (typeof value !== 'string' || value.length === 0) {
@@ -160,7 +161,8 @@ function finish(event: Record<string, unknown>, timestamp: number | undefined): 
     )
   }
   // `time` is optional in CloudEvents; the broker's own time says when the event was stored.
-  if (event.time === undefined) event.time = new Date(brokerTime(timestamp)).toISOString()
+  // Read only then: on some transports `timestamp` is a getter that parses a string.
+  if (event.time === undefined) event.time = new Date(brokerTime(message.timestamp)).toISOString()
   return event as unknown as EventEnvelope
 }
 
@@ -238,7 +240,7 @@ function decodeBinary(message: EncodedMessage): EventEnvelope {
   const contentType = headers['content-type'] ?? headerIgnoringCase(headers, 'content-type')
   if (contentType !== undefined) event.datacontenttype = contentType
   if (extensions !== undefined) event.extensions = extensions
-  finish(event, message.timestamp)
+  finish(event, message)
   const data = decodeData(message.body, contentType)
   if (data !== undefined) event.data = data
   return event as unknown as EventEnvelope
@@ -272,7 +274,7 @@ function decodeStructured(message: EncodedMessage): EventEnvelope {
     }
   }
   if (extensions !== undefined) event.extensions = extensions
-  finish(event, message.timestamp)
+  finish(event, message)
   if (typeof source.data_base64 === 'string') {
     event.data = new Uint8Array(Buffer.from(source.data_base64, 'base64'))
   } else if (source.data !== undefined) {
