@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { RecordOut } from './client.js'
+import { recordSize } from './mapping.js'
 import { PublishBatcher, type SendBatch } from './producer.js'
 
 const record = (n: number, bytes = 100): RecordOut => ({
@@ -109,6 +110,27 @@ describe('PublishBatcher', () => {
     ])
     await answer()
     await Promise.all(later)
+  })
+
+  it('merging - a burst of single publishes shares parts, and each request still fills its partition', async () => {
+    const { send, requests, answer } = gate()
+    const batcher = new PublishBatcher(send, { lingerMs: 60_000, batchSize: 8_000 })
+    const first = [{ ...record(0), partition: 0 }]
+    const done = [batcher.publish('t', first)]
+    for (let n = 1; n < 200; n++) done.push(batcher.publish('t', [{ ...record(n), partition: 0 }]))
+    // The records a caller passed are not appended to.
+    expect(first).toHaveLength(1)
+    const flushed = batcher.flush()
+    while (requests.length === 0 || batcher.pending > 0) await answer()
+    await Promise.all([...done, flushed])
+    const ids = requests.map((r) => r[0]!.ids)
+    expect(ids.flat()).toEqual(Array.from({ length: 200 }, (_, n) => String(n)))
+    // Parts are at most an eighth of batchSize, so a full request is short of it by less.
+    const size = recordSize({ ...record(0), partition: 0 })
+    for (const request of ids.slice(0, -1)) {
+      expect(request.length * size).toBeLessThanOrEqual(8_000)
+      expect(request.length * size).toBeGreaterThan(7_000)
+    }
   })
 
   it('batchSize - a publish larger than batchSize is split and resolves when every piece is confirmed', async () => {

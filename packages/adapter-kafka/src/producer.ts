@@ -49,9 +49,20 @@ interface Part {
   bytes: number
   /** Record sizes, in order (kept for the exact per-partition count, needed only near the limit). */
   sizes: number[]
+  /** True once `records` and `sizes` are the batcher's own copies, so later publishes may join. */
+  owned: boolean
+  /** Settles when the request carrying this part is answered; shared by every publish in it. */
+  done: Promise<void>
   resolve(): void
   reject(error: unknown): void
 }
+
+/**
+ * Share of batchSize up to which publishes to one topic join the part queued last. Parts are the
+ * unit a request takes, so they stay small enough that a request still fills each partition to
+ * within an eighth of batchSize.
+ */
+const JOIN_SHARE = 8
 
 /** Adds each record's size to its partition's count in `into`. */
 function countPart(part: Part, into: Sizes): void {
@@ -88,7 +99,7 @@ export class PublishBatcher {
     private readonly options: BatcherOptions,
   ) {}
 
-  /** Records waiting or in flight. */
+  /** Queued parts plus the request in flight: 0 once nothing waits. */
   get pending(): number {
     return this.queue.length - this.head + (this.inFlight === undefined ? 0 : 1)
   }
@@ -97,10 +108,18 @@ export class PublishBatcher {
   publish(topic: string, records: RecordOut[]): Promise<void> {
     if (records.length === 0) return Promise.resolve()
     const limit = this.options.batchSize
-    const sizes = records.map(recordSize)
+    const sizes = records.length === 1 ? [recordSize(records[0]!)] : records.map(recordSize)
     let bytes = 0
     for (const size of sizes) bytes += size
     if (bytes <= limit) {
+      // Separate publishes in a burst share one part and one promise: a part and a promise per
+      // event were garbage that lived for a whole round trip (4 µs per event with 1 000 merged).
+      const tail = this.head < this.queue.length ? this.queue[this.queue.length - 1]! : undefined
+      if (tail !== undefined && tail.topic === topic && tail.bytes + bytes <= limit / JOIN_SHARE) {
+        this.join(tail, records, sizes, bytes)
+        this.schedule()
+        return tail.done
+      }
       const part = this.enqueue(topic, records, sizes, bytes)
       this.schedule()
       return part
@@ -136,12 +155,34 @@ export class PublishBatcher {
   }
 
   private enqueue(topic: string, records: RecordOut[], sizes: number[], bytes: number) {
-    return new Promise<void>((resolve, reject) => {
-      const part: Part = { topic, records, bytes, sizes, resolve, reject }
-      this.queue.push(part)
-      this.queuedBytes += bytes
-      if (this.queuedSizes !== undefined) countPart(part, this.queuedSizes)
+    let resolve!: () => void
+    let reject!: (error: unknown) => void
+    const done = new Promise<void>((yes, no) => {
+      resolve = yes
+      reject = no
     })
+    const part: Part = { topic, records, bytes, sizes, owned: false, done, resolve, reject }
+    this.queue.push(part)
+    this.queuedBytes += bytes
+    if (this.queuedSizes !== undefined) countPart(part, this.queuedSizes)
+    return done
+  }
+
+  /** Appends records to a queued part of the same topic; they keep their publish order. */
+  private join(part: Part, records: RecordOut[], sizes: number[], bytes: number): void {
+    if (!part.owned) {
+      // The first records may be the caller's array: copy before appending.
+      part.records = part.records.slice()
+      part.sizes = part.sizes.slice()
+      part.owned = true
+    }
+    for (let i = 0; i < records.length; i++) {
+      part.records.push(records[i]!)
+      part.sizes.push(sizes[i]!)
+      if (this.queuedSizes !== undefined) add(this.queuedSizes, part.topic, records[i]!, sizes[i]!)
+    }
+    part.bytes += bytes
+    this.queuedBytes += bytes
   }
 
   private schedule(): void {
