@@ -7,6 +7,8 @@ import { KafkaSubscription } from './subscription.js'
 function fakeConsumer() {
   const listeners = new Map<string, (event: { payload: unknown }) => void>()
   let eachBatch: ((payload: BatchPayload) => Promise<void>) | undefined
+  const seeks: string[] = []
+  const commits: string[] = []
   const consumer: ConsumerLike = {
     connect: async () => undefined,
     disconnect: async () => undefined,
@@ -14,8 +16,10 @@ function fakeConsumer() {
     run: async (config) => {
       eachBatch = config.eachBatch
     },
-    commitOffsets: async () => undefined,
-    seek: () => undefined,
+    commitOffsets: async (offsets) => {
+      commits.push(...offsets.map((o) => `${o.partition}@${o.offset}`))
+    },
+    seek: ({ partition, offset }) => void seeks.push(`${partition}@${offset}`),
     on(event, listener) {
       listeners.set(event, listener)
       return () => listeners.delete(event)
@@ -24,6 +28,8 @@ function fakeConsumer() {
   }
   return {
     consumer,
+    seeks,
+    commits,
     join: (partitions: number[]) =>
       listeners.get('join')!({ payload: { memberAssignment: { orders: partitions } } }),
     /** Hands a batch over as kafkajs does; returns eachBatch's promise. */
@@ -49,15 +55,30 @@ function fakeConsumer() {
   }
 }
 
-async function started() {
+async function started(
+  startPositions?: Map<number, string>,
+  committed: () => Record<number, string> = () => ({}),
+) {
   const fake = fakeConsumer()
+  // What the group has committed, as fetchOffsets answers it when positioning asks.
+  const admin = {
+    fetchOffsets: async () => [
+      {
+        topic: 'orders',
+        partitions: Object.entries(committed()).map(([partition, offset]) => ({
+          partition: Number(partition),
+          offset,
+        })),
+      },
+    ],
+  } as unknown as AdminLike
   const subscription = new KafkaSubscription({
     topic: 'orders',
     groupId: 'g',
     consumer: fake.consumer,
-    admin: {} as AdminLike,
+    admin,
     prefetch: 100,
-    startPositions: undefined,
+    startPositions,
     commitIntervalMs: 1_000,
     drainMs: 1_000,
     heartbeatIntervalMs: 500,
@@ -105,6 +126,56 @@ describe('KafkaSubscription', () => {
     expect(got).toEqual([])
     await handing
     expect(got).toEqual([['0:1']])
+    await subscription.close()
+  })
+
+  it('kafka subscription - the first join seeks the start positions inside the join event, then commits them', async () => {
+    const starts = new Map([
+      [0, '10'],
+      [1, '20'],
+    ])
+    const { fake, subscription } = await started(starts, () => ({ 0: '-1', 1: '-1' }))
+    fake.join([0, 1])
+    // Before any await: kafkajs's first fetch, which follows the join event, starts there.
+    expect(fake.seeks).toEqual(['0@10', '1@20'])
+    await fake.batch(0, ['10'])
+    expect(fake.commits).toEqual(['0@10', '1@20'])
+    expect(fake.seeks).toEqual(['0@10', '1@20'])
+    await subscription.close()
+  })
+
+  it('kafka subscription - an offset committed meanwhile behind the early seek wins; one past it is kept', async () => {
+    const starts = new Map([
+      [0, '10'],
+      [1, '20'],
+      [2, '30'],
+    ])
+    const { fake, subscription } = await started(starts, () => ({ 0: '5', 1: '-1', 2: '40' }))
+    fake.join([0, 1, 2])
+    await fake.batch(1, ['20'])
+    // Partition 0 goes back to 5 (nothing skipped); 2 stays at 30 (40 would skip nothing).
+    expect(fake.seeks).toEqual(['0@10', '1@20', '2@30', '0@5'])
+    expect(fake.commits).toEqual(['1@20'])
+    await subscription.close()
+  })
+
+  it('kafka subscription - a later join seeks only partitions the group has not committed', async () => {
+    const starts = new Map([
+      [0, '10'],
+      [1, '20'],
+    ])
+    let committed: Record<number, string> = { 0: '-1', 1: '-1' }
+    const { fake, subscription } = await started(starts, () => committed)
+    fake.join([0])
+    await fake.batch(0, ['10'])
+    expect(fake.seeks).toEqual(['0@10'])
+    committed = { 0: '15', 1: '-1' }
+    fake.join([0, 1])
+    // No seek before the check: partition 0 has moved on since subscribe.
+    expect(fake.seeks).toEqual(['0@10'])
+    await fake.batch(1, ['20'])
+    expect(fake.seeks).toEqual(['0@10', '1@20'])
+    expect(fake.commits).toEqual(['0@10', '1@20'])
     await subscription.close()
   })
 

@@ -169,6 +169,27 @@ describe.skipIf(skip !== undefined)('kafka adapter (shared broker)', () => {
     })
   })
 
+  it('startAt - a new group at latest gets an event published right after subscribe without waiting out a fetch', async () => {
+    const topic = name('first')
+    await createTopics([topic])
+    // A long broker wait: a first fetch that went out before the group was positioned would
+    // hold the first event back this long. One warm transport publishes and subscribes, as a
+    // service does; it lost that race every time in a probe (0.5 s with the default wait).
+    const shared = bus({ maxWaitTimeMs: 3_000 })
+    await shared.publish(topic, { type: 'adapter.warm' })
+    for (const group of ['first-a', 'first-b']) {
+      const seen: number[] = []
+      const subscription = await shared.subscribe(topic, () => void seen.push(performance.now()), {
+        group,
+      })
+      const sent = performance.now()
+      await shared.publish(topic, { type: 'adapter.first' })
+      await waitUntil(() => seen.length >= 1, { timeoutMs: 20_000, message: `${group}: an event` })
+      expect(seen[0]! - sent).toBeLessThan(1_500)
+      await subscription.close()
+    }
+  })
+
   it('compression - gzip batches round trip', async () => {
     const topic = name('gzip')
     await createTopics([topic])
