@@ -113,7 +113,8 @@ export class PublishBatcher {
     for (const size of sizes) bytes += size
     if (bytes <= limit) {
       // Separate publishes in a burst share one part and one promise: a part and a promise per
-      // event were garbage that lived for a whole round trip (4 µs per event with 1 000 merged).
+      // event lived through a whole round trip. Merged publishes cost 4 µs per event more than
+      // one publishBatch on a real broker with them, 1.6 µs more without.
       const tail = this.head < this.queue.length ? this.queue[this.queue.length - 1]! : undefined
       if (tail !== undefined && tail.topic === topic && tail.bytes + bytes <= limit / JOIN_SHARE) {
         this.join(tail, records, sizes, bytes)
