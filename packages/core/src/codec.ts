@@ -149,7 +149,8 @@ function decodeData(body: Uint8Array, contentType: string | undefined): unknown 
 
 /** Checks the required attributes; `message` gives the broker's time to an event without one. */
 function finish(event: Record<string, unknown>, message: EncodedMessage): EventEnvelope {
-  for (const name of ['id', 'source', 'type'] as const) {
+  for (let i = 0; i < REQUIRED_ATTRIBUTES.length; i++) {
+    const name = REQUIRED_ATTRIBUTES[i]!
     const value = event[name]
     if (typeof value !== 'string' || value.length === 0) {
       throw new DecodeError(`Message is missing the required CloudEvents attribute "${name}"`)
@@ -190,13 +191,33 @@ export function binaryCodec(options: CodecOptions = {}): Codec {
     },
     (message) => {
       const contentType = message.headers['content-type']
-      if (contentType?.toLowerCase().startsWith(STRUCTURED_TYPE)) return decodeStructured(message)
+      if (isStructured(contentType)) return decodeStructured(message)
       return decodeBinary(message)
     },
   )
 }
 
 const KNOWN_ATTRIBUTE_SET = new Set<string>([...ATTRIBUTES, 'datacontenttype'])
+
+/** True for `application/cloudevents+json` in any case, with parameters or without. */
+function isStructured(contentType: string | undefined): boolean {
+  // The common answer without making a lowercase copy of the header per message.
+  if (contentType === undefined || contentType === 'application/json') return false
+  return contentType.toLowerCase().startsWith(STRUCTURED_TYPE)
+}
+
+/** Attribute a header names, for the headers this codec writes and their `ce-` forms. */
+const HEADER_ATTRIBUTES = new Map<string, string>(
+  [...KNOWN_ATTRIBUTE_SET].flatMap((a) => [
+    [`ce_${a}`, a],
+    [`ce-${a}`, a],
+  ]),
+)
+
+/** Read before the header loop, so decoded events share one object shape. */
+const REQUIRED_HEADERS = new Set(['ce_specversion', 'ce_id', 'ce_source', 'ce_type', 'ce_time'])
+
+const REQUIRED_ATTRIBUTES = ['id', 'source', 'type'] as const
 
 /** True for a header named `ce_*` or `ce-*` in any case, without allocating. */
 function isAttributeHeader(header: string): boolean {
@@ -227,6 +248,12 @@ function decodeBinary(message: EncodedMessage): EventEnvelope {
   }
   let extensions: Record<string, string> | undefined
   for (const header in headers) {
+    if (REQUIRED_HEADERS.has(header)) continue
+    const known = HEADER_ATTRIBUTES.get(header)
+    if (known !== undefined) {
+      event[known] = headers[header]
+      continue
+    }
     if (!isAttributeHeader(header)) continue
     let name = header.slice(3)
     if (name !== name.toLowerCase()) name = name.toLowerCase()
@@ -312,9 +339,7 @@ export function structuredCodec(): Codec {
     },
     (message) => {
       const contentType = message.headers['content-type']
-      if (contentType !== undefined && !contentType.toLowerCase().startsWith(STRUCTURED_TYPE)) {
-        return decodeBinary(message)
-      }
+      if (contentType !== undefined && !isStructured(contentType)) return decodeBinary(message)
       return decodeStructured(message)
     },
   )
