@@ -391,10 +391,10 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
       const start = starts.get(partition)
       if (start === undefined || !assigned.includes(partition)) continue
       if (offset !== '-1') {
-        // Another member committed here since `subscribe` looked. Behind the early seek, go
-        // back to it so nothing is skipped; at or past it, what was read again is delivered
-        // again (at least once).
-        if (early?.has(partition) === true && BigInt(offset) < BigInt(start))
+        // Another member committed here since `subscribe` looked (members starting together):
+        // its offset wins. What the early seek fetched meanwhile waits for this positioning
+        // in `eachBatch` and is then dropped as stale, so none of it is delivered.
+        if (early?.has(partition) === true && offset !== start)
           consumer.seek({ topic, partition, offset })
         continue
       }
