@@ -343,7 +343,8 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
     // A seek after an await came once that fetch was out: it then waited `maxWaitTimeMs` at the
     // broker's end of the log for nothing, and a group starting at `latest` saw its first event
     // about 0.5 s after `subscribe` (0.05–0.25 s at `earliest`, a full fetch thrown away).
-    const early = this.generation === 1 ? this.seekStarts(assigned) : undefined
+    const early = this.generation === 1
+    if (early) this.seekStarts(assigned)
     const ready: Promise<void> = this.position(assigned, this.generation, early)
       .catch((error: unknown) => this.report(error))
       .then(() => {
@@ -352,31 +353,23 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
     this.ready = ready
   }
 
-  /** Seeks the assigned partitions that have a start position; returns them. */
-  private seekStarts(assigned: number[]): Map<number, string> | undefined {
+  /** Seeks the assigned partitions that have a start position. */
+  private seekStarts(assigned: number[]): void {
     const starts = this.startPositions
-    if (starts === undefined) return undefined
+    if (starts === undefined) return
     const { consumer, topic } = this.init
-    const seeked = new Map<number, string>()
     for (const partition of assigned) {
       const offset = starts.get(partition)
-      if (offset === undefined) continue
-      consumer.seek({ topic, partition, offset })
-      seeked.set(partition, offset)
+      if (offset !== undefined) consumer.seek({ topic, partition, offset })
     }
-    return seeked
   }
 
   /**
    * Starts partitions without a committed offset at their start position and commits it.
-   * `early` holds the partitions this join already seeked (the first join does it before
-   * anything else); they are checked against what the group committed meanwhile.
+   * `early`: this join already sought every assigned partition that has a start (the first join
+   * does it before anything else); they are checked against what the group committed meanwhile.
    */
-  private async position(
-    assigned: number[],
-    generation: number,
-    early: Map<number, string> | undefined,
-  ): Promise<void> {
+  private async position(assigned: number[], generation: number, early: boolean): Promise<void> {
     const starts = this.startPositions
     if (starts === undefined || assigned.length === 0) return
     const { admin, topic, groupId, consumer } = this.init
@@ -394,11 +387,10 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
         // Another member committed here since `subscribe` looked (members starting together):
         // its offset wins. What the early seek fetched meanwhile waits for this positioning
         // in `eachBatch` and is then dropped as stale, so none of it is delivered.
-        if (early?.has(partition) === true && offset !== start)
-          consumer.seek({ topic, partition, offset })
+        if (early && offset !== start) consumer.seek({ topic, partition, offset })
         continue
       }
-      if (early?.has(partition) !== true) consumer.seek({ topic, partition, offset: start })
+      if (!early) consumer.seek({ topic, partition, offset: start })
       seeks.push({ topic, partition, offset: start })
     }
     // Committing the start at once keeps it if the partition moves before anything is handled.
