@@ -163,15 +163,18 @@ export class RedisTransport implements Transport {
       'COUNT',
       options.limit,
     ])) as Array<[Buffer, Buffer[]]>
-    return entries.map(([id, fields]) => ({
-      topic,
-      ...fromFields(fields),
-      attempt: 1,
-      position: id.toString(),
-      timestamp: idTime(id.toString()),
-      ack: () => undefined,
-      nack: () => undefined,
-    }))
+    return entries.map(([id, fields]) => {
+      const position = id.toString()
+      return {
+        topic,
+        ...fromFields(fields),
+        attempt: 1,
+        position,
+        timestamp: idTime(position),
+        ack: () => undefined,
+        nack: () => undefined,
+      }
+    })
   }
 
   /** `up` when Redis answers `PING` within `connectionTimeout`. Never throws. */
