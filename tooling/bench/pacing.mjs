@@ -16,19 +16,22 @@ export async function paced(rate, seconds, send) {
     }
     await new Promise((resolve) => setTimeout(resolve, 1))
   }
+  // The last event went out up to one gap early: wait out the period, so back-to-back calls
+  // (the turns of `inTurns`) keep the rate.
+  const rest = start + seconds * 1_000 - now()
+  if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest))
 }
 
 /**
- * Runs fixed-rate publishers in turns of `SLICE_SECONDS` each until every one has run for
+ * Runs fixed-rate publishers in turns of `slice` seconds each until every one has run for
  * `seconds`; resolves with the events each sent. Turns are short so that machine noise that
  * lasts longer than one (CPU steal on a shared VM, a busy broker) lands on every side alike,
  * while the load stays `rate` at any moment.
  */
-export async function inTurns(rate, seconds, sends) {
-  const turns = Math.max(1, Math.round(seconds / SLICE_SECONDS))
-  for (let turn = 0; turn < turns; turn++)
-    for (const send of sends) await paced(rate, SLICE_SECONDS, send)
-  return Math.round(rate * SLICE_SECONDS) * turns
+export async function inTurns(rate, seconds, sends, slice = SLICE_SECONDS) {
+  const turns = Math.max(1, Math.round(seconds / slice))
+  for (let turn = 0; turn < turns; turn++) for (const send of sends) await paced(rate, slice, send)
+  return Math.round(rate * slice) * turns
 }
 
 /** Length of one turn in `inTurns`. */
