@@ -140,8 +140,8 @@ function publishConcurrentTurn(publisher, topic) {
 
 async function fill(admin, producer, count) {
   const topic = await createTopic(admin, nextTopic('consume'))
-  for (let sent = 0; sent < count; sent += 1_000) {
-    const messages = Array.from({ length: 1_000 }, () => rawRecord())
+  for (let sent = 0; sent < count; sent += CHUNK) {
+    const messages = Array.from({ length: CHUNK }, () => rawRecord())
     await producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages }] })
   }
   return topic
