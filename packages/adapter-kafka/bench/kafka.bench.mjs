@@ -7,7 +7,14 @@ import { randomUUID } from 'node:crypto'
 import { kafkaTransport } from '@switchyard/adapter-kafka'
 import { createEventBus } from '@switchyard/core'
 import { Kafka, logLevel, Partitioners } from 'kafkajs'
-import { collected, firstToLast, inTurns, now, summary } from '../../../tooling/bench/pacing.mjs'
+import {
+  bestOfRounds,
+  collected,
+  firstToLast,
+  inTurns,
+  now,
+  summary,
+} from '../../../tooling/bench/pacing.mjs'
 
 const brokers = process.env.SWITCHYARD_KAFKA_BROKERS ?? '127.0.0.1:9092'
 const data = { employee_id: 'emp_123', note: 'x'.repeat(1_000 - 40) }
@@ -261,22 +268,6 @@ async function latency(admin, producer, rate, seconds) {
   return { raw: summary(raw), ours: summary(ours) }
 }
 
-/**
- * Best rate of each side over rounds in which every side runs once, so machine noise hits all
- * alike. The side that goes first moves on by one each round, so none always follows the same one.
- */
-async function alternate(rounds, sides) {
-  const names = Object.keys(sides)
-  const best = Object.fromEntries(names.map((name) => [name, 0]))
-  for (let i = 0; i < rounds; i++) {
-    for (let j = 0; j < names.length; j++) {
-      const name = names[(i + j) % names.length]
-      best[name] = Math.max(best[name], await sides[name]())
-    }
-  }
-  return best
-}
-
 export default async function bench({ report, quick }) {
   const admin = kafka.admin()
   try {
@@ -318,7 +309,7 @@ export default async function bench({ report, quick }) {
       target,
     })
     const filled = await fill(admin, producer, count)
-    const consume = await alternate(rounds, {
+    const consume = await bestOfRounds(rounds, {
       raw: () => rawConsume(filled, count),
       ours: () => busConsume(filled, count),
       also: () => rawConsume(filled, count, busFetchSizes),

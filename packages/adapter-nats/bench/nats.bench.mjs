@@ -7,7 +7,14 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { connect, headers } from '@nats-io/transport-node'
 import { natsTransport } from '@switchyard/adapter-nats'
 import { createEventBus } from '@switchyard/core'
-import { collected, firstToLast, inTurns, now, summary } from '../../../tooling/bench/pacing.mjs'
+import {
+  bestOfRounds,
+  collected,
+  firstToLast,
+  inTurns,
+  now,
+  summary,
+} from '../../../tooling/bench/pacing.mjs'
 
 const url = process.env.SWITCHYARD_NATS_URL ?? 'nats://127.0.0.1:4222'
 const run = Math.random().toString(36).slice(2, 8)
@@ -176,16 +183,6 @@ async function latency(js, jsm, rate, seconds) {
   return { raw: summary(raw), ours: summary(ours) }
 }
 
-/** Best rate of each side over alternating rounds, so machine noise hits both alike. */
-async function alternate(rounds, raw, ours) {
-  const best = { raw: 0, ours: 0 }
-  for (let i = 0; i < rounds; i++) {
-    best.raw = Math.max(best.raw, await raw())
-    best.ours = Math.max(best.ours, await ours())
-  }
-  return best
-}
-
 async function cleanup(jsm) {
   const names = []
   for await (const name of jsm.streams.names()) if (name.startsWith(prefix)) names.push(name)
@@ -212,11 +209,10 @@ export default async function bench({ report, quick }) {
     const rounds = quick ? 2 : 5
     for (const window of [1, 256]) {
       const n = window === 1 ? count / 10 : count
-      const { raw, ours } = await alternate(
-        rounds,
-        () => rawPublish(js, jsm, n, window),
-        () => busPublish(n, window),
-      )
+      const { raw, ours } = await bestOfRounds(rounds, {
+        raw: () => rawPublish(js, jsm, n, window),
+        ours: () => busPublish(n, window),
+      })
       report({
         scenario: `nats publish, 1 KB events, ${window} in flight (acked)`,
         unit: 'events/s',
@@ -227,11 +223,10 @@ export default async function bench({ report, quick }) {
         target: '>= 0.9x raw',
       })
     }
-    const { raw, ours } = await alternate(
-      rounds,
-      () => rawConsume(js, jsm, count),
-      () => busConsume(js, count),
-    )
+    const { raw, ours } = await bestOfRounds(rounds, {
+      raw: () => rawConsume(js, jsm, count),
+      ours: () => busConsume(js, count),
+    })
     report({
       scenario: 'nats consume, 1 KB events',
       unit: 'events/s',

@@ -5,7 +5,14 @@ import { randomUUID } from 'node:crypto'
 import { redisTransport, topicKeys } from '@switchyard/adapter-redis'
 import { createEventBus } from '@switchyard/core'
 import { Redis } from 'ioredis'
-import { collected, firstToLast, inTurns, now, summary } from '../../../tooling/bench/pacing.mjs'
+import {
+  bestOfRounds,
+  collected,
+  firstToLast,
+  inTurns,
+  now,
+  summary,
+} from '../../../tooling/bench/pacing.mjs'
 
 const url = process.env.SWITCHYARD_REDIS_URL ?? 'redis://127.0.0.1:6379'
 const prefix = `sy-bench-${Math.random().toString(36).slice(2, 8)}`
@@ -160,16 +167,6 @@ async function latency(client, rate, seconds) {
   return { raw: summary(raw), ours: summary(ours) }
 }
 
-/** Best rate of each side over alternating rounds, so machine noise hits both alike. */
-async function alternate(rounds, raw, ours) {
-  const best = { raw: 0, ours: 0 }
-  for (let i = 0; i < rounds; i++) {
-    best.raw = Math.max(best.raw, await raw())
-    best.ours = Math.max(best.ours, await ours())
-  }
-  return best
-}
-
 async function cleanup(client) {
   let cursor = '0'
   do {
@@ -200,11 +197,10 @@ export default async function bench({ report, quick }) {
     const count = quick ? 10_000 : 20_000
     const rounds = quick ? 3 : 8
     for (const window of [100, 1_000]) {
-      const { raw, ours } = await alternate(
-        rounds,
-        () => rawPublish(client, count, window),
-        () => busPublish(count, window),
-      )
+      const { raw, ours } = await bestOfRounds(rounds, {
+        raw: () => rawPublish(client, count, window),
+        ours: () => busPublish(count, window),
+      })
       report({
         scenario: `redis publish, 1 KB events, ${window} in flight`,
         unit: 'events/s',
@@ -217,13 +213,11 @@ export default async function bench({ report, quick }) {
     }
     // Raw reads 100 per XREADGROUP. The bus reads what its prefetch has room for: once with a
     // prefetch of 400 (a tuned consumer), once with 100 (raw's batch size).
-    const best = { raw: 0, 400: 0, 100: 0 }
-    for (let i = 0; i < rounds; i++) {
-      best.raw = Math.max(best.raw, await rawConsume(client, count))
-      for (const prefetch of [400, 100]) {
-        best[prefetch] = Math.max(best[prefetch], await busConsume(client, count, prefetch))
-      }
-    }
+    const best = await bestOfRounds(rounds, {
+      raw: () => rawConsume(client, count),
+      400: () => busConsume(client, count, 400),
+      100: () => busConsume(client, count, 100),
+    })
     for (const prefetch of [400, 100]) {
       report({
         scenario: `redis consume, 1 KB events, bus prefetch ${prefetch}`,
