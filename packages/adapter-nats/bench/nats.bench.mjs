@@ -1,7 +1,7 @@
 // NATS JetStream through the bus, beside raw nats.js doing the same work in the same run:
 // publish (async JetStream publishes awaiting their acks, the same window in flight), consume
-// (pull consumer, batches of 1 000, one ack per message, data parsed) and end-to-end latency at
-// fixed loads. 1 KB events. Reads SWITCHYARD_NATS_URL (default nats://127.0.0.1:4222).
+// (pull consumer, batches of 1 000, one ack per message, headers read and data parsed) and
+// end-to-end latency at fixed loads. 1 KB events. Reads SWITCHYARD_NATS_URL (default nats://127.0.0.1:4222).
 import { randomUUID } from 'node:crypto'
 import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { connect, headers } from '@nats-io/transport-node'
@@ -127,7 +127,10 @@ async function rawConsume(js, jsm, count) {
   let first = 0
   const messages = await consumer.consume({ max_messages: 1_000 })
   for await (const m of messages) {
-    // Same work as a handler receiving events: the data is parsed.
+    // Same work as a CloudEvents handler receiving events: the ce_* headers are read and the
+    // data is parsed.
+    const attributes = {}
+    for (const [name, values] of m.headers) attributes[name] = values[0]
     JSON.parse(m.string())
     m.ack()
     if (handled === 0) first = performance.now()
@@ -140,8 +143,10 @@ async function rawConsume(js, jsm, count) {
 
 /**
  * End-to-end latency (publish call -> handler) at a fixed rate, ours and raw in alternating
- * turns of 0.1 s (`inTurns`), so load from the rest of the machine hits both alike.
+ * turns of 20 ms (`inTurns`), so load from the rest of the machine hits both alike.
  */
+const LATENCY_TURN_SECONDS = 0.02
+
 async function latency(js, jsm, rate, seconds) {
   const rawTopic = nextTopic('latency-raw')
   await createStream(jsm, rawTopic)
@@ -169,13 +174,18 @@ async function latency(js, jsm, rate, seconds) {
     concurrency: 16,
   })
   await producer.connect()
-  const total = await inTurns(rate, seconds, [
-    (sentAt) => {
-      const m = rawMessage({ ...data, sentAt })
-      return js.publish(rawTopic, m.body, { headers: m.headers, msgID: m.id })
-    },
-    (sentAt) => producer.publish(topic, { type: 'employee.created', data: { ...data, sentAt } }),
-  ])
+  const total = await inTurns(
+    rate,
+    seconds,
+    [
+      (sentAt) => {
+        const m = rawMessage({ ...data, sentAt })
+        return js.publish(rawTopic, m.body, { headers: m.headers, msgID: m.id })
+      },
+      (sentAt) => producer.publish(topic, { type: 'employee.created', data: { ...data, sentAt } }),
+    ],
+    LATENCY_TURN_SECONDS,
+  )
   await collected([raw, ours], total)
   await messages.close()
   await reading
@@ -232,13 +242,15 @@ export default async function bench({ report, quick }) {
       unit: 'events/s',
       ours,
       raw,
-      rawLabel: 'nats.js pull consume, batches of 1 000, ack per message + JSON.parse',
+      rawLabel:
+        'nats.js pull consume, batches of 1 000, ack per message + ce_* headers + JSON.parse',
       higherIsBetter: true,
       target: '>= 0.9x raw',
     })
     for (const rate of [500, 2_000]) {
-      // Long enough for a p99 of some thousands of samples: 6 s swung it 0.8x-3x from run to run.
-      const seconds = quick ? 2 : 12
+      // 30 s per side: at 12 s the p99 ratio swung 0.75x-1.96x over ten runs of the same code,
+      // at 30 s it read 0.90x-1.44x over four (60 s: 0.92x and 1.09x).
+      const seconds = quick ? 2 : 30
       const { raw: rawLat, ours: ourLat } = await latency(js, jsm, rate, seconds)
       const label = `nats.js js.publish at ${rate}/s -> pull consume + ack`
       report({
