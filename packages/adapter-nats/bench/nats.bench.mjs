@@ -249,7 +249,7 @@ export default async function bench({ report, quick }) {
     })
     for (const rate of [500, 2_000]) {
       // 30 s per side: at 12 s the p99 ratio swung 0.75x-1.96x over ten runs of the same code,
-      // at 30 s it read 0.90x-1.44x over four (60 s: 0.92x and 1.09x).
+      // at 30 s it read 0.90x-1.44x over five (60 s: 0.92x and 1.09x).
       const seconds = quick ? 2 : 30
       const { raw: rawLat, ours: ourLat } = await latency(js, jsm, rate, seconds)
       const label = `nats.js js.publish at ${rate}/s -> pull consume + ack`
