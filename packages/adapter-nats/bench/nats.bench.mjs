@@ -1,7 +1,8 @@
 // NATS JetStream through the bus, beside raw nats.js doing the same work in the same run:
 // publish (async JetStream publishes awaiting their acks, the same window in flight), consume
 // (pull consumer, batches of 1 000, one ack per message, headers read and data parsed) and
-// end-to-end latency at fixed loads. 1 KB events. Reads SWITCHYARD_NATS_URL (default nats://127.0.0.1:4222).
+// end-to-end latency at fixed loads. 1 KB events. Reads SWITCHYARD_NATS_URL (default
+// nats://127.0.0.1:4222).
 import { randomUUID } from 'node:crypto'
 import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { connect, headers } from '@nats-io/transport-node'
@@ -141,12 +142,13 @@ async function rawConsume(js, jsm, count) {
   return rate
 }
 
+/** Length of one latency turn, as in the Kafka bench. */
+const LATENCY_TURN_SECONDS = 0.02
+
 /**
  * End-to-end latency (publish call -> handler) at a fixed rate, ours and raw in alternating
  * turns of 20 ms (`inTurns`), so load from the rest of the machine hits both alike.
  */
-const LATENCY_TURN_SECONDS = 0.02
-
 async function latency(js, jsm, rate, seconds) {
   const rawTopic = nextTopic('latency-raw')
   await createStream(jsm, rawTopic)
