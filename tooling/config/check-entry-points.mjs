@@ -32,10 +32,10 @@ for (const dir of readdirSync(root).sort()) {
         const detail = String(error.stderr ?? error)
           .split('\n')
           .find((l) => /Error/.test(l))
-        console.error(`check-imports: ${specifier} (${kind}) does not load: ${detail}`)
+        console.error(`check-entry-points: ${specifier} (${kind}) does not load: ${detail}`)
       }
     }
   }
 }
 if (failures > 0) process.exit(1)
-console.log(`check-imports: ${checked} entry points load in plain Node (ESM and CommonJS)`)
+console.log(`check-entry-points: ${checked} entry points load in plain Node (ESM and CommonJS)`)
