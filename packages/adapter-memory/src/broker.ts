@@ -5,7 +5,7 @@ import type {
   OutboundMessage,
   StartAt,
 } from '@switchyard/core/transport'
-import { Deque } from './deque.js'
+import { Deque } from '@switchyard/core/transport'
 
 /** One stored event of a topic. */
 interface Stored {
@@ -48,7 +48,6 @@ export interface Group {
   readonly queue: Deque<Queued>
   readonly waiters: Waiter[]
   readonly members: Set<Member>
-  readonly timers: Set<NodeJS.Timeout>
   inFlight: number
 }
 
@@ -145,7 +144,6 @@ export class MemoryBroker {
         queue: new Deque(),
         waiters: [],
         members: new Set(),
-        timers: new Set(),
         inFlight: 0,
       }
       topic.groups.set(groupName, group)
@@ -209,21 +207,13 @@ export class MemoryBroker {
     this.wake(group)
   }
 
-  /** @internal Gives delivery back now (front of the queue) or after a delay. */
+  /**
+   * @internal Gives a delivery back to the front of the queue. Core waits out retry delays
+   * itself (the transport declares no native delay), so `delayMs` is not used here.
+   */
   redeliver(group: Group, stored: Stored, options: NackOptions): void {
-    const delivery = new Redelivery(stored, options.attempt + 1)
-    if (options.delayMs <= 0) {
-      group.queue.unshift(delivery)
-      this.wake(group)
-      return
-    }
-    const timer = setTimeout(() => {
-      group.timers.delete(timer)
-      group.queue.push(delivery)
-      this.wake(group)
-    }, options.delayMs)
-    timer.unref()
-    group.timers.add(timer)
+    group.queue.unshift(new Redelivery(stored, options.attempt + 1))
+    this.wake(group)
   }
 
   /** @internal Wakes waiting publishers when a topic has room again. */

@@ -22,7 +22,8 @@ const FEATURES: TransportFeatures = {
   orderedPerKey: true,
   persistent: true,
   replayFromStart: true,
-  nativeDelay: true,
+  // Core waits out retry delays in process; the broker redelivers a nacked message at once.
+  nativeDelay: false,
 }
 
 /**
@@ -32,14 +33,12 @@ const FEATURES: TransportFeatures = {
 export class MemoryTransport implements Transport {
   /** Always `memory`. */
   readonly name = 'memory'
-  /** Capability flags. */
-  readonly features = FEATURES
+  /** Capability flags; `passByReference` follows the option. */
+  readonly features: TransportFeatures
   /** The broker this transport talks to; share it to connect several buses. */
   readonly broker: MemoryBroker
   /** Fault injection: failing publishes, disconnects, slow acks. */
   readonly faults = new MemoryFaults()
-  /** True when envelopes travel by reference (no encoding). */
-  readonly passByReference: boolean
   private readonly options: ResolvedMemoryOptions
   private readonly subscriptions = new Set<TransportSubscription>()
   private readonly control: DeliveryControl
@@ -48,7 +47,7 @@ export class MemoryTransport implements Transport {
   constructor(options: MemoryTransportOptions = {}) {
     this.options = resolveOptions(options)
     this.broker = options.broker ?? new MemoryBroker()
-    this.passByReference = this.options.passByReference
+    this.features = { ...FEATURES, passByReference: this.options.passByReference }
     this.control = {
       ackDelayMs: () => this.faults.ackDelayMs,
       checkConnected: () => this.faults.checkConnected(),
@@ -101,10 +100,14 @@ export class MemoryTransport implements Transport {
       startAtTime(options.startAt),
     )
     const subscription: TransportSubscription = {
-      pull: (max, signal) => {
-        if (this.faults.disconnected)
-          return this.faults.whenConnected(signal).then(() => subscription.pull(max, signal))
-        return this.broker.pull(member, max, signal, this.control)
+      pull: (max, signal, deliver, fail) => {
+        if (this.faults.disconnected) {
+          this.faults
+            .whenConnected(signal)
+            .then(() => subscription.pull(max, signal, deliver, fail), fail)
+          return
+        }
+        this.broker.pull(member, max, signal, this.control).then(deliver, fail)
       },
       close: async () => {
         this.subscriptions.delete(subscription)

@@ -180,7 +180,11 @@ describe('bus - retries and dead letters', () => {
   it('bus - dead-letter publish failure keeps the event for redelivery', async () => {
     const transport = memoryTransport()
     const errors: string[] = []
-    const b = bus({ transport, hooks: { onError: (_e, where) => void errors.push(where) } })
+    const b = bus({
+      transport,
+      publishRetry: false,
+      hooks: { onError: (_e, where) => void errors.push(where) },
+    })
     const attempts: number[] = []
     await b.subscribe(
       'jobs',
@@ -431,9 +435,32 @@ describe('bus - filters, middleware and dedup', () => {
 })
 
 describe('memory transport - fault injection and limits', () => {
+  it('bus - a retryable publish failure is retried and reported; a refusal is not retried', async () => {
+    const transport = memoryTransport()
+    const retries: string[] = []
+    const b = bus({
+      transport,
+      publishRetry: { maxAttempts: 3, backoff: () => 5 },
+      hooks: { onError: (_e, where) => void retries.push(where) },
+    })
+    transport.faults.failNextPublishes(2)
+    await b.publish('f', { type: 'x' })
+    expect(retries).toEqual([
+      'publish to "f" (attempt 1, retrying in 5 ms)',
+      'publish to "f" (attempt 2, retrying in 5 ms)',
+    ])
+    transport.faults.failNextPublishes(3)
+    await expect(b.publish('f', { type: 'x' })).rejects.toBeInstanceOf(PublishError)
+    const refusal = new PublishError('too large', { topic: 'f', retryable: false })
+    transport.faults.failNextPublishes(1, refusal)
+    retries.length = 0
+    await expect(b.publish('f', { type: 'x' })).rejects.toBe(refusal)
+    expect(retries).toEqual([])
+  })
+
   it('memory transport - failNextPublishes, disconnect and reconnect', async () => {
     const transport = memoryTransport()
-    const b = bus({ transport })
+    const b = bus({ transport, publishRetry: false })
     transport.faults.failNextPublishes(2)
     await expect(b.publish('f', { type: 'x' })).rejects.toBeInstanceOf(PublishError)
     await expect(b.publish('f', { type: 'x' })).rejects.toBeInstanceOf(PublishError)

@@ -34,7 +34,7 @@ describe('testkit helpers', () => {
 
   it('testkit - a refused publish is not recorded', async () => {
     const transport = memoryTransport()
-    const bus = createTestBus({ transport, source: 'hr' })
+    const bus = createTestBus({ transport, source: 'hr', publishRetry: false })
     closers.push(() => bus.close())
     transport.faults.failNextPublishes(1)
     await expect(bus.publish('employees', { type: 'x' })).rejects.toThrow()

@@ -67,16 +67,6 @@ export interface Codec {
   decode(message: EncodedMessage): EventEnvelope
 }
 
-/** Options of the CloudEvents codecs. */
-export interface CodecOptions {
-  /**
-   * Header prefix for attributes in binary mode. `ce_` follows the CloudEvents Kafka binding;
-   * decoding also accepts `ce-` (HTTP and NATS style) whatever this is set to.
-   * @default 'ce_'
-   */
-  headerPrefix?: string
-}
-
 const STRUCTURED_TYPE = 'application/cloudevents+json'
 const EMPTY = new Uint8Array(0)
 const textDecoder = new TextDecoder('utf-8', { fatal: true })
@@ -171,8 +161,10 @@ function finish(event: Record<string, unknown>, message: EncodedMessage): EventE
  * CloudEvents binary content mode: attributes as prefixed headers, data as the body.
  * The default codec of every transport that has headers.
  */
-export function binaryCodec(options: CodecOptions = {}): Codec {
-  const prefix = options.headerPrefix ?? 'ce_'
+export function binaryCodec(): Codec {
+  // Kafka binding header names; adapters for other bindings (NATS, HTTP `ce-`) map them in
+  // their own mapping.ts, and decoding accepts `ce-` too.
+  const prefix = 'ce_'
   const names = ATTRIBUTES.map((a) => [a, prefix + a] as const)
   return codecOf(
     'binary',
@@ -259,7 +251,7 @@ function decodeBinary(message: EncodedMessage): EventEnvelope {
     if (name !== name.toLowerCase()) name = name.toLowerCase()
     const value = headers[header]!
     if (KNOWN_ATTRIBUTE_SET.has(name)) event[name] = value
-    else if (name !== 'attempt') {
+    else {
       extensions ??= {}
       extensions[name] = value
     }
@@ -295,7 +287,7 @@ function decodeStructured(message: EncodedMessage): EventEnvelope {
     const value = source[key]
     if (key === 'data' || key === 'data_base64') continue
     if (KNOWN_ATTRIBUTE_SET.has(key)) event[key] = value
-    else if (key !== 'attempt') {
+    else {
       extensions ??= {}
       extensions[key] = String(value)
     }

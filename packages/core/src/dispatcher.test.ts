@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Dispatcher } from './dispatcher.js'
+import { Dispatcher, type DispatcherWork } from './dispatcher.js'
 import type { InboundMessage, TransportSubscription } from './transport.js'
 
 function source(messages: InboundMessage[]): TransportSubscription & { pulls: number[] } {
@@ -7,13 +7,18 @@ function source(messages: InboundMessage[]): TransportSubscription & { pulls: nu
   let closed = false
   return {
     pulls,
-    async pull(max, signal) {
+    pull(max, signal, deliver, fail) {
       pulls.push(max)
-      if (messages.length === 0 || closed) {
-        await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))
-        return []
+      const read = async () => {
+        if (messages.length === 0 || closed) {
+          await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))
+          return []
+        }
+        // An answer a turn later, as a promise-based client gives it.
+        await Promise.resolve()
+        return messages.splice(0, max)
       }
-      return messages.splice(0, max)
+      read().then(deliver, fail)
     },
     async close() {
       closed = true
@@ -22,7 +27,7 @@ function source(messages: InboundMessage[]): TransportSubscription & { pulls: nu
 }
 
 /**
- * The same source answering through `pullNow`, in the caller's turn; `push` adds messages later
+ * The same source answering in the caller's turn; `push` adds messages later
  * and answers an open request at once, as the Kafka transport's `eachBatch` does. It answers
  * with at most `most` messages however many are asked for.
  */
@@ -34,9 +39,7 @@ function pushSource(
   let open: { max: number; deliver: (messages: InboundMessage[]) => void } | undefined
   const src = {
     pulls,
-    pull: (max: number, signal: AbortSignal) =>
-      new Promise<InboundMessage[]>((resolve, reject) => src.pullNow(max, signal, resolve, reject)),
-    pullNow(
+    pull(
       max: number,
       signal: AbortSignal,
       deliver: (messages: InboundMessage[]) => void,
@@ -75,9 +78,20 @@ function message(key: string | undefined, n: number, log: string[]): InboundMess
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 1))
 
+function dispatcher(
+  src: TransportSubscription,
+  concurrency: number,
+  prefetch: number,
+  process: DispatcherWork['process'],
+  onError: DispatcherWork['onError'] = () => undefined,
+  giveBack: DispatcherWork['giveBack'] = async () => undefined,
+): Dispatcher {
+  return new Dispatcher(src, concurrency, prefetch, { process, onError, giveBack })
+}
+
 describe.each([
-  ['pull', source],
-  ['pullNow', pushSource],
+  ['answered later', source],
+  ['answered at once', pushSource],
 ])('dispatcher (%s)', (_, source) => {
   it('dispatcher - lanes keep per-key order while different keys run in parallel', async () => {
     const log: string[] = []
@@ -88,7 +102,7 @@ describe.each([
     let running = 0
     let maxRunning = 0
     let done = 0
-    const dispatcher = new Dispatcher(
+    const d = dispatcher(
       source(messages),
       8,
       64,
@@ -102,14 +116,14 @@ describe.each([
       },
       () => undefined,
     )
-    dispatcher.start()
+    d.start()
     while (done < 60) await tick()
     const expected = Array.from({ length: 20 }, (_, i) => i)
     expect(order.get('a')).toEqual(expected)
     expect(order.get('b')).toEqual(expected)
     expect(order.get('c')).toEqual(expected)
     expect(maxRunning).toBe(3)
-    await dispatcher.stop(1_000, async () => undefined)
+    await d.stop(1_000)
   })
 
   it('dispatcher - never pulls past prefetch and never runs past concurrency', async () => {
@@ -119,7 +133,7 @@ describe.each([
     let running = 0
     let maxRunning = 0
     let done = 0
-    const dispatcher = new Dispatcher(
+    const d = dispatcher(
       src,
       2,
       5,
@@ -132,12 +146,12 @@ describe.each([
       },
       () => undefined,
     )
-    dispatcher.start()
+    d.start()
     while (done < 50) await tick()
     expect(maxRunning).toBe(2)
-    expect(dispatcher.stats().maxHeld).toBeLessThanOrEqual(5)
+    expect(d.stats().maxHeld).toBeLessThanOrEqual(5)
     expect(Math.max(...src.pulls)).toBeLessThanOrEqual(5)
-    await dispatcher.stop(1_000, async () => undefined)
+    await d.stop(1_000)
   })
 
   it('dispatcher - stop waits for running work and gives back what never started', async () => {
@@ -148,7 +162,8 @@ describe.each([
       release = resolve
     })
     const started: number[] = []
-    const dispatcher = new Dispatcher(
+    const givenBack: string[] = []
+    const d = dispatcher(
       source(messages),
       4,
       10,
@@ -157,11 +172,11 @@ describe.each([
         await gate
       },
       () => undefined,
+      async (m) => void givenBack.push(m.position!),
     )
-    dispatcher.start()
+    d.start()
     while (started.length < 1) await tick()
-    const givenBack: string[] = []
-    const stopping = dispatcher.stop(1_000, async (m) => void givenBack.push(m.position!))
+    const stopping = d.stop(1_000)
     release()
     expect(await stopping).toBe(true)
     expect(started).toEqual([0])
@@ -169,12 +184,12 @@ describe.each([
   })
 })
 
-describe('dispatcher (pullNow)', () => {
+describe('dispatcher (answered at once)', () => {
   it('dispatcher - a pushed message starts its handler before the push returns', async () => {
     const log: string[] = []
     const src = pushSource([])
     const started: string[] = []
-    const dispatcher = new Dispatcher(
+    const d = dispatcher(
       src,
       4,
       10,
@@ -185,13 +200,13 @@ describe('dispatcher (pullNow)', () => {
       },
       () => undefined,
     )
-    dispatcher.start()
+    d.start()
     src.push(message(undefined, 1, log))
     expect(started).toEqual(['1'])
     src.push(message('k', 2, log), message('k', 3, log))
     expect(started).toEqual(['1', '2', '3'])
     expect(log).toEqual(['ack undefined:1', 'ack k:2', 'ack k:3'])
-    await dispatcher.stop(1_000, async () => undefined)
+    await d.stop(1_000)
   })
 
   it('dispatcher - a source answering one message per request runs at one stack depth', async () => {
@@ -200,14 +215,14 @@ describe('dispatcher (pullNow)', () => {
     const src = pushSource(messages, 1)
     const seen: number[] = []
     const depths: number[] = []
-    const pullNow = src.pullNow!.bind(src)
-    src.pullNow = (...args) => {
+    const pull = src.pull.bind(src)
+    src.pull = (...args) => {
       depths.push(new Error().stack!.split('\n').length)
-      pullNow(...args)
+      pull(...args)
     }
     const limit = Error.stackTraceLimit
     Error.stackTraceLimit = Number.POSITIVE_INFINITY
-    const dispatcher = new Dispatcher(
+    const d = dispatcher(
       src,
       1,
       5_000,
@@ -218,24 +233,23 @@ describe('dispatcher (pullNow)', () => {
       () => undefined,
     )
     try {
-      dispatcher.start()
+      d.start()
     } finally {
       Error.stackTraceLimit = limit
     }
     expect(seen).toEqual(Array.from({ length: 2_000 }, (_, i) => i))
     // Each answer after the first comes from the loop's own request and waits for it to return.
     expect(Math.max(...depths) - Math.min(...depths)).toBeLessThanOrEqual(4)
-    await dispatcher.stop(1_000, async () => undefined)
+    await d.stop(1_000)
   })
 
-  it('dispatcher - a failed pullNow is reported and asked again after a pause', async () => {
+  it('dispatcher - a failed pull is reported and asked again after a pause', async () => {
     const errors: unknown[] = []
     let calls = 0
     const log: string[] = []
     const handled: string[] = []
     const src: TransportSubscription = {
-      pull: () => Promise.resolve([]),
-      pullNow(_max, signal, deliver, fail) {
+      pull(_max, signal, deliver, fail) {
         calls++
         if (calls === 1) return fail(new Error('broker away'))
         if (calls === 2) return deliver([message(undefined, 7, log)])
@@ -243,19 +257,19 @@ describe('dispatcher (pullNow)', () => {
       },
       async close() {},
     }
-    const dispatcher = new Dispatcher(
+    const d = dispatcher(
       src,
       1,
       10,
       (m) => void handled.push(m.position!),
       (error) => void errors.push(error),
     )
-    dispatcher.start()
+    d.start()
     expect(errors).toHaveLength(1)
     expect(handled).toEqual([])
     while (handled.length === 0) await tick()
     expect(handled).toEqual(['7'])
-    await dispatcher.stop(1_000, async () => undefined)
+    await d.stop(1_000)
     expect(calls).toBe(3)
   })
 })

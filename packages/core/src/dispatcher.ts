@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events'
+import { sleep } from './timing.js'
 import type { InboundMessage, TransportSubscription } from './transport.js'
 
 /** Live figures of a subscription's dispatcher. */
@@ -18,22 +19,36 @@ class Lane {
   readonly queue: InboundMessage[] = []
   /** In `ready` or running. */
   scheduled = false
-  running = false
 
   constructor(readonly key: string) {}
 }
 
 /** A slot handle: a handler waiting out a retry gives its concurrency slot back meanwhile. */
 export interface Slot {
-  /** Frees the slot while `wait` runs, then takes a slot again (queueing if none is free). */
-  releaseWhile<T>(wait: Promise<T>): Promise<T>
+  /**
+   * Frees the slot while `wait` runs, then takes a slot again (queueing if none is free). With
+   * `unhold`, the message also stops counting against `prefetch` meanwhile, so a long retry
+   * wait does not stop the reads (its lane still waits).
+   */
+  releaseWhile<T>(wait: Promise<T>, unhold?: boolean): Promise<T>
+}
+
+/** What the dispatcher does with messages. */
+export interface DispatcherWork {
+  /** Handles one message; `undefined` when it finished synchronously. */
+  process(message: InboundMessage, slot: Slot): Promise<void> | undefined
+  /** Returns a message that will not be handled here (stopped before it started). */
+  giveBack(message: InboundMessage): Promise<void>
+  /** A read or processing error outside any handler. */
+  onError(error: unknown): void
 }
 
 /**
  * Pulls from a transport subscription and runs `process` with bounded concurrency. Messages with
  * the same key run one after another in arrival order (a lane); different keys run in parallel.
- * It pulls only while fewer than `prefetch` messages are held, so a slow handler slows the broker
- * reads instead of filling memory.
+ * It asks for messages only while fewer than `prefetch` are held, so a slow handler slows the
+ * broker reads instead of filling memory. One request is open at a time; the transport answers
+ * it in its own turn, and handlers that finish at once let the loop ask again in that turn.
  */
 export class Dispatcher {
   private readonly lanes = new Map<string, Lane>()
@@ -44,32 +59,28 @@ export class Dispatcher {
   private readonly abort = new AbortController()
   private running = 0
   private held = 0
+  /** Messages waiting out a retry outside `held` (see `Slot.releaseWhile`). */
+  private unheld = 0
   private maxRunning = 0
   private maxHeld = 0
-  private wakePull: (() => void) | undefined
   private idleWaiters: Array<() => void> = []
-  private loop: Promise<void> | undefined
   private stopped = false
   private pumping = false
-  /** The source has `pullNow`: it is asked for messages with callbacks, not in a loop. */
-  private readonly pushes: boolean
-  /** `pullNow` mode: a request is open with the source. */
+  /** A request is open with the source. */
   private requested = false
-  /** `pullNow` mode: inside `delivered`, whose loop asks for more itself. */
+  /** Inside `delivered`, whose loop asks for more itself. */
   private delivering = false
-  /** `pullNow` mode: an answer given synchronously to the loop's own request. */
+  /** An answer given synchronously to the loop's own request. */
   private parked: InboundMessage[] | undefined
 
   constructor(
     private readonly source: TransportSubscription,
     private readonly concurrency: number,
     private readonly prefetch: number,
-    private readonly process: (message: InboundMessage, slot: Slot) => Promise<void> | undefined,
-    private readonly onLoopError: (error: unknown) => void,
+    private readonly work: DispatcherWork,
   ) {
-    // Every waiting pull and retry timer listens on this one signal.
+    // Every open request and retry timer listens on this one signal.
     setMaxListeners(0, this.abort.signal)
-    this.pushes = source.pullNow !== undefined
   }
 
   /** Signal that aborts when the dispatcher stops. */
@@ -77,10 +88,9 @@ export class Dispatcher {
     return this.abort.signal
   }
 
-  /** Starts pulling: in the source's turn through `pullNow` when it has one, else in a loop. */
+  /** Starts reading. */
   start(): void {
-    if (this.pushes) this.request()
-    else this.loop ??= this.pullLoop()
+    this.request()
   }
 
   /** Current figures. */
@@ -94,17 +104,12 @@ export class Dispatcher {
   }
 
   /**
-   * Stops pulling, lets running handlers finish (up to `timeoutMs`), and hands back messages
+   * Stops reading, lets running handlers finish (up to `timeoutMs`), and hands back messages
    * that never started. Resolves `true` when everything finished in time.
    */
-  async stop(
-    timeoutMs: number,
-    giveBack: (message: InboundMessage) => Promise<void>,
-  ): Promise<boolean> {
+  async stop(timeoutMs: number): Promise<boolean> {
     this.stopped = true
     this.abort.abort()
-    this.wakePull?.()
-    await this.loop
     // Messages waiting in lanes never started: return them untouched.
     const waiting: InboundMessage[] = []
     for (const item of this.ready) {
@@ -118,52 +123,20 @@ export class Dispatcher {
       this.lanes.delete(item.key)
     }
     this.ready.length = 0
-    for (const lane of this.active) {
-      waiting.push(...lane.queue.splice(1))
-    }
-    for (const message of waiting) {
-      this.held--
-      await giveBack(message)
-    }
-    if (this.held === 0) return true
-    let timer: NodeJS.Timeout | undefined
+    for (const lane of this.active) waiting.push(...lane.queue.splice(1))
+    this.held -= waiting.length
+    await Promise.all(waiting.map((message) => this.work.giveBack(message)))
+    if (this.idle()) return true
     const idle = new Promise<boolean>((resolve) => this.idleWaiters.push(() => resolve(true)))
-    const timeout = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs)
-    })
-    const finished = await Promise.race([idle, timeout])
-    clearTimeout(timer)
+    const finished = await Promise.race([idle, sleep(timeoutMs).then(() => false)])
     return finished
   }
 
-  private async pullLoop(): Promise<void> {
-    const signal = this.abort.signal
-    while (!this.stopped) {
-      if (this.held >= this.prefetch) {
-        await new Promise<void>((resolve) => {
-          this.wakePull = resolve
-        })
-        this.wakePull = undefined
-        continue
-      }
-      let batch: InboundMessage[]
-      try {
-        batch = await this.source.pull(this.prefetch - this.held, signal)
-      } catch (error) {
-        if (this.stopped) break
-        this.onLoopError(error)
-        await delay(200, signal)
-        continue
-      }
-      if (batch.length === 0) {
-        if (this.stopped) break
-        continue
-      }
-      this.accept(batch)
-    }
+  private idle(): boolean {
+    return this.held === 0 && this.unheld === 0
   }
 
-  /** `pullNow` mode: asks for as many messages as there is room for, unless a request is open. */
+  /** Asks for as many messages as there is room for, unless a request is open. */
   private request(): void {
     // Inside `delivered` the loop asks once its batch is in.
     if (!this.delivering && this.mayRequest()) this.ask()
@@ -171,7 +144,7 @@ export class Dispatcher {
 
   private ask(): void {
     this.requested = true
-    this.source.pullNow!(this.prefetch - this.held, this.abort.signal, this.delivered, this.failed)
+    this.source.pull(this.prefetch - this.held, this.abort.signal, this.delivered, this.failed)
   }
 
   private mayRequest(): boolean {
@@ -180,8 +153,13 @@ export class Dispatcher {
 
   private readonly delivered = (batch: InboundMessage[]): void => {
     this.requested = false
-    // An empty answer means closed or aborted, as with `pull`: nothing more will come.
+    // An empty answer means closed or aborted: nothing more will come.
     if (batch.length === 0) return
+    if (this.stopped) {
+      // Answered after stop() began: never started, so given back untouched.
+      for (const message of batch) void this.work.giveBack(message)
+      return
+    }
     if (this.delivering) {
       this.parked = batch
       return
@@ -207,8 +185,8 @@ export class Dispatcher {
   private readonly failed = (error: unknown): void => {
     this.requested = false
     if (this.stopped) return
-    this.onLoopError(error)
-    void delay(200, this.abort.signal).then(() => this.request())
+    this.work.onError(error)
+    void sleep(200, this.abort.signal).then(() => this.request())
   }
 
   /** Takes pulled messages in: into their lanes, then as many started as concurrency allows. */
@@ -247,7 +225,6 @@ export class Dispatcher {
         this.running++
         if (this.running > this.maxRunning) this.maxRunning = this.running
         if (item instanceof Lane) {
-          item.running = true
           this.active.add(item)
           this.runOne(item.queue[0]!, item)
         } else {
@@ -262,9 +239,9 @@ export class Dispatcher {
   private runOne(message: InboundMessage, lane: Lane | undefined): void {
     let pending: Promise<void> | undefined
     try {
-      pending = this.process(message, this.slot)
+      pending = this.work.process(message, this.slot)
     } catch (error) {
-      this.onLoopError(error)
+      this.work.onError(error)
     }
     if (pending === undefined) {
       this.finish(lane)
@@ -273,7 +250,7 @@ export class Dispatcher {
     pending.then(
       () => this.finish(lane),
       (error: unknown) => {
-        this.onLoopError(error)
+        this.work.onError(error)
         this.finish(lane)
       },
     )
@@ -284,7 +261,6 @@ export class Dispatcher {
     this.held--
     if (lane !== undefined) {
       lane.queue.shift()
-      lane.running = false
       this.active.delete(lane)
       if (lane.queue.length > 0 && !this.stopped) {
         this.ready.push(lane)
@@ -295,9 +271,12 @@ export class Dispatcher {
     }
     this.releaseSlotWaiter()
     this.pump()
-    if (this.pushes) this.request()
-    else if (this.wakePull !== undefined && this.held < this.prefetch) this.wakePull()
-    if (this.held === 0 && this.idleWaiters.length > 0) {
+    this.request()
+    this.wakeIdle()
+  }
+
+  private wakeIdle(): void {
+    if (this.idle() && this.idleWaiters.length > 0) {
       for (const resolve of this.idleWaiters.splice(0)) resolve()
     }
   }
@@ -310,13 +289,22 @@ export class Dispatcher {
   }
 
   private readonly slot: Slot = {
-    releaseWhile: async <T>(wait: Promise<T>): Promise<T> => {
+    releaseWhile: async <T>(wait: Promise<T>, unhold = false): Promise<T> => {
       this.running--
+      if (unhold) {
+        this.held--
+        this.unheld++
+        this.request()
+      }
       this.releaseSlotWaiter()
       this.pump()
       try {
         return await wait
       } finally {
+        if (unhold) {
+          this.unheld--
+          this.held++
+        }
         if (this.running < this.concurrency && this.slotWaiters.length === 0) {
           this.running++
         } else {
@@ -326,18 +314,4 @@ export class Dispatcher {
       }
     },
   }
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms)
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer)
-        resolve()
-      },
-      { once: true },
-    )
-  })
 }

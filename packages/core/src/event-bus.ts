@@ -1,106 +1,39 @@
-import { randomUUID } from 'node:crypto'
-import { type Codec, type EncodedParts, partsEncoder, resolveCodec } from './codec.js'
 import {
-  DEAD_LETTER_TYPE,
-  type DeadLetterRecord,
-  originalMessage,
-  readDeadLetter,
-} from './dead-letter.js'
+  BUS_OPTION_KEYS,
+  type BusHealth,
+  type BusHooks,
+  type EventBusOptions,
+  INBOX_OPTIONS,
+} from './bus-options.js'
+import { type Codec, resolveCodec } from './codec.js'
+import { type DeadLetterApi, deadLetterApi } from './dead-letters.js'
 import { createEvent, type EventEnvelope, type EventInput } from './envelope.js'
 import {
   ClosedError,
   ConfigurationError,
   PublishError,
   SwitchyardError,
-  TimeoutError,
+  toError,
 } from './errors.js'
 import {
   allIdle,
   composePublish,
   type HandleContext,
   type HandleMiddleware,
-  type Middleware,
   type PublishContext,
   type PublishMiddleware,
+  publishBatchThrough,
 } from './middleware.js'
-import { checkKeys, checkNumber, checkString } from './options.js'
-import {
-  type BusHooks,
-  type EventHandler,
-  type SubscribeOptions,
-  Subscription,
-} from './subscription.js'
+import { checkKeys, checkNumber, checkString, checkTopic, TOPIC, TOPIC_PATTERN } from './options.js'
+import { outboundEncoder } from './outbound.js'
+import { type PublishRetryPolicy, publishRetry } from './publish-retry.js'
+import { type RequestOptions, RequestReply } from './request-reply.js'
+import type { EventHandler, SubscribeOptions } from './subscribe-options.js'
+import { Subscription } from './subscription.js'
+import { InFlight, sleep } from './timing.js'
 import type { OutboundMessage, Transport, TransportHealth } from './transport.js'
 
-/** Options of `createEventBus`. */
-export interface EventBusOptions {
-  /** The transport adapter (`memoryTransport()`, `redisTransport()`, ...). */
-  transport: Transport
-  /** Default `source` of published events, usually the service name. */
-  source?: string
-  /** Wire format. @default 'binary' (CloudEvents binary content mode) */
-  codec?: 'binary' | 'structured' | Codec
-  /** Middleware around publish and handle, outermost first. */
-  middleware?: readonly Middleware[]
-  /** Suffix of default dead-letter topics. @default '.dlq' */
-  deadLetterSuffix?: string
-  /** Upper bound for `close()` to drain handlers. @default 10_000 */
-  closeTimeoutMs?: number
-  /** Observation hooks; errors they throw are ignored. */
-  hooks?: BusHooks
-}
-
-/** Health of the bus and its transport. */
-export interface BusHealth {
-  /** `up` when open and the transport answers. */
-  status: 'up' | 'down'
-  /** The transport's own report. */
-  transport: TransportHealth & { name: string }
-  /** Open subscriptions. */
-  subscriptions: number
-}
-
-/** Options of `bus.request`. */
-export interface RequestOptions {
-  /** Give up after this long. @default 5_000 */
-  timeoutMs?: number
-}
-
-/** Options of `deadLetters.replay`. */
-export interface ReplayOptions {
-  /** Replay only entries this returns true for; the others stay and are offered to a later replay after a minute. */
-  filter?: (entry: DeadLetterRecord) => boolean
-  /** Stop after this many replayed entries. */
-  limit?: number
-  /** Stop when nothing arrived for this long after the last entry. @default 500 */
-  idleMs?: number
-  /** Stop when no entry arrived at all within this long. @default 5_000 */
-  waitMs?: number
-}
-
-const EMPTY = new Uint8Array(0)
-
-/**
- * A message for a transport with `textBodies`: it sends `text`, so `body` is encoded only if
- * read. A class with a prototype getter: an object literal with a getter costs a closure and
- * an accessor pair per message, and that garbage was promoted and set off major collections.
- */
-class TextOutbound implements OutboundMessage {
-  private bytes: Uint8Array | undefined
-  constructor(
-    readonly id: string,
-    readonly key: string | undefined,
-    readonly headers: Record<string, string>,
-    readonly text: string,
-  ) {}
-  get body(): Uint8Array {
-    this.bytes ??= Buffer.from(this.text, 'utf8')
-    return this.bytes
-  }
-}
-const TOPIC = /^[A-Za-z0-9._\-~:/@]{1,249}$/u
-/** Subscriptions may also use `*` and `>` wildcards; transports without them reject these. */
-const TOPIC_PATTERN = /^[A-Za-z0-9._\-~:/@*>]{1,249}$/u
+export type { BusHealth, EventBusOptions } from './bus-options.js'
 
 /**
  * One API for publishing and consuming typed events over any transport.
@@ -116,15 +49,10 @@ export class EventBus implements AsyncDisposable {
   /** The transport in use. */
   readonly transport: Transport
   /** Dead-letter listing and replay. */
-  readonly deadLetters: {
-    /** Reads up to `limit` entries of a dead-letter topic without consuming them. */
-    list(topic: string, options?: { limit?: number }): Promise<DeadLetterRecord[]>
-    /** Sends entries of a dead-letter topic back to their original topics; resolves with the count. */
-    replay(topic: string, options?: ReplayOptions): Promise<number>
-  }
+  readonly deadLetters: DeadLetterApi
 
   private readonly codec: Codec
-  private readonly encode: (event: EventEnvelope) => EncodedParts
+  private readonly toMessage: (event: EventEnvelope) => OutboundMessage
   private readonly publishMiddleware: PublishMiddleware[]
   private readonly handleMiddleware: HandleMiddleware[]
   private readonly publishGates: Array<(() => boolean) | undefined>
@@ -134,23 +62,17 @@ export class EventBus implements AsyncDisposable {
   private readonly deadLetterSuffix: string
   private readonly closeTimeoutMs: number
   private readonly hooks: BusHooks
-  private readonly byReference: boolean
+  private readonly retryPublish: PublishRetryPolicy
+  private readonly requests: RequestReply
   private connecting: Promise<void> | undefined
   private closing: Promise<void> | undefined
-  private inbox: { topic: string; ready: Promise<Subscription> } | undefined
-  private readonly pending = new Map<string, (event: EventEnvelope) => void>()
   /** True once the transport connected: publishes then skip the wait on `connecting`. */
   private connected = false
-  /** Publishes handed to the transport and not yet settled, and who waits for none. */
-  private sendCount = 0
-  private sendIdle: Array<() => void> = []
+  /** Publishes handed to the transport and not yet settled. */
+  private readonly sending = new InFlight()
 
   constructor(options: EventBusOptions) {
-    checkKeys(
-      options,
-      ['transport', 'source', 'codec', 'middleware', 'deadLetterSuffix', 'closeTimeoutMs', 'hooks'],
-      'createEventBus',
-    )
+    checkKeys(options, BUS_OPTION_KEYS, 'createEventBus')
     const transport = options?.transport
     if (transport === undefined || typeof transport.publish !== 'function') {
       throw new ConfigurationError('createEventBus needs a transport, e.g. memoryTransport()', {
@@ -160,11 +82,7 @@ export class EventBus implements AsyncDisposable {
     this.transport = transport
     this.source = options.source === undefined ? undefined : checkString(options.source, 'source')
     this.codec = resolveCodec(options.codec)
-    // A transport that sends text gets a body made from text as text alone (see TextOutbound).
-    this.encode =
-      this.transport.features.textBodies === true
-        ? partsEncoder(this.codec)
-        : (event) => this.codec.encode(event)
+    this.toMessage = outboundEncoder(this.codec, transport.features)
     const middleware = options.middleware ?? []
     if (!Array.isArray(middleware)) {
       throw new ConfigurationError('middleware must be an array', { field: 'middleware' })
@@ -178,14 +96,23 @@ export class EventBus implements AsyncDisposable {
       min: 0,
     })
     this.hooks = options.hooks ?? {}
-    this.byReference = (transport as { passByReference?: boolean }).passByReference === true
+    this.retryPublish = publishRetry(options.publishRetry)
+    this.requests = new RequestReply({
+      source: this.source,
+      publish: (topic, input) => this.publish(topic, input),
+      openInbox: (topic, handler) =>
+        this.open(topic, handler as EventHandler, INBOX_OPTIONS(topic), true),
+    })
     this.publishOne = composePublish(this.publishMiddleware, (ctx) =>
       this.send(ctx.topic, [this.toMessage(ctx.event)]),
     )
-    this.deadLetters = {
-      list: (topic, opts) => this.listDeadLetters(topic, opts?.limit ?? 100),
-      replay: (topic, opts) => this.replayDeadLetters(topic, opts ?? {}),
-    }
+    this.deadLetters = deadLetterApi({
+      transport,
+      codec: this.codec,
+      connect: () => this.connect(),
+      subscribe: (topic, handler, opts) => this.subscribe(topic, handler, opts),
+      send: (topic, messages) => this.send(topic, messages),
+    })
   }
 
   /** Connects the transport. Optional: publish and subscribe connect on first use. */
@@ -247,14 +174,21 @@ export class EventBus implements AsyncDisposable {
     const defaults = this.source === undefined ? {} : { source: this.source }
     const events = inputs.map((input) => createEvent<T>(input, defaults))
     if (events.length === 0) return events
-    if (this.publishMiddleware.length === 0) {
+    if (this.publishMiddleware.length === 0 || allIdle(this.publishGates)) {
       await this.send(
         topic,
         events.map((e) => this.toMessage(e)),
       )
       return events
     }
-    return (await this.publishThroughMiddleware(topic, events)) as EventEnvelope<T>[]
+    const transport = this.transport.name
+    const contexts = events.map((event): PublishContext => ({ topic, event, transport }))
+    return (await publishBatchThrough(this.publishMiddleware, contexts, (batch) =>
+      this.send(
+        topic,
+        batch.map((e) => this.toMessage(e)),
+      ),
+    )) as EventEnvelope<T>[]
   }
 
   /**
@@ -262,10 +196,19 @@ export class EventBus implements AsyncDisposable {
    * attached at the transport, so events published afterwards are seen.
    * @throws {ConfigurationError} for an unknown option or an out-of-range number.
    */
-  async subscribe<T = unknown>(
+  subscribe<T = unknown>(
     topic: string,
     handler: EventHandler<T>,
     options: SubscribeOptions = {},
+  ): Promise<Subscription> {
+    return this.open(topic, handler as EventHandler, options, false)
+  }
+
+  private async open(
+    topic: string,
+    handler: EventHandler,
+    options: SubscribeOptions,
+    ephemeral: boolean,
   ): Promise<Subscription> {
     this.assertOpen()
     checkTopic(topic, this.transport.features.wildcards === true ? TOPIC_PATTERN : TOPIC)
@@ -275,8 +218,9 @@ export class EventBus implements AsyncDisposable {
     const defaults = this.transport.subscribeDefaults
     const subscription = new Subscription({
       topic,
-      handler: handler as EventHandler,
+      handler,
       options: defaults === undefined ? options : { ...defaults, ...options },
+      ephemeral,
       transport: this.transport,
       codec: this.codec,
       middleware: this.handleMiddleware,
@@ -286,13 +230,24 @@ export class EventBus implements AsyncDisposable {
       defaultCloseTimeoutMs: this.closeTimeoutMs,
       publishRaw: (t, messages) => this.send(t, messages),
       toMessage: (e) => this.toMessage(e),
-      reply: (request, data, init) => this.reply(request, data, init),
+      reply: (request, data, init) => this.requests.reply(request, data, init),
       source: this.source ?? 'switchyard',
       onClosed: (s) => this.subscriptions.delete(s),
     })
     await this.connect()
-    await subscription.start()
+    this.assertOpen()
     this.subscriptions.add(subscription)
+    try {
+      await subscription.start()
+    } catch (error) {
+      this.subscriptions.delete(subscription)
+      throw error
+    }
+    if (this.closing !== undefined) {
+      // close() began while the transport attached: it must win, and leave nothing running.
+      await subscription.close()
+      throw new ClosedError()
+    }
     return subscription
   }
 
@@ -319,37 +274,12 @@ export class EventBus implements AsyncDisposable {
    * Publishes a request and resolves with the first reply.
    * @throws {TimeoutError} when no reply arrives within `timeoutMs`.
    */
-  async request<T = unknown, R = unknown>(
+  request<T = unknown, R = unknown>(
     topic: string,
     input: EventInput<T> | T,
     options: RequestOptions = {},
   ): Promise<EventEnvelope<R>> {
-    checkKeys(options, ['timeoutMs'], 'request')
-    const timeoutMs = checkNumber(options.timeoutMs ?? 5_000, 'request.timeoutMs', { min: 1 })
-    const inbox = await this.ensureInbox()
-    const base = isEventInput(input) ? input : { type: `${topic}.request`, data: input }
-    const id = randomUUID()
-    const event: EventInput<T> = {
-      ...(base as EventInput<T>),
-      id,
-      correlationid: (base as EventInput<T>).correlationid ?? id,
-      extensions: { ...(base as EventInput<T>).extensions, replyto: inbox },
-    }
-    let timer: NodeJS.Timeout | undefined
-    const reply = new Promise<EventEnvelope>((resolve, reject) => {
-      this.pending.set(id, resolve)
-      timer = setTimeout(() => {
-        this.pending.delete(id)
-        reject(new TimeoutError(`No reply on "${topic}" within ${timeoutMs} ms`, { timeoutMs }))
-      }, timeoutMs)
-    })
-    try {
-      await this.publish(topic, event)
-      return (await reply) as EventEnvelope<R>
-    } finally {
-      clearTimeout(timer)
-      this.pending.delete(id)
-    }
+    return this.requests.request<T, R>(topic, input, options)
   }
 
   /** Probes the transport. Never throws. */
@@ -386,7 +316,7 @@ export class EventBus implements AsyncDisposable {
     await Promise.allSettled([...this.subscriptions].map((s) => s.close({ timeoutMs })))
     this.subscriptions.clear()
     // Publishes accepted before close() still reach the broker before the transport goes.
-    while (this.sendCount > 0) await new Promise<void>((resolve) => this.sendIdle.push(resolve))
+    await this.sending.idle()
     if (this.connecting !== undefined) {
       await this.connecting.catch(() => undefined)
       await this.transport.close()
@@ -397,211 +327,47 @@ export class EventBus implements AsyncDisposable {
     if (this.closing !== undefined) throw new ClosedError()
   }
 
-  private toMessage(event: EventEnvelope): OutboundMessage {
-    if (this.byReference)
-      return { id: event.id, key: event.partitionkey, headers: {}, body: EMPTY, event }
-    const { id, partitionkey: key } = event
-    const { headers, body, text } = this.encode(event)
-    if (body === undefined) return new TextOutbound(id, key, headers, text)
-    return text === undefined ? { id, key, headers, body } : { id, key, headers, body, text }
-  }
-
   /**
    * Hands messages to the transport, connecting first if needed; resolves with `result`. The one
    * async frame of a publish: this runs for every event, and each extra promise or frame here
    * was measurable garbage.
    */
   private async send<R = void>(topic: string, messages: OutboundMessage[], result?: R): Promise<R> {
-    this.sendCount++
+    this.sending.enter()
     try {
       if (!this.connected) await this.connect()
-      await this.transport.publish(topic, messages)
-      return result as R
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.transport.publish(topic, messages)
+          return result as R
+        } catch (error) {
+          const delayMs = this.retryPublish(error, attempt)
+          if (delayMs === undefined) throw error
+          this.report(
+            error,
+            `publish to "${topic}" (attempt ${attempt}, retrying in ${delayMs} ms)`,
+          )
+          await sleep(delayMs)
+        }
+      }
     } catch (error) {
       if (error instanceof SwitchyardError) throw error
       throw new PublishError(
         `Publishing ${messages.length} event(s) to "${topic}" failed: ${(error as Error).message}`,
-        {
-          topic,
-          cause: error,
-        },
+        { topic, cause: error },
       )
     } finally {
-      if (--this.sendCount === 0) for (const wake of this.sendIdle.splice(0)) wake()
+      this.sending.leave()
     }
   }
 
-  private async publishThroughMiddleware(
-    topic: string,
-    events: EventEnvelope[],
-  ): Promise<EventEnvelope[]> {
-    // Each event runs its own chain; the chains meet at one transport batch, sent once every
-    // chain has either reached the transport or stopped early (a middleware that drops).
-    const contexts: PublishContext[] = events.map((event) => ({
-      topic,
-      event,
-      transport: this.transport.name,
-    }))
-    const reached = new Set<PublishContext>()
-    let refused: { error: unknown } | undefined
-    let settled = 0
-    let allSettled!: () => void
-    const gate = new Promise<void>((resolve) => {
-      allSettled = resolve
-    })
-    const settle = () => {
-      if (++settled === contexts.length) allSettled()
+  private report(error: unknown, where: string): void {
+    try {
+      this.hooks.onError?.(toError(error), where)
+    } catch {
+      // Hooks observe; they must not break publishing.
     }
-    const sent = gate.then(() => {
-      // One refused event (e.g. failed validation) keeps the whole batch back.
-      if (refused !== undefined) throw refused.error
-      const batch = contexts.filter((c) => reached.has(c)).map((c) => this.toMessage(c.event))
-      return batch.length === 0 ? undefined : this.send(topic, batch)
-    })
-    sent.catch(() => undefined) // observed by the chains that reached it; never unhandled
-    const chain = composePublish(this.publishMiddleware, (ctx) => {
-      reached.add(ctx)
-      settle()
-      return sent
-    })
-    const results = await Promise.allSettled(
-      contexts.map((ctx) =>
-        chain(ctx).then(
-          () => {
-            if (!reached.has(ctx)) settle()
-          },
-          (error: unknown) => {
-            if (!reached.has(ctx)) {
-              refused ??= { error }
-              settle()
-            }
-            throw error
-          },
-        ),
-      ),
-    )
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-    if (failed !== undefined) throw failed.reason
-    return contexts.map((c) => c.event)
   }
-
-  private async ensureInbox(): Promise<string> {
-    if (this.inbox === undefined) {
-      const topic = `_switchyard.inbox.${randomUUID()}`
-      const ready = this.subscribe(
-        topic,
-        (event) => {
-          const waiting =
-            event.causationid === undefined ? undefined : this.pending.get(event.causationid)
-          waiting?.(event)
-        },
-        { group: topic, startAt: 'latest', concurrency: 16, retry: { maxAttempts: 1 } },
-      )
-      this.inbox = { topic, ready }
-      ready.catch(() => {
-        this.inbox = undefined
-      })
-    }
-    await this.inbox.ready
-    return this.inbox.topic
-  }
-
-  private async reply(
-    request: EventEnvelope,
-    data: unknown,
-    init: { type?: string } = {},
-  ): Promise<void> {
-    const replyTo = request.extensions?.replyto
-    if (replyTo === undefined) {
-      throw new ConfigurationError(
-        `Event ${request.id} carries no reply address; was it sent with bus.request()?`,
-        {
-          field: 'extensions.replyto',
-        },
-      )
-    }
-    const reply: EventInput = {
-      type: init.type ?? `${request.type}.reply`,
-      source: this.source ?? request.source,
-      causationid: request.id,
-    }
-    if (data !== undefined) reply.data = data
-    const correlation = request.correlationid ?? request.id
-    reply.correlationid = correlation
-    if (request.tenantid !== undefined) reply.tenantid = request.tenantid
-    await this.publish(replyTo, reply)
-  }
-
-  private async listDeadLetters(topic: string, limit: number): Promise<DeadLetterRecord[]> {
-    checkTopic(topic)
-    if (this.transport.browse === undefined) {
-      throw new ConfigurationError(`The ${this.transport.name} transport cannot list messages`, {
-        field: 'transport',
-      })
-    }
-    await this.connect()
-    const messages = await this.transport.browse(topic, { limit })
-    return messages.map((m) => readDeadLetter(m.event ?? this.codec.decode(m)))
-  }
-
-  private async replayDeadLetters(topic: string, options: ReplayOptions): Promise<number> {
-    checkKeys(options, ['filter', 'limit', 'idleMs', 'waitMs'], 'replay')
-    const limit = options.limit ?? Number.POSITIVE_INFINITY
-    const idleMs = options.idleMs ?? 500
-    const waitMs = options.waitMs ?? 5_000
-    let replayed = 0
-    let idleTimer: NodeJS.Timeout | undefined
-    let finish!: () => void
-    const done = new Promise<void>((resolve) => {
-      finish = resolve
-    })
-    const armIdle = (ms = idleMs) => {
-      clearTimeout(idleTimer)
-      idleTimer = setTimeout(finish, ms)
-    }
-    const subscription = await this.subscribe(
-      topic,
-      async (event) => {
-        if (replayed >= limit) return { kind: 'retry', delayMs: 60_000, error: undefined } as const
-        armIdle()
-        if (event.type !== DEAD_LETTER_TYPE) return
-        const entry = readDeadLetter(event)
-        if (options.filter !== undefined && !options.filter(entry)) {
-          return { kind: 'retry', delayMs: 60_000, error: undefined } as const
-        }
-        await this.send(entry.topic, [originalMessage(entry)])
-        if (++replayed >= limit) finish()
-      },
-      {
-        group: `${topic}.replay`,
-        startAt: 'earliest',
-        retry: { maxAttempts: 1_000, inProcessMaxDelayMs: 0 },
-      },
-    )
-    // Brokers may take a while to assign a new group (Kafka rebalances): wait longer for the first.
-    armIdle(waitMs)
-    await done
-    clearTimeout(idleTimer)
-    await subscription.close()
-    return replayed
-  }
-}
-
-function checkTopic(topic: unknown, pattern = TOPIC): asserts topic is string {
-  if (typeof topic !== 'string' || !pattern.test(topic)) {
-    throw new ConfigurationError(
-      `Invalid topic ${JSON.stringify(topic)}: use 1-249 characters from A-Z a-z 0-9 . _ - ~ : / @`,
-      { field: 'topic' },
-    )
-  }
-}
-
-function isEventInput(value: unknown): value is EventInput {
-  return (
-    value !== null &&
-    typeof value === 'object' &&
-    typeof (value as { type?: unknown }).type === 'string'
-  )
 }
 
 /**

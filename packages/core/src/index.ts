@@ -1,7 +1,8 @@
-export type { Codec, CodecOptions, EncodedMessage } from './codec.js'
+export type { BusHealth, BusHooks, EventBusOptions } from './bus-options.js'
+export type { Codec, EncodedMessage } from './codec.js'
 export { binaryCodec, isJsonContentType, structuredCodec } from './codec.js'
-export type { DeadLetterEntry, DeadLetterRecord } from './dead-letter.js'
-export { DEAD_LETTER_TYPE, readDeadLetter } from './dead-letter.js'
+export type { DeadLetterEntry, DeadLetterRecord, ReplayOptions } from './dead-letters.js'
+export { DEAD_LETTER_TYPE, readDeadLetter } from './dead-letters.js'
 export type { DedupOptions, DedupStore } from './dedup.js'
 export { dedup, memoryDedupStore } from './dedup.js'
 export type { DispatcherStats } from './dispatcher.js'
@@ -20,7 +21,6 @@ export {
   TimeoutError,
   toError,
 } from './errors.js'
-export type { BusHealth, EventBusOptions, ReplayOptions, RequestOptions } from './event-bus.js'
 export { createEventBus, EventBus } from './event-bus.js'
 export { typeMatcher } from './glob.js'
 export type {
@@ -32,6 +32,8 @@ export type {
 } from './middleware.js'
 export type { Outcome } from './outcome.js'
 export { isOutcome, outcome } from './outcome.js'
+export type { PublishRetryOptions } from './publish-retry.js'
+export type { RequestOptions } from './request-reply.js'
 export type {
   Backoff,
   ErrorClass,
@@ -40,6 +42,12 @@ export type {
   RetryPolicy,
 } from './retry-policy.js'
 export { constant, exponential, retryPolicy } from './retry-policy.js'
-export type { BusHooks, EventHandler, SubscribeOptions } from './subscription.js'
+export type { StartAt } from './start-at.js'
+export type {
+  DeadLetterOptions,
+  EventHandler,
+  SubscribeDefaults,
+  SubscribeOptions,
+} from './subscribe-options.js'
 export { Subscription } from './subscription.js'
-export type { StartAt, TransportFeatures, TransportHealth } from './transport.js'
+export type { TransportFeatures, TransportHealth } from './transport.js'

@@ -95,3 +95,56 @@ export function composeHandle(
     return step(0)
   }
 }
+
+/**
+ * Runs each event of a batch through its own publish chain; the chains meet at one call of
+ * `sendBatch`, made once every chain has either reached the end or stopped early (a middleware
+ * that drops). One refused event (a failed validation) keeps the whole batch back. Resolves
+ * with the envelopes as the middleware left them.
+ */
+export async function publishBatchThrough(
+  middleware: readonly PublishMiddleware[],
+  contexts: PublishContext[],
+  sendBatch: (events: EventEnvelope[]) => Promise<void>,
+): Promise<EventEnvelope[]> {
+  const reached = new Set<PublishContext>()
+  let refused: { error: unknown } | undefined
+  let settled = 0
+  let allSettled!: () => void
+  const gate = new Promise<void>((resolve) => {
+    allSettled = resolve
+  })
+  const settle = () => {
+    if (++settled === contexts.length) allSettled()
+  }
+  const sent = gate.then(() => {
+    if (refused !== undefined) throw refused.error
+    const batch = contexts.filter((c) => reached.has(c)).map((c) => c.event)
+    return batch.length === 0 ? undefined : sendBatch(batch)
+  })
+  sent.catch(() => undefined) // observed by the chains that reached it; never unhandled
+  const chain = composePublish(middleware, (ctx) => {
+    reached.add(ctx)
+    settle()
+    return sent
+  })
+  const results = await Promise.allSettled(
+    contexts.map((ctx) =>
+      chain(ctx).then(
+        () => {
+          if (!reached.has(ctx)) settle()
+        },
+        (error: unknown) => {
+          if (!reached.has(ctx)) {
+            refused ??= { error }
+            settle()
+          }
+          throw error
+        },
+      ),
+    ),
+  )
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (failed !== undefined) throw failed.reason
+  return contexts.map((c) => c.event)
+}

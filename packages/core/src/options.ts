@@ -56,3 +56,18 @@ export function checkString(value: unknown, field: string): string {
   }
   return value
 }
+
+/** Topic names every transport accepts. */
+export const TOPIC = /^[A-Za-z0-9._\-~:/@]{1,249}$/u
+/** Subscriptions may also use `*` and `>` wildcards; transports without them reject these. */
+export const TOPIC_PATTERN = /^[A-Za-z0-9._\-~:/@*>]{1,249}$/u
+
+/** @throws {ConfigurationError} for a topic name no transport accepts. */
+export function checkTopic(topic: unknown, pattern = TOPIC): asserts topic is string {
+  if (typeof topic !== 'string' || !pattern.test(topic)) {
+    throw new ConfigurationError(
+      `Invalid topic ${JSON.stringify(topic)}: use 1-249 characters from A-Z a-z 0-9 . _ - ~ : / @`,
+      { field: 'topic' },
+    )
+  }
+}

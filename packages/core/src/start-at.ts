@@ -1,5 +1,11 @@
 import { ConfigurationError } from './errors.js'
-import type { StartAt } from './transport.js'
+
+/** Where a new consumer group starts reading. Existing groups resume where they left off. */
+export type StartAt =
+  | 'latest'
+  | 'earliest'
+  | { time: Date | string | number }
+  | { sequence: string | number | bigint }
 
 /**
  * The time of a `{ time }` start position in epoch milliseconds, or `undefined` for other forms.

@@ -1,60 +1,23 @@
+import type { BusHooks } from './bus-options.js'
 import type { Codec } from './codec.js'
-import { DEAD_LETTER_TYPE, type DeadLetterEntry, deadLetterEntry } from './dead-letter.js'
+import { deadLetterEntry, deadLetterEvent } from './dead-letters.js'
+import { DeliveryContext, eventFilter } from './delivery-context.js'
 import { Dispatcher, type DispatcherStats, type Slot } from './dispatcher.js'
 import type { EventEnvelope } from './envelope.js'
 import { toError } from './errors.js'
-import { typeMatcher } from './glob.js'
 import { allIdle, composeHandle, type HandleContext, type HandleMiddleware } from './middleware.js'
 import { checkKeys, checkNumber, checkString } from './options.js'
 import { isOutcome, type Outcome } from './outcome.js'
-import { type RetryOptions, type RetryPolicy, retryPolicy } from './retry-policy.js'
+import { type RetryPolicy, retryPolicy } from './retry-policy.js'
+import type { StartAt } from './start-at.js'
+import type { EventHandler, SubscribeOptions } from './subscribe-options.js'
+import { sleep } from './timing.js'
 import type {
   InboundMessage,
   OutboundMessage,
-  StartAt,
   Transport,
   TransportSubscription,
 } from './transport.js'
-
-/**
- * Handles one event. Return nothing (or `outcome.success()`) when done, throw to retry per the
- * policy, or return `outcome.retry()`, `outcome.deadLetter(reason)` or `outcome.drop()`.
- */
-export type EventHandler<T = unknown> = (event: EventEnvelope<T>, ctx: HandleContext<T>) => unknown
-
-/** Options of `bus.subscribe`. */
-export interface SubscribeOptions {
-  /** Consumer group: same group load-balances, different groups each get every event. @default 'default' */
-  group?: string
-  /** Handlers running at once. Same partition key still runs in order. @default 1 */
-  concurrency?: number
-  /** Most events held (running, queued in lanes, retrying) before the transport is read again. @default max(16, 2 × concurrency) */
-  prefetch?: number
-  /** Retry policy. */
-  retry?: RetryOptions
-  /** Dead-letter destination; `false` drops given-up events after the `onDeadLetter` hook. @default { topic: `${topic}.dlq` } */
-  deadLetter?: { topic?: string } | false
-  /** Where a new group starts. @default 'latest' */
-  startAt?: StartAt
-  /** Only handle these event types (globs: `user.*`, `user.**`); others are acknowledged and skipped. */
-  types?: string | readonly string[]
-  /** Only handle events of these tenants; others are acknowledged and skipped. */
-  tenant?: string | readonly string[]
-  /** Upper bound for `close()` to drain running handlers. @default the bus's closeTimeoutMs */
-  closeTimeoutMs?: number
-}
-
-/** Observation hooks of the bus. */
-export interface BusHooks {
-  /** A handling attempt failed and will be retried after `delayMs`. */
-  onRetry?(info: { ctx: HandleContext; error: Error | undefined; delayMs: number }): void
-  /** An event was dead-lettered (or dropped, when dead-lettering is off). */
-  onDeadLetter?(entry: DeadLetterEntry): void
-  /** An event was handled successfully. */
-  onHandled?(ctx: HandleContext): void
-  /** Something failed outside a handler (acks, dead-letter publishes, the pull loop). */
-  onError?(error: Error, where: string): void
-}
 
 const SUBSCRIBE_KEYS = [
   'group',
@@ -68,10 +31,13 @@ const SUBSCRIBE_KEYS = [
   'closeTimeoutMs',
 ]
 
-interface SubscriptionInit {
+/** What the bus hands a subscription. */
+export interface SubscriptionInit {
   topic: string
   handler: EventHandler
   options: SubscribeOptions
+  /** A private subscription of this process (request/reply inbox). */
+  ephemeral?: boolean
   transport: Transport
   codec: Codec
   middleware: readonly HandleMiddleware[]
@@ -99,9 +65,11 @@ export class Subscription implements AsyncDisposable {
   private readonly startAt: StartAt
   private readonly deadLetterTopic: string | undefined
   private readonly closeTimeoutMs: number
+  /** The broker delays redeliveries itself; otherwise every retry delay is waited out here. */
+  private readonly nativeDelay: boolean
   private readonly accepts: (event: EventEnvelope) => boolean
   private readonly chain: (ctx: HandleContext) => Promise<Outcome>
-  /** Per-middleware `enabled` gates; when all are idle the synchronous fast path may run. */
+  /** Per-middleware `enabled` gates; when all are idle the handler is called directly. */
   private readonly gates: readonly ((() => boolean) | undefined)[]
   private dispatcher: Dispatcher | undefined
   private source: TransportSubscription | undefined
@@ -121,28 +89,27 @@ export class Subscription implements AsyncDisposable {
     this.prefetch = checkNumber(
       options.prefetch ?? Math.max(16, this.concurrency * 2),
       'subscribe.prefetch',
-      {
-        min: 1,
-        integer: true,
-      },
+      { min: 1, integer: true },
     )
     this.policy = retryPolicy(options.retry)
     this.startAt = options.startAt ?? 'latest'
     const deadLetter = options.deadLetter ?? {}
-    if (deadLetter !== false) checkKeys(deadLetter, ['topic'], 'subscribe.deadLetter')
+    if (deadLetter !== false) checkKeys(deadLetter, ['topic', 'suffix'], 'subscribe.deadLetter')
     this.deadLetterTopic =
       deadLetter === false
         ? undefined
-        : (deadLetter.topic ?? `${init.topic}${init.deadLetterSuffix}`)
+        : (deadLetter.topic ??
+          `${init.topic}${checkString(deadLetter.suffix ?? init.deadLetterSuffix, 'subscribe.deadLetter.suffix')}`)
     this.closeTimeoutMs = checkNumber(
       options.closeTimeoutMs ?? init.defaultCloseTimeoutMs,
       'subscribe.closeTimeoutMs',
-      {
-        min: 0,
-      },
+      { min: 0 },
     )
+    this.nativeDelay = init.transport.features.nativeDelay && init.ephemeral !== true
     this.accepts = eventFilter(options)
-    this.chain = composeHandle(init.middleware, (ctx) => this.runHandler(ctx))
+    this.chain = composeHandle(init.middleware, async (ctx) =>
+      this.call(ctx.event, ctx, ctx.attempt),
+    )
     this.gates = init.gates
   }
 
@@ -152,14 +119,15 @@ export class Subscription implements AsyncDisposable {
       group: this.group,
       startAt: this.startAt,
       prefetch: this.prefetch,
+      ...(this.init.ephemeral === true ? { ephemeral: true } : {}),
     })
-    this.dispatcher = new Dispatcher(
-      this.source,
-      this.concurrency,
-      this.prefetch,
-      (message, slot) => this.process(message, slot),
-      (error) => this.report(error, 'pull'),
-    )
+    this.dispatcher = new Dispatcher(this.source, this.concurrency, this.prefetch, {
+      process: (message, slot) => this.handle(message, slot),
+      // Never started, so the attempt it came with is not used up.
+      giveBack: async (message) =>
+        this.settle(() => message.nack({ delayMs: 0, attempt: message.attempt - 1 }), 'give back'),
+      onError: (error) => this.report(error, 'pull'),
+    })
     this.dispatcher.start()
   }
 
@@ -184,9 +152,7 @@ export class Subscription implements AsyncDisposable {
 
   private async doClose(timeoutMs: number): Promise<void> {
     try {
-      const finished = await this.dispatcher?.stop(timeoutMs, (message) =>
-        this.settle(() => message.nack({ delayMs: 0, attempt: message.attempt - 1 }), 'give back'),
-      )
+      const finished = await this.dispatcher?.stop(timeoutMs)
       if (finished === false) {
         this.report(
           new Error(
@@ -202,152 +168,61 @@ export class Subscription implements AsyncDisposable {
   }
 
   /**
-   * Handles one message. Returns `undefined` when everything finished synchronously (a sync
-   * handler that succeeded, no middleware, a sync ack): the common fast path costs no promise.
+   * Handles one message: decode, filter, then attempts until an outcome settles it. Returns
+   * `undefined` when everything finished synchronously (a sync handler that succeeded, no active
+   * middleware, a sync ack): the common path costs no promise.
    */
-  private process(message: InboundMessage, slot: Slot): Promise<void> | undefined {
-    if (this.gates.length > 0 && !allIdle(this.gates)) return this.processAsync(message, slot)
+  private handle(message: InboundMessage, slot: Slot): Promise<void> | undefined {
     let event: EventEnvelope
     try {
       event = message.event ?? this.init.codec.decode(message)
-    } catch {
-      return this.processAsync(message, slot)
+    } catch (error) {
+      const err = toError(error)
+      const reason = `could not decode: ${err.message}`
+      return this.deadLetter(message, slot, undefined, err, reason, message.attempt)
     }
-    if (!this.accepts(event)) return this.processAsync(message, slot, event)
+    if (!this.accepts(event)) return this.settle(() => message.ack(), 'ack')
+    return this.attempt(message, slot, event, message.attempt)
+  }
+
+  /** One handling attempt, then what its outcome asks for. */
+  private attempt(
+    message: InboundMessage,
+    slot: Slot,
+    event: EventEnvelope,
+    attempt: number,
+  ): Promise<void> | undefined {
+    const direct = allIdle(this.gates)
     // A handler declared with exactly one parameter never sees the context: skip building it.
     const ctx =
-      this.init.handler.length !== 1 || this.init.hooks.onHandled !== undefined
-        ? this.context(event, message, message.attempt, this.dispatcher!.signal)
-        : undefined
+      direct && this.init.handler.length === 1 && this.init.hooks.onHandled === undefined
+        ? undefined
+        : new DeliveryContext(this, event, message, attempt, this.dispatcher!.signal)
+    const result = direct
+      ? this.call(event, ctx, attempt)
+      : this.chain(ctx!).catch((error: unknown) => this.classify(toError(error), attempt))
+    if (result instanceof Promise) {
+      return result.then((outcome) => this.conclude(message, slot, event, attempt, ctx, outcome))
+    }
+    return this.conclude(message, slot, event, attempt, ctx, result)
+  }
+
+  /** Calls the handler; a promise only when the handler returned one. */
+  private call(
+    event: EventEnvelope,
+    ctx: HandleContext | undefined,
+    attempt: number,
+  ): Outcome | Promise<Outcome> {
     let value: unknown
     try {
       value = this.init.handler(event, ctx as HandleContext)
     } catch (error) {
-      return this.processAsync(message, slot, event, this.classify(toError(error), message.attempt))
+      return this.classify(toError(error), attempt)
     }
-    if (value !== undefined && value !== null) {
-      if (typeof (value as PromiseLike<unknown>).then === 'function') {
-        return this.processAsync(message, slot, event, undefined, value as PromiseLike<unknown>)
-      }
-      if (isOutcome(value) && value.kind !== 'success') {
-        return this.processAsync(message, slot, event, this.fromHandler(value, message.attempt))
-      }
-    }
-    try {
-      const pending = message.ack()
-      if (pending !== undefined) return this.finishAck(pending, ctx)
-    } catch (error) {
-      this.report(toError(error), 'ack')
-      return undefined
-    }
-    if (ctx !== undefined && this.init.hooks.onHandled !== undefined) {
-      this.hook(() => this.init.hooks.onHandled?.(ctx))
-    }
-    return undefined
-  }
-
-  private async finishAck(pending: Promise<void>, ctx: HandleContext | undefined): Promise<void> {
-    try {
-      await pending
-    } catch (error) {
-      this.report(toError(error), 'ack')
-      return
-    }
-    if (ctx !== undefined) this.hook(() => this.init.hooks.onHandled?.(ctx))
-  }
-
-  private async processAsync(
-    message: InboundMessage,
-    slot: Slot,
-    decoded?: EventEnvelope,
-    firstOutcome?: Outcome,
-    firstResult?: PromiseLike<unknown>,
-  ): Promise<void> {
-    let event: EventEnvelope
-    try {
-      event = decoded ?? message.event ?? this.init.codec.decode(message)
-    } catch (error) {
-      const err = toError(error)
-      await this.deadLetter(
-        message,
-        undefined,
-        err,
-        `could not decode: ${err.message}`,
-        message.attempt,
-      )
-      return
-    }
-    if (!this.accepts(event)) {
-      await this.settle(() => message.ack(), 'ack')
-      return
-    }
-    const signal = this.dispatcher!.signal
-    let attempt = message.attempt
-    for (;;) {
-      const ctx = this.context(event, message, attempt, signal)
-      let result: Outcome
-      if (firstOutcome !== undefined) {
-        result = firstOutcome
-        firstOutcome = undefined
-      } else if (firstResult !== undefined) {
-        result = await this.settleResult(firstResult, attempt)
-        firstResult = undefined
-      } else {
-        try {
-          result = await this.chain(ctx)
-        } catch (error) {
-          // Thrown by middleware, not the handler (the terminal step never throws).
-          result = this.classify(toError(error), attempt)
-        }
-      }
-      switch (result.kind) {
-        case 'success':
-        case 'drop':
-          await this.settle(() => message.ack(), 'ack')
-          if (result.kind === 'success') this.hook(() => this.init.hooks.onHandled?.(ctx))
-          return
-        case 'dead-letter':
-          await this.deadLetter(
-            message,
-            event,
-            result.error ?? new Error(result.reason),
-            result.reason,
-            attempt,
-          )
-          return
-        case 'retry': {
-          const delayMs = result.delayMs ?? this.policy.delayFor(attempt)
-          this.hook(() => this.init.hooks.onRetry?.({ ctx, error: result.error, delayMs }))
-          if (delayMs <= this.policy.inProcessMaxDelayMs && !signal.aborted) {
-            const started = Date.now()
-            const waited = await slot.releaseWhile(sleep(delayMs, signal))
-            if (waited) {
-              attempt++
-              continue
-            }
-            const remaining = Math.max(0, delayMs - (Date.now() - started))
-            await this.settle(() => message.nack({ delayMs: remaining, attempt }), 'nack')
-            return
-          }
-          await this.settle(() => message.nack({ delayMs, attempt }), 'nack')
-          return
-        }
-      }
-    }
-  }
-
-  private async runHandler(ctx: HandleContext): Promise<Outcome> {
-    let value: unknown
-    try {
-      value = this.init.handler(ctx.event, ctx)
-    } catch (error) {
-      return this.classify(toError(error), ctx.attempt)
-    }
-    // Await only real promises: a synchronous handler costs no extra tick.
     if (value !== null && typeof (value as PromiseLike<unknown>)?.then === 'function') {
-      return this.settleResult(value as PromiseLike<unknown>, ctx.attempt)
+      return this.settleResult(value as PromiseLike<unknown>, attempt)
     }
-    return this.fromHandler(value, ctx.attempt)
+    return this.fromHandler(value, attempt)
   }
 
   private async settleResult(pending: PromiseLike<unknown>, attempt: number): Promise<Outcome> {
@@ -356,6 +231,67 @@ export class Subscription implements AsyncDisposable {
     } catch (error) {
       return this.classify(toError(error), attempt)
     }
+  }
+
+  private conclude(
+    message: InboundMessage,
+    slot: Slot,
+    event: EventEnvelope,
+    attempt: number,
+    ctx: HandleContext | undefined,
+    result: Outcome,
+  ): Promise<void> | undefined {
+    switch (result.kind) {
+      case 'success':
+      case 'drop': {
+        const acked = this.settle(() => message.ack(), 'ack')
+        const onHandled = this.init.hooks.onHandled
+        if (result.kind === 'drop' || onHandled === undefined || ctx === undefined) return acked
+        if (acked === undefined) this.hook(() => onHandled(ctx))
+        else return acked.then(() => this.hook(() => onHandled(ctx)))
+        return undefined
+      }
+      case 'dead-letter': {
+        const error = result.error ?? new Error(result.reason)
+        return this.deadLetter(message, slot, event, error, result.reason, attempt)
+      }
+      case 'retry':
+        return this.retry(message, slot, event, attempt, ctx, result)
+    }
+  }
+
+  /**
+   * Waits out a retry delay in process (the slot is freed meanwhile, its lane waits) and tries
+   * again, or hands the message back to a broker that delays redelivery itself.
+   */
+  private async retry(
+    message: InboundMessage,
+    slot: Slot,
+    event: EventEnvelope,
+    attempt: number,
+    ctx: HandleContext | undefined,
+    result: Outcome & { kind: 'retry' },
+  ): Promise<void> {
+    const delayMs = result.delayMs ?? this.policy.delayFor(attempt)
+    const signal = this.dispatcher!.signal
+    this.hook(() =>
+      this.init.hooks.onRetry?.({
+        ctx: ctx ?? new DeliveryContext(this, event, message, attempt, signal),
+        error: result.error,
+        delayMs,
+      }),
+    )
+    const long = delayMs > this.policy.inProcessMaxDelayMs
+    if (long && this.nativeDelay) {
+      return this.settle(() => message.nack({ delayMs, attempt }), 'nack')
+    }
+    const started = Date.now()
+    if (await slot.releaseWhile(sleep(delayMs, signal), long)) {
+      return this.attempt(message, slot, event, attempt + 1)
+    }
+    // Closing: give it back; a broker with native delay waits out the rest.
+    const remaining = this.nativeDelay ? Math.max(0, delayMs - (Date.now() - started)) : 0
+    return this.settle(() => message.nack({ delayMs: remaining, attempt }), 'nack')
   }
 
   /** Turns what a handler returned into an outcome; a retry past the budget dead-letters. */
@@ -378,15 +314,6 @@ export class Subscription implements AsyncDisposable {
       : { kind: 'dead-letter', reason: decision.reason, error }
   }
 
-  private context(
-    event: EventEnvelope,
-    message: InboundMessage,
-    attempt: number,
-    signal: AbortSignal,
-  ): HandleContext {
-    return new DeliveryContext(this, event, message, attempt, signal)
-  }
-
   /** @internal Answers a request event; used by `HandleContext.reply`. */
   replyTo(event: EventEnvelope, data: unknown, init?: { type?: string }): Promise<void> {
     return this.init.reply(event, data, init)
@@ -404,53 +331,50 @@ export class Subscription implements AsyncDisposable {
 
   private async deadLetter(
     message: InboundMessage,
+    slot: Slot,
     event: EventEnvelope | undefined,
     error: Error,
     reason: string,
     attempts: number,
   ): Promise<void> {
+    const { codec, source } = this.init
     const entry = deadLetterEntry({
       message,
       event,
-      codec: this.init.codec,
+      codec,
       error,
       reason,
       attempts,
       group: this.group,
     })
     if (this.deadLetterTopic !== undefined) {
-      const record: EventEnvelope = {
-        specversion: '1.0',
-        id: crypto.randomUUID(),
-        source: this.init.source,
-        type: DEAD_LETTER_TYPE,
-        time: entry.deadLetteredAt,
-        data: entry,
-      }
-      if (event?.id !== undefined) record.subject = event.id
-      if (event?.correlationid !== undefined) record.correlationid = event.correlationid
-      if (event?.tenantid !== undefined) record.tenantid = event.tenantid
-      if (message.key !== undefined) record.partitionkey = message.key
+      const record = deadLetterEvent(entry, source, message.key)
       try {
         await this.init.publishRaw(this.deadLetterTopic, [this.init.toMessage(record)])
       } catch (publishError) {
-        // Never ack what could not be parked: the broker redelivers and we try again.
+        // Never ack what could not be parked: it comes back and we try again after a pause.
         this.report(toError(publishError), 'dead-letter publish')
-        await this.settle(() => message.nack({ delayMs: 1_000, attempt: attempts }), 'nack')
-        return
+        const signal = this.dispatcher!.signal
+        if (!this.nativeDelay) await slot.releaseWhile(sleep(1_000, signal), true)
+        const delayMs = this.nativeDelay ? 1_000 : 0
+        return this.settle(() => message.nack({ delayMs, attempt: attempts }), 'nack')
       }
     }
     this.hook(() => this.init.hooks.onDeadLetter?.(entry))
-    await this.settle(() => message.ack(), 'ack')
+    return this.settle(() => message.ack(), 'ack')
   }
 
-  private async settle(action: () => void | Promise<void>, where: string): Promise<void> {
+  /** Runs an ack or nack; a failure is reported, never thrown. A promise only for an async one. */
+  private settle(action: () => void | Promise<void>, where: string): Promise<void> | undefined {
     try {
       const pending = action()
-      if (pending !== undefined) await pending
+      if (pending !== undefined) {
+        return pending.then(undefined, (error: unknown) => this.report(error, where))
+      }
     } catch (error) {
-      this.report(toError(error), where)
+      this.report(error, where)
     }
+    return undefined
   }
 
   private report(error: unknown, where: string): void {
@@ -469,59 +393,3 @@ export class Subscription implements AsyncDisposable {
 }
 
 const SUCCESS: Outcome = Object.freeze({ kind: 'success' })
-
-/** The context of one attempt; a class, so no closures are allocated per event. */
-class DeliveryContext implements HandleContext {
-  readonly topic: string
-  readonly group: string
-  readonly maxAttempts: number
-  readonly transport: string
-
-  constructor(
-    private readonly subscription: Subscription,
-    readonly event: EventEnvelope,
-    private readonly inbound: InboundMessage,
-    readonly attempt: number,
-    readonly signal: AbortSignal,
-  ) {
-    this.topic = subscription.topic
-    this.group = subscription.group
-    this.maxAttempts = subscription.maxAttempts
-    this.transport = subscription.transportName
-  }
-
-  get message(): HandleContext['message'] {
-    return { headers: this.inbound.headers, position: this.inbound.position }
-  }
-
-  reply(data: unknown, init?: { type?: string }): Promise<void> {
-    return this.subscription.replyTo(this.event, data, init)
-  }
-}
-
-function eventFilter(options: SubscribeOptions): (event: EventEnvelope) => boolean {
-  const byType = options.types === undefined ? undefined : typeMatcher(options.types)
-  const tenants =
-    options.tenant === undefined
-      ? undefined
-      : new Set(typeof options.tenant === 'string' ? [options.tenant] : options.tenant)
-  if (byType === undefined && tenants === undefined) return () => true
-  return (event) =>
-    (byType === undefined || byType(event.type)) &&
-    (tenants === undefined || (event.tenantid !== undefined && tenants.has(event.tenantid)))
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (ms <= 0) return Promise.resolve(!signal.aborted)
-  return new Promise((resolve) => {
-    const onAbort = () => {
-      clearTimeout(timer)
-      resolve(false)
-    }
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort)
-      resolve(true)
-    }, ms)
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
-}

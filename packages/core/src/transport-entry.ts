@@ -1,7 +1,9 @@
 // `@switchyard/core/transport`: what adapter authors need, and nothing users should reach for.
 export type { Codec, EncodedMessage } from './codec.js'
 export { binaryCodec, isJsonContentType } from './codec.js'
-export { Dispatcher } from './dispatcher.js'
+export { Deque } from './deque.js'
+export type { Env, EnvReader } from './env.js'
+export { envReader, subscribeDefaultsFromEnv } from './env.js'
 export type { EventEnvelope } from './envelope.js'
 export {
   ClosedError,
@@ -12,12 +14,14 @@ export {
   TimeoutError,
 } from './errors.js'
 export { checkKeys, checkNumber, checkString } from './options.js'
+export type { StartAt } from './start-at.js'
 export { startAtTime } from './start-at.js'
+export type { SubscribeDefaults } from './subscribe-options.js'
+export { InFlight, sleep, withTimeout } from './timing.js'
 export type {
   InboundMessage,
   NackOptions,
   OutboundMessage,
-  StartAt,
   Transport,
   TransportFeatures,
   TransportHealth,

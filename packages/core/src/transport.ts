@@ -1,12 +1,8 @@
 import type { EventEnvelope } from './envelope.js'
-import type { SubscribeOptions } from './subscription.js'
+import type { StartAt } from './start-at.js'
+import type { SubscribeDefaults } from './subscribe-options.js'
 
-/** Where a new consumer group starts reading. Existing groups resume where they left off. */
-export type StartAt =
-  | 'latest'
-  | 'earliest'
-  | { time: Date | string | number }
-  | { sequence: string | number | bigint }
+export type { StartAt } from './start-at.js'
 
 /** A message handed to a transport for publishing. */
 export interface OutboundMessage {
@@ -23,15 +19,25 @@ export interface OutboundMessage {
    * that sends strings can use it instead of `body` (see `TransportFeatures.textBodies`).
    */
   text?: string
-  /** The envelope itself, for transports that pass events by reference (memory). */
+  /** The envelope itself, set only for transports with `features.passByReference`. */
   event?: EventEnvelope
 }
 
 /** Options of `Transport.nack`. */
 export interface NackOptions {
-  /** Redeliver no sooner than this. */
+  /**
+   * Redeliver no sooner than this. Core passes a value above 0 only to transports with
+   * `features.nativeDelay` and never on an `ephemeral` subscription; elsewhere it waits out the
+   * delay itself and then nacks with 0, so an adapter never parks a message on a timer.
+   */
   delayMs: number
-  /** Attempts made so far, so the retry budget survives the trip through the broker. */
+  /**
+   * Handling attempts already made for this message, the failed one included: the next
+   * delivery should report `attempt + 1` as its `InboundMessage.attempt`. A transport that
+   * cannot carry a counter through the broker may ignore it and count deliveries itself; the
+   * retry budget then counts broker redeliveries only. On a give-back at close (nothing failed)
+   * it is the delivered attempt minus one, so the next delivery repeats the same number.
+   */
   attempt: number
 }
 
@@ -65,19 +71,16 @@ export interface InboundMessage {
 /** A group's subscription at the transport level: the dispatcher pulls from it. */
 export interface TransportSubscription {
   /**
-   * Resolves with between 1 and `max` messages as soon as any are available, or with an empty
-   * array once the subscription is closed or `signal` aborts. Never resolves with more than `max`:
-   * this is how backpressure reaches the broker.
+   * Asks for between 1 and `max` messages. The transport answers exactly once: `deliver` with
+   * 1..`max` messages as soon as any are available (synchronously when some are buffered, or
+   * from inside the client's own callback, so a handler starts in the turn its batch arrived),
+   * `deliver([])` once the subscription is closed or `signal` aborts (nothing more will come),
+   * or `fail(error)` for a read error, after which the dispatcher asks again later. The
+   * dispatcher never has two requests open; it asks again once there is room, which is how
+   * backpressure reaches the broker. A promise-based client answers with
+   * `read().then(deliver, fail)`.
    */
-  pull(max: number, signal: AbortSignal): Promise<InboundMessage[]>
-  /**
-   * Optional form of `pull` for transports whose client hands records over in a callback
-   * (kafkajs's `eachBatch`): the same contract, but the messages go to `deliver` and an error to
-   * `fail`, synchronously, in the turn they arrive. A promise's continuation runs only after
-   * every microtask queued before it, and a client's fetch path queues many, so the handler
-   * would start tens of microseconds later. The dispatcher uses it when present.
-   */
-  pullNow?(
+  pull(
     max: number,
     signal: AbortSignal,
     deliver: (messages: InboundMessage[]) => void,
@@ -95,6 +98,13 @@ export interface TransportSubscribeOptions {
   startAt: StartAt
   /** Most messages pulled and not yet settled. */
   prefetch: number
+  /**
+   * A private, short-lived subscription of this process (request/reply inboxes): nothing needs
+   * to survive it, no other member joins its group, and it is never retried with a delay. A
+   * transport may serve it with a cheaper mechanism (NATS: a core subscription instead of a
+   * durable consumer) and should leave no state behind on close. @default false
+   */
+  ephemeral?: boolean
 }
 
 /** Capability flags, shared with the conformance suite. */
@@ -107,7 +117,11 @@ export interface TransportFeatures {
   persistent: boolean
   /** A new group can start from the beginning of retained history. */
   replayFromStart: boolean
-  /** The broker delays redelivery itself (`nack(delay)`), without holding a consumer. */
+  /**
+   * The broker delays redelivery itself (`nack({ delayMs })`), without holding a consumer.
+   * Without it core waits out a retry delay in process (the message stays held, its lane
+   * waits) and nacks with 0 only when it must give the message back.
+   */
   nativeDelay: boolean
   /** Subscriptions may use `*` (one token) and `>` (the rest) wildcards in topics. @default false */
   wildcards?: boolean
@@ -117,6 +131,11 @@ export interface TransportFeatures {
    * so a spread copy keeps `text` but not `body`). @default false
    */
   textBodies?: boolean
+  /**
+   * Messages carry the envelope itself (`OutboundMessage.event` in, `InboundMessage.event` out)
+   * and no bytes: the bus skips encoding and decoding. In-process transports only. @default false
+   */
+  passByReference?: boolean
 }
 
 /** Result of a health probe. */
@@ -138,7 +157,13 @@ export interface Transport {
   readonly features: TransportFeatures
   /** Opens connections. Called once by the bus before the first publish or subscribe. */
   connect(): Promise<void>
-  /** Stores the messages on the topic, in order. Resolves when the broker confirmed all of them. */
+  /**
+   * Stores the messages on the topic, in order. Resolves when the broker confirmed all of them.
+   * Rejects with a `SwitchyardError` whose `retryable` says whether trying again can help
+   * (`ConnectionError`, `TimeoutError`: yes; a refusal such as a too-large message: a
+   * `PublishError` with `retryable: false`), or `ClosedError` after `close()`. The bus retries
+   * retryable failures itself (`publishRetry`); an adapter does not retry a publish.
+   */
   publish(topic: string, messages: readonly OutboundMessage[]): Promise<void>
   /** Opens a group subscription on a topic. */
   subscribe(topic: string, options: TransportSubscribeOptions): Promise<TransportSubscription>
@@ -149,9 +174,10 @@ export interface Transport {
   /** Closes connections. Subscriptions are closed by the bus first. */
   close(): Promise<void>
   /**
-   * Subscription settings that came with the transport's configuration (Olive's
-   * `EVENTS_MAX_RETRIES`, `DLQ_ENABLED` read by a `fromEnv()`). The bus applies them under what
-   * `subscribe` is given: an option passed to `subscribe` wins.
+   * Subscription settings that came with the transport's configuration, read by core's
+   * `subscribeDefaultsFromEnv()` in an adapter's `fromEnv()` (Olive's `EVENTS_MAX_RETRIES`,
+   * `DLQ_ENABLED`). The bus applies them under what `subscribe` is given: an option passed to
+   * `subscribe` wins.
    */
-  readonly subscribeDefaults?: Pick<SubscribeOptions, 'retry' | 'deadLetter'> | undefined
+  readonly subscribeDefaults?: SubscribeDefaults | undefined
 }

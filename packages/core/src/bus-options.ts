@@ -1,0 +1,73 @@
+import type { Codec } from './codec.js'
+import type { DeadLetterEntry } from './dead-letters.js'
+import type { HandleContext, Middleware } from './middleware.js'
+import type { PublishRetryOptions } from './publish-retry.js'
+import type { SubscribeOptions } from './subscribe-options.js'
+import type { Transport, TransportHealth } from './transport.js'
+
+/** Observation hooks of the bus. */
+export interface BusHooks {
+  /** A handling attempt failed and will be retried after `delayMs`. */
+  onRetry?(info: { ctx: HandleContext; error: Error | undefined; delayMs: number }): void
+  /** An event was dead-lettered (or dropped, when dead-lettering is off). */
+  onDeadLetter?(entry: DeadLetterEntry): void
+  /** An event was handled successfully. */
+  onHandled?(ctx: HandleContext): void
+  /** Something failed outside a handler (acks, dead-letter publishes, the pull loop). */
+  onError?(error: Error, where: string): void
+}
+
+/** Options of `createEventBus`. */
+export interface EventBusOptions {
+  /** The transport adapter (`memoryTransport()`, `redisTransport()`, ...). */
+  transport: Transport
+  /** Default `source` of published events, usually the service name. */
+  source?: string
+  /** Wire format. @default 'binary' (CloudEvents binary content mode) */
+  codec?: 'binary' | 'structured' | Codec
+  /** Middleware around publish and handle, outermost first. */
+  middleware?: readonly Middleware[]
+  /** Suffix of default dead-letter topics. @default '.dlq' */
+  deadLetterSuffix?: string
+  /** Upper bound for `close()` to drain handlers. @default 10_000 */
+  closeTimeoutMs?: number
+  /** Observation hooks; errors they throw are ignored. */
+  hooks?: BusHooks
+  /**
+   * Retries of a publish the transport failed with a retryable error (a lost connection, a
+   * timeout); `false` turns them off. Each retry is reported to `hooks.onError`.
+   * @default { maxAttempts: 3, backoff: exponential({ baseMs: 100, maxMs: 2_000 }) }
+   */
+  publishRetry?: PublishRetryOptions | false
+}
+
+/** Health of the bus and its transport. */
+export interface BusHealth {
+  /** `up` when open and the transport answers. */
+  status: 'up' | 'down'
+  /** The transport's own report. */
+  transport: TransportHealth & { name: string }
+  /** Open subscriptions. */
+  subscriptions: number
+}
+
+/** The options `createEventBus` knows; any other key is refused. */
+export const BUS_OPTION_KEYS = [
+  'transport',
+  'source',
+  'codec',
+  'middleware',
+  'deadLetterSuffix',
+  'closeTimeoutMs',
+  'hooks',
+  'publishRetry',
+]
+
+/** The inbox of `bus.request`: private to this bus, one handler, no dead letters. */
+export const INBOX_OPTIONS = (topic: string): SubscribeOptions => ({
+  group: topic,
+  startAt: 'latest',
+  concurrency: 16,
+  retry: { maxAttempts: 1 },
+  deadLetter: false,
+})

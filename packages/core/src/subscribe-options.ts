@@ -1,0 +1,43 @@
+import type { EventEnvelope } from './envelope.js'
+import type { HandleContext } from './middleware.js'
+import type { RetryOptions } from './retry-policy.js'
+import type { StartAt } from './start-at.js'
+
+/**
+ * Handles one event. Return nothing (or `outcome.success()`) when done, throw to retry per the
+ * policy, or return `outcome.retry()`, `outcome.deadLetter(reason)` or `outcome.drop()`.
+ */
+export type EventHandler<T = unknown> = (event: EventEnvelope<T>, ctx: HandleContext<T>) => unknown
+
+/** Where given-up events go. */
+export interface DeadLetterOptions {
+  /** The dead-letter topic. @default `${topic}${suffix}` */
+  topic?: string
+  /** Suffix of the default dead-letter topic (`DLQ_TOPIC_SUFFIX`). @default the bus's deadLetterSuffix */
+  suffix?: string
+}
+
+/** Options of `bus.subscribe`. */
+export interface SubscribeOptions {
+  /** Consumer group: same group load-balances, different groups each get every event. @default 'default' */
+  group?: string
+  /** Handlers running at once. Same partition key still runs in order. @default 1 */
+  concurrency?: number
+  /** Most events held (running, queued in lanes, retrying) before the transport is read again. @default max(16, 2 × concurrency) */
+  prefetch?: number
+  /** Retry policy. */
+  retry?: RetryOptions
+  /** Dead-letter destination; `false` drops given-up events after the `onDeadLetter` hook. @default { topic: `${topic}.dlq` } */
+  deadLetter?: DeadLetterOptions | false
+  /** Where a new group starts. @default 'latest' */
+  startAt?: StartAt
+  /** Only handle these event types (globs: `user.*`, `user.**`); others are acknowledged and skipped. */
+  types?: string | readonly string[]
+  /** Only handle events of these tenants; others are acknowledged and skipped. */
+  tenant?: string | readonly string[]
+  /** Upper bound for `close()` to drain running handlers. @default the bus's closeTimeoutMs */
+  closeTimeoutMs?: number
+}
+
+/** The subscription settings a transport's configuration may carry (`Transport.subscribeDefaults`). */
+export type SubscribeDefaults = Pick<SubscribeOptions, 'retry' | 'deadLetter'>
