@@ -1,4 +1,9 @@
-import type { InboundMessage, NackOptions, TransportSubscription } from '@switchyard/core/transport'
+import {
+  type InboundMessage,
+  type NackOptions,
+  type TransportSubscription,
+  withTimeout,
+} from '@switchyard/core/transport'
 import type { Cluster, Redis } from 'ioredis'
 import { isMissingGroup } from './errors.js'
 import { fromFields, idTime, type TopicKeys } from './mapping.js'
@@ -107,10 +112,32 @@ export class RedisSubscription implements TransportSubscription {
     if (Number.isNaN(this.readerId)) this.readerId = undefined
   }
 
-  async pull(max: number, signal: AbortSignal): Promise<InboundMessage[]> {
-    this.watch(signal)
-    while (this.closing === undefined && !signal.aborted) {
-      if (this.buffer.length > 0) return this.buffer.splice(0, max)
+  /**
+   * Answers once: buffered entries at once, else after the next read (or parked, reclaimed or
+   * recovered entries) brought some; `[]` once closed or aborted; `fail` for a read error.
+   */
+  pull(
+    max: number,
+    signal: AbortSignal,
+    deliver: (messages: InboundMessage[]) => void,
+    fail: (error: unknown) => void,
+  ): void {
+    if (this.closing !== undefined || signal.aborted) deliver([])
+    else if (this.buffer.length > 0) deliver(this.buffer.splice(0, max))
+    else {
+      this.watch(signal)
+      this.fill(max, signal).then(() => {
+        const done = this.closing !== undefined || signal.aborted
+        deliver(done ? [] : this.buffer.splice(0, max))
+      }, fail)
+    }
+  }
+
+  /** Reads until something is buffered, the subscription closes or `signal` aborts. */
+  private async fill(max: number, signal: AbortSignal): Promise<void> {
+    while (this.closing === undefined && !signal.aborted && this.buffer.length === 0) {
+      // An XACK that failed (connection lost) goes again with the next read, not on a timer.
+      if (this.acks.length > 0) this.ackFlush ??= this.flushAcks()
       if (this.maintenanceDue(max)) {
         await this.maintain(max).catch(async (error: unknown) => {
           // The stream or group is gone (a restart without persistence): recreate, go on.
@@ -126,7 +153,6 @@ export class RedisSubscription implements TransportSubscription {
       this.reading ??= this.read(Math.min(max, this.init.prefetchCount), until - now)
       await this.readOrAbort(this.reading)
     }
-    return []
   }
 
   /**
@@ -321,10 +347,8 @@ export class RedisSubscription implements TransportSubscription {
         for (const id of ids) this.acking.delete(id)
       },
       () => {
-        // Not acknowledged: keep the ids for the next flush; at worst they are redelivered.
+        // Not acknowledged: the ids go with the next flush; at worst they are redelivered.
         this.acks.push(...ids)
-        if (this.closing === undefined)
-          setTimeout(() => (this.ackFlush ??= this.flushAcks()), 1_000).unref()
       },
     )
   }
@@ -344,17 +368,8 @@ export class RedisSubscription implements TransportSubscription {
     clearInterval(this.touchTimer)
     this.unblock()
     const { reader, client, keys, group, consumer } = this.init
-    if (this.reading !== undefined) {
-      // Woken by CLIENT UNBLOCK at once; a read stuck on a dead connection is cut off below.
-      let timer: NodeJS.Timeout | undefined
-      await Promise.race([
-        this.reading.catch(() => undefined),
-        new Promise((resolve) => {
-          timer = setTimeout(resolve, 2_000)
-        }),
-      ])
-      clearTimeout(timer)
-    }
+    // Woken by CLIENT UNBLOCK at once; a read stuck on a dead connection is cut off (reader.quit).
+    if (this.reading !== undefined) await withTimeout(this.reading, 2_000).catch(() => undefined)
     // Buffered entries never reached a handler (their attempt was not made); handed-out ones did.
     const buffered = new Set(this.buffer.splice(0))
     const back = [...this.owned.values()]

@@ -11,6 +11,7 @@ import {
   type TransportHealth,
   type TransportSubscribeOptions,
   type TransportSubscription,
+  withTimeout,
 } from '@switchyard/core/transport'
 import { type Cluster, Redis } from 'ioredis'
 import { connectionError } from './errors.js'
@@ -274,14 +275,6 @@ function startId(startAt: StartAt): string {
     )
   }
   return id
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} got no answer within ${ms} ms`)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
 
 /**
