@@ -1,21 +1,11 @@
 import type {
-  EventEnvelope,
   InboundMessage,
   NackOptions,
   OutboundMessage,
   StartAt,
 } from '@switchyard/core/transport'
 import { Deque } from '@switchyard/core/transport'
-
-/** One stored event of a topic. */
-interface Stored {
-  readonly seq: number
-  readonly timestamp: number
-  readonly key: string | undefined
-  readonly headers: Record<string, string>
-  readonly body: Uint8Array
-  readonly event: EventEnvelope | undefined
-}
+import { browsed, type Holder, MemoryMessage, type Stored, toStored } from './mapping.js'
 
 /** A stored event offered again: it carries its next attempt number. First deliveries are queued as the `Stored` itself, saving an object per event. */
 class Redelivery {
@@ -27,22 +17,23 @@ class Redelivery {
 
 type Queued = Stored | Redelivery
 
+/** An open pull of a member: answered once, by `wake` or `leave`. */
 interface Waiter {
   readonly member: Member
   readonly max: number
-  readonly control: DeliveryControl
-  readonly resolve: (messages: InboundMessage[]) => void
+  readonly deliver: (messages: InboundMessage[]) => void
 }
 
-/** One subscriber attached to a group. */
-export interface Member {
-  readonly group: Group
-  readonly inFlight: Set<MemoryMessage>
-  closed: boolean
+/** Hooks the transport uses to apply fault injection to deliveries. */
+export interface DeliveryControl {
+  /** Extra delay before an ack completes. */
+  ackDelayMs(): number
+  /** Throws when acks must fail (disconnected). */
+  checkConnected(): void
 }
 
 /** A consumer group of a topic: one queue, shared by its members. */
-export interface Group {
+interface Group {
   readonly name: string
   readonly topic: Topic
   readonly queue: Deque<Queued>
@@ -61,12 +52,81 @@ export interface Topic {
   published: number
 }
 
-/** Hooks the transport uses to apply fault injection to deliveries. */
-export interface DeliveryControl {
-  /** Extra delay before an ack completes. */
-  ackDelayMs(): number
-  /** Throws when acks must fail (disconnected). */
-  checkConnected(): void
+/** One subscriber attached to a group: it holds its deliveries until they are settled. */
+export class Member implements Holder {
+  readonly inFlight = new Set<MemoryMessage>()
+  closed = false
+
+  constructor(
+    private readonly broker: MemoryBroker,
+    readonly group: Group,
+    private readonly control: DeliveryControl,
+  ) {}
+
+  get topicName(): string {
+    return this.group.topic.name
+  }
+
+  ack(message: MemoryMessage): void | Promise<void> {
+    this.control.checkConnected()
+    const delay = this.control.ackDelayMs()
+    if (delay <= 0) {
+      this.finishAck(message)
+      return
+    }
+    // Fault injection (`slowAcks`): the ack completes late, as over a slow connection.
+    return new Promise<void>((resolve) => setTimeout(resolve, delay)).then(() =>
+      this.finishAck(message),
+    )
+  }
+
+  nack(message: MemoryMessage, options: NackOptions): void {
+    this.control.checkConnected()
+    if (!this.settle(message)) return
+    // Core waits out retry delays itself (no native delay): back to the front at once.
+    this.group.queue.unshift(new Redelivery(message.stored, options.attempt + 1))
+    this.broker.wake(this.group)
+    this.broker.freed(this.group.topic)
+  }
+
+  /** Takes up to `max` queued deliveries onto this member's books. */
+  take(max: number): InboundMessage[] {
+    const queued = this.group.queue.take(max)
+    this.group.inFlight += queued.length
+    const messages: MemoryMessage[] = new Array(queued.length)
+    for (let i = 0; i < queued.length; i++) {
+      const item = queued[i]!
+      const message =
+        item instanceof Redelivery
+          ? new MemoryMessage(this, item.stored, item.attempt)
+          : new MemoryMessage(this, item, 1)
+      this.inFlight.add(message)
+      messages[i] = message
+    }
+    return messages
+  }
+
+  /** Returns every unsettled delivery to the front of the queue, in order. */
+  giveBackAll(): void {
+    const unsettled = [...this.inFlight].reverse()
+    this.inFlight.clear()
+    for (const message of unsettled) {
+      this.group.inFlight--
+      this.group.queue.unshift(new Redelivery(message.stored, message.attempt + 1))
+    }
+  }
+
+  private finishAck(message: MemoryMessage): void {
+    if (this.settle(message)) this.broker.freed(this.group.topic)
+  }
+
+  /** Takes the delivery off the books, once; false if it was already settled or given back. */
+  private settle(message: MemoryMessage): boolean {
+    if (message.settled || !this.inFlight.delete(message)) return false
+    message.settled = true
+    this.group.inFlight--
+    return true
+  }
 }
 
 /**
@@ -116,14 +176,7 @@ export class MemoryBroker {
   append(topic: Topic, messages: readonly OutboundMessage[], historySize: number): void {
     const now = Date.now()
     for (const message of messages) {
-      const stored: Stored = {
-        seq: ++topic.seq,
-        timestamp: now,
-        key: message.key,
-        headers: message.headers,
-        body: message.body,
-        event: message.event,
-      }
+      const stored = toStored(message, ++topic.seq, now)
       topic.published++
       if (historySize > 0) {
         topic.history.push(stored)
@@ -134,8 +187,14 @@ export class MemoryBroker {
     for (const group of topic.groups.values()) this.wake(group)
   }
 
-  /** @internal Finds or creates a group, positioned per `startAt` when new. */
-  join(topic: Topic, groupName: string, startAt: StartAt, startTime: number | undefined): Member {
+  /** @internal Finds or creates a group, positioned per `startAt` when new, and adds a member. */
+  join(
+    topic: Topic,
+    groupName: string,
+    startAt: StartAt,
+    startTime: number | undefined,
+    control: DeliveryControl,
+  ): Member {
     let group = topic.groups.get(groupName)
     if (group === undefined) {
       group = {
@@ -151,42 +210,48 @@ export class MemoryBroker {
         if (startsBefore(stored, startAt, startTime)) group.queue.push(stored)
       }
     }
-    const member: Member = { group, inFlight: new Set(), closed: false }
+    const member = new Member(this, group, control)
     group.members.add(member)
     return member
   }
 
-  /** @internal Takes up to `max` deliveries for a member, or waits for some. */
+  /**
+   * @internal Answers with up to `max` deliveries for a member: at once when some are queued,
+   * else when some arrive; with none once the member leaves or `signal` aborts.
+   */
   pull(
     member: Member,
     max: number,
     signal: AbortSignal,
-    control: DeliveryControl,
-  ): Promise<InboundMessage[]> {
+    deliver: (messages: InboundMessage[]) => void,
+  ): void {
     const group = member.group
-    if (member.closed || signal.aborted) return Promise.resolve([])
-    if (group.queue.length > 0) return Promise.resolve(this.take(member, max, control))
-    return new Promise((resolve) => {
-      const waiter: Waiter = {
-        member,
-        max,
-        control,
-        resolve: (messages) => {
-          signal.removeEventListener('abort', onAbort)
-          resolve(messages)
-        },
-      }
-      const onAbort = () => {
-        const index = group.waiters.indexOf(waiter)
-        if (index !== -1) group.waiters.splice(index, 1)
-        resolve([])
-      }
-      signal.addEventListener('abort', onAbort, { once: true })
-      group.waiters.push(waiter)
-    })
+    if (member.closed || signal.aborted) {
+      deliver([])
+      return
+    }
+    if (group.queue.length > 0) {
+      deliver(member.take(max))
+      return
+    }
+    const onAbort = () => {
+      const index = group.waiters.indexOf(waiter)
+      if (index !== -1) group.waiters.splice(index, 1)
+      deliver([])
+    }
+    const waiter: Waiter = {
+      member,
+      max,
+      deliver: (messages) => {
+        signal.removeEventListener('abort', onAbort)
+        deliver(messages)
+      },
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+    group.waiters.push(waiter)
   }
 
-  /** @internal Detaches a member: wakes its waiters empty, returns its unsettled deliveries. */
+  /** @internal Detaches a member: answers its open pull empty, returns its unsettled deliveries. */
   leave(member: Member): void {
     member.closed = true
     const group = member.group
@@ -194,25 +259,11 @@ export class MemoryBroker {
       const waiter = group.waiters[i]!
       if (waiter.member === member) {
         group.waiters.splice(i, 1)
-        waiter.resolve([])
+        waiter.deliver([])
       }
     }
-    const unsettled = [...member.inFlight].reverse()
-    member.inFlight.clear()
-    for (const message of unsettled) {
-      group.inFlight--
-      group.queue.unshift(new Redelivery(message.stored, message.attempt + 1))
-    }
+    member.giveBackAll()
     group.members.delete(member)
-    this.wake(group)
-  }
-
-  /**
-   * @internal Gives a delivery back to the front of the queue. Core waits out retry delays
-   * itself (the transport declares no native delay), so `delayMs` is not used here.
-   */
-  redeliver(group: Group, stored: Stored, options: NackOptions): void {
-    group.queue.unshift(new Redelivery(stored, options.attempt + 1))
     this.wake(group)
   }
 
@@ -228,43 +279,16 @@ export class MemoryBroker {
     const share = Math.max(1, Math.ceil(group.queue.length / group.waiters.length))
     while (group.waiters.length > 0 && group.queue.length > 0) {
       const waiter = group.waiters.shift()!
-      waiter.resolve(this.take(waiter.member, Math.min(waiter.max, share), waiter.control))
+      waiter.deliver(waiter.member.take(Math.min(waiter.max, share)))
     }
   }
 
-  private take(member: Member, max: number, control: DeliveryControl): InboundMessage[] {
-    const group = member.group
-    const queued = group.queue.take(max)
-    group.inFlight += queued.length
-    const messages: MemoryMessage[] = new Array(queued.length)
-    for (let i = 0; i < queued.length; i++) {
-      const item = queued[i]!
-      const message =
-        item instanceof Redelivery
-          ? new MemoryMessage(this, member, item.stored, item.attempt, control)
-          : new MemoryMessage(this, member, item, 1, control)
-      member.inFlight.add(message)
-      messages[i] = message
-    }
-    return messages
-  }
-
-  /** @internal Deliveries as read-only messages, for dead-letter listing. */
+  /** @internal Retained events as read-only messages, for dead-letter listing. */
   browse(topic: Topic, limit: number): InboundMessage[] {
     return topic.history
       .toArray()
       .slice(0, limit)
-      .map((stored) => ({
-        topic: topic.name,
-        headers: stored.headers,
-        body: stored.body,
-        key: stored.key,
-        attempt: 1,
-        position: String(stored.seq),
-        event: stored.event,
-        ack: () => undefined,
-        nack: () => undefined,
-      }))
+      .map((stored) => browsed(topic.name, stored))
   }
 }
 
@@ -275,62 +299,4 @@ function startsBefore(stored: Stored, startAt: StartAt, startTime: number | unde
   if (typeof startAt === 'object' && 'sequence' in startAt)
     return stored.seq >= Number(startAt.sequence)
   return false
-}
-
-/** One delivery handed to a member; a class, so the hot path allocates no closures. */
-class MemoryMessage implements InboundMessage {
-  readonly topic: string
-  readonly headers: Record<string, string>
-  readonly body: Uint8Array
-  readonly key: string | undefined
-  readonly event: EventEnvelope | undefined
-  private settled = false
-
-  constructor(
-    private readonly broker: MemoryBroker,
-    private readonly member: Member,
-    readonly stored: Stored,
-    readonly attempt: number,
-    private readonly control: DeliveryControl,
-  ) {
-    this.topic = member.group.topic.name
-    this.headers = stored.headers
-    this.body = stored.body
-    this.key = stored.key
-    this.event = stored.event
-  }
-
-  get position(): string {
-    return String(this.stored.seq)
-  }
-
-  ack(): void | Promise<void> {
-    this.control.checkConnected()
-    const delay = this.control.ackDelayMs()
-    if (delay <= 0) {
-      this.finishAck()
-      return
-    }
-    return new Promise<void>((resolve) => setTimeout(resolve, delay)).then(() => this.finishAck())
-  }
-
-  nack(options: NackOptions): void {
-    this.control.checkConnected()
-    if (this.settle()) {
-      this.broker.redeliver(this.member.group, this.stored, options)
-      this.broker.freed(this.member.group.topic)
-    }
-  }
-
-  private finishAck(): void {
-    if (this.settle()) this.broker.freed(this.member.group.topic)
-  }
-
-  /** Takes the delivery off the member's books, once; false if it was already settled or given back. */
-  private settle(): boolean {
-    if (this.settled || !this.member.inFlight.delete(this)) return false
-    this.settled = true
-    this.member.group.inFlight--
-    return true
-  }
 }

@@ -1,4 +1,4 @@
-import { ConnectionError, PublishError } from '@switchyard/core/transport'
+import { disconnectedError, injectedPublishError } from './errors.js'
 
 /**
  * Fault injection for the memory transport, so users can test their failure paths: publishes
@@ -20,11 +20,7 @@ export class MemoryFaults {
   /** The next `count` publishes (calls, not events) fail with `error` (a retryable `PublishError` by default). */
   failNextPublishes(count: number, error?: Error): void {
     this.failing = count
-    this.failure =
-      error === undefined
-        ? (topic) =>
-            new PublishError(`Injected publish failure on "${topic}"`, { topic, retryable: true })
-        : () => error
+    this.failure = error === undefined ? injectedPublishError : () => error
   }
 
   /** Every ack waits `ms` before it completes. */
@@ -61,7 +57,7 @@ export class MemoryFaults {
 
   /** @internal */
   checkConnected(): void {
-    if (this.down) throw new ConnectionError('memory transport is disconnected (fault injection)')
+    if (this.down) throw disconnectedError()
   }
 
   /** @internal Resolves on reconnect or abort. */

@@ -1,4 +1,11 @@
-import { checkKeys, checkNumber } from '@switchyard/core/transport'
+import {
+  checkKeys,
+  checkNumber,
+  type Env,
+  envReader,
+  type SubscribeDefaults,
+  subscribeDefaultsFromEnv,
+} from '@switchyard/core/transport'
 import type { MemoryBroker } from './broker.js'
 
 /** Options of `memoryTransport`. */
@@ -26,6 +33,11 @@ export interface MemoryTransportOptions {
    * share objects with publishers and non-serialisable data is not caught. @default false
    */
   passByReference?: boolean
+  /**
+   * Subscription settings applied under what each `subscribe` is given (retries, dead
+   * letters); `fromEnv()` fills them from the environment. @default none
+   */
+  subscribeDefaults?: SubscribeDefaults | undefined
 }
 
 /** Options with defaults applied. */
@@ -40,7 +52,14 @@ export interface ResolvedMemoryOptions {
 export function resolveOptions(options: MemoryTransportOptions): ResolvedMemoryOptions {
   checkKeys(
     options,
-    ['broker', 'maxQueueSize', 'publishTimeoutMs', 'historySize', 'passByReference'],
+    [
+      'broker',
+      'maxQueueSize',
+      'publishTimeoutMs',
+      'historySize',
+      'passByReference',
+      'subscribeDefaults',
+    ],
     'memoryTransport',
   )
   return {
@@ -59,4 +78,24 @@ export function resolveOptions(options: MemoryTransportOptions): ResolvedMemoryO
     }),
     passByReference: options.passByReference ?? false,
   }
+}
+
+/**
+ * Reads options from the environment: `MEMORY_MAX_QUEUE_SIZE`, `MEMORY_HISTORY_SIZE`, and the
+ * subscription defaults every adapter reads through core (`EVENTS_MAX_RETRIES`,
+ * `EVENTS_RETRY_BACKOFF_MS`, `EVENTS_RETRY_MAX_BACKOFF_MS`, `DLQ_ENABLED`, `DLQ_TOPIC_SUFFIX`).
+ * Unset variables keep the defaults.
+ * @throws {ConfigurationError} naming the variable that is set to something unusable.
+ * @example const transport = memoryTransport(fromEnv())
+ */
+export function fromEnv(env: Env = process.env): MemoryTransportOptions {
+  const read = envReader(env)
+  const options: MemoryTransportOptions = {}
+  const maxQueueSize = read.int('MEMORY_MAX_QUEUE_SIZE')
+  if (maxQueueSize !== undefined) options.maxQueueSize = maxQueueSize
+  const historySize = read.int('MEMORY_HISTORY_SIZE')
+  if (historySize !== undefined) options.historySize = historySize
+  const subscribeDefaults = subscribeDefaultsFromEnv(env)
+  if (subscribeDefaults !== undefined) options.subscribeDefaults = subscribeDefaults
+  return options
 }

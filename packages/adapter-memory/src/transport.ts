@@ -1,7 +1,7 @@
 import {
   type InboundMessage,
   type OutboundMessage,
-  PublishError,
+  type SubscribeDefaults,
   startAtTime,
   type Transport,
   type TransportFeatures,
@@ -10,12 +10,15 @@ import {
   type TransportSubscription,
 } from '@switchyard/core/transport'
 import { type DeliveryControl, MemoryBroker } from './broker.js'
+import { closedError } from './errors.js'
 import { MemoryFaults } from './faults.js'
 import {
   type MemoryTransportOptions,
   type ResolvedMemoryOptions,
   resolveOptions,
 } from './options.js'
+import { MemoryPublisher } from './publisher.js'
+import { MemorySubscription } from './subscription.js'
 
 const FEATURES: TransportFeatures = {
   consumerGroups: true,
@@ -39,7 +42,10 @@ export class MemoryTransport implements Transport {
   readonly broker: MemoryBroker
   /** Fault injection: failing publishes, disconnects, slow acks. */
   readonly faults = new MemoryFaults()
+  /** Subscription defaults from `fromEnv()`, applied by the bus under each `subscribe`. */
+  readonly subscribeDefaults: SubscribeDefaults | undefined
   private readonly options: ResolvedMemoryOptions
+  private readonly publisher: MemoryPublisher
   private readonly subscriptions = new Set<TransportSubscription>()
   private readonly control: DeliveryControl
   private closed = false
@@ -48,6 +54,8 @@ export class MemoryTransport implements Transport {
     this.options = resolveOptions(options)
     this.broker = options.broker ?? new MemoryBroker()
     this.features = { ...FEATURES, passByReference: this.options.passByReference }
+    this.subscribeDefaults = options.subscribeDefaults
+    this.publisher = new MemoryPublisher(this.broker, this.options)
     this.control = {
       ackDelayMs: () => this.faults.ackDelayMs,
       checkConnected: () => this.faults.checkConnected(),
@@ -61,29 +69,9 @@ export class MemoryTransport implements Transport {
 
   /** Appends messages to the topic, waiting for room while a group is `maxQueueSize` behind. */
   async publish(topicName: string, messages: readonly OutboundMessage[]): Promise<void> {
+    if (this.closed) throw closedError()
     this.faults.beforePublish(topicName)
-    const topic = this.broker.topic(topicName)
-    const { maxQueueSize, publishTimeoutMs, historySize } = this.options
-    if (this.broker.fullest(topic) + messages.length > maxQueueSize) {
-      const deadline = Date.now() + publishTimeoutMs
-      while (this.broker.fullest(topic) + Math.min(messages.length, maxQueueSize) > maxQueueSize) {
-        const left = deadline - Date.now()
-        if (left <= 0) {
-          throw new PublishError(
-            `Topic "${topicName}" has a group ${maxQueueSize} events behind (maxQueueSize); gave up after ${publishTimeoutMs} ms`,
-            { topic: topicName },
-          )
-        }
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.min(left, 50))
-          topic.spaceWaiters.push(() => {
-            clearTimeout(timer)
-            resolve()
-          })
-        })
-      }
-    }
-    this.broker.append(topic, messages, historySize)
+    await this.publisher.publish(topicName, messages)
   }
 
   /** Joins (or creates) the group and returns a pull subscription. */
@@ -91,29 +79,14 @@ export class MemoryTransport implements Transport {
     topicName: string,
     options: TransportSubscribeOptions,
   ): Promise<TransportSubscription> {
+    if (this.closed) throw closedError()
     this.faults.checkConnected()
     const topic = this.broker.topic(topicName)
-    const member = this.broker.join(
-      topic,
-      options.group,
-      options.startAt,
-      startAtTime(options.startAt),
+    const { group, startAt } = options
+    const member = this.broker.join(topic, group, startAt, startAtTime(startAt), this.control)
+    const subscription = new MemorySubscription(this.broker, member, this.faults, (s) =>
+      this.subscriptions.delete(s),
     )
-    const subscription: TransportSubscription = {
-      pull: (max, signal, deliver, fail) => {
-        if (this.faults.disconnected) {
-          this.faults
-            .whenConnected(signal)
-            .then(() => subscription.pull(max, signal, deliver, fail), fail)
-          return
-        }
-        this.broker.pull(member, max, signal, this.control).then(deliver, fail)
-      },
-      close: async () => {
-        this.subscriptions.delete(subscription)
-        this.broker.leave(member)
-      },
-    }
     this.subscriptions.add(subscription)
     return subscription
   }

@@ -1,6 +1,7 @@
-import { afterEach, describe } from 'vitest'
+import { afterAll, afterEach, describe } from 'vitest'
 import { type ConformanceOptions, Harness, type TransportFactory } from './harness.js'
 import { deliveryScenarios } from './scenarios-delivery.js'
+import { faultScenarios } from './scenarios-faults.js'
 import { lifecycleScenarios } from './scenarios-lifecycle.js'
 import { limitScenarios } from './scenarios-limits.js'
 import { retryScenarios } from './scenarios-retry.js'
@@ -8,7 +9,8 @@ import { retryScenarios } from './scenarios-retry.js'
 /**
  * The transport conformance suite: every scenario of the contract, with exact counts, against
  * transports made by `make` (each call one "process" on the same broker). Scenarios a transport
- * cannot support are skipped by capability flag, visibly.
+ * cannot support are skipped by capability flag, visibly; so are the fault scenarios whose hook
+ * (`injectRaw`, `spawnConsumer`, `restart` or `privateBroker`) is not given.
  * @example
  * const skip = await serviceOrSkip('Redis', () => ping(url))
  * transportConformance('redis', () => redisTransport({ url }), { skip, features: redisFeatures })
@@ -25,9 +27,11 @@ export function transportConformance(
   describe.skipIf(options.skip !== undefined)(title, () => {
     const h = new Harness(name, make, options)
     afterEach(() => h.cleanup())
+    afterAll(() => h.dispose())
     deliveryScenarios(h)
     retryScenarios(h)
     lifecycleScenarios(h)
     limitScenarios(h)
+    faultScenarios(h)
   })
 }

@@ -2,7 +2,7 @@ import { ConfigurationError, type EventEnvelope } from '@switchyard/core'
 import { expect, it } from 'vitest'
 import { type Harness, pause } from './harness.js'
 
-/** Scenarios 17-19: payloads, backpressure, reconnect after a broker restart. */
+/** Scenarios 17-18: payloads and backpressure. */
 export function limitScenarios(h: Harness): void {
   it('payloads - 1 MB, binary data, unicode in data, subject and extensions', async () => {
     const topic = await h.topic('payloads')
@@ -65,69 +65,4 @@ export function limitScenarios(h: Harness): void {
     expect(stats.maxInFlight).toBe(2)
     expect(stats.maxHeld).toBeLessThanOrEqual(4)
   })
-
-  it.skipIf(h.options.restart === undefined)(
-    'reconnect - broker restarted at 1/3 and 1/2 of 10 000 events, none lost',
-    async () => {
-      const topic = await h.topic('restart')
-      const producer = await h.bus()
-      const consumer = await h.bus()
-      const seen = new Set<string>()
-      let deliveries = 0
-      await consumer.subscribe(
-        topic,
-        (event) => {
-          deliveries++
-          seen.add(event.id)
-        },
-        { group: 'restart', concurrency: 16, retry: { maxAttempts: 100 } },
-      )
-      const sent: string[] = []
-      let publishRetries = 0
-      let restarting: Promise<void> = Promise.resolve()
-      for (let batch = 0; batch < 100; batch++) {
-        const events = Array.from({ length: 100 }, (_, i) => ({
-          type: 'conformance.restart',
-          id: `${topic}-${batch}-${i}`,
-          data: { batch, i },
-        }))
-        for (;;) {
-          try {
-            await producer.publishBatch(topic, events)
-            break
-          } catch {
-            // The broker is down: a real service retries; the same ids make it idempotent.
-            publishRetries++
-            await pause(100)
-          }
-        }
-        sent.push(...events.map((e) => e.id))
-        // Not awaited: publishing goes on (and retries) while the broker is away.
-        if (batch === 33 || batch === 50) {
-          await restarting
-          restarting = h.options.restart!()
-        }
-      }
-      await restarting
-      await h.until(
-        () => seen.size >= 10_000,
-        '10 000 events across two restarts',
-        () => {
-          // Which batches are short says whether a send or a partition's consumption went astray.
-          const missing = new Map<string, number>()
-          for (const id of sent) {
-            if (seen.has(id)) continue
-            const batch = id.slice(topic.length + 1).split('-')[0]!
-            missing.set(batch, (missing.get(batch) ?? 0) + 1)
-          }
-          const short = [...missing].map(([batch, n]) => `batch ${batch}: ${n}`).join(', ')
-          return `${seen.size} seen; missing by batch: ${short}`
-        },
-      )
-      expect(seen).toEqual(new Set(sent))
-      console.info(
-        `[conformance:${h.name}] restart: 10000 events, 0 lost, ${deliveries - seen.size} duplicates, ${publishRetries} publish retries`,
-      )
-    },
-  )
 }
