@@ -10,6 +10,7 @@ export interface ContextOwner {
   readonly group: string
   readonly maxAttempts: number
   readonly transportName: string
+  readonly ephemeral: boolean
   replyTo(event: EventEnvelope, data: unknown, init?: { type?: string }): Promise<void>
 }
 
@@ -19,6 +20,7 @@ export class DeliveryContext implements HandleContext {
   readonly group: string
   readonly maxAttempts: number
   readonly transport: string
+  readonly temporary: boolean
 
   constructor(
     private readonly subscription: ContextOwner,
@@ -31,6 +33,7 @@ export class DeliveryContext implements HandleContext {
     this.group = subscription.group
     this.maxAttempts = subscription.maxAttempts
     this.transport = subscription.transportName
+    this.temporary = subscription.ephemeral
   }
 
   get message(): HandleContext['message'] {

@@ -100,6 +100,11 @@ export class EventBus implements AsyncDisposable {
     this.requests = new RequestReply({
       source: this.source,
       publish: (topic, input) => this.publish(topic, input),
+      publishReply: (topic, input) => {
+        this.assertOpen()
+        checkTopic(topic)
+        return this.publishThroughChain(createEvent(input, this.source === undefined ? {} : { source: this.source }), topic, true)
+      },
       openInbox: (topic, handler) =>
         this.open(topic, handler as EventHandler, INBOX_OPTIONS(topic), true),
     })
@@ -153,8 +158,12 @@ export class EventBus implements AsyncDisposable {
   private async publishThroughChain<T>(
     event: EventEnvelope<T>,
     topic: string,
+    temporary = false,
   ): Promise<EventEnvelope<T>> {
-    const ctx: PublishContext = { topic, event, transport: this.transport.name }
+    const transport = this.transport.name
+    const ctx: PublishContext = temporary
+      ? { topic, event, transport, temporary }
+      : { topic, event, transport }
     await this.publishOne(ctx)
     return ctx.event as EventEnvelope<T>
   }

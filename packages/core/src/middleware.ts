@@ -9,6 +9,11 @@ export interface PublishContext {
   event: EventEnvelope
   /** Name of the transport (`memory`, `redis`, ...). */
   readonly transport: string
+  /**
+   * True for a reply to `bus.request()`: the topic is the requester's short-lived inbox, one
+   * per bus, so telemetry should not label series by it. @default false
+   */
+  readonly temporary?: boolean
 }
 
 /** What handle middleware and handlers see: one delivery attempt of one event. */
@@ -25,6 +30,8 @@ export interface HandleContext<T = unknown> {
   readonly maxAttempts: number
   /** Name of the transport. */
   readonly transport: string
+  /** True when the topic is this bus's short-lived request/reply inbox. @default false */
+  readonly temporary?: boolean
   /** Transport headers and position of the message. */
   readonly message: {
     readonly headers: Readonly<Record<string, string>>

@@ -13,6 +13,8 @@ export interface RequestOptions {
 export interface RequestReplyBus {
   readonly source: string | undefined
   publish(topic: string, input: EventInput): Promise<EventEnvelope>
+  /** Publishes a reply to a requester's inbox (a temporary topic). */
+  publishReply(topic: string, input: EventInput): Promise<EventEnvelope>
   /** Opens the ephemeral inbox subscription. */
   openInbox(topic: string, handler: (event: EventEnvelope) => void): Promise<unknown>
 }
@@ -81,7 +83,7 @@ export class RequestReply {
     }
     if (data !== undefined) reply.data = data
     if (request.tenantid !== undefined) reply.tenantid = request.tenantid
-    await this.bus.publish(replyTo, reply)
+    await this.bus.publishReply(replyTo, reply)
   }
 
   private async ensureInbox(): Promise<string> {

@@ -324,6 +324,11 @@ export class Subscription implements AsyncDisposable {
     return this.policy.maxAttempts
   }
 
+  /** @internal True for a request/reply inbox. */
+  get ephemeral(): boolean {
+    return this.init.ephemeral === true
+  }
+
   /** @internal The transport's name. */
   get transportName(): string {
     return this.init.transport.name

@@ -69,13 +69,11 @@ export const DURATION_BUCKETS: readonly number[] = [
   0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
 ]
 
-/** Prefix of the temporary reply topics `bus.request()` creates. */
-export const INBOX_PREFIX = '_switchyard.inbox.'
-
 /**
- * Destination as it appears in span names and metric attributes: reply inboxes carry a UUID, which
- * would give every request its own time series, so they collapse to one name.
+ * Destination as it appears in span names and metric attributes: a temporary destination (a
+ * request/reply inbox, flagged by core on the context) carries a UUID, which would give every
+ * requester its own time series, so they collapse to one name.
  */
-export function destinationLabel(topic: string): string {
-  return topic.startsWith(INBOX_PREFIX) ? '(temporary)' : topic
+export function destinationLabel(topic: string, temporary: boolean | undefined): string {
+  return temporary === true ? '(temporary)' : topic
 }

@@ -6,7 +6,7 @@ import {
   type MeterProvider,
   metrics,
 } from '@opentelemetry/api'
-import { ATTR, DURATION_BUCKETS, destinationLabel, METRIC } from './conventions.js'
+import { ATTR, DURATION_BUCKETS, METRIC } from './conventions.js'
 
 /** The instruments of one meter provider. */
 export interface Instruments {
@@ -53,7 +53,7 @@ export class MessagingMetrics {
     return this.instruments.noop ? undefined : this.instruments
   }
 
-  /** One publish finished after `seconds`; `errorType` when it failed. */
+  /** One publish to `topic` (its `destinationLabel`) finished after `seconds`; `errorType` when it failed. */
   sent(
     i: Instruments,
     transport: string,
@@ -65,7 +65,7 @@ export class MessagingMetrics {
       [ATTR.operationName]: 'send',
       [ATTR.operationType]: 'send',
       [ATTR.messagingSystem]: transport,
-      [ATTR.destinationName]: destinationLabel(topic),
+      [ATTR.destinationName]: topic,
     }))
     if (errorType !== undefined) attrs = { ...attrs, [ATTR.errorType]: errorType }
     i.sent.add(1, attrs)
@@ -86,7 +86,7 @@ export class MessagingMetrics {
       [ATTR.operationName]: 'process',
       [ATTR.operationType]: 'process',
       [ATTR.messagingSystem]: transport,
-      [ATTR.destinationName]: destinationLabel(topic),
+      [ATTR.destinationName]: topic,
       [ATTR.consumerGroup]: group,
     }))
     if (errorType !== undefined) attrs = { ...attrs, [ATTR.errorType]: errorType }

@@ -342,6 +342,22 @@ describe('otelMiddleware propagation', () => {
     expect(inbox.spanContext().traceId).toBe(request.spanContext().traceId)
   })
 
+  it('spans - temporary comes from the context core sets, not from the topic name', async () => {
+    const mw = otelMiddleware({ tracerProvider: sdk.tracerProvider, metrics: false })
+    const event = createEvent({ type: 't', source: 's' })
+    // A topic that merely looks like an inbox is an ordinary destination.
+    await mw.publish!({ topic: '_switchyard.inbox.x', event, transport: 'memory' }, async () => {})
+    await mw.publish!(
+      { topic: 'replies-7', event, transport: 'memory', temporary: true },
+      async () => {},
+    )
+    const [lookalike, flagged] = sdk.finished()
+    expect(lookalike!.name).toBe('send _switchyard.inbox.x')
+    expect(lookalike!.attributes['messaging.destination.temporary']).toBeUndefined()
+    expect(flagged!.name).toBe('send (temporary)')
+    expect(flagged!.attributes['messaging.destination.temporary']).toBe(true)
+  })
+
   it('spans - the kafka message key is recorded only for kafka', async () => {
     const mw = otelMiddleware({ tracerProvider: sdk.tracerProvider, metrics: false })
     const event = createEvent({ type: 't', source: 's', partitionkey: 'k-1' })

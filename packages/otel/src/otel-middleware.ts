@@ -111,10 +111,23 @@ export function otelMiddleware(options: OtelMiddlewareOptions = {}): Middleware 
       }
     } catch (error) {
       if (m !== undefined)
-        meter!.sent(m, ctx.transport, ctx.topic, seconds(started), errorType(error))
+        meter!.sent(
+          m,
+          ctx.transport,
+          destinationLabel(ctx.topic, ctx.temporary),
+          seconds(started),
+          errorType(error),
+        )
       throw error
     }
-    if (m !== undefined) meter!.sent(m, ctx.transport, ctx.topic, seconds(started), undefined)
+    if (m !== undefined)
+      meter!.sent(
+        m,
+        ctx.transport,
+        destinationLabel(ctx.topic, ctx.temporary),
+        seconds(started),
+        undefined,
+      )
   }
 
   function handle(ctx: HandleContext, next: () => Promise<Outcome>): Promise<Outcome> {
@@ -174,7 +187,7 @@ async function tracedPublish(
       ? extractFrom(ctx.event, active, use)
       : active
   const span = tracer.startSpan(
-    `send ${destinationLabel(ctx.topic)}`,
+    `send ${destinationLabel(ctx.topic, ctx.temporary)}`,
     { kind: SpanKind.PRODUCER, attributes: sendAttributes(ctx) },
     parent,
   )
@@ -200,7 +213,7 @@ async function tracedHandle(
   // active when the subscription's pull loop started.
   const parent = carriesContext(ctx) ? parentOf(ctx, propagator) : ROOT_CONTEXT
   const span = tracer.startSpan(
-    `process ${destinationLabel(ctx.topic)}`,
+    `process ${destinationLabel(ctx.topic, ctx.temporary)}`,
     { kind: SpanKind.CONSUMER, attributes: processAttributes(ctx) },
     parent,
   )
@@ -244,7 +257,15 @@ function record(
   result: Outcome['kind'] | 'error',
   error: string | undefined,
 ): void {
-  meter.processed(m, ctx.transport, ctx.topic, ctx.group, seconds(started), result, error)
+  meter.processed(
+    m,
+    ctx.transport,
+    destinationLabel(ctx.topic, ctx.temporary),
+    ctx.group,
+    seconds(started),
+    result,
+    error,
+  )
 }
 
 function seconds(started: number): number {

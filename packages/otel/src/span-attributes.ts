@@ -1,6 +1,6 @@
 import { type Attributes, type Span, SpanStatusCode } from '@opentelemetry/api'
 import type { EventEnvelope, HandleContext, Outcome, PublishContext } from '@switchyard/core'
-import { ATTR, INBOX_PREFIX, SPAN_EVENT } from './conventions.js'
+import { ATTR, SPAN_EVENT } from './conventions.js'
 
 /** Attributes of a PRODUCER `send` span, known before it starts (samplers see them). */
 export function sendAttributes(ctx: PublishContext): Attributes {
@@ -14,7 +14,7 @@ export function sendAttributes(ctx: PublishContext): Attributes {
     [ATTR.eventType]: event.type,
     [ATTR.eventSource]: event.source,
   }
-  return optional(attrs, ctx.topic, ctx.transport, event)
+  return optional(attrs, ctx.temporary === true, ctx.transport, event)
 }
 
 /** Attributes of a CONSUMER `process` span for one attempt. */
@@ -32,13 +32,13 @@ export function processAttributes(ctx: HandleContext): Attributes {
     [ATTR.attempt]: ctx.attempt,
     [ATTR.maxAttempts]: ctx.maxAttempts,
   }
-  return optional(attrs, ctx.topic, ctx.transport, event)
+  return optional(attrs, ctx.temporary === true, ctx.transport, event)
 }
 
 // Absent values are left out rather than set to undefined, which the SDK warns about.
 function optional(
   attrs: Attributes,
-  topic: string,
+  temporary: boolean,
   transport: string,
   event: EventEnvelope,
 ): Attributes {
@@ -47,7 +47,7 @@ function optional(
   if (event.tenantid !== undefined) attrs[ATTR.tenant] = event.tenantid
   if (transport === 'kafka' && event.partitionkey !== undefined)
     attrs[ATTR.kafkaKey] = event.partitionkey
-  if (topic.startsWith(INBOX_PREFIX)) attrs[ATTR.destinationTemporary] = true
+  if (temporary) attrs[ATTR.destinationTemporary] = true
   return attrs
 }
 
