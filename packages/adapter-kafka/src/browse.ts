@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import type { InboundMessage } from '@switchyard/core/transport'
-import { type AdminLike, createConsumer, type KafkaClientLike } from './client.js'
+import { type InboundMessage, withTimeout } from '@switchyard/core/transport'
+import { type AdminLike, createConsumer } from './client.js'
 import { whileSettling } from './errors.js'
 import { position, readBody, readHeaders, readKey, readTimestamp } from './mapping.js'
-import type { ResolvedKafkaOptions } from './options.js'
+import type { KafkaClientLike, ResolvedKafkaOptions } from './options.js'
 
 interface Read {
   message: InboundMessage
@@ -71,12 +71,8 @@ export async function browseTopic(
         if (remaining.size === 0) finish()
       },
     })
-    let timer: NodeJS.Timeout | undefined
-    await Promise.race([
-      done,
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, 30_000))),
-    ])
-    clearTimeout(timer)
+    // Lists what arrived within the time when some partition never reaches its end.
+    await withTimeout(done, 30_000).catch(() => undefined)
   } finally {
     await consumer.disconnect().catch(() => undefined)
     await admin.deleteGroups([groupId]).catch(() => undefined)

@@ -11,7 +11,7 @@ import kafkajs, {
   type PartitionMetadata,
   type SASLOptions,
 } from 'kafkajs'
-import type { ResolvedKafkaOptions } from './options.js'
+import type { KafkaClientLike, ResolvedKafkaOptions } from './options.js'
 
 /** A record as produced. */
 export interface RecordOut {
@@ -114,13 +114,6 @@ export interface ConsumerSettings {
   retries: number
 }
 
-/** What the adapter needs from a client: a KafkaJS `Kafka` instance has it. */
-export interface KafkaClientLike {
-  producer(config?: object): unknown
-  consumer(config: { groupId: string }): unknown
-  admin(config?: object): unknown
-}
-
 const LOG_LEVELS = {
   nothing: KafkaLogLevel.NOTHING,
   error: KafkaLogLevel.ERROR,
@@ -196,16 +189,16 @@ export function createClient(options: ResolvedKafkaOptions): KafkaClientLike {
   })
 }
 
-/** The producer: idempotent per options, the Java-compatible partitioner, no implicit topic creation. */
-export function createProducer(
-  client: KafkaClientLike,
-  options: ResolvedKafkaOptions,
-): ProducerLike {
+/**
+ * The producer: the Java-compatible partitioner, no implicit topic creation, and no retries of
+ * its own: the bus retries a failed publish (`publishRetry`), so there is one policy. (kafkajs
+ * refuses an idempotent producer without retries; the transport sends one request at a time.)
+ */
+export function createProducer(client: KafkaClientLike): ProducerLike {
   return client.producer({
-    idempotent: options.idempotent,
     allowAutoTopicCreation: false,
     createPartitioner: Partitioners.DefaultPartitioner,
-    retry: { retries: options.retries, initialRetryTime: 200, maxRetryTime: 5_000 },
+    retry: { retries: 0 },
   }) as ProducerLike
 }
 

@@ -1,4 +1,9 @@
-import { ConfigurationError, ConnectionError, PublishError } from '@switchyard/core/transport'
+import {
+  ConfigurationError,
+  ConnectionError,
+  PublishError,
+  sleep,
+} from '@switchyard/core/transport'
 
 /** What the adapter reads off a kafkajs error. */
 interface KafkaErrorShape {
@@ -129,8 +134,9 @@ const SETTLING = new Set([
 ])
 
 /**
- * Runs an admin call, retrying while the topic's partitions are still settling (kafkajs gives
- * up on some of these at once). Other errors, and settling beyond `attempts`, are thrown.
+ * Runs an admin call, retrying while the topic's partitions or the group coordinator are still
+ * settling (kafkajs gives up on some of these at once). Other errors, and settling beyond
+ * `attempts` tries 100 ms apart, are thrown.
  */
 export async function whileSettling<T>(call: () => Promise<T>, attempts = 50): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -139,7 +145,13 @@ export async function whileSettling<T>(call: () => Promise<T>, attempts = 50): P
     } catch (error) {
       const type = errorType(error)
       if (attempt >= attempts || type === undefined || !SETTLING.has(type)) throw error
-      await new Promise((resolve) => setTimeout(resolve, 100))
+      // Connection level: the broker gives no notice once a partition or coordinator is ready.
+      await sleep(100)
     }
   }
+}
+
+/** An answer that says "not yet" the way the broker would, so `whileSettling` waits it out. */
+export function notYet(what: string): Error {
+  return Object.assign(new Error(`${what} is not ready yet`), { type: 'LEADER_NOT_AVAILABLE' })
 }

@@ -4,11 +4,11 @@ import { readBody, readHeaders, readKey, recordSize, toRecord } from './mapping.
 const body = new Uint8Array(Buffer.from('{"a":1}'))
 
 describe('mapping', () => {
-  it('record key - partitionkey first, then the subject, else none', () => {
+  it('record key - the partitionkey only (never the subject), else none', () => {
     expect(toRecord({ id: '1', key: 'order-7', headers: { ce_subject: 's' }, body }).key).toBe(
       'order-7',
     )
-    expect(toRecord({ id: '1', key: undefined, headers: { ce_subject: 's' }, body }).key).toBe('s')
+    expect(toRecord({ id: '1', key: undefined, headers: { ce_subject: 's' }, body }).key).toBeNull()
     expect(toRecord({ id: '1', key: undefined, headers: {}, body }).key).toBeNull()
   })
 

@@ -8,11 +8,11 @@ const EMPTY = new Uint8Array(0)
 
 /**
  * The Kafka record for an outbound message. The record key orders and partitions: the
- * envelope's `partitionkey`, else its `subject`, else none (the transport spreads those round
+ * envelope's `partitionkey` (core's one rule), else none (the transport spreads those round
  * robin over the partitions).
  */
 export function toRecord(message: OutboundMessage): RecordOut {
-  const key = message.key ?? message.headers.ce_subject ?? message.headers['ce-subject'] ?? null
+  const key = message.key ?? null
   // JSON text goes as it is: kafkajs writes a string value straight into the request, so the
   // bytes are made once, there (the transport declares `textBodies`).
   if (message.text !== undefined) return { key, value: message.text, headers: message.headers }

@@ -1,16 +1,20 @@
+import { type StartAt, startAtTime } from '@switchyard/core/transport'
+import type { AdminLike } from './client.js'
+import { whileSettling } from './errors.js'
+
 /** One fetched record's place in its partition's commit order. */
 export interface Entry {
   /** Kafka offsets are int64; a number is exact up to 2^53, far beyond any real partition. */
   readonly offset: number
-  /** `waiting` in the buffer or running, `parked` until a delayed redelivery, `done` when settled. */
-  state: 'waiting' | 'parked' | 'done'
+  /** `waiting` in the buffer or running (a retry delay included), `done` when settled. */
+  state: 'waiting' | 'done'
 }
 
 /**
  * Tracks the records of one partition in fetch order and yields the offset that may be
  * committed: one past the highest offset below which every record was handled or
  * dead-lettered. With concurrency and per-key lanes records finish out of order; a record
- * still running, waiting for a delayed retry or never started holds the mark back, so a crash
+ * still running (or waiting out a retry delay) or never started holds the mark back, so a crash
  * or rebalance redelivers it and everything after it, never skips it.
  */
 export class PartitionTracker {
@@ -79,6 +83,7 @@ export class Committer {
       this.again = true
       return
     }
+    // `commitIntervalMs`: one commit request per interval, not one per settled record.
     this.timer = setTimeout(() => {
       this.timer = undefined
       void this.flush()
@@ -117,4 +122,39 @@ export class Committer {
     this.timer = undefined
     this.again = false
   }
+}
+
+/**
+ * Where partitions without a committed offset start, per `startAt`, captured now so that
+ * events published after `subscribe` resolves are seen even though the group joins later.
+ */
+export async function startPositions(
+  admin: AdminLike,
+  topic: string,
+  group: string,
+  startAt: StartAt,
+): Promise<Map<number, string> | undefined> {
+  const [committed] = await whileSettling(() =>
+    admin.fetchOffsets({ groupId: group, topics: [topic] }),
+  )
+  if (committed?.partitions.every((p) => p.offset !== '-1')) return undefined
+  const bounds = await whileSettling(() => admin.fetchTopicOffsets(topic))
+  const positions = new Map<number, string>()
+  const time = startAtTime(startAt)
+  const byTime =
+    time === undefined
+      ? undefined
+      : await whileSettling(() => admin.fetchTopicOffsetsByTimestamp(topic, time))
+  for (const { partition, low, high } of bounds) {
+    let offset = startAt === 'earliest' ? low : high
+    if (byTime !== undefined) offset = byTime.find((p) => p.partition === partition)?.offset ?? high
+    if (typeof startAt === 'object' && 'sequence' in startAt) {
+      const wanted = BigInt(startAt.sequence)
+      offset = (
+        wanted < BigInt(low) ? BigInt(low) : wanted > BigInt(high) ? BigInt(high) : wanted
+      ).toString()
+    }
+    positions.set(partition, offset)
+  }
+  return positions
 }

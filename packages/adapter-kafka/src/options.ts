@@ -1,6 +1,25 @@
 import type { ConnectionOptions } from 'node:tls'
-import { ConfigurationError, checkKeys, checkNumber } from '@switchyard/core/transport'
-import type { KafkaClientLike } from './client.js'
+import {
+  ConfigurationError,
+  checkKeys,
+  checkNumber,
+  type Env,
+  envReader,
+  type SubscribeDefaults,
+  subscribeDefaultsFromEnv,
+} from '@switchyard/core/transport'
+
+export type { Env } from '@switchyard/core/transport'
+
+/** What the adapter needs from a client: a KafkaJS `Kafka` instance has it. */
+export interface KafkaClientLike {
+  /** Makes a producer. */
+  producer(config?: object): unknown
+  /** Makes a group consumer. */
+  consumer(config: { groupId: string }): unknown
+  /** Makes an admin client. */
+  admin(config?: object): unknown
+}
 
 /** Producer compression. `gzip` is built into kafkajs; the others need a codec package registered. */
 export type KafkaCompression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
@@ -34,9 +53,10 @@ export interface KafkaTransportOptions {
   sasl?: KafkaSasl
   /** Broker acknowledgements a publish waits for: `all` (-1), 1 or 0. @default 'all' */
   acks?: 'all' | -1 | 0 | 1
-  /** Idempotent producer (no duplicates from producer retries); needs `acks: 'all'`. @default true with acks all */
-  idempotent?: boolean
-  /** Retries of a failed request before a publish or commit fails. @default 5 */
+  /**
+   * Retries of a failed consumer, commit or admin request inside kafkajs. Not of a publish: the
+   * producer sends each request once and the bus retries what failed (`publishRetry`). @default 5
+   */
   retries?: number
   /** Producer compression. @default 'none' */
   compression?: KafkaCompression
@@ -78,19 +98,10 @@ export interface KafkaTransportOptions {
   /** kafkajs log level: `nothing`, `error`, `warn`, `info`, `debug`. @default 'error' */
   logLevel?: 'nothing' | 'error' | 'warn' | 'info' | 'debug'
   /**
-   * Subscription settings read by `fromEnv()` (`EVENTS_MAX_RETRIES`, `EVENTS_RETRY_BACKOFF_MS`,
-   * `DLQ_ENABLED`). The bus applies them to every subscription on this transport; options given
-   * to `bus.subscribe` win.
+   * Subscription settings read by `fromEnv()` (core's `subscribeDefaultsFromEnv`). The bus
+   * applies them to every subscription on this transport; options given to `bus.subscribe` win.
    */
-  subscribeDefaults?: KafkaSubscribeDefaults
-}
-
-/** Subscription settings that come with a Kafka configuration. */
-export interface KafkaSubscribeDefaults {
-  /** Retry policy (`EVENTS_MAX_RETRIES` + 1 attempts, `EVENTS_RETRY_BACKOFF_MS` exponential backoff). */
-  retry?: { maxAttempts?: number; backoff?: (attempt: number) => number }
-  /** `false` when `DLQ_ENABLED=false`. */
-  deadLetter?: false
+  subscribeDefaults?: SubscribeDefaults | undefined
 }
 
 /** Options with defaults applied. */
@@ -100,7 +111,6 @@ export interface ResolvedKafkaOptions {
   ssl: boolean | ConnectionOptions
   sasl: KafkaSasl | undefined
   acks: -1 | 0 | 1
-  idempotent: boolean
   retries: number
   compression: KafkaCompression
   lingerMs: number
@@ -128,7 +138,6 @@ const KEYS = [
   'ssl',
   'sasl',
   'acks',
-  'idempotent',
   'retries',
   'compression',
   'lingerMs',
@@ -170,21 +179,7 @@ export function resolveOptions(options: KafkaTransportOptions): ResolvedKafkaOpt
   }
   const acks = options.acks === undefined || options.acks === 'all' ? -1 : options.acks
   oneOf(acks, [-1, 0, 1], field('acks'))
-  const idempotent = options.idempotent ?? acks === -1
-  if (idempotent && acks !== -1) {
-    throw new ConfigurationError(
-      'An idempotent producer needs acks "all"; set idempotent: false for acks 0 or 1',
-      {
-        field: field('idempotent'),
-      },
-    )
-  }
   const retries = checkNumber(options.retries ?? 5, field('retries'), { min: 0, integer: true })
-  if (idempotent && retries === 0) {
-    throw new ConfigurationError('An idempotent producer needs retries of at least 1', {
-      field: field('retries'),
-    })
-  }
   const heartbeatIntervalMs = positive(
     options.heartbeatIntervalMs ?? 3_000,
     field('heartbeatIntervalMs'),
@@ -219,7 +214,6 @@ export function resolveOptions(options: KafkaTransportOptions): ResolvedKafkaOpt
     ssl: options.ssl ?? protocol.endsWith('SSL'),
     sasl,
     acks,
-    idempotent,
     retries,
     compression: oneOf(options.compression ?? 'none', COMPRESSIONS, field('compression')),
     lingerMs: checkNumber(options.lingerMs ?? 0, field('lingerMs'), { min: 0 }),
@@ -302,4 +296,62 @@ function partitionCount(value: unknown, field: string): number {
   if (n === 0)
     throw new ConfigurationError(`${field} must be -1 (broker default) or at least 1`, { field })
   return n
+}
+
+/**
+ * Reads Olive's environment variables into transport options. Unset variables keep the
+ * defaults; set but invalid ones fail at once.
+ *
+ * | variable | option |
+ * | --- | --- |
+ * | `KAFKA_BOOTSTRAP_SERVERS` | `brokers` |
+ * | `KAFKA_CLIENT_ID` (else `SERVICE_NAME`) | `clientId` |
+ * | `KAFKA_SECURITY_PROTOCOL` | `securityProtocol` |
+ * | `KAFKA_SASL_MECHANISM`, `KAFKA_SASL_USERNAME`, `KAFKA_SASL_PASSWORD` | `sasl` |
+ * | `KAFKA_PRODUCER_ACKS`, `KAFKA_PRODUCER_RETRIES`, `KAFKA_PRODUCER_COMPRESSION` | `acks`, `retries`, `compression` |
+ * | `KAFKA_PRODUCER_LINGER_MS`, `KAFKA_PRODUCER_BATCH_SIZE` | `lingerMs`, `batchSize` |
+ * | `KAFKA_CONSUMER_AUTO_OFFSET_RESET` | `autoOffsetReset` |
+ * | `KAFKA_CONSUMER_SESSION_TIMEOUT_MS`, `KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS` | `sessionTimeoutMs`, `heartbeatIntervalMs` |
+ * | `EVENTS_*`, `DLQ_*` (core's `subscribeDefaultsFromEnv`) | `subscribeDefaults` |
+ *
+ * @throws {ConfigurationError} naming the variable that is wrong.
+ * @example
+ * const transport = kafkaTransport(fromEnv())
+ * await bus.subscribe('employees.events', handler, { group: 'mailer' }) // EVENTS_MAX_RETRIES applies
+ */
+export function fromEnv(env: Env = process.env): KafkaTransportOptions {
+  const read = envReader(env)
+  const options: KafkaTransportOptions = {}
+  const set = <K extends keyof KafkaTransportOptions>(key: K, value: KafkaTransportOptions[K]) => {
+    if (value !== undefined) options[key] = value
+  }
+  const servers = read.string('KAFKA_BOOTSTRAP_SERVERS')
+  if (servers !== undefined) options.brokers = parseBrokers(servers, 'KAFKA_BOOTSTRAP_SERVERS')
+  set('clientId', read.string('KAFKA_CLIENT_ID') ?? read.string('SERVICE_NAME'))
+  const protocols = ['plaintext', 'ssl', 'sasl_plaintext', 'sasl_ssl'] as const
+  const protocol = read.oneOf('KAFKA_SECURITY_PROTOCOL', protocols)
+  set('securityProtocol', protocol?.toUpperCase() as KafkaSecurityProtocol | undefined)
+  const username = read.string('KAFKA_SASL_USERNAME')
+  const password = read.string('KAFKA_SASL_PASSWORD')
+  if (username !== undefined || password !== undefined || protocol?.startsWith('sasl_')) {
+    if (username === undefined || password === undefined) {
+      throw new ConfigurationError(
+        'KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD must both be set for SASL',
+        { field: username === undefined ? 'KAFKA_SASL_USERNAME' : 'KAFKA_SASL_PASSWORD' },
+      )
+    }
+    const mechanism = read.oneOf('KAFKA_SASL_MECHANISM', MECHANISMS) ?? 'plain'
+    options.sasl = { mechanism, username, password }
+  }
+  const acks = read.oneOf('KAFKA_PRODUCER_ACKS', ['all', '-1', '0', '1'])
+  set('acks', acks === undefined || acks === 'all' ? acks : (Number(acks) as -1 | 0 | 1))
+  set('retries', read.int('KAFKA_PRODUCER_RETRIES'))
+  set('compression', read.oneOf('KAFKA_PRODUCER_COMPRESSION', COMPRESSIONS))
+  set('lingerMs', read.int('KAFKA_PRODUCER_LINGER_MS'))
+  set('batchSize', read.int('KAFKA_PRODUCER_BATCH_SIZE'))
+  set('autoOffsetReset', read.oneOf('KAFKA_CONSUMER_AUTO_OFFSET_RESET', ['earliest', 'latest']))
+  set('sessionTimeoutMs', read.int('KAFKA_CONSUMER_SESSION_TIMEOUT_MS'))
+  set('heartbeatIntervalMs', read.int('KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS'))
+  set('subscribeDefaults', subscribeDefaultsFromEnv(env))
+  return options
 }

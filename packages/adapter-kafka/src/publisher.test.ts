@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { RecordOut } from './client.js'
 import { recordSize } from './mapping.js'
-import { PublishBatcher, type SendBatch } from './producer.js'
+import { PublishBatcher, type SendBatch } from './publisher.js'
 
 const record = (n: number, bytes = 100): RecordOut => ({
   key: null,

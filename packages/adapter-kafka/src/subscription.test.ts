@@ -90,10 +90,10 @@ async function started(
   return { fake, subscription }
 }
 
-/** Opens a `pullNow`; returns the positions of each answer, as they come. */
+/** Opens a `pull`; returns the positions of each answer, as they come. */
 function pulling(subscription: KafkaSubscription): string[][] {
   const got: string[][] = []
-  subscription.pullNow(
+  subscription.pull(
     10,
     new AbortController().signal,
     (messages) => got.push(messages.map((m: InboundMessage) => m.position!)),
@@ -105,7 +105,7 @@ function pulling(subscription: KafkaSubscription): string[][] {
 }
 
 describe('KafkaSubscription', () => {
-  it('kafka subscription - an open pullNow is answered inside eachBatch, before it returns', async () => {
+  it('kafka subscription - an open pull is answered inside eachBatch, before it returns', async () => {
     const { fake, subscription } = await started()
     fake.join([0])
     // Positioning after the join has nothing to do here; it settles within a few microtasks.
@@ -185,11 +185,11 @@ describe('KafkaSubscription', () => {
     await subscription.close()
   })
 
-  it('kafka subscription - aborting an open pullNow answers it with nothing', async () => {
+  it('kafka subscription - aborting an open pull answers it with nothing', async () => {
     const { subscription } = await started()
     const answers: InboundMessage[][] = []
     const abort = new AbortController()
-    subscription.pullNow(
+    subscription.pull(
       10,
       abort.signal,
       (messages) => answers.push(messages),
@@ -198,7 +198,7 @@ describe('KafkaSubscription', () => {
     abort.abort()
     expect(answers).toEqual([[]])
     // A later pull on the same (aborted) signal is answered at once, and only once.
-    subscription.pullNow(
+    subscription.pull(
       10,
       abort.signal,
       (messages) => answers.push(messages),

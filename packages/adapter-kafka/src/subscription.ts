@@ -1,12 +1,23 @@
-import type { InboundMessage, NackOptions, TransportSubscription } from '@switchyard/core/transport'
+import {
+  Deque,
+  type InboundMessage,
+  InFlight,
+  type NackOptions,
+  sleep,
+  type TransportSubscription,
+  withTimeout,
+} from '@switchyard/core/transport'
 import type { AdminLike, BatchPayload, ConsumerLike } from './client.js'
 import { Delivery, type DeliveryOwner } from './delivery.js'
 import { isRebalance, whileSettling } from './errors.js'
 import { Committer, PartitionTracker } from './offsets.js'
-import { Queue, withTimeout } from './queue.js'
 
 const RELAUNCH_MIN_MS = 500
 const RELAUNCH_MAX_MS = 10_000
+
+/** A bounded wait that must not throw (draining, a last commit at close). */
+const atMost = (promise: Promise<void>, ms: number) =>
+  withTimeout(promise, ms).catch(() => undefined)
 
 /** What a subscription needs besides its consumer. */
 export interface SubscriptionInit {
@@ -22,6 +33,8 @@ export interface SubscriptionInit {
   /** Longest wait for running handlers when a rebalance is noticed mid-batch. */
   drainMs: number
   heartbeatIntervalMs: number
+  /** Delete the consumer group once closed (an ephemeral subscription leaves nothing behind). */
+  deleteGroupOnClose?: boolean
   /** Called once the subscription closed. */
   onClosed(): void
 }
@@ -30,12 +43,12 @@ export interface SubscriptionInit {
  * A Kafka consumer-group member behind core's pull contract. kafkajs pushes fetched batches
  * into `eachBatch`; they wait in a small buffer (at most `prefetch` records, so a slow handler
  * slows fetching) until the dispatcher pulls them. Offsets are committed by watermark per
- * partition (see `PartitionTracker`); a delayed retry is parked in memory and redelivered
- * from there, so the partition's other keys keep flowing.
+ * partition (see `PartitionTracker`); a nacked record goes back to the front of the buffer
+ * (core has already waited out any retry delay).
  */
 export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
-  private buffer = new Queue<Delivery>()
-  /** The open `pullNow`, answered by `answer` / `answerError`. */
+  private buffer = new Deque<Delivery>()
+  /** The open `pull`, answered by `answer` / `answerError`. */
   private waiter:
     | {
         max: number
@@ -47,19 +60,19 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
   /** Signals with an abort listener: one each, not one per pull (EventTarget calls are slow). */
   private readonly watched = new WeakSet<AbortSignal>()
   private roomWaiters: Array<() => void> = []
-  private drainWaiters: Array<() => void> = []
-  private readonly parked = new Set<NodeJS.Timeout>()
   private trackers = new Map<number, PartitionTracker>()
   private committer: Committer
   private generation = 0
-  private inFlight = 0
+  /** Deliveries of the current generation pulled and not yet settled. */
+  private held = new InFlight()
   private revoked: Promise<void> | undefined
   /** Positioning after a join; undefined once done, so a batch is buffered in the turn it arrives. */
   private ready: Promise<void> | undefined
   private running: Promise<void> | undefined
   private problem: unknown
   private closed = false
-  private relaunchTimer: NodeJS.Timeout | undefined
+  /** Aborted at close: ends the relaunch and heartbeat waits. */
+  private readonly stop = new AbortController()
   private relaunchDelayMs = RELAUNCH_MIN_MS
   private startPositions: Map<number, string> | undefined
 
@@ -117,21 +130,17 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
 
   private relaunchLater(): void {
     if (this.closed) return
-    clearTimeout(this.relaunchTimer)
-    this.relaunchTimer = setTimeout(() => this.launch(), this.relaunchDelayMs)
+    // Connection level: the broker is away; the consumer runs again once it may be back.
+    void sleep(this.relaunchDelayMs, this.stop.signal).then((due) => due && this.launch())
     this.relaunchDelayMs = Math.min(RELAUNCH_MAX_MS, this.relaunchDelayMs * 2)
   }
 
-  /** Resolves with 1..max buffered records, waiting for some, or [] once closed or aborted. */
-  pull(max: number, signal: AbortSignal): Promise<InboundMessage[]> {
-    return new Promise((resolve, reject) => this.pullNow(max, signal, resolve, reject))
-  }
-
   /**
-   * `pull` with callbacks: records reach the dispatcher inside kafkajs's `eachBatch` call, so a
-   * handler starts in the turn its batch arrived, as a kafkajs `eachMessage` handler does.
+   * Answers with 1..max buffered records at once, or with the next batch from inside kafkajs's
+   * `eachBatch` call, so a handler starts in the turn its batch arrived (as a kafkajs
+   * `eachMessage` handler does); with [] once closed or aborted, `fail` for a consumer error.
    */
-  pullNow(
+  pull(
     max: number,
     signal: AbortSignal,
     deliver: (messages: InboundMessage[]) => void,
@@ -176,19 +185,18 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    clearTimeout(this.relaunchTimer)
+    this.stop.abort()
     if (this.waiter !== undefined) this.answer([])
     this.dropHeld()
-    await withTimeout(this.committer.flush(), 5_000)
+    await atMost(this.committer.flush(), 5_000)
     this.committer.stop()
     // Leaving while the first join is still under way would leave a member behind.
-    if (this.running !== undefined)
-      await withTimeout(
-        this.running.catch(() => undefined),
-        10_000,
-      )
+    if (this.running !== undefined) await atMost(this.running, 10_000)
     try {
       await this.init.consumer.disconnect()
+      if (this.init.deleteGroupOnClose) {
+        await this.init.admin.deleteGroups([this.init.groupId]).catch(() => undefined)
+      }
     } finally {
       this.init.onClosed()
     }
@@ -198,7 +206,7 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
     const { batch } = payload
     const generation = this.generation
     // An await, even of a settled promise, queues the rest behind every pending microtask of
-    // kafkajs's fetch: measured at 20 µs per batch at 500 events/s.
+    // kafkajs's fetch, which shows in latency: only wait while positioning runs.
     if (this.ready !== undefined) await this.ready
     const stopped = () =>
       this.closed ||
@@ -240,26 +248,21 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
   }
 
   private hasRoom(): boolean {
-    return (
-      this.buffer.length < this.init.prefetch &&
-      this.parked.size < Math.max(1_000, this.init.prefetch * 10)
-    )
+    return this.buffer.length < this.init.prefetch
   }
 
+  /** Resolves once a pull made room, or after a heartbeat interval, whichever comes first. */
   private waitForRoom(): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, this.init.heartbeatIntervalMs)
-      function done() {
-        clearTimeout(timer)
-        resolve()
-      }
-      this.roomWaiters.push(done)
+      this.roomWaiters.push(resolve)
+      // Connection level: the member heartbeats while its buffer is full, or the group drops it.
+      void sleep(this.init.heartbeatIntervalMs, this.stop.signal).then(() => resolve())
     })
   }
 
   private take(max: number): InboundMessage[] {
     const deliveries = this.buffer.take(max)
-    this.inFlight += deliveries.length
+    for (let i = 0; i < deliveries.length; i++) this.held.enter()
     for (const resolve of this.roomWaiters.splice(0)) resolve()
     return deliveries
   }
@@ -272,8 +275,7 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
   private current(delivery: Delivery): boolean {
     if (delivery.settled || delivery.generation !== this.generation) return false
     delivery.settled = true
-    this.inFlight--
-    if (this.inFlight === 0) for (const resolve of this.drainWaiters.splice(0)) resolve()
+    this.held.leave()
     return true
   }
 
@@ -285,24 +287,14 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
     this.committer.schedule()
   }
 
-  /** @internal A nack: the record comes back now or after the delay; the mark waits for it. */
+  /**
+   * @internal A nack: the record goes back to the front of the buffer at once (Kafka has no
+   * native delay, so core waited out any retry delay already); the mark waits for it.
+   */
   redeliver(delivery: Delivery, options: NackOptions): void {
     if (!this.current(delivery) || this.revoked !== undefined || this.closed) return
-    const next = delivery.again(options.attempt + 1)
-    if (options.delayMs <= 0) {
-      this.buffer.unshift(next)
-      this.wakePuller()
-      return
-    }
-    delivery.entry.state = 'parked'
-    const timer = setTimeout(() => {
-      this.parked.delete(timer)
-      if (next.generation !== this.generation || this.revoked !== undefined || this.closed) return
-      next.entry.state = 'waiting'
-      this.buffer.push(next)
-      this.wakePuller()
-    }, options.delayMs)
-    this.parked.add(timer)
+    this.buffer.unshift(delivery.again(options.attempt + 1))
+    this.wakePuller()
   }
 
   private tracker(partition: number): PartitionTracker {
@@ -319,13 +311,8 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
     if (this.revoked !== undefined) return this.revoked
     this.dropHeld()
     this.revoked = (async () => {
-      if (drain && this.inFlight > 0) {
-        await withTimeout(
-          new Promise<void>((resolve) => this.drainWaiters.push(resolve)),
-          this.init.drainMs,
-        )
-      }
-      await withTimeout(this.committer.flush(), 5_000)
+      if (drain) await atMost(this.held.idle(), this.init.drainMs)
+      await atMost(this.committer.flush(), 5_000)
     })()
     return this.revoked
   }
@@ -335,14 +322,13 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
     if (this.revoked === undefined) this.dropHeld()
     this.committer.stop()
     this.generation++
-    this.inFlight = 0
+    this.held = new InFlight()
     this.revoked = undefined
     this.trackers = new Map()
     this.committer = this.newCommitter()
     // The first join seeks at once, inside kafkajs's join event, so the first fetch starts there.
-    // A seek after an await came once that fetch was out: it then waited `maxWaitTimeMs` at the
-    // broker's end of the log for nothing, and a group starting at `latest` saw its first event
-    // about 0.5 s after `subscribe` (0.05–0.25 s at `earliest`, a full fetch thrown away).
+    // A seek after an await comes once that fetch is out: it then waits `maxWaitTimeMs` at the
+    // broker's end of the log for nothing (or, at `earliest`, a whole fetch is thrown away).
     const early = this.generation === 1
     if (early) this.seekStarts(assigned)
     const ready: Promise<void> = this.position(assigned, this.generation, early)
@@ -414,9 +400,7 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
   }
 
   private dropHeld(): void {
-    this.buffer = new Queue()
-    for (const timer of this.parked) clearTimeout(timer)
-    this.parked.clear()
+    this.buffer = new Deque()
     for (const resolve of this.roomWaiters.splice(0)) resolve()
   }
 }

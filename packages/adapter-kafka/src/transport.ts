@@ -1,15 +1,17 @@
 import {
+  ClosedError,
   ConfigurationError,
   ConnectionError,
   type InboundMessage,
+  InFlight,
   type OutboundMessage,
-  type StartAt,
-  startAtTime,
+  type SubscribeDefaults,
   type Transport,
   type TransportFeatures,
   type TransportHealth,
   type TransportSubscribeOptions,
   type TransportSubscription,
+  withTimeout,
 } from '@switchyard/core/transport'
 import { browseTopic } from './browse.js'
 import {
@@ -19,7 +21,6 @@ import {
   createConsumer,
   createProducer,
   hasCompressionCodec,
-  type KafkaClientLike,
   keyedPartitioner,
   type ProducerLike,
   type RecordOut,
@@ -27,20 +28,20 @@ import {
 import {
   connectionError,
   errorType,
-  isProducerStateLost,
   missingTopic,
+  notYet,
   publishError,
   whileSettling,
 } from './errors.js'
 import { toRecord } from './mapping.js'
+import { startPositions } from './offsets.js'
 import {
-  type KafkaSubscribeDefaults,
+  type KafkaClientLike,
   type KafkaTransportOptions,
   type ResolvedKafkaOptions,
   resolveOptions,
 } from './options.js'
-import { PublishBatcher } from './producer.js'
-import { InFlight } from './queue.js'
+import { PublishBatcher } from './publisher.js'
 import { KafkaSubscription } from './subscription.js'
 
 const FEATURES: TransportFeatures = {
@@ -48,7 +49,7 @@ const FEATURES: TransportFeatures = {
   orderedPerKey: true,
   persistent: true,
   replayFromStart: true,
-  // Kafka cannot delay a record; the adapter parks delayed retries in memory instead.
+  // Kafka cannot delay a record: core waits a retry delay out in process and nacks with 0.
   nativeDelay: false,
   // JSON bodies reach kafkajs as the codec's text: encoded once, into the produce request.
   textBodies: true,
@@ -57,9 +58,9 @@ const FEATURES: TransportFeatures = {
 const COMPRESSION_CODES = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const
 
 /**
- * The Kafka transport (kafkajs): an idempotent producer that merges concurrent publishes into
- * one request, one consumer-group member per subscription, offsets committed only up to what
- * was handled, and topics created on first use.
+ * The Kafka transport (kafkajs): a producer that merges concurrent publishes into one request,
+ * one consumer-group member per subscription, offsets committed only up to what was handled,
+ * and topics created on first use.
  */
 export class KafkaTransport implements Transport {
   /** Always `kafka`. */
@@ -68,15 +69,13 @@ export class KafkaTransport implements Transport {
   readonly features = FEATURES
   /** The kafkajs client in use (yours when you passed `client`). */
   readonly client: KafkaClientLike
-  /** Subscription settings from `fromEnv()`; spread them into `bus.subscribe` options. */
-  readonly subscribeDefaults: KafkaSubscribeDefaults
+  /** Subscription settings from `fromEnv()`; the bus applies them under `subscribe`'s options. */
+  readonly subscribeDefaults: SubscribeDefaults | undefined
   private readonly options: ResolvedKafkaOptions
   private readonly admin: AdminLike
-  private producer: ProducerLike
+  private readonly producer: ProducerLike
   // The producer connects with the first publish: a consume-only transport never needs one.
-  private producerUnconnected = true
-  /** A send failed with its outcome unknown: the next one starts on a new producer id. */
-  private producerSuspect = false
+  private producerConnecting: Promise<void> | undefined
   private readonly batcher: PublishBatcher
   private readonly topics = new Map<string, Promise<number>>()
   /** Partition counts of the topics whose creation (or check) has finished. */
@@ -99,65 +98,26 @@ export class KafkaTransport implements Transport {
       )
     }
     this.client = options.client ?? createClient(this.options)
-    this.subscribeDefaults = options.subscribeDefaults ?? {}
+    this.subscribeDefaults = options.subscribeDefaults
     this.admin = createAdmin(this.client)
-    this.producer = createProducer(this.client, this.options)
-    const { acks, requestTimeoutMs, compression } = this.options
+    this.producer = createProducer(this.client)
+    const { acks, requestTimeoutMs, compression, lingerMs, batchSize } = this.options
     this.batcher = new PublishBatcher(
       async (topicMessages) => {
-        const request = {
+        this.producerConnecting ??= this.producer.connect().catch((error: unknown) => {
+          this.producerConnecting = undefined
+          throw error
+        })
+        await this.producerConnecting
+        await this.producer.sendBatch({
           acks,
           timeout: requestTimeoutMs,
           compression: COMPRESSION_CODES[compression],
           topicMessages,
-        }
-        try {
-          await this.send(request)
-        } catch (error) {
-          if (!isProducerStateLost(error) || this.closed) throw error
-          // After a broker restart an idempotent producer can be left with sequence numbers
-          // the broker will never accept; the failed send made the next one start on a new
-          // producer id. At-least-once: what the old producer may have stored is sent again.
-          await this.send(request)
-        }
+        })
       },
-      {
-        lingerMs: this.options.lingerMs,
-        batchSize: this.options.batchSize,
-        failure: publishError,
-      },
+      { lingerMs, batchSize, failure: publishError },
     )
-  }
-
-  /** One produce request, on a new producer id when the send before it failed. */
-  private async send(request: Parameters<ProducerLike['sendBatch']>[0]): Promise<void> {
-    try {
-      if (this.producerSuspect) await this.renewProducer()
-      // Connected with the first send, and again for a replacement whose connect failed.
-      else if (this.producerUnconnected) {
-        await this.producer.connect()
-        this.producerUnconnected = false
-      }
-      await this.producer.sendBatch(request)
-    } catch (error) {
-      // The broker may have stored the failed request (a restart can cut the answer off), and
-      // kafkajs hands its sequence numbers to the next request. The broker would take that
-      // request for a duplicate and drop its records unseen: the next send goes out on a new
-      // producer id instead. Observed: 33 of 100 events lost in a restart test.
-      this.producerSuspect = true
-      throw error
-    }
-  }
-
-  /** Replaces the producer; the batcher sends one request at a time, so nothing races it. */
-  private async renewProducer(): Promise<void> {
-    const old = this.producer
-    this.producer = createProducer(this.client, this.options)
-    this.producerUnconnected = true
-    this.producerSuspect = false
-    await old.disconnect().catch(() => undefined)
-    await this.producer.connect()
-    this.producerUnconnected = false
   }
 
   /**
@@ -178,11 +138,13 @@ export class KafkaTransport implements Transport {
 
   /**
    * Stores messages on the topic, creating it first if needed. Concurrent calls are merged into
-   * one produce request; resolves when the broker acknowledged every message (per `acks`).
-   * @throws {PublishError} when the broker did not confirm them.
+   * one produce request; resolves when the broker acknowledged every message (per `acks`). The
+   * request is sent once: the bus retries a retryable failure.
+   * @throws {PublishError} when the broker did not confirm them (`retryable` says if a retry may help).
+   * @throws {ClosedError} after `close()`.
    */
   publish(topic: string, messages: readonly OutboundMessage[]): Promise<void> {
-    if (this.closed) return Promise.reject(new ConnectionError('The Kafka transport is closed'))
+    if (this.closed) return Promise.reject(new ClosedError('The Kafka transport is closed'))
     const partitions = this.partitionCounts.get(topic)
     // A topic seen before goes straight into the batcher, in this turn of the event loop.
     if (partitions !== undefined) return this.enqueue(topic, messages, partitions)
@@ -193,15 +155,12 @@ export class KafkaTransport implements Transport {
     topic: string,
     messages: readonly OutboundMessage[],
   ): Promise<void> {
-    this.creating.enter()
     let partitions: number
     try {
-      partitions = await this.ensureTopic(topic)
+      partitions = await this.creating.track(this.ensureTopic(topic))
     } catch (error) {
       if (error instanceof ConfigurationError || error instanceof ConnectionError) throw error
       throw publishError(error, topic, messages.length)
-    } finally {
-      this.creating.leave()
     }
     return this.enqueue(topic, messages, partitions)
   }
@@ -216,18 +175,13 @@ export class KafkaTransport implements Transport {
   }
 
   /**
-   * Gives every record its partition: keyed ones where kafkajs's partitioner puts them, keyless
-   * ones round robin per topic. For keyless records kafkajs's partitioner would
-   * pick one anew on each retry of a request, and its idempotent producer reuses the sequence
-   * numbers of the failed attempt for whatever lands on a partition then: the broker takes a
-   * different set of records for a duplicate of the first and drops it. Fixed partitions make a
-   * retry resend exactly what the first attempt sent.
+   * Gives every record its partition, known here so the batcher can size requests per
+   * partition: keyed ones where kafkajs's partitioner puts them, keyless ones round robin.
    */
   private spread(topic: string, records: RecordOut[], partitions: number): RecordOut[] {
     let next = this.nextPartition.get(topic) ?? Math.floor(Math.random() * partitions)
     for (const record of records) {
       if (record.key !== null) {
-        // Where kafkajs would put it anyway; known here, the batcher can size per partition.
         record.partition = this.keyed(topic, record.key, partitions)
         continue
       }
@@ -245,14 +199,17 @@ export class KafkaTransport implements Transport {
     await this.batcher.flush()
   }
 
-  /** Joins the consumer group `group` for the topic (one Kafka group member per subscription). */
+  /**
+   * Joins the consumer group `group` for the topic (one Kafka group member per subscription).
+   * @throws {ClosedError} after `close()`.
+   */
   async subscribe(
     topic: string,
     options: TransportSubscribeOptions,
   ): Promise<TransportSubscription> {
-    if (this.closed) throw new ConnectionError('The Kafka transport is closed')
+    if (this.closed) throw new ClosedError('The Kafka transport is closed')
     await this.ensureTopic(topic)
-    const startPositions = await this.startPositions(topic, options.group, options.startAt)
+    const starts = await startPositions(this.admin, topic, options.group, options.startAt)
     const { sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs } = this.options
     const consumer = createConsumer(this.client, {
       groupId: options.group,
@@ -270,10 +227,12 @@ export class KafkaTransport implements Transport {
       consumer,
       admin: this.admin,
       prefetch: options.prefetch,
-      startPositions,
+      startPositions: starts,
       commitIntervalMs: this.options.commitIntervalMs,
       drainMs: Math.min(rebalanceTimeoutMs, sessionTimeoutMs) / 2,
       heartbeatIntervalMs,
+      // An ephemeral group (a request/reply inbox) is deleted on close: nothing left behind.
+      deleteGroupOnClose: options.ephemeral === true,
       onClosed: () => this.subscriptions.delete(subscription),
     })
     const fromBeginning =
@@ -292,10 +251,8 @@ export class KafkaTransport implements Transport {
   async health(): Promise<TransportHealth> {
     if (this.closed) return { status: 'down', detail: 'transport closed' }
     try {
-      const cluster = await withDeadline(
-        this.connect().then(() => this.admin.describeCluster()),
-        5_000,
-      )
+      const probe = this.connect().then(() => this.admin.describeCluster())
+      const cluster = await withTimeout(probe, 5_000, 'the Kafka health probe')
       return {
         status: 'up',
         detail: `${cluster.brokers.length} broker(s), cluster ${cluster.clusterId}`,
@@ -315,7 +272,7 @@ export class KafkaTransport implements Transport {
     if (this.connecting !== undefined) {
       await this.connecting.catch(() => undefined)
       await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()])
-      this.producerUnconnected = true
+      this.producerConnecting = undefined
       this.connecting = undefined
     }
   }
@@ -337,12 +294,12 @@ export class KafkaTransport implements Transport {
   private async createTopic(topic: string): Promise<number> {
     if (this.connecting === undefined) await this.connect()
     else await this.connecting
-    if (this.options.createTopics) {
-      const { partitions, replicationFactor } = this.options
+    const { createTopics, partitions, replicationFactor } = this.options
+    if (createTopics) {
       try {
         await this.admin.createTopics({
           topics: [{ topic, numPartitions: partitions, replicationFactor }],
-          // kafkajs's own wait trips over KRaft's short metadata lag; the loop below waits instead.
+          // kafkajs's own wait trips over KRaft's short metadata lag; the wait below does it.
           waitForLeaders: false,
         })
       } catch (error) {
@@ -350,70 +307,18 @@ export class KafkaTransport implements Transport {
       }
     }
     // A new topic reaches the metadata of every listener a little after CreateTopics answers.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const { topics } = await this.admin.fetchTopicMetadata({ topics: [topic] })
-        const found = topics.find((t) => t.name === topic)
-        if (
-          found !== undefined &&
-          found.partitions.length > 0 &&
-          found.partitions.every((p) => p.leader >= 0)
-        ) {
-          return found.partitions.length
-        }
-      } catch (error) {
+    return whileSettling(async () => {
+      const { topics } = await this.admin.fetchTopicMetadata({ topics: [topic] }).catch((error) => {
         const type = errorType(error)
-        if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw error
-        if (!this.options.createTopics) throw missingTopic(topic)
-      }
-      if (attempt >= 100)
-        throw new ConnectionError(`Kafka topic "${topic}" has no partition leaders after 10 s`)
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
+        const absent = type === 'UNKNOWN_TOPIC_OR_PARTITION' || type === 'LEADER_NOT_AVAILABLE'
+        throw !createTopics && absent ? missingTopic(topic) : error
+      })
+      const found = topics.find((t) => t.name === topic)
+      if (found === undefined || found.partitions.length === 0) throw notYet(topic)
+      if (found.partitions.some((p) => p.leader < 0)) throw notYet(topic)
+      return found.partitions.length
+    }, 100)
   }
-
-  /**
-   * Where partitions without a committed offset start, per `startAt`, captured now so that
-   * events published after `subscribe` resolves are seen even though the group joins later.
-   */
-  private async startPositions(
-    topic: string,
-    group: string,
-    startAt: StartAt,
-  ): Promise<Map<number, string> | undefined> {
-    const [committed] = await whileSettling(() =>
-      this.admin.fetchOffsets({ groupId: group, topics: [topic] }),
-    )
-    if (committed?.partitions.every((p) => p.offset !== '-1')) return undefined
-    const bounds = await whileSettling(() => this.admin.fetchTopicOffsets(topic))
-    const positions = new Map<number, string>()
-    const time = startAtTime(startAt)
-    const byTime =
-      time === undefined
-        ? undefined
-        : await whileSettling(() => this.admin.fetchTopicOffsetsByTimestamp(topic, time))
-    for (const { partition, low, high } of bounds) {
-      let offset = startAt === 'earliest' ? low : high
-      if (byTime !== undefined)
-        offset = byTime.find((p) => p.partition === partition)?.offset ?? high
-      if (typeof startAt === 'object' && 'sequence' in startAt) {
-        const wanted = BigInt(startAt.sequence)
-        offset = (
-          wanted < BigInt(low) ? BigInt(low) : wanted > BigInt(high) ? BigInt(high) : wanted
-        ).toString()
-      }
-      positions.set(partition, offset)
-    }
-    return positions
-  }
-}
-
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
-  })
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer))
 }
 
 /**
