@@ -1,6 +1,6 @@
 export { isRetryable } from './errors.js'
 export type { TopicKeys } from './mapping.js'
 export { topicKeys } from './mapping.js'
-export type { RedisConfig } from './options.js'
+export type { RedisTransportOptions } from './options.js'
 export { fromEnv } from './options.js'
 export { RedisTransport, redisTransport } from './transport.js'

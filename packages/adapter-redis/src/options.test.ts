@@ -1,14 +1,15 @@
 import { ConfigurationError } from '@switchyard/core/transport'
 import { describe, expect, it } from 'vitest'
-import { fromEnv, resolveConfig } from './options.js'
+import { fromEnv, resolveOptions } from './options.js'
+import { redisTransport } from './transport.js'
 
 describe('options - resolve', () => {
   it('options - defaults follow DotMac, in milliseconds', () => {
-    const config = resolveConfig({})
+    const config = resolveOptions({})
     expect(config).toMatchObject({
-      consumerTimeout: 30_000,
+      consumerTimeoutMs: 30_000,
       prefetchCount: 1_000,
-      connectionTimeout: 10_000,
+      connectTimeoutMs: 10_000,
       maxConnections: 50,
       keyPrefix: 'switchyard',
       maxStreamLength: undefined,
@@ -22,7 +23,7 @@ describe('options - resolve', () => {
   })
 
   it('options - a url gives host, port, db, credentials and TLS', () => {
-    const { connection } = resolveConfig({ url: 'rediss://app:s%40cret@cache.internal:6380/3' })
+    const { connection } = resolveOptions({ url: 'rediss://app:s%40cret@cache.internal:6380/3' })
     expect(connection).toMatchObject({
       host: 'cache.internal',
       port: 6380,
@@ -34,14 +35,20 @@ describe('options - resolve', () => {
   })
 
   it('options - host/port/db with password and tls', () => {
-    const { connection } = resolveConfig({ host: 'h', port: 7000, db: 2, password: 'p', tls: true })
+    const { connection } = resolveOptions({
+      host: 'h',
+      port: 7000,
+      db: 2,
+      password: 'p',
+      tls: true,
+    })
     expect(connection).toMatchObject({ host: 'h', port: 7000, db: 2, password: 'p', tls: {} })
   })
 
   it('options - invalid settings fail at construction naming the field', () => {
     const cases: Array<[object, string]> = [
       [{ prefetchCount: 0 }, 'redisTransport.prefetchCount'],
-      [{ consumerTimeout: 1.5 }, 'redisTransport.consumerTimeout'],
+      [{ consumerTimeoutMs: 1.5 }, 'redisTransport.consumerTimeoutMs'],
       [{ url: 'http://x' }, 'redisTransport.url'],
       [{ url: 'redis://x', port: 1 }, 'redisTransport.url'],
       [{ keyPrefix: 'a{b}' }, 'redisTransport.keyPrefix'],
@@ -50,7 +57,7 @@ describe('options - resolve', () => {
     for (const [config, field] of cases) {
       const error = (() => {
         try {
-          resolveConfig(config)
+          resolveOptions(config)
         } catch (e) {
           return e
         }
@@ -65,5 +72,21 @@ describe('options - resolve', () => {
       url: 'redis://10.0.0.1:6390/1',
     })
     expect(fromEnv({})).toEqual({ url: 'redis://127.0.0.1:6379' })
+  })
+
+  it('options - fromEnv takes subscription defaults from core (EVENTS_*, DLQ_*)', () => {
+    const options = fromEnv({
+      EVENTS_MAX_RETRIES: '2',
+      EVENTS_RETRY_BACKOFF_MS: '50',
+      DLQ_TOPIC_SUFFIX: '.dead',
+    })
+    expect(options.subscribeDefaults).toMatchObject({
+      retry: { maxAttempts: 3, backoff: expect.any(Function) },
+      deadLetter: { suffix: '.dead' },
+    })
+    expect(fromEnv({ DLQ_ENABLED: 'false' }).subscribeDefaults).toEqual({ deadLetter: false })
+    expect(() => fromEnv({ EVENTS_MAX_RETRIES: 'many' })).toThrow(ConfigurationError)
+    const transport = redisTransport(fromEnv({ EVENTS_MAX_RETRIES: '2' }))
+    expect(transport.subscribeDefaults).toEqual({ retry: { maxAttempts: 3 } })
   })
 })

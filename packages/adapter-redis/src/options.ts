@@ -1,9 +1,18 @@
 import type { ConnectionOptions } from 'node:tls'
-import { ConfigurationError, checkKeys, checkNumber, checkString } from '@switchyard/core/transport'
+import {
+  ConfigurationError,
+  checkKeys,
+  checkNumber,
+  checkString,
+  type Env,
+  envReader,
+  subscribeDefaultsFromEnv,
+  type Transport,
+} from '@switchyard/core/transport'
 import type { Cluster, Redis, RedisOptions } from 'ioredis'
 
-/** Options of `redisTransport`: DotMac's `RedisConfig` in camelCase, plus `client` and `keyPrefix`. */
-export interface RedisConfig {
+/** Options of `redisTransport`: DotMac's `RedisConfig` in camelCase, times in ms, plus `client` and `keyPrefix`. */
+export interface RedisTransportOptions {
   /**
    * Bring your own ioredis client, a `Redis` or a `Cluster` (lazy or connected). The transport
    * duplicates it for blocking reads and never quits it.
@@ -28,7 +37,7 @@ export interface RedisConfig {
    * reclaimed by another consumer of the group (a crashed process). Live handlers keep theirs.
    * @default 30_000
    */
-  consumerTimeout?: number
+  consumerTimeoutMs?: number
   /**
    * Most entries one `XREADGROUP` fetches (`COUNT`). A read never takes more than the
    * subscription has room for (its `prefetch`), so this only caps large prefetches; lower it
@@ -36,23 +45,29 @@ export interface RedisConfig {
    */
   prefetchCount?: number
   /** How long `connect()` waits for the server, in ms. @default 10_000 */
-  connectionTimeout?: number
+  connectTimeoutMs?: number
   /** Most connections the transport opens: one for commands plus one per subscription. @default 50 */
   maxConnections?: number
   /** Prefix of every key: a topic's keys are `{<keyPrefix>:<topic>}:...` (one hash slot). @default 'switchyard' */
   keyPrefix?: string
+  /**
+   * Subscription settings every `subscribe` on this transport starts from (`fromEnv()` fills
+   * them from `EVENTS_MAX_RETRIES`, `DLQ_ENABLED`, ...); options given to `subscribe` win.
+   */
+  subscribeDefaults?: Transport['subscribeDefaults']
 }
 
 /** Options with defaults applied. */
-export interface ResolvedRedisConfig {
+export interface ResolvedRedisOptions {
   client: Redis | Cluster | undefined
   connection: RedisOptions
   maxStreamLength: number | undefined
-  consumerTimeout: number
+  consumerTimeoutMs: number
   prefetchCount: number
-  connectionTimeout: number
+  connectTimeoutMs: number
   maxConnections: number
   keyPrefix: string
+  subscribeDefaults: Transport['subscribeDefaults']
 }
 
 const KEYS = [
@@ -64,28 +79,25 @@ const KEYS = [
   'password',
   'tls',
   'maxStreamLength',
-  'consumerTimeout',
+  'consumerTimeoutMs',
   'prefetchCount',
-  'connectionTimeout',
+  'connectTimeoutMs',
   'maxConnections',
   'keyPrefix',
+  'subscribeDefaults',
 ]
 
 /**
  * Validates options and applies defaults.
  * @throws {ConfigurationError} naming the field.
  */
-export function resolveConfig(config: RedisConfig): ResolvedRedisConfig {
+export function resolveOptions(config: RedisTransportOptions): ResolvedRedisOptions {
   checkKeys(config, KEYS, 'redisTransport')
-  const connectionTimeout = num(config.connectionTimeout, 10_000, 'connectionTimeout', 1)
+  const connectTimeoutMs = num(config.connectTimeoutMs, 10_000, 'connectTimeoutMs', 1)
   const keyPrefix = checkString(config.keyPrefix ?? 'switchyard', 'redisTransport.keyPrefix')
   if (/[{}]/u.test(keyPrefix)) {
-    throw new ConfigurationError(
-      'redisTransport.keyPrefix must not contain { or }: they mark hash tags',
-      {
-        field: 'redisTransport.keyPrefix',
-      },
-    )
+    const message = 'redisTransport.keyPrefix must not contain { or }: they mark hash tags'
+    throw new ConfigurationError(message, { field: 'redisTransport.keyPrefix' })
   }
   const maxStreamLength =
     config.maxStreamLength === undefined
@@ -93,13 +105,14 @@ export function resolveConfig(config: RedisConfig): ResolvedRedisConfig {
       : num(config.maxStreamLength, 0, 'maxStreamLength', 1)
   return {
     client: config.client,
-    connection: connectionOptions(config, connectionTimeout),
+    connection: connectionOptions(config, connectTimeoutMs),
     maxStreamLength,
-    consumerTimeout: num(config.consumerTimeout, 30_000, 'consumerTimeout', 100),
+    consumerTimeoutMs: num(config.consumerTimeoutMs, 30_000, 'consumerTimeoutMs', 100),
     prefetchCount: num(config.prefetchCount, 1_000, 'prefetchCount', 1),
-    connectionTimeout,
+    connectTimeoutMs,
     maxConnections: num(config.maxConnections, 50, 'maxConnections', 2),
     keyPrefix,
+    subscribeDefaults: config.subscribeDefaults,
   }
 }
 
@@ -107,15 +120,11 @@ function num(value: number | undefined, fallback: number, field: string, min: nu
   return checkNumber(value ?? fallback, `redisTransport.${field}`, { min, integer: true })
 }
 
-function connectionOptions(config: RedisConfig, connectTimeout: number): RedisOptions {
+function connectionOptions(config: RedisTransportOptions, connectTimeout: number): RedisOptions {
   const hasParts = config.host !== undefined || config.port !== undefined || config.db !== undefined
   if (config.client !== undefined && (config.url !== undefined || hasParts)) {
-    throw new ConfigurationError(
-      'redisTransport: give either client or connection options, not both',
-      {
-        field: 'redisTransport.client',
-      },
-    )
+    const message = 'redisTransport: give either client or connection options, not both'
+    throw new ConfigurationError(message, { field: 'redisTransport.client' })
   }
   if (config.url !== undefined && hasParts) {
     throw new ConfigurationError('redisTransport: give either url or host/port/db, not both', {
@@ -128,13 +137,8 @@ function connectionOptions(config: RedisConfig, connectTimeout: number): RedisOp
     try {
       url = new URL(checkString(config.url, 'redisTransport.url'))
     } catch (cause) {
-      throw new ConfigurationError(
-        `redisTransport.url ${JSON.stringify(config.url)} is not a URL`,
-        {
-          field: 'redisTransport.url',
-          cause,
-        },
-      )
+      const message = `redisTransport.url ${JSON.stringify(config.url)} is not a URL`
+      throw new ConfigurationError(message, { field: 'redisTransport.url', cause })
     }
     if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
       throw new ConfigurationError('redisTransport.url must start with redis:// or rediss://', {
@@ -167,9 +171,17 @@ function connectionOptions(config: RedisConfig, connectTimeout: number): RedisOp
 }
 
 /**
- * Reads the conventional environment: `REDIS_URL` (default `redis://127.0.0.1:6379`).
+ * Reads the conventional environment: `REDIS_URL` (default `redis://127.0.0.1:6379`), and the
+ * subscription defaults core reads for every transport (`EVENTS_MAX_RETRIES`,
+ * `EVENTS_RETRY_BACKOFF_MS`, `EVENTS_RETRY_MAX_BACKOFF_MS`, `DLQ_ENABLED`, `DLQ_TOPIC_SUFFIX`).
+ * @throws {ConfigurationError} naming a variable set to something unusable.
  * @example const transport = redisTransport(fromEnv())
  */
-export function fromEnv(env: Record<string, string | undefined> = process.env): RedisConfig {
-  return { url: env.REDIS_URL ?? 'redis://127.0.0.1:6379' }
+export function fromEnv(env: Env = process.env): RedisTransportOptions {
+  const options: RedisTransportOptions = {
+    url: envReader(env).string('REDIS_URL') ?? 'redis://127.0.0.1:6379',
+  }
+  const subscribeDefaults = subscribeDefaultsFromEnv(env)
+  if (subscribeDefaults !== undefined) options.subscribeDefaults = subscribeDefaults
+  return options
 }

@@ -19,7 +19,9 @@ export interface SubscriptionInit {
   client: Redis | Cluster
   /** This subscription's own connection for blocking reads. */
   reader: Redis | Cluster
-  consumerTimeout: number
+  consumerTimeoutMs: number
+  /** A request/reply inbox: its keys are deleted on close. */
+  ephemeral: boolean
   prefetchCount: number
   /** Recreates the group when the server lost it (restart without persistence). */
   recreateGroup(): Promise<void>
@@ -88,7 +90,7 @@ export class RedisSubscription implements TransportSubscription {
   private stopWaiting: (() => void) | undefined
 
   constructor(private readonly init: SubscriptionInit) {
-    this.touchTimer = setInterval(() => void this.touch(), Math.max(50, init.consumerTimeout / 3))
+    this.touchTimer = setInterval(() => void this.touch(), Math.max(50, init.consumerTimeoutMs / 3))
     this.touchTimer.unref()
     init.reader.on('close', () => {
       this.readerId = undefined
@@ -286,12 +288,12 @@ export class RedisSubscription implements TransportSubscription {
   }
 
   private async reclaim(count: number): Promise<void> {
-    const { client, keys, group, consumer, consumerTimeout } = this.init
+    const { client, keys, group, consumer, consumerTimeoutMs } = this.init
     const reply = (await runScript(
       client,
       SCRIPTS.reclaim,
       [keys.stream, keys.delay(group)],
-      [group, consumer, consumerTimeout, this.cursor, count],
+      [group, consumer, consumerTimeoutMs, this.cursor, count],
     )) as Reply
     this.cursor = String(reply[0])
     for (let i = 1; i < reply.length; i++) {
@@ -303,8 +305,8 @@ export class RedisSubscription implements TransportSubscription {
       this.nextReclaim = 0
       return
     }
-    this.nextReclaim = Date.now() + Math.max(50, consumerTimeout / 2)
-    await runScript(client, SCRIPTS.prune, [keys.stream], [group, consumerTimeout])
+    this.nextReclaim = Date.now() + Math.max(50, consumerTimeoutMs / 2)
+    await runScript(client, SCRIPTS.prune, [keys.stream], [group, consumerTimeoutMs])
   }
 
   private async recover(count: number): Promise<void> {
@@ -374,9 +376,12 @@ export class RedisSubscription implements TransportSubscription {
     const buffered = new Set(this.buffer.splice(0))
     const back = [...this.owned.values()]
     this.owned.clear()
-    // Whatever cannot be settled here stays pending and is reclaimed after consumerTimeout.
+    // Whatever cannot be settled here stays pending and is reclaimed after consumerTimeoutMs.
     await (this.ackFlush ?? this.flushAcks())
-    if (back.length > 0) {
+    if (this.init.ephemeral) {
+      // An inbox is this process's alone: nothing of it is left behind.
+      await client.del(keys.stream, keys.delay(group), keys.attempts(group)).catch(() => undefined)
+    } else if (back.length > 0) {
       await this.park(back, 0, (e) => (buffered.has(e) ? e.attempt - 1 : e.attempt)).catch(
         () => undefined,
       )

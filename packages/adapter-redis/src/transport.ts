@@ -16,7 +16,7 @@ import {
 import { type Cluster, Redis } from 'ioredis'
 import { connectionError } from './errors.js'
 import { fromFields, idBefore, idBeforeTime, idTime, topicKeys } from './mapping.js'
-import { type RedisConfig, type ResolvedRedisConfig, resolveConfig } from './options.js'
+import { type RedisTransportOptions, type ResolvedRedisOptions, resolveOptions } from './options.js'
 import { Publisher } from './publisher.js'
 import { RedisSubscription } from './subscription.js'
 
@@ -43,7 +43,9 @@ export class RedisTransport implements Transport {
   readonly features = FEATURES
   /** The command connection (publishes, acknowledgements, scripts); readers are duplicates of it. */
   readonly client: Redis | Cluster
-  private readonly config: ResolvedRedisConfig
+  /** Subscription settings from the configuration (`fromEnv()`); `subscribe` options win. */
+  readonly subscribeDefaults: Transport['subscribeDefaults']
+  private readonly config: ResolvedRedisOptions
   private readonly ownsClient: boolean
   private readonly publisher: Publisher
   private readonly subscriptions = new Set<RedisSubscription>()
@@ -57,8 +59,9 @@ export class RedisTransport implements Transport {
   private closed = false
   private lastError: Error | undefined
 
-  constructor(config: RedisConfig = {}) {
-    this.config = resolveConfig(config)
+  constructor(options: RedisTransportOptions = {}) {
+    this.config = resolveOptions(options)
+    this.subscribeDefaults = this.config.subscribeDefaults
     this.ownsClient = this.config.client === undefined
     this.client = this.config.client ?? new Redis(this.config.connection)
     // Without a listener ioredis prints every failed reconnect; keep the last for health().
@@ -70,7 +73,7 @@ export class RedisTransport implements Transport {
 
   /**
    * Connects the command connection.
-   * @throws {ConnectionError} when Redis does not answer within `connectionTimeout`.
+   * @throws {ConnectionError} when Redis does not answer within `connectTimeoutMs`.
    */
   connect(): Promise<void> {
     if (this.closing !== undefined)
@@ -140,7 +143,8 @@ export class RedisTransport implements Transport {
       keys,
       client: this.client,
       reader,
-      consumerTimeout: this.config.consumerTimeout,
+      consumerTimeoutMs: this.config.consumerTimeoutMs,
+      ephemeral: options.ephemeral === true,
       prefetchCount: this.config.prefetchCount,
       // Earlier entries may not have been handled: start over rather than skip any.
       recreateGroup: () => createGroup('0'),
@@ -178,7 +182,7 @@ export class RedisTransport implements Transport {
     })
   }
 
-  /** `up` when Redis answers `PING` within `connectionTimeout`. Never throws. */
+  /** `up` when Redis answers `PING` within `connectTimeoutMs`. Never throws. */
   async health(): Promise<TransportHealth> {
     if (this.closing !== undefined) return { status: 'down', detail: 'transport closed' }
     if (this.client.status !== 'ready') {
@@ -189,7 +193,7 @@ export class RedisTransport implements Transport {
     }
     try {
       const started = performance.now()
-      await withTimeout(this.client.ping(), this.config.connectionTimeout, 'PING')
+      await withTimeout(this.client.ping(), this.config.connectTimeoutMs, 'PING')
       return { status: 'up', detail: `PING ${(performance.now() - started).toFixed(1)} ms` }
     } catch (error) {
       return { status: 'down', detail: (error as Error).message }
@@ -237,7 +241,7 @@ export class RedisTransport implements Transport {
     }
   }
 
-  /** Connects a lazy client, or waits until a connecting one is ready, within `connectionTimeout`. */
+  /** Connects a lazy client, or waits until a connecting one is ready, within `connectTimeoutMs`. */
   private async open(client: Redis | Cluster, what: string): Promise<void> {
     if (client.status === 'ready') return
     const ready =
@@ -245,7 +249,7 @@ export class RedisTransport implements Transport {
         ? client.connect()
         : new Promise<void>((resolve) => client.once('ready', () => resolve()))
     try {
-      await withTimeout(ready, this.config.connectionTimeout, what)
+      await withTimeout(ready, this.config.connectTimeoutMs, what)
     } catch (error) {
       // Stop our own connection from retrying in the background: the caller decides whether to
       // try again. A client the user brought keeps its own reconnect policy.
@@ -267,12 +271,8 @@ function startId(startAt: StartAt): string {
   const sequence = 'sequence' in startAt ? String(startAt.sequence) : ''
   const id = idBefore(sequence)
   if (id === '') {
-    throw new ConfigurationError(
-      `startAt.sequence "${sequence}" is not a Redis stream id (ms or ms-seq)`,
-      {
-        field: 'startAt.sequence',
-      },
-    )
+    const message = `startAt.sequence "${sequence}" is not a Redis stream id (ms or ms-seq)`
+    throw new ConfigurationError(message, { field: 'startAt.sequence' })
   }
   return id
 }
@@ -283,6 +283,6 @@ function startId(startAt: StartAt): string {
  * @example
  * const bus = createEventBus({ transport: redisTransport({ url: 'redis://127.0.0.1:6379' }), source: 'hr' })
  */
-export function redisTransport(config: RedisConfig = {}): RedisTransport {
-  return new RedisTransport(config)
+export function redisTransport(options: RedisTransportOptions = {}): RedisTransport {
+  return new RedisTransport(options)
 }

@@ -1,5 +1,5 @@
 import { ConfigurationError, ConnectionError, createEventBus, PublishError } from '@switchyard/core'
-import { sparePort } from '@switchyard/testkit'
+import { sparePort, waitUntil } from '@switchyard/testkit'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { redisTransport, topicKeys } from '../src/index.js'
@@ -43,9 +43,9 @@ describe.skipIf(skip !== undefined)('redis transport - connections', () => {
     expect(await transport.health()).toEqual({ status: 'down', detail: 'transport closed' })
   })
 
-  it('connect - no server on the port gives a ConnectionError within connectionTimeout', async () => {
+  it('connect - no server on the port gives a ConnectionError within connectTimeoutMs', async () => {
     const port = await sparePort()
-    const transport = redisTransport({ port, connectionTimeout: 1_000 })
+    const transport = redisTransport({ port, connectTimeoutMs: 1_000 })
     const started = Date.now()
     await expect(transport.connect()).rejects.toBeInstanceOf(ConnectionError)
     expect(Date.now() - started).toBeLessThan(3_000)
@@ -137,6 +137,48 @@ describe.skipIf(skip !== undefined)('redis transport - streams', () => {
         startAt: { sequence: 'yesterday' },
       }),
     ).rejects.toBeInstanceOf(ConfigurationError)
+    await bus.close()
+  })
+})
+
+// Specific to Redis: its data can vanish or be of the wrong type under a running transport.
+describe.skipIf(skip !== undefined)('redis transport - lost or foreign keys', () => {
+  it('lost group - a stream deleted under a running subscription is recreated, consumption goes on', async () => {
+    const topic = 'fault.lost'
+    const bus = createEventBus({
+      transport: redisTransport({ url: REDIS_URL, keyPrefix }),
+      source: 'lost-test',
+    })
+    const seen = new Set<string>()
+    await bus.subscribe(topic, (event) => void seen.add(event.id), { group: 'lost' })
+    const before = await bus.publish(topic, { type: 'fault.before' })
+    await waitUntil(() => seen.has(before.id), { timeoutMs: 5_000, message: 'the first event' })
+    // What a server restarted without persistence looks like: no stream, no group.
+    const client = new Redis(REDIS_URL)
+    await client.del(topicKeys(keyPrefix, topic).stream)
+    client.disconnect()
+    const after: string[] = []
+    for (let i = 0; i < 5; i++) after.push((await bus.publish(topic, { type: 'fault.after' })).id)
+    await waitUntil(() => after.every((id) => seen.has(id)), {
+      timeoutMs: 10_000,
+      message: 'events published after the stream was lost',
+      describe: () => `${after.filter((id) => seen.has(id)).length} of 5`,
+    })
+    await bus.close()
+  })
+
+  it('wrong type - a key that is not a stream fails subscribe with a ConfigurationError', async () => {
+    const topic = 'fault.wrongtype'
+    const client = new Redis(REDIS_URL)
+    await client.set(topicKeys(keyPrefix, topic).stream, 'not a stream')
+    client.disconnect()
+    const bus = createEventBus({
+      transport: redisTransport({ url: REDIS_URL, keyPrefix }),
+      source: 'wrongtype-test',
+    })
+    const failure = await bus.subscribe(topic, () => undefined).catch((error: unknown) => error)
+    expect(failure).toBeInstanceOf(ConfigurationError)
+    expect((failure as Error).message).toMatch(/WRONGTYPE/)
     await bus.close()
   })
 })
