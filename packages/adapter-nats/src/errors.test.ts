@@ -1,48 +1,59 @@
 import { JetStreamApiError } from '@nats-io/jetstream'
 import { ClosedConnectionError, errors } from '@nats-io/transport-node'
-import { PublishError } from '@switchyard/core/transport'
+import {
+  ConfigurationError,
+  ConnectionError,
+  PublishError,
+  TimeoutError,
+} from '@switchyard/core/transport'
 import { describe, expect, it } from 'vitest'
-import { apiCode, classify, connectError, publishError } from './errors.js'
+import { apiCode, connectError, noResponders, publishError } from './errors.js'
 
 const apiError = (err_code: number, description = 'api error') =>
   new JetStreamApiError({ code: 400, err_code, description })
 
-describe('errors - classification', () => {
-  it('errors - timeouts and unknown failures are retried', () => {
-    expect(classify(new errors.TimeoutError())).toBe('retry')
-    expect(classify(new Error('socket hang up'))).toBe('retry')
-    expect(classify(apiError(10008))).toBe('retry')
+describe('errors - publish classification', () => {
+  it('errors - an ack timeout is a retryable TimeoutError', () => {
+    const error = publishError('orders', new errors.TimeoutError(), 5_000)
+    expect(error).toBeInstanceOf(TimeoutError)
+    expect((error as TimeoutError).retryable).toBe(true)
+    expect(error.message).toMatch(/"orders" got no ack within 5000 ms/)
+    expect(error.cause).toBeInstanceOf(errors.TimeoutError)
   })
 
-  it('errors - no responders means the stream or JetStream is missing', () => {
+  it('errors - no responders, transient JetStream states and unknown failures are retryable', () => {
     const notEnabled = Object.assign(new Error('jetstream is not enabled'), {
       name: 'JetStreamNotEnabled',
     })
-    expect(classify(notEnabled)).toBe('no-stream')
-    expect(classify(new errors.NoRespondersError('x'))).toBe('no-stream')
+    expect(noResponders(notEnabled)).toBe(true)
+    expect(noResponders(new errors.NoRespondersError('x'))).toBe(true)
+    const wrapped = new errors.RequestError('no responders', {
+      cause: new errors.NoRespondersError('x'),
+    })
+    expect(noResponders(wrapped)).toBe(true)
+    for (const cause of [notEnabled, apiError(10008), new Error('socket hang up')]) {
+      const error = publishError('orders', cause, 5_000)
+      expect(error).toBeInstanceOf(ConnectionError)
+      expect((error as ConnectionError).retryable).toBe(true)
+    }
   })
 
-  it('errors - closed connections, oversized payloads and API refusals are fatal', () => {
-    expect(classify(new ClosedConnectionError())).toBe('fatal')
-    expect(classify(new errors.InvalidArgumentError("'payload' max_payload size exceeded"))).toBe(
-      'fatal',
-    )
-    expect(classify(apiError(10054, 'message size exceeds maximum allowed'))).toBe('fatal')
+  it('errors - closed connections, oversized payloads and API refusals are not retryable', () => {
+    for (const cause of [
+      new ClosedConnectionError(),
+      new errors.InvalidArgumentError("'payload' max_payload size exceeded"),
+      apiError(10054, 'message size exceeds maximum allowed'),
+    ]) {
+      const error = publishError('orders', cause, 5_000)
+      expect(error).toBeInstanceOf(PublishError)
+      expect((error as PublishError).retryable).toBe(false)
+    }
+    const big = publishError('orders', new errors.InvalidArgumentError('max_payload exceeded'), 0)
+    expect(big.message).toMatch(/"orders".*max_payload in the nats-server config/)
+    const config = new ConfigurationError('bad topic')
+    expect(publishError('orders', config, 0)).toBe(config)
     expect(apiCode(apiError(10065))).toBe(10065)
     expect(apiCode(new Error('x'))).toBeUndefined()
-  })
-})
-
-describe('errors - messages', () => {
-  it('errors - a publish error names the topic, keeps the cause and says what to check', () => {
-    const big = publishError('orders', new errors.InvalidArgumentError('max_payload exceeded'), 0)
-    expect(big).toBeInstanceOf(PublishError)
-    expect(big.retryable).toBe(false)
-    expect(big.message).toMatch(/"orders".*max_payload in the nats-server config/)
-    const slow = publishError('orders', new errors.TimeoutError(), 30_000)
-    expect(slow.retryable).toBe(true)
-    expect(slow.message).toMatch(/30000 ms/)
-    expect(slow.cause).toBeInstanceOf(errors.TimeoutError)
   })
 
   it('errors - a connect error lists the servers and the script that starts one', () => {

@@ -1,14 +1,17 @@
 import { JetStreamApiError } from '@nats-io/jetstream'
-import { ClosedConnectionError, DrainingConnectionError, errors } from '@nats-io/transport-node'
-import { ConnectionError, PublishError } from '@switchyard/core/transport'
-
-/**
- * What a failed NATS call means for the caller:
- * - `retry`: transient (ack timeout, reconnecting); the same call may succeed.
- * - `no-stream`: nothing answered on the subject: the stream is gone or JetStream is restarting.
- * - `fatal`: retrying cannot help (closed connection, rejected by the server).
- */
-export type FailureKind = 'retry' | 'no-stream' | 'fatal'
+import {
+  ClosedConnectionError,
+  DrainingConnectionError,
+  errors,
+  RequestError,
+} from '@nats-io/transport-node'
+import {
+  ClosedError,
+  ConfigurationError,
+  ConnectionError,
+  PublishError,
+  TimeoutError,
+} from '@switchyard/core/transport'
 
 /**
  * JetStream API errors that pass: 10008 "JetStream system temporarily unavailable", 10039
@@ -16,21 +19,13 @@ export type FailureKind = 'retry' | 'no-stream' | 'fatal'
  */
 const TRANSIENT_API_CODES = new Set([10008, 10039])
 
-/** Sorts a NATS or JetStream error into `retry`, `no-stream` or `fatal`. */
-export function classify(error: unknown): FailureKind {
-  // nats.js turns "no responders" on a JetStream subject into this; its class is not exported.
-  if ((error as Error)?.name === 'JetStreamNotEnabled') return 'no-stream'
-  if (error instanceof errors.NoRespondersError) return 'no-stream'
-  if (error instanceof ClosedConnectionError || error instanceof DrainingConnectionError) {
-    return 'fatal'
-  }
-  if (error instanceof JetStreamApiError) {
-    return TRANSIENT_API_CODES.has(error.code) ? 'retry' : 'fatal'
-  }
-  if (error instanceof errors.InvalidArgumentError) return 'fatal'
-  if (error instanceof errors.PermissionViolationError) return 'fatal'
-  if (error instanceof errors.AuthorizationError) return 'fatal'
-  return 'retry'
+/** True when nobody answered on the subject: no subscriber, or no stream (JetStream restarting). */
+export function noResponders(error: unknown): boolean {
+  if (error instanceof RequestError && error.isNoResponders()) return true
+  // nats.js turns "no responders" on a JetStream publish into this; its class is not exported.
+  return (
+    error instanceof errors.NoRespondersError || (error as Error)?.name === 'JetStreamNotEnabled'
+  )
 }
 
 /** JetStream API error code of an error, when it has one. */
@@ -38,21 +33,48 @@ export function apiCode(error: unknown): number | undefined {
   return error instanceof JetStreamApiError ? error.code : undefined
 }
 
-/** A publish that did not get its JetStream ack, said in words a user can act on. */
-export function publishError(topic: string, error: unknown, waitedMs: number): PublishError {
-  const kind = classify(error)
+/** The transport was closed; publish and subscribe throw this from then on. */
+export function closedError(): ClosedError {
+  return new ClosedError('The NATS transport is closed')
+}
+
+/**
+ * A failed publish as a core error whose `retryable` tells the bus whether trying again can help:
+ * an ack timeout (`TimeoutError`), no stream answering or a transient JetStream state
+ * (`ConnectionError`) can; a refusal (too large, not permitted, rejected by the stream) or a
+ * connection closed for good cannot (`PublishError`, not retryable).
+ */
+export function publishError(topic: string, error: unknown, timeoutMs: number): Error {
+  if (error instanceof ConfigurationError || error instanceof ClosedError) return error
   const reason = (error as Error)?.message ?? String(error)
+  const where = `NATS publish to "${topic}"`
+  if (error instanceof errors.TimeoutError) {
+    return new TimeoutError(`${where} got no ack within ${timeoutMs} ms`, {
+      timeoutMs,
+      cause: error,
+    })
+  }
+  if (noResponders(error)) {
+    return new ConnectionError(
+      `${where}: no stream answered (is JetStream enabled and the stream present?)`,
+      { cause: error },
+    )
+  }
+  const refused =
+    error instanceof ClosedConnectionError ||
+    error instanceof DrainingConnectionError ||
+    error instanceof errors.InvalidArgumentError ||
+    error instanceof errors.PermissionViolationError ||
+    error instanceof errors.AuthorizationError ||
+    (error instanceof JetStreamApiError && !TRANSIENT_API_CODES.has(error.code))
+  if (!refused) return new ConnectionError(`${where} failed: ${reason}`, { cause: error })
   const hint = reason.includes('max_payload')
     ? ' (the message is larger than the server allows: raise max_payload in the nats-server' +
       ' config, up to 64 MB)'
-    : kind === 'no-stream'
-      ? ' (no stream answered: is JetStream enabled and the stream present?)'
-      : kind === 'fatal'
-        ? ''
-        : ` (still failing after ${waitedMs} ms: is nats-server reachable?)`
-  return new PublishError(`NATS publish to "${topic}" failed: ${reason}${hint}`, {
+    : ''
+  return new PublishError(`${where} failed: ${reason}${hint}`, {
     topic,
-    retryable: kind !== 'fatal',
+    retryable: false,
     cause: error,
   })
 }

@@ -4,12 +4,12 @@ import {
   autoStreamName,
   consumerName,
   covers,
+  DIRECT_HEADER,
   decodeHeaderValue,
   deliverPolicy,
   encodeHeaderValue,
   fromNatsHeaders,
   isValidSubject,
-  messageId,
   parseAckSubject,
   publishSubject,
   subjectsFor,
@@ -115,11 +115,10 @@ describe('mapping - headers', () => {
     expect(key).toBe('k1')
   })
 
-  it('headers - a re-published stored message gets its own id; the position stays home', () => {
-    expect(messageId('e1', { ce_id: 'e1' })).toBe('e1')
-    const stored = { ce_id: 'e1', 'switchyard-position': 'S:7' }
-    expect(messageId('e1', stored)).toBe('e1@S:7')
-    expect(toNatsHeaders(stored, undefined).keys()).toEqual(['ce_id'])
+  it('headers - the direct-send marker never reaches the bus', () => {
+    const h = toNatsHeaders({ ce_id: 'e1' }, undefined)
+    h.set(DIRECT_HEADER, '1')
+    expect(fromNatsHeaders(h).headers).toEqual({ ce_id: 'e1' })
   })
 
   it('headers - the key comes from ce_partitionkey without a second header', () => {

@@ -3,28 +3,15 @@ import type { DeliverPolicy } from '@nats-io/jetstream'
 import { type MsgHdrs, headers as natsHeaders } from '@nats-io/transport-node'
 import { ConfigurationError, type StartAt, startAtTime } from '@switchyard/core/transport'
 
-/**
- * The bus's request/reply inboxes. They ride core NATS (no stream, no consumer), as NATS's own
- * request/reply does: a reply nobody waits for any more needs no storage.
- */
-export const INBOX_PREFIX = '_switchyard.inbox.'
-
 /** Carries the partition key when the codec did not put it in a header (structured mode). */
 const KEY_HEADER = 'switchyard-key'
 
 /**
- * Where an inbound message was stored (`<stream>:<sequence>`), added to its headers. A dead
- * letter keeps the headers, so when it is replayed the transport sees it re-publishes a stored
- * message: the replay gets its own `Nats-Msg-Id`, or the server would drop it as a duplicate of
- * the original within the duplicate window.
+ * Marks a message sent straight to a core NATS subscriber (an ephemeral subscription, no stream
+ * on the subject): that subscriber answers it, so the publisher knows it arrived.
  */
-export const POSITION_HEADER = 'switchyard-position'
+export const DIRECT_HEADER = 'switchyard-direct'
 
-/** `Nats-Msg-Id` of an outbound message: the event id, qualified for a re-published message. */
-export function messageId(id: string, headers: Record<string, string>): string {
-  const position = headers[POSITION_HEADER]
-  return position === undefined ? id : `${id}@${position}`
-}
 const TOKEN = /^[^\s.*>]+$/u
 
 /** True when `subject` is a valid NATS subject; `*` and `>` only when `wildcards`. */
@@ -162,8 +149,7 @@ export function toNatsHeaders(headers: Record<string, string>, key: string | und
   const h = natsHeaders()
   for (const name in headers) {
     // `Nats-*` headers are the server's own vocabulary; a replayed dead letter must not steer it.
-    const lower = name.toLowerCase()
-    if (lower.startsWith('nats-') || lower === POSITION_HEADER) continue
+    if (name.toLowerCase().startsWith('nats-')) continue
     h.set(name, encodeHeaderValue(headers[name]!))
   }
   if (key !== undefined && headers.ce_partitionkey !== key && headers['ce-partitionkey'] !== key) {
@@ -184,7 +170,7 @@ export function fromNatsHeaders(h: MsgHdrs | undefined): {
       const lower = name.toLowerCase()
       const value = decodeHeaderValue(values[0] ?? '')
       if (lower === KEY_HEADER) key = value
-      else if (!lower.startsWith('nats-')) headers[lower] = value
+      else if (!lower.startsWith('nats-') && lower !== DIRECT_HEADER) headers[lower] = value
     }
   }
   key ??= headers.ce_partitionkey ?? headers['ce-partitionkey']

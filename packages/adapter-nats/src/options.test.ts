@@ -65,6 +65,19 @@ describe('options - fromEnv', () => {
     expect(() => resolveOptions(options)).not.toThrow()
   })
 
+  it('fromEnv - the bus defaults come from core, MAX_DELIVER_ATTEMPTS fills in the budget', () => {
+    const options = fromEnv({
+      EVENTS_MAX_RETRIES: '2',
+      DLQ_TOPIC_SUFFIX: '.dead',
+      MAX_DELIVER_ATTEMPTS: '5',
+    })
+    expect(options.maxDeliver).toBe(5)
+    expect(options.subscribeDefaults?.retry?.maxAttempts).toBe(3)
+    expect(options.subscribeDefaults?.deadLetter).toEqual({ suffix: '.dead' })
+    expect(fromEnv({ DLQ_ENABLED: 'false' }).subscribeDefaults).toEqual({ deadLetter: false })
+    expect(fromEnv({ MAX_MSGS: '-1' }).autoStreams).toEqual({ maxMsgs: -1 })
+  })
+
   it('fromEnv - limits without a stream name apply to the automatic streams', () => {
     expect(fromEnv({ MAX_AGE: '60' })).toEqual({ autoStreams: { maxAgeMs: 60_000 } })
     expect(fromEnv({})).toEqual({})

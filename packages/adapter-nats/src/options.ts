@@ -5,6 +5,9 @@ import {
   checkKeys,
   checkNumber,
   checkString,
+  type Env,
+  envReader,
+  subscribeDefaultsFromEnv,
   type Transport,
 } from '@switchyard/core/transport'
 
@@ -92,8 +95,9 @@ export interface NatsTransportOptions extends NatsConfig {
   maxDeliver?: number
   /**
    * Subscription settings the bus applies to every subscription on this transport, under the
-   * options `subscribe` is given; `fromEnv()` sets `retry.maxAttempts` from
-   * `MAX_DELIVER_ATTEMPTS`, so the bus's budget and the server's cap agree.
+   * options `subscribe` is given; `fromEnv()` sets them with core's `subscribeDefaultsFromEnv`,
+   * and `retry.maxAttempts` from `MAX_DELIVER_ATTEMPTS`, so the bus's budget and the server's
+   * cap agree.
    */
   subscribeDefaults?: Transport['subscribeDefaults']
   /** Unacknowledged messages a group may have at once. @default 10_000 */
@@ -103,11 +107,10 @@ export interface NatsTransportOptions extends NatsConfig {
   /** Publishes awaiting their JetStream ack at once, per transport. @default 256 */
   publishWindow?: number
   /**
-   * How long a publish keeps retrying (server restart, stream not ready) before it fails.
-   * @default 30_000
+   * How long one publish waits for its JetStream ack; then it fails with a retryable
+   * `TimeoutError` and the bus's `publishRetry` sends it again (same `Nats-Msg-Id`).
+   * @default 5_000
    */
-  publishTimeoutMs?: number
-  /** How long one publish waits for its ack before it is sent again. @default 5_000 */
   ackTimeoutMs?: number
 }
 
@@ -123,7 +126,6 @@ export interface ResolvedNatsOptions {
   maxAckPending: number
   pullExpiresMs: number
   publishWindow: number
-  publishTimeoutMs: number
   ackTimeoutMs: number
   apiPrefix: string
 }
@@ -151,7 +153,6 @@ const KEYS = [
   'maxAckPending',
   'pullExpiresMs',
   'publishWindow',
-  'publishTimeoutMs',
   'ackTimeoutMs',
 ]
 const LIMIT_KEYS = [
@@ -195,7 +196,6 @@ export function resolveOptions(options: NatsTransportOptions): ResolvedNatsOptio
     maxAckPending: int(options.maxAckPending ?? 10_000, `${p}.maxAckPending`, 1),
     pullExpiresMs: int(options.pullExpiresMs ?? 5_000, `${p}.pullExpiresMs`, 1_000),
     publishWindow: int(options.publishWindow ?? 256, `${p}.publishWindow`, 1),
-    publishTimeoutMs: int(options.publishTimeoutMs ?? 30_000, `${p}.publishTimeoutMs`, 0),
     ackTimeoutMs: int(options.ackTimeoutMs ?? 5_000, `${p}.ackTimeoutMs`, 100),
     apiPrefix: domain === undefined ? '$JS.API' : `$JS.${domain}.API`,
   }
@@ -258,71 +258,63 @@ function splitServers(servers: string | readonly string[]): string[] {
 /**
  * Reads the conventional environment variables: `NATS_URL` (comma-separated), `NATS_TOKEN`,
  * `NATS_USER`/`NATS_PASSWORD`, `NATS_CREDS` (file), `NATS_NKEY` (seed file), `NATS_CA`/`NATS_CERT`/
- * `NATS_KEY` (TLS files), and Anumate's `STREAM_NAME` (+ `STREAM_SUBJECTS`), `MAX_MSGS`,
+ * `NATS_KEY` (TLS files), Anumate's `STREAM_NAME` (+ `STREAM_SUBJECTS`), `MAX_MSGS`,
  * `MAX_BYTES`, `MAX_AGE` (seconds), `DEAD_LETTER_STREAM` (+ `DEAD_LETTER_SUBJECTS`) and
- * `MAX_DELIVER_ATTEMPTS`.
+ * `MAX_DELIVER_ATTEMPTS`, and the bus's subscription defaults (core's `subscribeDefaultsFromEnv`).
  * @throws {ConfigurationError} for a malformed number or an unreadable file.
  * @example
  * const transport = natsTransport(fromEnv())
  */
-export function fromEnv(
-  env: Record<string, string | undefined> = process.env,
-): NatsTransportOptions {
+export function fromEnv(env: Env = process.env): NatsTransportOptions {
+  const read = envReader(env)
   const out: NatsTransportOptions = {}
   const set = <K extends keyof NatsTransportOptions>(key: K, value: NatsTransportOptions[K]) => {
     if (value !== undefined) out[key] = value
   }
-  set('servers', env.NATS_URL)
-  set('token', env.NATS_TOKEN)
-  set('user', env.NATS_USER)
-  set('pass', env.NATS_PASSWORD)
-  set('credsFile', env.NATS_CREDS)
-  if (env.NATS_NKEY !== undefined) out.nkeySeed = readText(env.NATS_NKEY, 'NATS_NKEY').trim()
-  if (env.NATS_CA !== undefined || env.NATS_CERT !== undefined) {
-    out.tls = {}
-    if (env.NATS_CA !== undefined) out.tls.caFile = env.NATS_CA
-    if (env.NATS_CERT !== undefined) out.tls.certFile = env.NATS_CERT
-    if (env.NATS_KEY !== undefined) out.tls.keyFile = env.NATS_KEY
+  set('servers', read.string('NATS_URL'))
+  set('token', read.string('NATS_TOKEN'))
+  set('user', read.string('NATS_USER'))
+  set('pass', read.string('NATS_PASSWORD'))
+  set('credsFile', read.string('NATS_CREDS'))
+  const nkey = read.string('NATS_NKEY')
+  if (nkey !== undefined) out.nkeySeed = readText(nkey, 'NATS_NKEY').trim()
+  const [caFile, certFile, keyFile] = ['NATS_CA', 'NATS_CERT', 'NATS_KEY'].map(read.string)
+  if (caFile !== undefined || certFile !== undefined) {
+    out.tls = {
+      ...(caFile && { caFile }),
+      ...(certFile && { certFile }),
+      ...(keyFile && { keyFile }),
+    }
   }
+  // -1 is "no limit" in NATS, so these accept it beside whole numbers.
+  const limit = (name: string) => (read.string(name) === '-1' ? -1 : read.int(name))
   const limits: StreamLimits = {}
-  if (env.MAX_MSGS !== undefined) limits.maxMsgs = envInt(env.MAX_MSGS, 'MAX_MSGS')
-  if (env.MAX_BYTES !== undefined) limits.maxBytes = envInt(env.MAX_BYTES, 'MAX_BYTES')
-  if (env.MAX_AGE !== undefined) limits.maxAgeMs = envInt(env.MAX_AGE, 'MAX_AGE') * 1_000
+  const [maxMsgs, maxBytes, maxAge] = ['MAX_MSGS', 'MAX_BYTES', 'MAX_AGE'].map(limit)
+  if (maxMsgs !== undefined) limits.maxMsgs = maxMsgs
+  if (maxBytes !== undefined) limits.maxBytes = maxBytes
+  if (maxAge !== undefined) limits.maxAgeMs = maxAge * 1_000
   const streams: StreamDefinition[] = []
-  if (env.STREAM_NAME !== undefined) {
-    const subjects = list(env.STREAM_SUBJECTS)
-    streams.push({ name: env.STREAM_NAME, ...limits, ...(subjects ? { subjects } : {}) })
-  } else if (Object.keys(limits).length > 0) {
-    out.autoStreams = limits
+  const stream = (name: string | undefined, subjects: string | undefined, extra = {}) => {
+    const list =
+      subjects
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean) ?? []
+    if (name !== undefined)
+      streams.push({ name, ...extra, ...(list.length > 0 && { subjects: list }) })
   }
-  if (env.DEAD_LETTER_STREAM !== undefined) {
-    const subjects = list(env.DEAD_LETTER_SUBJECTS)
-    streams.push({ name: env.DEAD_LETTER_STREAM, ...(subjects ? { subjects } : {}) })
-  }
+  stream(read.string('STREAM_NAME'), read.string('STREAM_SUBJECTS'), limits)
+  if (streams.length === 0 && Object.keys(limits).length > 0) out.autoStreams = limits
+  stream(read.string('DEAD_LETTER_STREAM'), read.string('DEAD_LETTER_SUBJECTS'))
   if (streams.length > 0) out.streams = streams
-  if (env.MAX_DELIVER_ATTEMPTS !== undefined) {
-    out.maxDeliver = envInt(env.MAX_DELIVER_ATTEMPTS, 'MAX_DELIVER_ATTEMPTS')
-    out.subscribeDefaults = { retry: { maxAttempts: out.maxDeliver } }
+  const defaults = subscribeDefaultsFromEnv(env) ?? {}
+  const maxDeliver = read.int('MAX_DELIVER_ATTEMPTS')
+  if (maxDeliver !== undefined) {
+    out.maxDeliver = maxDeliver
+    defaults.retry = { maxAttempts: maxDeliver, ...defaults.retry }
   }
+  if (Object.keys(defaults).length > 0) out.subscribeDefaults = defaults
   return out
-}
-
-function list(value: string | undefined): string[] | undefined {
-  const items = value
-    ?.split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0)
-  return items === undefined || items.length === 0 ? undefined : items
-}
-
-function envInt(value: string, name: string): number {
-  const n = Number(value)
-  if (!Number.isInteger(n)) {
-    throw new ConfigurationError(`${name} must be an integer, got ${JSON.stringify(value)}`, {
-      field: name,
-    })
-  }
-  return n
 }
 
 function readText(path: string, name: string): string {

@@ -1,13 +1,14 @@
 import type { Msg, NatsConnection } from '@nats-io/transport-node'
 import {
   ConnectionError,
+  Deque,
   type InboundMessage,
   type NackOptions,
   type TransportSubscription,
 } from '@switchyard/core/transport'
 import type { AttemptMemory } from './attempt-memory.js'
 import { deliveryId, type InboxRouter, type InboxTarget } from './inbox-router.js'
-import { type DeliveryInfo, fromNatsHeaders, POSITION_HEADER } from './mapping.js'
+import { type DeliveryInfo, fromNatsHeaders } from './mapping.js'
 
 const text = new TextEncoder()
 const ACK = text.encode('+ACK')
@@ -40,16 +41,10 @@ interface Delivery {
   info: DeliveryInfo
 }
 
-interface PullRequest {
-  batch: number
-  /** Last sign of life: its heartbeat, or any delivery. */
-  heard: number
-}
-
 interface Waiter {
   max: number
-  resolve(messages: InboundMessage[]): void
-  reject(error: Error): void
+  deliver(messages: InboundMessage[]): void
+  fail(error: unknown): void
 }
 
 /**
@@ -67,10 +62,10 @@ export class PullSubscription implements TransportSubscription, InboxTarget {
   outstanding = 0
   private readonly replyPrefix: string
   private readonly nextSubject: string
-  private readonly buffer: Delivery[] = []
-  private readonly requests = new Map<number, PullRequest>()
+  private readonly buffer = new Deque<Delivery>()
+  /** Open requests: id to batch size and last sign of life (heartbeat or delivery). */
+  private readonly requests = new Map<number, { batch: number; heard: number }>()
   private readonly unsettled = new Set<string>()
-  private readonly retries = new Set<NodeJS.Timeout>()
   private readonly keepAlive: NodeJS.Timeout
   private readonly watchdog: NodeJS.Timeout
   private readonly heartbeatMs: number
@@ -78,7 +73,6 @@ export class PullSubscription implements TransportSubscription, InboxTarget {
   private nextId = 0
   private waiter: Waiter | undefined
   private connected = true
-  private paused: NodeJS.Timeout | undefined
   private checking: Promise<void> | undefined
   private delivering = false
   private closed = false
@@ -93,38 +87,38 @@ export class PullSubscription implements TransportSubscription, InboxTarget {
     this.watchdog.unref()
   }
 
-  /** Resolves with 1..max messages once any are there, or [] when closed or aborted. */
-  pull(max: number, signal: AbortSignal): Promise<InboundMessage[]> {
-    if (this.closed || signal.aborted) return Promise.resolve([])
-    if (this.buffer.length > 0) {
-      const batch = this.take(max)
+  /** Delivers 1..max messages once any are there, [] when closed or aborted. */
+  pull(
+    max: number,
+    signal: AbortSignal,
+    deliver: (messages: InboundMessage[]) => void,
+    fail: (error: unknown) => void,
+  ): void {
+    if (this.closed || signal.aborted || this.buffer.length > 0) {
+      const batch = signal.aborted ? [] : this.take(max)
       // Top up now, while the rest is handled: waiting until the buffer runs dry would leave
       // the server without a request for a round trip.
-      this.request(max - batch.length)
-      return Promise.resolve(batch)
+      if (batch.length > 0) this.request(max - batch.length)
+      deliver(batch)
+      return
     }
-    this.waiter?.resolve([])
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        if (this.waiter !== waiter) return
-        this.waiter = undefined
-        resolve([])
-      }
-      const waiter: Waiter = {
-        max,
-        resolve: (messages) => {
-          signal.removeEventListener('abort', onAbort)
-          resolve(messages)
-        },
-        reject: (error) => {
-          signal.removeEventListener('abort', onAbort)
-          reject(error)
-        },
-      }
-      signal.addEventListener('abort', onAbort, { once: true })
-      this.waiter = waiter
-      this.request()
-    })
+    const onAbort = () => {
+      if (this.waiter === waiter) this.answer()?.deliver([])
+    }
+    const waiter: Waiter = {
+      max,
+      deliver: (messages) => {
+        signal.removeEventListener('abort', onAbort)
+        deliver(messages)
+      },
+      fail: (error) => {
+        signal.removeEventListener('abort', onAbort)
+        fail(error)
+      },
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+    this.waiter = waiter
+    this.request()
   }
 
   /** Stops pulling and gives back every unsettled message. */
@@ -133,23 +127,17 @@ export class PullSubscription implements TransportSubscription, InboxTarget {
     this.closed = true
     clearInterval(this.keepAlive)
     clearInterval(this.watchdog)
-    clearTimeout(this.paused)
-    for (const timer of this.retries) clearTimeout(timer)
-    this.requests.clear()
-    this.outstanding = 0
-    const waiter = this.waiter
-    this.waiter = undefined
-    waiter?.resolve([])
+    this.disconnected()
+    this.answer()?.deliver([])
     // From now on the transport's inbox hands late deliveries to another subscription of the
     // consumer, or gives them back.
     this.init.router.remove(this)
-    for (const { info } of this.buffer) {
-      // Never handed to the bus, so not an attempt: the redelivery keeps its number.
+    const held = this.buffer.take(this.buffer.length)
+    // Never handed to the bus, so not an attempt: the redelivery keeps its number.
+    for (const { info } of held)
       this.init.attempts.returned(deliveryId(info), info.delivered, 60_000)
-    }
-    const replies = [...this.buffer.splice(0).map((d) => d.msg.reply!), ...this.unsettled]
+    this.send([...held.map((d) => d.msg.reply!), ...this.unsettled], NAK)
     this.unsettled.clear()
-    this.send(replies, NAK)
     this.init.onClosed(this)
     return Promise.resolve()
   }
@@ -198,21 +186,25 @@ export class PullSubscription implements TransportSubscription, InboxTarget {
     if (request !== undefined) {
       this.requests.delete(id)
       const left = Number(msg.headers?.get('Nats-Pending-Messages') || Number.NaN)
-      const unfilled = Number.isFinite(left) ? left : request.batch
-      this.outstanding = Math.max(0, this.outstanding - unfilled)
+      this.outstanding = Math.max(
+        0,
+        this.outstanding - (Number.isFinite(left) ? left : request.batch),
+      )
     }
-    if (code === 503) this.pause(250)
-    else if (code === 409) {
-      if (/consumer (deleted|not found)/i.test(msg.headers?.description ?? '')) this.recheck()
-      else this.pause(100)
+    const description = msg.headers?.description ?? ''
+    if (code === 409 && /consumer (deleted|not found)/i.test(description)) this.recheck()
+    else if (code === 503 || code === 409) {
+      // JetStream restarting, leadership moving, too many waiting requests: the bus asks again
+      // a moment later rather than this subscription spinning on requests.
+      this.answer()?.fail(
+        new ConnectionError(`Pull from "${this.init.topic}" refused: ${code} ${description}`),
+      )
     } else this.request()
   }
 
   /** Asks the server for what `limit` (the bus's free room, by default the pull's) leaves. */
   private request(limit = this.waiter?.max ?? 0): void {
-    const waiter = this.waiter
-    if (limit <= 0 || this.closed || !this.connected) return
-    if (this.paused !== undefined || this.checking !== undefined) return
+    if (limit <= 0 || this.closed || !this.connected || this.checking !== undefined) return
     const want = limit - this.outstanding - this.buffer.length
     // While requests are open, top up only by half the room or more (as nats.js's consume
     // does): one request per delivered message would double the server's work.
@@ -226,13 +218,8 @@ export class PullSubscription implements TransportSubscription, InboxTarget {
       })
       this.init.nc.publish(this.nextSubject, body, { reply: `${this.replyPrefix}.${id}` })
     } catch (error) {
-      if (waiter === undefined) return
-      this.waiter = undefined
-      waiter.reject(
-        new ConnectionError(`Cannot pull from "${this.init.topic}": ${(error as Error).message}`, {
-          cause: error,
-        }),
-      )
+      const message = `Cannot pull from "${this.init.topic}": ${(error as Error).message}`
+      this.answer()?.fail(new ConnectionError(message, { cause: error }))
       return
     }
     if (this.requests.size === 0) this.lastHeard = Date.now()
@@ -263,40 +250,40 @@ export class PullSubscription implements TransportSubscription, InboxTarget {
     }
   }
 
-  private pause(ms: number): void {
-    if (this.paused !== undefined) return
-    this.paused = setTimeout(() => {
-      this.paused = undefined
-      this.request()
-    }, ms)
-  }
-
   private recheck(): void {
     this.checking ??= this.init
       .ensureConsumer()
-      .catch(() => new Promise<void>((resolve) => setTimeout(resolve, 1_000)))
+      .then(
+        () => undefined,
+        (error: unknown) => this.answer()?.fail(error),
+      )
       .finally(() => {
         this.checking = undefined
         this.request()
       })
   }
 
-  private deliver(): void {
+  /** Takes the open pull request, if any, to answer it. */
+  private answer(): Waiter | undefined {
     const waiter = this.waiter
-    if (waiter === undefined || this.buffer.length === 0) return
     this.waiter = undefined
-    waiter.resolve(this.take(waiter.max))
+    return waiter
+  }
+
+  private deliver(): void {
+    if (this.waiter === undefined || this.buffer.length === 0) return
+    const waiter = this.answer()!
+    waiter.deliver(this.take(waiter.max))
   }
 
   private take(max: number): InboundMessage[] {
-    return this.buffer.splice(0, max).map((d) => this.inbound(d))
+    return this.buffer.take(max).map((d) => this.inbound(d))
   }
 
-  private inbound({ msg, info }: Delivery): InboundMessage {
+  private inbound(delivery: Delivery): InboundMessage {
+    const { msg, info } = delivery
     const reply = msg.reply!
     const { headers, key } = fromNatsHeaders(msg.headers)
-    const position = `${info.stream}:${info.sequence}`
-    headers[POSITION_HEADER] = position
     const { attempts } = this.init
     // The memory is empty unless something was given back: skip building its key per message.
     const remembered = attempts.size === 0 ? undefined : attempts.take(deliveryId(info))
@@ -307,16 +294,23 @@ export class PullSubscription implements TransportSubscription, InboxTarget {
       body: msg.data,
       key,
       attempt: remembered ?? info.delivered,
-      position,
+      position: `${info.stream}:${info.sequence}`,
       timestamp: info.storedAt,
       ack: () => this.settle(reply, ACK),
       nack: (options: NackOptions) => {
         if (!this.unsettled.has(reply)) return
-        const ttl = options.delayMs + 2 * this.init.ackWaitMs
-        attempts.remember(deliveryId(info), options.attempt + 1, ttl)
+        attempts.remember(
+          deliveryId(info),
+          options.attempt + 1,
+          options.delayMs + 2 * this.init.ackWaitMs,
+        )
         const { maxDeliver } = this.init
         if (maxDeliver > 0 && info.delivered >= maxDeliver) {
-          this.retryHere({ msg, info }, options.delayMs)
+          // The server will not deliver it again, but the bus wants another attempt: offer it
+          // again here at once (the delay is not kept), so the bus's budget still decides.
+          this.unsettled.delete(reply)
+          this.buffer.push(delivery)
+          this.deliver()
           return
         }
         const delayNs = Math.max(0, Math.round(options.delayMs)) * 1_000_000
@@ -325,31 +319,15 @@ export class PullSubscription implements TransportSubscription, InboxTarget {
     }
   }
 
-  /**
-   * The server will not deliver this message again (`max_deliver` reached) but the bus wants
-   * another attempt: keep it here, alive with in-progress acks, and offer it again after the
-   * delay, so the bus's retry budget and dead-lettering still decide.
-   */
-  private retryHere(delivery: Delivery, delayMs: number): void {
-    const timer = setTimeout(() => {
-      this.retries.delete(timer)
-      if (this.closed || !this.unsettled.delete(delivery.msg.reply!)) return
-      this.buffer.push(delivery)
-      this.deliver()
-    }, delayMs)
-    this.retries.add(timer)
-  }
-
   private settle(reply: string, payload: Uint8Array): void {
     // After close, what is still unsettled was given back already: a late ack must not settle
     // a delivery the group may be handling elsewhere by now.
-    if (!this.unsettled.delete(reply)) return
-    this.init.nc.publish(reply, payload)
+    if (this.unsettled.delete(reply)) this.send([reply], payload)
   }
 
   private touch(): void {
     if (this.closed || !this.connected) return
-    this.send([...this.unsettled, ...this.buffer.map((d) => d.msg.reply!)], WPI)
+    this.send([...this.unsettled, ...this.buffer.toArray().map((d) => d.msg.reply!)], WPI)
   }
 
   private send(replies: readonly string[], payload: Uint8Array): void {

@@ -17,34 +17,40 @@ import {
   nkeyAuthenticator,
 } from '@nats-io/transport-node'
 import {
-  ClosedError,
   ConfigurationError,
   type InboundMessage,
+  InFlight,
   type OutboundMessage,
   type Transport,
   type TransportFeatures,
   type TransportHealth,
   type TransportSubscribeOptions,
   type TransportSubscription,
+  withTimeout,
 } from '@switchyard/core/transport'
 import { AttemptMemory } from './attempt-memory.js'
 import { CoreSubscription } from './core-subscription.js'
-import { apiCode, connectError, jetStreamMissing } from './errors.js'
+import {
+  apiCode,
+  closedError,
+  connectError,
+  jetStreamMissing,
+  noResponders,
+  publishError,
+} from './errors.js'
 import { InboxRouter } from './inbox-router.js'
 import {
   consumerName,
   deliverPolicy,
   fromNatsHeaders,
-  INBOX_PREFIX,
   publishSubject,
   subjectsFor,
-  toNatsHeaders,
 } from './mapping.js'
 import { type NatsTransportOptions, type ResolvedNatsOptions, resolveOptions } from './options.js'
 import { Publisher } from './publisher.js'
-import { PullSubscription } from './pull-subscription.js'
 import { type NatsServerFeatures, serverFeatures } from './server-features.js'
 import { StreamRegistry } from './stream-registry.js'
+import { PullSubscription } from './subscription.js'
 
 const FEATURES: TransportFeatures = {
   consumerGroups: true,
@@ -76,11 +82,14 @@ export class NatsTransport implements Transport {
   private readonly options: ResolvedNatsOptions
   private readonly attempts = new AttemptMemory()
   private readonly subscriptions = new Set<PullSubscription | CoreSubscription>()
-  /** Topic to subject, for topics published to before: the hot path skips validation. */
-  private readonly publishSubjects = new Map<string, string>()
+  /**
+   * Where a topic published to before goes: its subject, and whether a stream stores it (else
+   * it goes straight to an ephemeral subscriber). The hot path skips validation and lookups.
+   */
+  private readonly routes = new Map<string, { subject: string; stored: boolean }>()
+  private readonly publishing = new InFlight()
   private connected: Connected | undefined
   private connecting: Promise<Connected> | undefined
-  private publishing = 0
   private closed = false
 
   /** Subscription settings from the configuration (`MAX_DELIVER_ATTEMPTS`), applied by the bus. */
@@ -109,39 +118,73 @@ export class NatsTransport implements Transport {
     await this.ready()
   }
 
-  /** Publishes the messages to the topic's subject; resolves once JetStream acknowledged all. */
+  /**
+   * Publishes the messages to the topic's subject; resolves once JetStream acknowledged all (or,
+   * on a subject no stream stores, the ephemeral subscriber reading it answered).
+   * @throws {SwitchyardError} classified retryable or not (see `errors.ts`); `ClosedError` after close.
+   */
   async publish(topic: string, messages: readonly OutboundMessage[]): Promise<void> {
+    if (this.closed) throw closedError()
     if (messages.length === 0) return
-    this.publishing++
+    this.publishing.enter()
     try {
-      const { nc, registry, publisher } = this.connected ?? (await this.ready())
-      if (topic.startsWith(INBOX_PREFIX)) {
-        for (const m of messages)
-          nc.publish(topic, m.body, { headers: toNatsHeaders(m.headers, m.key) })
-        await nc.flush()
-        return
-      }
-      let subject = this.publishSubjects.get(topic)
-      if (subject === undefined) {
-        subject = publishSubject(topic, this.options.subjects)
-        await registry.resolve(subject)
-        if (this.publishSubjects.size < 10_000) this.publishSubjects.set(topic, subject)
-      }
-      await publisher.publish(topic, subject, messages)
+      await this.send(this.connected ?? (await this.ready()), topic, messages)
+    } catch (error) {
+      throw publishError(topic, error, this.options.ackTimeoutMs)
     } finally {
-      this.publishing--
+      this.publishing.leave()
     }
   }
 
-  /** Joins the group's durable consumer (created per `startAt` when new). */
+  private async send(c: Connected, topic: string, messages: readonly OutboundMessage[]) {
+    let route = this.routes.get(topic)
+    if (route === undefined) {
+      const subject = publishSubject(topic, this.options.subjects)
+      route = { subject, stored: (await c.registry.resolve(subject, false)) !== undefined }
+    }
+    if (!route.stored) {
+      // No stream stores the subject: an ephemeral subscriber (a reply inbox) may read it.
+      try {
+        await c.publisher.direct(route.subject, messages)
+        this.remember(topic, route)
+        return
+      } catch (error) {
+        if (!noResponders(error)) throw error
+      }
+      // Nobody reads it either: a new topic, stored from now on.
+      route = { subject: route.subject, stored: true }
+      await c.registry.resolve(route.subject)
+    }
+    this.remember(topic, route)
+    try {
+      await c.publisher.publish(route.subject, messages)
+    } catch (error) {
+      // The stream is gone or JetStream is restarting: look it up again on the bus's retry.
+      if (noResponders(error)) {
+        this.routes.delete(topic)
+        c.registry.forget(route.subject)
+      }
+      throw error
+    }
+  }
+
+  private remember(topic: string, route: { subject: string; stored: boolean }): void {
+    if (this.routes.size < 10_000) this.routes.set(topic, route)
+  }
+
+  /**
+   * Joins the group's durable consumer (created per `startAt` when new); an ephemeral
+   * subscription is a plain NATS subscription instead.
+   */
   async subscribe(
     topic: string,
     options: TransportSubscribeOptions,
   ): Promise<TransportSubscription> {
+    if (this.closed) throw closedError()
     const { nc, registry, router, server } = await this.ready()
     const onClosed = (s: PullSubscription | CoreSubscription) => this.subscriptions.delete(s)
-    if (topic.startsWith(INBOX_PREFIX)) {
-      const inbox = new CoreSubscription(nc, topic, options.group, topic, onClosed)
+    if (options.ephemeral === true) {
+      const inbox = new CoreSubscription(nc, topic, onClosed)
       this.subscriptions.add(inbox)
       await nc.flush()
       return inbox
@@ -230,22 +273,14 @@ export class NatsTransport implements Transport {
     if (connected === undefined) return { status: 'down', detail: 'not connected' }
     const { nc, server } = connected
     if (nc.isClosed()) return { status: 'down', detail: 'connection closed' }
-    let timer: NodeJS.Timeout | undefined
     try {
-      const rtt = await Promise.race([
-        nc.rtt(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('no answer within 2000 ms')), 2_000)
-        }),
-      ])
+      const rtt = await withTimeout(nc.rtt(), 2_000, 'nats-server')
       return {
         status: 'up',
         detail: `nats-server ${server.version} at ${nc.getServer()}, rtt ${rtt.toFixed(2)} ms`,
       }
     } catch (error) {
       return { status: 'down', detail: (error as Error).message }
-    } finally {
-      clearTimeout(timer)
     }
   }
 
@@ -260,15 +295,14 @@ export class NatsTransport implements Transport {
     if (connected === undefined) return
     await Promise.allSettled([...this.subscriptions].map((s) => s.close()))
     // Publishes that got past the bus before it closed are still owed their acks.
-    await new Promise((resolve) => setImmediate(resolve))
-    while (this.publishing > 0) await new Promise((resolve) => setTimeout(resolve, 5))
+    await this.publishing.idle()
     await connected.router.close()
     if (this.given.client === undefined) await connected.nc.drain().catch(() => undefined)
     else await connected.nc.flush().catch(() => undefined)
   }
 
   private ready(): Promise<Connected> {
-    if (this.closed && this.connected === undefined) return Promise.reject(new ClosedError())
+    if (this.closed && this.connected === undefined) return Promise.reject(closedError())
     this.connecting ??= this.open().catch((error: unknown) => {
       this.connecting = undefined
       throw error
@@ -289,16 +323,8 @@ export class NatsTransport implements Transport {
     const js = jetstream(nc, domain === undefined ? {} : { domain })
     const registry = new StreamRegistry(jsm, this.options)
     await registry.declare()
-    const publisher = new Publisher({
-      js,
-      window: this.options.publishWindow,
-      timeoutMs: this.options.publishTimeoutMs,
-      ackTimeoutMs: this.options.ackTimeoutMs,
-      restoreStream: async (subject) => {
-        registry.forget(subject)
-        await registry.resolve(subject)
-      },
-    })
+    const { publishWindow, ackTimeoutMs } = this.options
+    const publisher = new Publisher(nc, js, publishWindow, ackTimeoutMs)
     const server = serverFeatures(nc.info?.version ?? '0.0.0')
     const router = new InboxRouter(nc, this.attempts)
     this.connected = { nc, jsm, registry, publisher, router, server }
