@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest'
 import { createRelay, enqueue, getEventPublisher, migrate, outboxLag } from '../src/index.js'
-import type { SuiteEnv } from './store-suite.js'
+import type { SuiteEnv } from './suite-env.js'
 import { count, dropOutbox, expectOrderedOnce, numbered, uniqueTable, waitFor } from './support.js'
 
 /** Transactions, enqueue and ordering: what every store must show. */

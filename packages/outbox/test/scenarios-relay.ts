@@ -1,7 +1,7 @@
 import { type Middleware, SchemaValidationError } from '@switchyard/core'
 import { expect, it } from 'vitest'
 import { createRelay, enqueue, listParked, requeueParked } from '../src/index.js'
-import type { SuiteEnv } from './store-suite.js'
+import type { SuiteEnv } from './suite-env.js'
 import { count, expectOrderedOnce, harness, numbered, waitFor } from './support.js'
 
 /** Failures, parking, retention, wake-ups and stopping: what every relay must show. */
