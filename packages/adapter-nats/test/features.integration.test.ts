@@ -211,6 +211,45 @@ describe.skipIf(skip !== undefined)('nats features', () => {
     expect(dead!.event?.id).toBe(sent.id)
   })
 
+  it('dedup - a publish sent again with the same event id (Nats-Msg-Id) is stored once', async () => {
+    const topic = `${ns}.dedup`
+    const producer = bus()
+    const seen: string[] = []
+    await bus().subscribe(topic, (event) => void seen.push(event.id), { group: 'dedup' })
+    const first = await producer.publish(topic, { id: 'order-42', type: 'dedup', data: {} })
+    // What the bus's publish retry does after a lost ack: same id, sent again.
+    await producer.publish(topic, { id: 'order-42', type: 'dedup', data: {} })
+    const encoded = { id: 'order-42', key: undefined, headers: {}, body: new Uint8Array([1]) }
+    await producer.transport.publish(topic, [encoded])
+    const marker = await producer.publish(topic, { type: 'dedup.marker', data: {} })
+    await waitUntil(() => seen.includes(marker.id), { timeoutMs: 10_000, message: 'the marker' })
+    expect(seen).toEqual([first.id, marker.id])
+    const nc = await connect({ servers: NATS_URL })
+    try {
+      const jsm = await jetstreamManager(nc)
+      expect((await jsm.streams.info(await jsm.streams.find(topic))).state.messages).toBe(2)
+    } finally {
+      await nc.close()
+    }
+  })
+
+  it('request/reply - a reply goes straight to the inbox subscription: no stream for it', async () => {
+    const requester = bus()
+    const responder = bus()
+    const topic = `${ns}.ask`
+    await responder.respond(topic, () => ({ ok: true }))
+    const reply = await requester.request(topic, { q: 1 }, { timeoutMs: 5_000 })
+    expect(reply.data).toEqual({ ok: true })
+    const nc = await connect({ servers: NATS_URL })
+    try {
+      const names: string[] = []
+      for await (const name of (await jetstreamManager(nc)).streams.names()) names.push(name)
+      expect(names.filter((n) => n.startsWith(prefix) && /inbox/i.test(n))).toEqual([])
+    } finally {
+      await nc.close()
+    }
+  })
+
   it('startAt - a stream sequence replays from there', async () => {
     const topic = `${ns}.replay`
     const b = bus()
