@@ -3,12 +3,17 @@
 // a KafkaJS-compatible API (such as @confluentinc/kafka-javascript's `KafkaJS` export) can be
 // slotted in by providing them.
 import kafkajs, {
+  type Admin,
   AssignerProtocol,
+  type Consumer,
+  type EachBatchPayload,
   Kafka,
   logLevel as KafkaLogLevel,
+  type KafkaMessage,
   type PartitionAssigner,
   Partitioners,
   type PartitionMetadata,
+  type Producer,
   type SASLOptions,
 } from 'kafkajs'
 import type { KafkaClientLike, ResolvedKafkaOptions } from './options.js'
@@ -19,88 +24,41 @@ export interface RecordOut {
   /** Bytes, or text that kafkajs writes as UTF-8. */
   value: Buffer | string | null
   headers: Record<string, string>
-  /** Set by the transport for every record, so a retried request sends each where it went first. */
+  /** Set by the transport for every record, so the batcher can size requests per partition. */
   partition?: number
 }
 
 /** A record as fetched. */
-export interface RecordIn {
-  key: Buffer | null
-  value: Buffer | null
-  offset: string
-  timestamp: string
-  headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>
-}
+export type RecordIn = KafkaMessage
 
 /** One fetched batch of one partition, as handed to `eachBatch`. */
-export interface BatchPayload {
-  batch: { topic: string; partition: number; messages: RecordIn[] }
-  resolveOffset(offset: string): void
-  heartbeat(): Promise<void>
-  isRunning(): boolean
-  isStale(): boolean
-}
+export type BatchPayload = Pick<
+  EachBatchPayload,
+  'batch' | 'resolveOffset' | 'heartbeat' | 'isRunning' | 'isStale'
+>
 
 /** The producer calls the adapter makes. */
-export interface ProducerLike {
-  connect(): Promise<void>
-  disconnect(): Promise<void>
-  sendBatch(batch: {
-    acks?: number
-    timeout?: number
-    compression?: number
-    topicMessages: Array<{ topic: string; messages: RecordOut[] }>
-  }): Promise<unknown>
-}
+export type ProducerLike = Pick<Producer, 'connect' | 'disconnect' | 'sendBatch'>
 
 /** The consumer calls the adapter makes. */
-export interface ConsumerLike {
-  connect(): Promise<void>
-  disconnect(): Promise<void>
-  subscribe(subscription: { topics: string[]; fromBeginning?: boolean }): Promise<void>
-  run(config: {
-    autoCommit: boolean
-    eachBatchAutoResolve: boolean
-    partitionsConsumedConcurrently: number
-    eachBatch(payload: BatchPayload): Promise<void>
-  }): Promise<void>
-  commitOffsets(offsets: Array<{ topic: string; partition: number; offset: string }>): Promise<void>
-  seek(position: { topic: string; partition: number; offset: string }): void
-  // biome-ignore lint/suspicious/noExplicitAny: event payloads differ per event name
-  on(event: string, listener: (event: { payload: any }) => void): () => void
-  readonly events: { GROUP_JOIN: string; REBALANCING: string; CRASH: string }
-}
+export type ConsumerLike = Pick<
+  Consumer,
+  'connect' | 'disconnect' | 'subscribe' | 'run' | 'commitOffsets' | 'seek' | 'on' | 'events'
+>
 
 /** The admin calls the adapter makes. */
-export interface AdminLike {
-  connect(): Promise<void>
-  disconnect(): Promise<void>
-  createTopics(options: {
-    topics: Array<{ topic: string; numPartitions?: number; replicationFactor?: number }>
-    waitForLeaders?: boolean
-  }): Promise<boolean>
-  fetchTopicMetadata(options: { topics: string[] }): Promise<{
-    topics: Array<{ name: string; partitions: Array<{ partitionId: number; leader: number }> }>
-  }>
-  fetchOffsets(options: {
-    groupId: string
-    topics: string[]
-  }): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>>
-  fetchTopicOffsets(
-    topic: string,
-  ): Promise<Array<{ partition: number; offset: string; high: string; low: string }>>
-  fetchTopicOffsetsByTimestamp(
-    topic: string,
-    timestamp?: number,
-  ): Promise<Array<{ partition: number; offset: string }>>
-  setOffsets(options: {
-    groupId: string
-    topic: string
-    partitions: Array<{ partition: number; offset: string }>
-  }): Promise<void>
-  describeCluster(): Promise<{ brokers: Array<{ nodeId: number }>; clusterId: string }>
-  deleteGroups(groupIds: string[]): Promise<unknown>
-}
+export type AdminLike = Pick<
+  Admin,
+  | 'connect'
+  | 'disconnect'
+  | 'createTopics'
+  | 'fetchTopicMetadata'
+  | 'fetchOffsets'
+  | 'fetchTopicOffsets'
+  | 'fetchTopicOffsetsByTimestamp'
+  | 'describeCluster'
+  | 'deleteGroups'
+>
 
 /** Consumer settings, in the adapter's terms. */
 export interface ConsumerSettings {

@@ -40,6 +40,7 @@ describe('mapping', () => {
       offset: '4',
       timestamp: '0',
       headers: { ce_id: Buffer.from('x'), ce_type: [Buffer.from('a'), 'b'], skip: undefined },
+      attributes: 0,
     }
     expect(readHeaders(record)).toEqual({ ce_id: 'x', ce_type: 'b' })
     expect(readKey(record)).toBeUndefined()

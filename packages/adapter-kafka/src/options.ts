@@ -3,6 +3,7 @@ import {
   ConfigurationError,
   checkKeys,
   checkNumber,
+  checkString,
   type Env,
   envReader,
   type SubscribeDefaults,
@@ -105,57 +106,19 @@ export interface KafkaTransportOptions {
 }
 
 /** Options with defaults applied. */
-export interface ResolvedKafkaOptions {
-  brokers: string[]
-  clientId: string
-  ssl: boolean | ConnectionOptions
-  sasl: KafkaSasl | undefined
-  acks: -1 | 0 | 1
-  retries: number
-  compression: KafkaCompression
-  lingerMs: number
-  batchSize: number
-  requestTimeoutMs: number
-  autoOffsetReset: 'earliest' | 'latest'
-  sessionTimeoutMs: number
-  heartbeatIntervalMs: number
-  rebalanceTimeoutMs: number
-  maxWaitTimeMs: number
-  fetchMaxBytesPerPartition: number
-  fetchMaxBytes: number
-  commitIntervalMs: number
-  createTopics: boolean
-  partitions: number
-  replicationFactor: number
-  logLevel: 'nothing' | 'error' | 'warn' | 'info' | 'debug'
-}
+export type ResolvedKafkaOptions = Required<
+  Omit<
+    KafkaTransportOptions,
+    'client' | 'brokers' | 'securityProtocol' | 'sasl' | 'acks' | 'subscribeDefaults'
+  >
+> & { brokers: string[]; sasl: KafkaSasl | undefined; acks: -1 | 0 | 1 }
 
 const KEYS = [
-  'client',
-  'brokers',
-  'clientId',
-  'securityProtocol',
-  'ssl',
-  'sasl',
-  'acks',
-  'retries',
-  'compression',
-  'lingerMs',
-  'batchSize',
-  'requestTimeoutMs',
-  'autoOffsetReset',
-  'sessionTimeoutMs',
-  'heartbeatIntervalMs',
-  'rebalanceTimeoutMs',
-  'maxWaitTimeMs',
-  'fetchMaxBytesPerPartition',
-  'fetchMaxBytes',
-  'commitIntervalMs',
-  'createTopics',
-  'partitions',
-  'replicationFactor',
-  'logLevel',
-  'subscribeDefaults',
+  ...['client', 'brokers', 'clientId', 'securityProtocol', 'ssl', 'sasl', 'acks', 'retries'],
+  ...['compression', 'lingerMs', 'batchSize', 'requestTimeoutMs', 'autoOffsetReset'],
+  ...['sessionTimeoutMs', 'heartbeatIntervalMs', 'rebalanceTimeoutMs', 'maxWaitTimeMs'],
+  ...['fetchMaxBytesPerPartition', 'fetchMaxBytes', 'commitIntervalMs', 'createTopics'],
+  ...['partitions', 'replicationFactor', 'logLevel', 'subscribeDefaults'],
 ]
 const COMPRESSIONS: KafkaCompression[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd']
 const PROTOCOLS: KafkaSecurityProtocol[] = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL']
@@ -165,77 +128,61 @@ const LOG_LEVELS: ResolvedKafkaOptions['logLevel'][] = ['nothing', 'error', 'war
 /** Validates options and applies defaults. @throws {ConfigurationError} naming the field. */
 export function resolveOptions(options: KafkaTransportOptions): ResolvedKafkaOptions {
   checkKeys(options, KEYS, 'kafkaTransport')
-  const field = (name: string) => `kafkaTransport.${name}`
+  type Key = keyof KafkaTransportOptions
+  const field = (name: Key) => `kafkaTransport.${name}`
+  const fail = (name: Key, message: string) => {
+    throw new ConfigurationError(message, { field: field(name) })
+  }
+  const number = (name: Key, fallback: number, min: number, integer = false) =>
+    checkNumber(options[name] ?? fallback, field(name), { min, integer })
   const protocol = oneOf(
     options.securityProtocol ?? 'PLAINTEXT',
     PROTOCOLS,
     field('securityProtocol'),
   )
   const sasl = options.sasl === undefined ? undefined : checkSasl(options.sasl)
-  if (protocol.startsWith('SASL_') && sasl === undefined) {
-    throw new ConfigurationError(`securityProtocol ${protocol} needs sasl credentials`, {
-      field: field('sasl'),
-    })
-  }
+  if (protocol.startsWith('SASL_') && sasl === undefined)
+    fail('sasl', `securityProtocol ${protocol} needs sasl credentials`)
   const acks = options.acks === undefined || options.acks === 'all' ? -1 : options.acks
-  oneOf(acks, [-1, 0, 1], field('acks'))
-  const retries = checkNumber(options.retries ?? 5, field('retries'), { min: 0, integer: true })
-  const heartbeatIntervalMs = positive(
-    options.heartbeatIntervalMs ?? 3_000,
-    field('heartbeatIntervalMs'),
-  )
-  const sessionTimeoutMs = positive(options.sessionTimeoutMs ?? 30_000, field('sessionTimeoutMs'))
-  if (heartbeatIntervalMs >= sessionTimeoutMs) {
-    throw new ConfigurationError(
+  const heartbeatIntervalMs = number('heartbeatIntervalMs', 3_000, 1)
+  const sessionTimeoutMs = number('sessionTimeoutMs', 30_000, 1)
+  if (heartbeatIntervalMs >= sessionTimeoutMs)
+    fail(
+      'heartbeatIntervalMs',
       'heartbeatIntervalMs must be lower than sessionTimeoutMs (a third of it is usual)',
-      {
-        field: field('heartbeatIntervalMs'),
-      },
     )
-  }
-  const bytes = (value: unknown, name: string) =>
-    checkNumber(value, field(name), { min: 1, integer: true })
-  const fetchMaxBytesPerPartition = bytes(
-    options.fetchMaxBytesPerPartition ?? 4_194_304,
-    'fetchMaxBytesPerPartition',
-  )
-  const fetchMaxBytes = bytes(
-    options.fetchMaxBytes ?? Math.max(16_777_216, fetchMaxBytesPerPartition),
+  const fetchMaxBytesPerPartition = number('fetchMaxBytesPerPartition', 4_194_304, 1, true)
+  const fetchMaxBytes = number(
     'fetchMaxBytes',
+    Math.max(16_777_216, fetchMaxBytesPerPartition),
+    1,
+    true,
   )
-  if (fetchMaxBytes < fetchMaxBytesPerPartition) {
-    throw new ConfigurationError('fetchMaxBytes must be at least fetchMaxBytesPerPartition', {
-      field: field('fetchMaxBytes'),
-    })
-  }
+  if (fetchMaxBytes < fetchMaxBytesPerPartition)
+    fail('fetchMaxBytes', 'fetchMaxBytes must be at least fetchMaxBytesPerPartition')
   return {
     brokers: parseBrokers(options.brokers ?? '127.0.0.1:9092', field('brokers')),
-    clientId: nonEmpty(options.clientId ?? 'switchyard', field('clientId')),
+    clientId: checkString(options.clientId ?? 'switchyard', field('clientId')),
     ssl: options.ssl ?? protocol.endsWith('SSL'),
     sasl,
-    acks,
-    retries,
+    acks: oneOf(acks, [-1, 0, 1] as const, field('acks')),
+    retries: number('retries', 5, 0, true),
     compression: oneOf(options.compression ?? 'none', COMPRESSIONS, field('compression')),
-    lingerMs: checkNumber(options.lingerMs ?? 0, field('lingerMs'), { min: 0 }),
-    batchSize: checkNumber(options.batchSize ?? 1_048_576, field('batchSize'), {
-      min: 1,
-      integer: true,
-    }),
-    requestTimeoutMs: positive(options.requestTimeoutMs ?? 30_000, field('requestTimeoutMs')),
+    lingerMs: number('lingerMs', 0, 0),
+    batchSize: number('batchSize', 1_048_576, 1, true),
+    requestTimeoutMs: number('requestTimeoutMs', 30_000, 1),
     autoOffsetReset: oneOf(
       options.autoOffsetReset ?? 'latest',
-      ['earliest', 'latest'],
+      ['earliest', 'latest'] as const,
       field('autoOffsetReset'),
     ),
     sessionTimeoutMs,
     heartbeatIntervalMs,
-    rebalanceTimeoutMs: positive(options.rebalanceTimeoutMs ?? 60_000, field('rebalanceTimeoutMs')),
-    maxWaitTimeMs: checkNumber(options.maxWaitTimeMs ?? 500, field('maxWaitTimeMs'), { min: 0 }),
+    rebalanceTimeoutMs: number('rebalanceTimeoutMs', 60_000, 1),
+    maxWaitTimeMs: number('maxWaitTimeMs', 500, 0),
     fetchMaxBytesPerPartition,
     fetchMaxBytes,
-    commitIntervalMs: checkNumber(options.commitIntervalMs ?? 500, field('commitIntervalMs'), {
-      min: 0,
-    }),
+    commitIntervalMs: number('commitIntervalMs', 500, 0),
     createTopics: options.createTopics ?? true,
     partitions: partitionCount(options.partitions ?? -1, field('partitions')),
     replicationFactor: partitionCount(options.replicationFactor ?? -1, field('replicationFactor')),
@@ -262,8 +209,8 @@ function checkSasl(sasl: KafkaSasl): KafkaSasl {
   checkKeys(sasl, ['mechanism', 'username', 'password'], 'kafkaTransport.sasl')
   return {
     mechanism: oneOf(sasl.mechanism, MECHANISMS, 'kafkaTransport.sasl.mechanism'),
-    username: nonEmpty(sasl.username, 'kafkaTransport.sasl.username'),
-    password: nonEmpty(sasl.password, 'kafkaTransport.sasl.password'),
+    username: checkString(sasl.username, 'kafkaTransport.sasl.username'),
+    password: checkString(sasl.password, 'kafkaTransport.sasl.password'),
   }
 }
 
@@ -278,17 +225,6 @@ export function oneOf<T>(value: unknown, allowed: readonly T[], field: string): 
     )
   }
   return value as T
-}
-
-function nonEmpty(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new ConfigurationError(`${field} must be a non-empty string`, { field })
-  }
-  return value
-}
-
-function positive(value: unknown, field: string): number {
-  return checkNumber(value, field, { min: 1 })
 }
 
 function partitionCount(value: unknown, field: string): number {

@@ -9,23 +9,24 @@ function fakeConsumer() {
   let eachBatch: ((payload: BatchPayload) => Promise<void>) | undefined
   const seeks: string[] = []
   const commits: string[] = []
-  const consumer: ConsumerLike = {
+  const consumer = {
     connect: async () => undefined,
     disconnect: async () => undefined,
     subscribe: async () => undefined,
-    run: async (config) => {
+    run: async (config: { eachBatch: (payload: BatchPayload) => Promise<void> }) => {
       eachBatch = config.eachBatch
     },
-    commitOffsets: async (offsets) => {
+    commitOffsets: async (offsets: Array<{ partition: number; offset: string }>) => {
       commits.push(...offsets.map((o) => `${o.partition}@${o.offset}`))
     },
-    seek: ({ partition, offset }) => void seeks.push(`${partition}@${offset}`),
-    on(event, listener) {
+    seek: ({ partition, offset }: { partition: number; offset: string }) =>
+      void seeks.push(`${partition}@${offset}`),
+    on(event: string, listener: (event: { payload: unknown }) => void) {
       listeners.set(event, listener)
       return () => listeners.delete(event)
     },
     events: { GROUP_JOIN: 'join', REBALANCING: 'rebalancing', CRASH: 'crash' },
-  }
+  } as unknown as ConsumerLike
   return {
     consumer,
     seeks,
@@ -45,7 +46,7 @@ function fakeConsumer() {
             timestamp: '0',
             headers: {},
           })),
-        },
+        } as never,
         resolveOffset: () => undefined,
         heartbeat: async () => undefined,
         isRunning: () => true,
