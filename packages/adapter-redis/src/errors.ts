@@ -1,9 +1,8 @@
 import { ConnectionError, PublishError } from '@switchyard/core/transport'
 
-// Replies that say "try again later": the server is loading, busy, failing over or out of
-// memory for now. Anything else the server answers (WRONGTYPE, NOPERM, ...) will not heal itself.
-const TRANSIENT_REPLIES =
-  /^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY|OOM|NOREPLICAS)\b/u
+// Replies that say "try again later": the server is loading, busy or failing over. Any other
+// reply (WRONGTYPE, NOPERM, OOM: out of memory until someone frees some) is a refusal.
+const TRANSIENT_REPLIES = /^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY|NOREPLICAS)\b/u
 
 /** True for errors where the same command may succeed later: lost connections, transient replies. */
 export function isRetryable(error: unknown): boolean {
@@ -17,10 +16,20 @@ export function isMissingGroup(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOGROUP')
 }
 
-/** Wraps a failed `XADD` in a `PublishError` that says whether retrying can help. */
-export function publishError(topic: string, count: number, error: unknown): PublishError {
+/**
+ * A failed `XADD` as core's publish retry reads it: a reply from the server is a `PublishError`
+ * (retryable only when transient), anything else (connection lost, ioredis gave up
+ * reconnecting) a retryable `ConnectionError`.
+ */
+export function publishError(
+  topic: string,
+  count: number,
+  error: unknown,
+): PublishError | ConnectionError {
   const message = error instanceof Error ? error.message : String(error)
-  return new PublishError(`Redis did not store ${count} event(s) on "${topic}": ${message}`, {
+  const what = `Redis did not store ${count} event(s) on "${topic}"`
+  if (error instanceof Error && error.name !== 'ReplyError') return connectionError(what, error)
+  return new PublishError(`${what}: ${message}`, {
     topic,
     retryable: isRetryable(error),
     cause: error,

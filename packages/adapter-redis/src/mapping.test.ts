@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { fromFields, idBefore, idBeforeTime, idTime, toFields, topicKeys } from './mapping.js'
+import { idBefore, idBeforeTime, idTime, StreamEntry, toFields, topicKeys } from './mapping.js'
 
 const asBuffers = (fields: Array<string | Buffer | number>) =>
   fields.map((f) => (Buffer.isBuffer(f) ? f : Buffer.from(String(f))))
+const fromFields = (fields: Buffer[]) => {
+  const { headers, body, key } = new StreamEntry('t', '1700000000123-0', fields, 1)
+  return { headers, body, key }
+}
 
 describe('mapping - entry fields', () => {
   it("mapping - the codec's text is sent as the data field; the bytes are not read", () => {
@@ -100,6 +104,11 @@ describe('mapping - entry time', () => {
     expect(idTime('1700000000123-4')).toBe(1_700_000_000_123)
     expect(idTime('0-1')).toBeUndefined()
     expect(idTime('nope')).toBeUndefined()
+  })
+
+  it('time - an inbound entry carries its id time as timestamp', () => {
+    const entry = new StreamEntry('t', '1700000000123-4', [], 1)
+    expect(entry.timestamp).toBe(1_700_000_000_123)
   })
 })
 

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer'
-import type { OutboundMessage } from '@switchyard/core/transport'
+import type { InboundMessage, NackOptions, OutboundMessage } from '@switchyard/core/transport'
 
 // A stream entry is a flat list of field/value pairs. CloudEvents attributes travel as their
 // `ce_*` headers, the data as one `data` field, so any Redis client can read and write them.
@@ -56,29 +56,51 @@ function bodyArgument(body: Uint8Array): string | Buffer {
   return buffer.length <= 65_536 && isUtf8(buffer) ? buffer.toString('utf8') : buffer
 }
 
-/** A stream entry read back: headers, body and key. Never throws: bad entries decode in core. */
-export interface EntryContent {
-  headers: Record<string, string>
-  body: Uint8Array
-  key: string | undefined
+/** Who settles a `StreamEntry`: its subscription, or nobody for a browsed one. */
+export interface Settler {
+  ack(entry: StreamEntry): void
+  nack(entry: StreamEntry, options: NackOptions): Promise<void>
 }
 
 const EMPTY = new Uint8Array(0)
+const BROWSED: Settler = { ack: () => undefined, nack: () => Promise.resolve() }
 
-/** Splits an entry's fields (as Buffers, so binary data survives) into headers, body and key. */
-export function fromFields(fields: readonly Buffer[]): EntryContent {
-  const headers: Record<string, string> = {}
-  let body: Uint8Array = EMPTY
-  let key: string | undefined
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    const name = fields[i]!.toString()
-    const value = fields[i + 1]!
-    if (name === DATA) body = value
-    else if (name === KEY) key = value.toString()
-    // 126 is `~`: an escaped header name.
-    else headers[name.charCodeAt(0) === 126 ? name.slice(1) : name] = value.toString()
+/**
+ * A stream entry as handed to the bus: its fields (as Buffers, so binary data survives) split
+ * into headers, body and key. Never throws: bad entries decode in core.
+ */
+export class StreamEntry implements InboundMessage {
+  readonly headers: Record<string, string> = {}
+  readonly body: Uint8Array = EMPTY
+  readonly key: string | undefined
+  constructor(
+    readonly topic: string,
+    readonly position: string,
+    fields: readonly Buffer[],
+    readonly attempt: number,
+    private readonly owner: Settler = BROWSED,
+  ) {
+    let key: string | undefined
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      const name = fields[i]!.toString()
+      const value = fields[i + 1]!
+      if (name === DATA) this.body = value
+      else if (name === KEY) key = value.toString()
+      // 126 is `~`: an escaped header name.
+      else this.headers[name.charCodeAt(0) === 126 ? name.slice(1) : name] = value.toString()
+    }
+    this.key = key ?? this.headers[PARTITION_HEADER]
   }
-  return { headers, body, key: key ?? headers[PARTITION_HEADER] }
+  /** When Redis added the entry: the millisecond part of its id. */
+  get timestamp(): number | undefined {
+    return idTime(this.position)
+  }
+  ack(): void {
+    this.owner.ack(this)
+  }
+  nack(options: NackOptions): Promise<void> {
+    return this.owner.nack(this, options)
+  }
 }
 
 /** The time a stream id was assigned (its millisecond part), or undefined for a malformed id. */

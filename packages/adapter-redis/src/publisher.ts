@@ -1,4 +1,4 @@
-import type { OutboundMessage } from '@switchyard/core/transport'
+import { InFlight, type OutboundMessage } from '@switchyard/core/transport'
 import type { Cluster, Redis } from 'ioredis'
 import { publishError } from './errors.js'
 import { toFields } from './mapping.js'
@@ -12,13 +12,9 @@ interface Pending {
 }
 
 /**
- * Up to this many events per turn of the event loop are written at once, one `XADD` each; from
- * there on a turn's publishes are queued and sent as one ioredis pipeline at the end of the
- * turn. A `Pipeline` is a large object (it copies the client's command table): per flush of a
- * few events its garbage dominated, and publish p99 at 2 000 events/s was 2-4x raw ioredis with
- * it. Writing at once matters too: deferring even a lone write to `process.nextTick` added
- * ~0.06 ms at p50 (and ~0.5 ms at p99) to publish latency at 2 000 events/s on the project
- * machine, against raw ioredis calling `xadd` directly.
+ * Up to this many events per turn of the event loop are written at once, one `XADD` each (a
+ * deferred write adds latency); from there on a turn's publishes are queued and sent as one
+ * pipeline at the end of the turn (a `Pipeline` per few events is costly garbage). See README.
  */
 const PIPELINE_FROM = 32
 
@@ -29,13 +25,12 @@ const PIPELINE_FROM = 32
  */
 export class Publisher {
   private queue: Pending[] = []
-  private readonly inFlight = new Set<Promise<void>>()
+  /** Writes sent and not answered, and a flush scheduled: what `drain` waits for. */
+  private readonly inFlight = new InFlight()
   private scheduled = false
   /** Events written at once in this turn of the event loop. */
   private direct = 0
   private directReset = false
-  /** Direct writes not yet answered. */
-  private writing = 0
 
   constructor(
     private readonly client: Redis | Cluster,
@@ -61,6 +56,7 @@ export class Publisher {
       this.queue.push({ topic, stream, messages, resolve, reject })
       if (!this.scheduled) {
         this.scheduled = true
+        this.inFlight.enter()
         // After the microtasks of this turn: every publish started in it joins the batch.
         process.nextTick(() => this.flush())
       }
@@ -68,17 +64,21 @@ export class Publisher {
   }
 
   /** Resolves once everything queued so far (and anything queued meanwhile) was answered. */
-  async drain(): Promise<void> {
-    while (this.scheduled || this.inFlight.size > 0 || this.writing > 0) {
-      await new Promise((resolve) => setImmediate(resolve))
-      await Promise.allSettled([...this.inFlight])
-    }
+  drain(): Promise<void> {
+    return this.inFlight.idle()
   }
 
   private flush(): void {
     this.scheduled = false
-    const batch = this.queue
-    this.queue = []
+    try {
+      this.send(this.queue.splice(0))
+    } finally {
+      // The sends started above are counted on their own.
+      this.inFlight.leave()
+    }
+  }
+
+  private send(batch: Pending[]): void {
     let count = 0
     for (const pending of batch) count += pending.messages.length
     if (count < PIPELINE_FROM) {
@@ -98,12 +98,7 @@ export class Publisher {
       if (group === undefined) groups.set(key, [pending])
       else group.push(pending)
     }
-    for (const group of groups.values()) this.track(this.sendPipelined(group))
-  }
-
-  private track(done: Promise<void>): void {
-    this.inFlight.add(done)
-    void done.finally(() => this.inFlight.delete(done))
+    for (const group of groups.values()) void this.inFlight.track(this.sendPipelined(group))
   }
 
   /** `XADD` arguments for one message: stream, optional trimming, `*`, fields. */
@@ -120,7 +115,7 @@ export class Publisher {
     stream: string,
     messages: readonly OutboundMessage[],
   ): Promise<void> {
-    this.writing++
+    this.inFlight.enter()
     try {
       if (messages.length === 1)
         await this.client.call('XADD', ...this.xaddArgs(stream, messages[0]!))
@@ -131,7 +126,7 @@ export class Publisher {
     } catch (error) {
       throw publishError(topic, messages.length, error)
     } finally {
-      this.writing--
+      this.inFlight.leave()
     }
   }
 
@@ -156,7 +151,9 @@ export class Publisher {
       for (let i = 0; i < pending.messages.length; i++) failure ??= results?.[index++]?.[0] ?? null
       if (failure === null && results !== null) pending.resolve()
       else
-        pending.reject(publishError(pending.topic, pending.messages.length, failure ?? 'no reply'))
+        pending.reject(
+          publishError(pending.topic, pending.messages.length, failure ?? new Error('no reply')),
+        )
     }
   }
 }

@@ -6,7 +6,7 @@ import {
 } from '@switchyard/core/transport'
 import type { Cluster, Redis } from 'ioredis'
 import { isMissingGroup } from './errors.js'
-import { fromFields, idTime, type TopicKeys } from './mapping.js'
+import { StreamEntry as Entry, type TopicKeys } from './mapping.js'
 import { runScript, SCRIPTS } from './scripts.js'
 
 /** What a subscription needs from its transport. */
@@ -34,35 +34,6 @@ const POLL_MS = 1_000
 const SHORT_BLOCK_MS = 100
 type Reply = Array<Buffer | number | Reply>
 
-/** One stream entry as handed to the bus. */
-class Entry implements InboundMessage {
-  readonly headers: Record<string, string>
-  readonly body: Uint8Array
-  readonly key: string | undefined
-  constructor(
-    readonly topic: string,
-    readonly position: string,
-    fields: readonly Buffer[],
-    readonly attempt: number,
-    private readonly owner: RedisSubscription,
-  ) {
-    const content = fromFields(fields)
-    this.headers = content.headers
-    this.body = content.body
-    this.key = content.key
-  }
-  /** When Redis added the entry: the millisecond part of its id. */
-  get timestamp(): number | undefined {
-    return idTime(this.position)
-  }
-  ack(): void {
-    this.owner.ack(this)
-  }
-  nack(options: NackOptions): Promise<void> {
-    return this.owner.nack(this, options)
-  }
-}
-
 /**
  * A consumer of one group: reads new entries with `XREADGROUP`, redelivers parked (nacked)
  * entries when due, reclaims entries a crashed consumer left pending, and recovers its own
@@ -87,9 +58,9 @@ export class RedisSubscription implements TransportSubscription {
   private readonly touchTimer: NodeJS.Timeout
   private closing: Promise<void> | undefined
   private watched: AbortSignal | undefined
-  private stopWaiting: (() => void) | undefined
 
   constructor(private readonly init: SubscriptionInit) {
+    // Keeps what this consumer holds its own (see touch): a lease renewal, not a redelivery.
     this.touchTimer = setInterval(() => void this.touch(), Math.max(50, init.consumerTimeoutMs / 3))
     this.touchTimer.unref()
     init.reader.on('close', () => {
@@ -152,36 +123,17 @@ export class RedisSubscription implements TransportSubscription {
       const cap = this.readerId === undefined ? now + SHORT_BLOCK_MS : Number.POSITIVE_INFINITY
       const until = Math.min(this.wakeAt, this.nextPoll, this.nextReclaim, cap)
       if (until <= now) continue
+      // An abort wakes the read (CLIENT UNBLOCK), or it ends within SHORT_BLOCK_MS.
       this.reading ??= this.read(Math.min(max, this.init.prefetchCount), until - now)
-      await this.readOrAbort(this.reading)
+      await this.reading
     }
   }
 
-  /**
-   * Wakes a blocked read when `signal` aborts. One listener per signal (the dispatcher keeps one
-   * for the subscription's life), not one per read.
-   */
+  /** Wakes a blocked read when `signal` aborts: one listener per signal, not one per read. */
   private watch(signal: AbortSignal): void {
     if (this.watched === signal) return
     this.watched = signal
-    signal.addEventListener(
-      'abort',
-      () => {
-        this.unblock()
-        this.stopWaiting?.()
-      },
-      { once: true },
-    )
-  }
-
-  /** Waits for the read, or only until the watched signal aborts (the read then ends on its own). */
-  private readOrAbort(reading: Promise<void>): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.stopWaiting = resolve
-      reading.then(resolve, reject)
-    }).finally(() => {
-      this.stopWaiting = undefined
-    })
+    signal.addEventListener('abort', () => this.unblock(), { once: true })
   }
 
   /** True when recovery, parked entries, the poll or a reclaim sweep want a turn before reading. */

@@ -15,7 +15,7 @@ import {
 } from '@switchyard/core/transport'
 import { type Cluster, Redis } from 'ioredis'
 import { connectionError } from './errors.js'
-import { fromFields, idBefore, idBeforeTime, idTime, topicKeys } from './mapping.js'
+import { idBefore, idBeforeTime, StreamEntry, topicKeys } from './mapping.js'
 import { type RedisTransportOptions, type ResolvedRedisOptions, resolveOptions } from './options.js'
 import { Publisher } from './publisher.js'
 import { RedisSubscription } from './subscription.js'
@@ -168,18 +168,7 @@ export class RedisTransport implements Transport {
       'COUNT',
       options.limit,
     ])) as Array<[Buffer, Buffer[]]>
-    return entries.map(([id, fields]) => {
-      const position = id.toString()
-      return {
-        topic,
-        ...fromFields(fields),
-        attempt: 1,
-        position,
-        timestamp: idTime(position),
-        ack: () => undefined,
-        nack: () => undefined,
-      }
-    })
+    return entries.map(([id, fields]) => new StreamEntry(topic, id.toString(), fields, 1))
   }
 
   /** `up` when Redis answers `PING` within `connectTimeoutMs`. Never throws. */
