@@ -29,16 +29,7 @@ export async function browseTopic(
   )
   if (remaining.size === 0 || limit <= 0) return []
   const groupId = `switchyard-browse-${randomUUID()}`
-  const consumer = createConsumer(client, {
-    groupId,
-    sessionTimeout: Math.max(6_000, options.heartbeatIntervalMs * 3),
-    heartbeatInterval: options.heartbeatIntervalMs,
-    rebalanceTimeout: 10_000,
-    maxWaitTimeInMs: 100,
-    maxBytesPerPartition: options.fetchMaxBytesPerPartition,
-    maxBytes: options.fetchMaxBytes,
-    retries: options.retries,
-  })
+  const consumer = createConsumer(client, groupId, options, true)
   const reads: Read[] = []
   const perPartition = new Map<number, number>()
   let finish!: () => void

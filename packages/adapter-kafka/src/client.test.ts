@@ -1,6 +1,7 @@
 import { AssignerProtocol } from 'kafkajs'
 import { describe, expect, it } from 'vitest'
 import { createConsumer, subscriptionRoundRobin } from './client.js'
+import { resolveOptions } from './options.js'
 
 const member = (memberId: string, topics: string[]) => ({
   memberId,
@@ -57,16 +58,15 @@ describe('createConsumer', () => {
       producer: () => ({}),
       admin: () => ({}),
     }
-    createConsumer(client as never, {
-      groupId: 'g',
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1_000,
-      rebalanceTimeout: 10_000,
-      maxWaitTimeInMs: 100,
-      maxBytesPerPartition: 4_194_304,
-      maxBytes: 16_777_216,
-      retries: 1,
+    const options = resolveOptions({
+      fetchMaxBytesPerPartition: 2_097_152,
+      fetchMaxBytes: 8_388_608,
     })
-    expect(seen).toMatchObject({ maxBytesPerPartition: 4_194_304, maxBytes: 16_777_216 })
+    createConsumer(client as never, 'g', options)
+    expect(seen).toMatchObject({
+      groupId: 'g',
+      maxBytesPerPartition: 2_097_152,
+      maxBytes: 8_388_608,
+    })
   })
 })

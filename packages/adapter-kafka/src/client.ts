@@ -47,38 +47,7 @@ export type ConsumerLike = Pick<
 >
 
 /** The admin calls the adapter makes. */
-export type AdminLike = Pick<
-  Admin,
-  | 'connect'
-  | 'disconnect'
-  | 'createTopics'
-  | 'fetchTopicMetadata'
-  | 'fetchOffsets'
-  | 'fetchTopicOffsets'
-  | 'fetchTopicOffsetsByTimestamp'
-  | 'describeCluster'
-  | 'deleteGroups'
->
-
-/** Consumer settings, in the adapter's terms. */
-export interface ConsumerSettings {
-  groupId: string
-  sessionTimeout: number
-  heartbeatInterval: number
-  rebalanceTimeout: number
-  maxWaitTimeInMs: number
-  maxBytesPerPartition: number
-  maxBytes: number
-  retries: number
-}
-
-const LOG_LEVELS = {
-  nothing: KafkaLogLevel.NOTHING,
-  error: KafkaLogLevel.ERROR,
-  warn: KafkaLogLevel.WARN,
-  info: KafkaLogLevel.INFO,
-  debug: KafkaLogLevel.DEBUG,
-}
+export type AdminLike = Admin
 
 // Protocol answers kafkajs logs as errors although they are routine and handled: rebalances,
 // a coordinator moving or loading, a topic that already exists or is still being placed.
@@ -134,7 +103,7 @@ export function createClient(options: ResolvedKafkaOptions): KafkaClientLike {
     ssl: options.ssl,
     ...(options.sasl === undefined ? {} : { sasl: options.sasl as SASLOptions }),
     retry: { retries: options.retries, initialRetryTime: 200, maxRetryTime: 5_000 },
-    logLevel: LOG_LEVELS[options.logLevel],
+    logLevel: KafkaLogLevel[options.logLevel.toUpperCase() as 'ERROR'],
     logCreator: () => (entry) => {
       const message = String(entry.log.message ?? '')
       const error = String((entry.log as { error?: unknown }).error ?? '')
@@ -160,19 +129,28 @@ export function createProducer(client: KafkaClientLike): ProducerLike {
   }) as ProducerLike
 }
 
-/** A group consumer with tight, explicit settings and a subscription-aware assigner. */
-export function createConsumer(client: KafkaClientLike, settings: ConsumerSettings): ConsumerLike {
+/**
+ * A group consumer with the transport's settings and a subscription-aware assigner; `browse`:
+ * a short-lived reader (dead-letter listing) that joins fast and waits little at the log's end.
+ */
+export function createConsumer(
+  client: KafkaClientLike,
+  groupId: string,
+  options: ResolvedKafkaOptions,
+  browse = false,
+): ConsumerLike {
+  const { heartbeatIntervalMs, sessionTimeoutMs, rebalanceTimeoutMs, retries } = options
   return client.consumer({
-    groupId: settings.groupId,
-    sessionTimeout: settings.sessionTimeout,
-    heartbeatInterval: settings.heartbeatInterval,
-    rebalanceTimeout: settings.rebalanceTimeout,
-    maxWaitTimeInMs: settings.maxWaitTimeInMs,
-    maxBytesPerPartition: settings.maxBytesPerPartition,
-    maxBytes: settings.maxBytes,
+    groupId,
+    sessionTimeout: browse ? Math.max(6_000, heartbeatIntervalMs * 3) : sessionTimeoutMs,
+    heartbeatInterval: heartbeatIntervalMs,
+    rebalanceTimeout: browse ? 10_000 : rebalanceTimeoutMs,
+    maxWaitTimeInMs: browse ? 100 : options.maxWaitTimeMs,
+    maxBytesPerPartition: options.fetchMaxBytesPerPartition,
+    maxBytes: options.fetchMaxBytes,
     allowAutoTopicCreation: false,
     partitionAssigners: [subscriptionRoundRobin],
-    retry: { retries: settings.retries, initialRetryTime: 200, maxRetryTime: 5_000 },
+    retry: { retries, initialRetryTime: 200, maxRetryTime: 5_000 },
   } as { groupId: string }) as ConsumerLike
 }
 

@@ -57,21 +57,6 @@ export function isRetryable(error: unknown): boolean {
   return true
 }
 
-// Answers after which an idempotent producer's sequence numbers can never line up again
-// (kafkajs keeps retrying with the same ones): only a new producer id gets it going.
-const PRODUCER_STATE_LOST = new Set([
-  'OUT_OF_ORDER_SEQUENCE_NUMBER',
-  'UNKNOWN_PRODUCER_ID',
-  'INVALID_PRODUCER_EPOCH',
-  'INVALID_PRODUCER_ID_MAPPING',
-])
-
-/** True when the producer must be replaced before anything else can be sent. */
-export function isProducerStateLost(error: unknown): boolean {
-  const type = errorType(error)
-  return type !== undefined && PRODUCER_STATE_LOST.has(type)
-}
-
 /** True for the group answers that only mean a rebalance is under way. */
 export function isRebalance(error: unknown): boolean {
   const type = errorType(error)

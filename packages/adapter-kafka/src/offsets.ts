@@ -1,7 +1,3 @@
-import { type StartAt, startAtTime } from '@switchyard/core/transport'
-import type { AdminLike } from './client.js'
-import { whileSettling } from './errors.js'
-
 /** One fetched record's place in its partition's commit order. */
 export interface Entry {
   /** Kafka offsets are int64; a number is exact up to 2^53, far beyond any real partition. */
@@ -122,39 +118,4 @@ export class Committer {
     this.timer = undefined
     this.again = false
   }
-}
-
-/**
- * Where partitions without a committed offset start, per `startAt`, captured now so that
- * events published after `subscribe` resolves are seen even though the group joins later.
- */
-export async function startPositions(
-  admin: AdminLike,
-  topic: string,
-  group: string,
-  startAt: StartAt,
-): Promise<Map<number, string> | undefined> {
-  const [committed] = await whileSettling(() =>
-    admin.fetchOffsets({ groupId: group, topics: [topic] }),
-  )
-  if (committed?.partitions.every((p) => p.offset !== '-1')) return undefined
-  const bounds = await whileSettling(() => admin.fetchTopicOffsets(topic))
-  const positions = new Map<number, string>()
-  const time = startAtTime(startAt)
-  const byTime =
-    time === undefined
-      ? undefined
-      : await whileSettling(() => admin.fetchTopicOffsetsByTimestamp(topic, time))
-  for (const { partition, low, high } of bounds) {
-    let offset = startAt === 'earliest' ? low : high
-    if (byTime !== undefined) offset = byTime.find((p) => p.partition === partition)?.offset ?? high
-    if (typeof startAt === 'object' && 'sequence' in startAt) {
-      const wanted = BigInt(startAt.sequence)
-      offset = (
-        wanted < BigInt(low) ? BigInt(low) : wanted > BigInt(high) ? BigInt(high) : wanted
-      ).toString()
-    }
-    positions.set(partition, offset)
-  }
-  return positions
 }

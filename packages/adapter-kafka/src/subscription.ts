@@ -9,8 +9,9 @@ import {
 } from '@switchyard/core/transport'
 import type { AdminLike, BatchPayload, ConsumerLike } from './client.js'
 import { Delivery, type DeliveryOwner } from './delivery.js'
-import { isRebalance, whileSettling } from './errors.js'
+import { isRebalance } from './errors.js'
 import { Committer, PartitionTracker } from './offsets.js'
+import { StartPositions } from './positions.js'
 
 const RELAUNCH_MIN_MS = 500
 const RELAUNCH_MAX_MS = 10_000
@@ -74,11 +75,12 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
   /** Aborted at close: ends the relaunch and heartbeat waits. */
   private readonly stop = new AbortController()
   private relaunchDelayMs = RELAUNCH_MIN_MS
-  private startPositions: Map<number, string> | undefined
+  private readonly starts: StartPositions
 
   constructor(private readonly init: SubscriptionInit) {
     this.committer = this.newCommitter()
-    this.startPositions = init.startPositions
+    const { startPositions, consumer, admin, topic, groupId } = init
+    this.starts = new StartPositions(startPositions, consumer, admin, topic, groupId)
   }
 
   /** Joins the group in the background; resolves once the consumer is subscribed. */
@@ -330,57 +332,15 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
     // A seek after an await comes once that fetch is out: it then waits `maxWaitTimeMs` at the
     // broker's end of the log for nothing (or, at `earliest`, a whole fetch is thrown away).
     const early = this.generation === 1
-    if (early) this.seekStarts(assigned)
-    const ready: Promise<void> = this.position(assigned, this.generation, early)
+    if (early) this.starts.seek(assigned)
+    const generation = this.generation
+    const ready: Promise<void> = this.starts
+      .position(assigned, early, () => generation === this.generation)
       .catch((error: unknown) => this.report(error))
       .then(() => {
         if (this.ready === ready) this.ready = undefined
       })
     this.ready = ready
-  }
-
-  /** Seeks the assigned partitions that have a start position. */
-  private seekStarts(assigned: number[]): void {
-    const starts = this.startPositions
-    if (starts === undefined) return
-    const { consumer, topic } = this.init
-    for (const partition of assigned) {
-      const offset = starts.get(partition)
-      if (offset !== undefined) consumer.seek({ topic, partition, offset })
-    }
-  }
-
-  /**
-   * Starts partitions without a committed offset at their start position and commits it.
-   * `early`: this join already sought every assigned partition that has a start (the first join
-   * does it before anything else); they are checked against what the group committed meanwhile.
-   */
-  private async position(assigned: number[], generation: number, early: boolean): Promise<void> {
-    const starts = this.startPositions
-    if (starts === undefined || assigned.length === 0) return
-    const { admin, topic, groupId, consumer } = this.init
-    const [committed] = await whileSettling(() => admin.fetchOffsets({ groupId, topics: [topic] }))
-    if (generation !== this.generation) return
-    const seeks: Array<{ topic: string; partition: number; offset: string }> = []
-    const partitions = committed?.partitions ?? []
-    // Once every partition has a committed offset the start positions are history.
-    if (partitions.length > 0 && partitions.every((p) => p.offset !== '-1'))
-      this.startPositions = undefined
-    for (const { partition, offset } of partitions) {
-      const start = starts.get(partition)
-      if (start === undefined || !assigned.includes(partition)) continue
-      if (offset !== '-1') {
-        // Another member committed here since `subscribe` looked (members starting together):
-        // its offset wins. What the early seek fetched meanwhile waits for this positioning
-        // in `eachBatch` and is then dropped as stale, so none of it is delivered.
-        if (early && offset !== start) consumer.seek({ topic, partition, offset })
-        continue
-      }
-      if (!early) consumer.seek({ topic, partition, offset: start })
-      seeks.push({ topic, partition, offset: start })
-    }
-    // Committing the start at once keeps it if the partition moves before anything is handled.
-    if (seeks.length > 0) await consumer.commitOffsets(seeks)
   }
 
   private newCommitter(): Committer {

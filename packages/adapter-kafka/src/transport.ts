@@ -34,13 +34,13 @@ import {
   whileSettling,
 } from './errors.js'
 import { toRecord } from './mapping.js'
-import { startPositions } from './offsets.js'
 import {
   type KafkaClientLike,
   type KafkaTransportOptions,
   type ResolvedKafkaOptions,
   resolveOptions,
 } from './options.js'
+import { capturePositions } from './positions.js'
 import { PublishBatcher } from './publisher.js'
 import { KafkaSubscription } from './subscription.js'
 
@@ -209,18 +209,9 @@ export class KafkaTransport implements Transport {
   ): Promise<TransportSubscription> {
     if (this.closed) throw new ClosedError('The Kafka transport is closed')
     await this.ensureTopic(topic)
-    const starts = await startPositions(this.admin, topic, options.group, options.startAt)
+    const starts = await capturePositions(this.admin, topic, options.group, options.startAt)
     const { sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs } = this.options
-    const consumer = createConsumer(this.client, {
-      groupId: options.group,
-      sessionTimeout: sessionTimeoutMs,
-      heartbeatInterval: heartbeatIntervalMs,
-      rebalanceTimeout: rebalanceTimeoutMs,
-      maxWaitTimeInMs: this.options.maxWaitTimeMs,
-      maxBytesPerPartition: this.options.fetchMaxBytesPerPartition,
-      maxBytes: this.options.fetchMaxBytes,
-      retries: this.options.retries,
-    })
+    const consumer = createConsumer(this.client, options.group, this.options)
     const subscription = new KafkaSubscription({
       topic,
       groupId: options.group,
