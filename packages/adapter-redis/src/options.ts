@@ -70,22 +70,10 @@ export interface ResolvedRedisOptions {
   subscribeDefaults: Transport['subscribeDefaults']
 }
 
-const KEYS = [
-  'client',
-  'url',
-  'host',
-  'port',
-  'db',
-  'password',
-  'tls',
-  'maxStreamLength',
-  'consumerTimeoutMs',
-  'prefetchCount',
-  'connectTimeoutMs',
-  'maxConnections',
-  'keyPrefix',
-  'subscribeDefaults',
-]
+// Every option's name, for the unknown-key check (a typo fails at construction).
+const KEYS = ['client', 'url', 'host', 'port', 'db', 'password', 'tls', 'maxStreamLength']
+KEYS.push('consumerTimeoutMs', 'prefetchCount', 'connectTimeoutMs', 'maxConnections')
+KEYS.push('keyPrefix', 'subscribeDefaults')
 
 /**
  * Validates options and applies defaults.

@@ -21,7 +21,7 @@ return due`
 
 /**
  * Takes due parked entries for this consumer: KEYS stream, delay, attempts; ARGV group,
- * consumer, count. Returns {server now, next due or '', {id, fields, attempts made}...}.
+ * consumer, count. Returns {server now, next due or '', {id, fields, next attempt}...}.
  * An entry acknowledged or deleted meanwhile is skipped by XCLAIM.
  */
 const DUE = `${NOW}
@@ -29,10 +29,10 @@ local out = {now, ''}
 local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))
 for _, id in ipairs(ids) do
   redis.call('ZREM', KEYS[2], id)
-  local made = redis.call('HGET', KEYS[3], id) or '0'
+  local made = tonumber(redis.call('HGET', KEYS[3], id) or '0')
   redis.call('HDEL', KEYS[3], id)
   local entry = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, id)[1]
-  if entry and entry[2] then out[#out + 1] = {entry[1], entry[2], made} end
+  if entry and entry[2] then out[#out + 1] = {entry[1], entry[2], made + 1} end
 end
 local nxt = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 if nxt[2] then out[2] = nxt[2] end
@@ -108,7 +108,8 @@ for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
 end
 return n`
 
-interface Script {
+/** A Lua script and its SHA1, for `EVALSHA`. */
+export interface Script {
   readonly lua: string
   readonly sha: string
 }

@@ -7,7 +7,7 @@ import {
 import type { Cluster, Redis } from 'ioredis'
 import { isMissingGroup } from './errors.js'
 import { StreamEntry as Entry, type TopicKeys } from './mapping.js'
-import { runScript, SCRIPTS } from './scripts.js'
+import { runScript, SCRIPTS, type Script } from './scripts.js'
 
 /** What a subscription needs from its transport. */
 export interface SubscriptionInit {
@@ -111,14 +111,12 @@ export class RedisSubscription implements TransportSubscription {
     while (this.closing === undefined && !signal.aborted && this.buffer.length === 0) {
       // An XACK that failed (connection lost) goes again with the next read, not on a timer.
       if (this.acks.length > 0) this.ackFlush ??= this.flushAcks()
-      if (this.maintenanceDue(max)) {
-        await this.maintain(max).catch(async (error: unknown) => {
-          // The stream or group is gone (a restart without persistence): recreate, go on.
-          if (!isMissingGroup(error)) throw error
-          await this.init.recreateGroup()
-        })
-        if (this.buffer.length > 0 || signal.aborted) continue
-      }
+      await this.maintain(max).catch(async (error: unknown) => {
+        // The stream or group is gone (a restart without persistence): recreate, go on.
+        if (!isMissingGroup(error)) throw error
+        await this.init.recreateGroup()
+      })
+      if (this.buffer.length > 0 || signal.aborted) continue
       const now = Date.now()
       const cap = this.readerId === undefined ? now + SHORT_BLOCK_MS : Number.POSITIVE_INFINITY
       const until = Math.min(this.wakeAt, this.nextPoll, this.nextReclaim, cap)
@@ -134,16 +132,6 @@ export class RedisSubscription implements TransportSubscription {
     if (this.watched === signal) return
     this.watched = signal
     signal.addEventListener('abort', () => this.unblock(), { once: true })
-  }
-
-  /** True when recovery, parked entries, the poll or a reclaim sweep want a turn before reading. */
-  private maintenanceDue(room: number): boolean {
-    if (this.recoverFrom !== undefined) return true
-    const now = Date.now()
-    return (
-      this.buffer.length < room &&
-      (now >= this.wakeAt || now >= this.nextPoll || now >= this.nextReclaim)
-    )
   }
 
   /** Settles an entry: acknowledgements of one turn of the event loop go out as one `XACK`. */
@@ -178,6 +166,7 @@ export class RedisSubscription implements TransportSubscription {
     if (this.blockedUntil > due) this.unblock()
   }
 
+  /** Gives recovery, due parked entries and a reclaim sweep their turn when they want one. */
   private async maintain(room: number): Promise<void> {
     if (this.recoverFrom !== undefined) await this.recover(room)
     const now = Date.now()
@@ -192,18 +181,8 @@ export class RedisSubscription implements TransportSubscription {
     const { reader, keys, group, consumer } = this.init
     this.blockedUntil = Date.now() + blockMs
     try {
-      const args = [
-        'GROUP',
-        group,
-        consumer,
-        'COUNT',
-        count,
-        'BLOCK',
-        blockMs,
-        'STREAMS',
-        keys.stream,
-        '>',
-      ]
+      const head = ['GROUP', group, consumer, 'COUNT', count]
+      const args = [...head, 'BLOCK', blockMs, 'STREAMS', keys.stream, '>']
       const reply = (await reader.callBuffer('XREADGROUP', args)) as Reply | null
       const entries = (reply?.[0] as Reply | undefined)?.[1] as Reply[] | undefined
       for (const [id, fields] of entries ?? [])
@@ -218,19 +197,11 @@ export class RedisSubscription implements TransportSubscription {
   }
 
   private async takeDue(count: number): Promise<void> {
-    const { client, keys, group, consumer } = this.init
-    const reply = (await runScript(
-      client,
-      SCRIPTS.due,
-      [keys.stream, keys.delay(group), keys.attempts(group)],
-      [group, consumer, count],
-    )) as Reply
+    const { keys, group, consumer } = this.init
+    const due = [keys.stream, keys.delay(group), keys.attempts(group)]
+    const reply = await this.run(SCRIPTS.due, due, [group, consumer, count], 2)
     const serverNow = reply[0] as number
     const nextDue = String(reply[1])
-    for (let i = 2; i < reply.length; i++) {
-      const [id, fields, made] = reply[i] as [Buffer, Buffer[], Buffer]
-      this.accept(id, fields, Number(String(made)) + 1)
-    }
     const now = Date.now()
     this.nextPoll = now + POLL_MS
     if (reply.length - 2 >= count) this.wakeAt = now
@@ -241,17 +212,9 @@ export class RedisSubscription implements TransportSubscription {
 
   private async reclaim(count: number): Promise<void> {
     const { client, keys, group, consumer, consumerTimeoutMs } = this.init
-    const reply = (await runScript(
-      client,
-      SCRIPTS.reclaim,
-      [keys.stream, keys.delay(group)],
-      [group, consumer, consumerTimeoutMs, this.cursor, count],
-    )) as Reply
+    const args = [group, consumer, consumerTimeoutMs, this.cursor, count]
+    const reply = await this.run(SCRIPTS.reclaim, [keys.stream, keys.delay(group)], args, 1)
     this.cursor = String(reply[0])
-    for (let i = 1; i < reply.length; i++) {
-      const [id, fields, deliveries] = reply[i] as [Buffer, Buffer[], number]
-      this.accept(id, fields, deliveries)
-    }
     // Keep sweeping on the next pull until the cursor wraps around, then tidy the group.
     if (this.cursor !== '0-0') {
       this.nextReclaim = 0
@@ -262,19 +225,25 @@ export class RedisSubscription implements TransportSubscription {
   }
 
   private async recover(count: number): Promise<void> {
-    const { client, keys, group, consumer } = this.init
-    const start = this.recoverFrom!
-    const reply = (await runScript(
-      client,
-      SCRIPTS.recover,
-      [keys.stream, keys.delay(group)],
-      [group, consumer, start, count],
-    )) as Reply
-    for (let i = 2; i < reply.length; i++) {
-      const [id, fields, deliveries] = reply[i] as [Buffer, Buffer[], number]
-      this.accept(id, fields, deliveries)
-    }
+    const { keys, group, consumer } = this.init
+    const args = [group, consumer, this.recoverFrom!, count]
+    const reply = await this.run(SCRIPTS.recover, [keys.stream, keys.delay(group)], args, 2)
     this.recoverFrom = (reply[1] as number) < count ? undefined : `(${String(reply[0])}`
+  }
+
+  /** Runs a script that answers some header values, then `{id, fields, attempt}` from `from` on. */
+  private async run(
+    script: Script,
+    keys: string[],
+    args: Array<string | number>,
+    from: number,
+  ): Promise<Reply> {
+    const reply = (await runScript(this.init.client, script, keys, args)) as Reply
+    for (let i = from; i < reply.length; i++) {
+      const [id, fields, attempt] = reply[i] as [Buffer, Buffer[], number]
+      this.accept(id, fields, attempt)
+    }
+    return reply
   }
 
   private accept(id: Buffer, fields: Buffer[] | null, attempt: number): void {
