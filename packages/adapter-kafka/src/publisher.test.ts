@@ -58,7 +58,7 @@ describe('PublishBatcher', () => {
     ])
   })
 
-  it('sizing - many small publishes: counted per partition once the total passes batchSize', async () => {
+  it('sizing - many small publishes: one partition holding batchSize bytes sends without lingering', async () => {
     const { send, requests, answer } = gate()
     // A long linger: only a partition holding batchSize bytes makes the batcher send early.
     const batcher = new PublishBatcher(send, { lingerMs: 60_000, batchSize: 1_000 })

@@ -19,75 +19,56 @@ export interface BatcherOptions {
   failure?: (error: unknown, topic: string, count: number) => unknown
 }
 
-/**
- * Bytes per partition: per topic, indexed by partition + 1 (index 0: records naming none).
- * Numbers in arrays, so counting allocates no key per record.
- */
-type Sizes = Map<string, number[]>
+/** Bytes per partition of one topic, at index partition + 1 (0: records that name none). */
+type Bytes = number[]
 
-/** Adds `bytes` to the count of the record's partition; returns the new count. */
-function add(into: Sizes, topic: string, record: RecordOut, bytes: number): number {
-  let row = into.get(topic)
-  if (row === undefined) {
-    row = []
-    into.set(topic, row)
-  }
-  const index = (record.partition ?? -1) + 1
-  const total = (row[index] ?? 0) + bytes
-  row[index] = total
-  return total
-}
-
-/** Bytes counted so far for the record's partition. */
-const counted = (sizes: Sizes, topic: string, record: RecordOut) =>
-  sizes.get(topic)?.[(record.partition ?? -1) + 1] ?? 0
-
+/** Records of one topic queued together: the unit a request takes; they settle as one. */
 interface Part {
   topic: string
   records: RecordOut[]
-  /** Bytes of all its records: while a batch's total stays under batchSize, no partition can overflow. */
-  bytes: number
-  /** Record sizes, in order (kept for the exact per-partition count, needed only near the limit). */
-  sizes: number[]
-  /** True once `records` and `sizes` are the batcher's own copies, so later publishes may join. */
-  owned: boolean
-  /** Settles when the request carrying this part is answered; shared by every publish in it. */
+  bytes: Bytes
+  total: number
   done: Promise<void>
   resolve(): void
   reject(error: unknown): void
 }
 
 /**
- * Share of batchSize up to which publishes to one topic join the part queued last. Parts are the
- * unit a request takes, so they stay small enough that a request still fills each partition to
- * within an eighth of batchSize.
+ * Share of batchSize a part holds at most. Parts are the unit a request takes, so they stay
+ * small enough that a request still fills each partition to within an eighth of batchSize.
  */
-const JOIN_SHARE = 8
+const PART_SHARE = 8
 
-/** Adds each record's size to its partition's count in `into`. */
-function countPart(part: Part, into: Sizes): void {
-  for (let i = 0; i < part.records.length; i++)
-    add(into, part.topic, part.records[i]!, part.sizes[i]!)
+/** Adds `size` to the record's partition in `bytes`; returns the new count. */
+function add(bytes: Bytes, record: RecordOut, size: number): number {
+  const index = (record.partition ?? -1) + 1
+  const total = (bytes[index] ?? 0) + size
+  bytes[index] = total
+  return total
+}
+
+/** The row of `topic` in `rows`, created empty. */
+function rowOf(rows: Map<string, Bytes>, topic: string): Bytes {
+  let row = rows.get(topic)
+  if (row === undefined) {
+    row = []
+    rows.set(topic, row)
+  }
+  return row
 }
 
 /**
  * Merges concurrent publishes into as few produce requests as possible. kafkajs sends every
- * `send()` as its own request and the idempotent producer serialises them, so separately
- * awaited publishes would each pay a round trip. Here one request is in flight at a time and
- * everything published meanwhile goes out together in the next one (group commit), so a lone
- * publish is sent as soon as the code that made it returns and a burst costs one round trip
- * per `batchSize` bytes of a partition. Records of one topic keep their publish order: parts
- * are sent in arrival order, one request at a time.
- *
- * Sizes are counted per partition only when the bytes involved reach `batchSize`: below that
- * no partition can, and a publish costs one running total (this runs for every event).
+ * `send()` as its own request, so separately awaited publishes would each pay a round trip.
+ * Here one request is in flight at a time and everything published meanwhile goes out together
+ * in the next one (group commit), so a lone publish is sent as soon as the code that made it
+ * returns and a burst costs one round trip per `batchSize` bytes of a partition. Records of one
+ * topic keep their publish order: parts are sent in arrival order, one request at a time.
  */
 export class PublishBatcher {
   private queue: Part[] = []
-  private head = 0
-  private queuedBytes = 0
-  /** Per-partition bytes waiting, kept only while `queuedBytes` is past batchSize. */
-  private queuedSizes: Sizes | undefined
+  /** Bytes waiting per topic and partition: one partition at batchSize sends without lingering. */
+  private readonly queued = new Map<string, Bytes>()
   private inFlight: Promise<void> | undefined
   private timer: NodeJS.Timeout | undefined
   /** A send is queued as a microtask (`lingerMs` 0); cleared to call it off. */
@@ -101,93 +82,61 @@ export class PublishBatcher {
 
   /** Queued parts plus the request in flight: 0 once nothing waits. */
   get pending(): number {
-    return this.queue.length - this.head + (this.inFlight === undefined ? 0 : 1)
+    return this.queue.length + (this.inFlight === undefined ? 0 : 1)
   }
 
   /** Queues records of one topic; resolves when all are confirmed, rejects if any part failed. */
   publish(topic: string, records: RecordOut[]): Promise<void> {
     if (records.length === 0) return Promise.resolve()
     const limit = this.options.batchSize
-    const sizes = records.length === 1 ? [recordSize(records[0]!)] : records.map(recordSize)
-    let bytes = 0
-    for (const size of sizes) bytes += size
-    if (bytes <= limit) {
-      // Separate publishes in a burst share one part and one promise: a part and a promise per
-      // event would live through a whole round trip.
-      const tail = this.head < this.queue.length ? this.queue[this.queue.length - 1]! : undefined
-      if (tail !== undefined && tail.topic === topic && tail.bytes + bytes <= limit / JOIN_SHARE) {
-        this.join(tail, records, sizes, bytes)
-        this.schedule()
-        return tail.done
+    const queued = rowOf(this.queued, topic)
+    // Separate publishes in a burst share one part and one promise: a part and a promise per
+    // event would live through a whole round trip.
+    const last = this.queue[this.queue.length - 1]
+    let part = last?.topic === topic ? last : undefined
+    const parts: Part[] = []
+    let full = false
+    for (const record of records) {
+      const size = recordSize(record)
+      if (part === undefined || (part.total + size > limit / PART_SHARE && part.total > 0)) {
+        part = this.enqueue(topic)
       }
-      const part = this.enqueue(topic, records, sizes, bytes)
-      this.schedule()
-      return part
+      if (parts[parts.length - 1] !== part) parts.push(part)
+      part.records.push(record)
+      part.total += size
+      add(part.bytes, record, size)
+      if (add(queued, record, size) >= limit) full = true
     }
-    // More than batchSize bytes for one partition is split; the pieces still leave in order.
-    const parts: Promise<void>[] = []
-    let start = 0
-    let held: Sizes = new Map()
-    let chunkBytes = 0
-    for (let i = 0; i < records.length; i++) {
-      const size = sizes[i]!
-      if (i > start && counted(held, topic, records[i]!) + size > limit) {
-        parts.push(this.enqueue(topic, records.slice(start, i), sizes.slice(start, i), chunkBytes))
-        start = i
-        held = new Map()
-        chunkBytes = 0
-      }
-      add(held, topic, records[i]!, size)
-      chunkBytes += size
-    }
-    parts.push(this.enqueue(topic, records.slice(start), sizes.slice(start), chunkBytes))
-    this.schedule()
-    return Promise.all(parts).then(() => undefined)
+    this.schedule(full)
+    if (parts.length === 1) return parts[0]!.done
+    return Promise.all(parts.map((p) => p.done)).then(() => undefined)
   }
 
   /** Sends whatever waits (ignoring `lingerMs`) and resolves once nothing is queued or in flight. */
   async flush(): Promise<void> {
     this.cancelTimer()
-    while (this.head < this.queue.length || this.inFlight !== undefined) {
+    while (this.queue.length > 0 || this.inFlight !== undefined) {
       if (this.inFlight === undefined) this.sendNext()
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve))
     }
   }
 
-  private enqueue(topic: string, records: RecordOut[], sizes: number[], bytes: number) {
+  private enqueue(topic: string): Part {
     let resolve!: () => void
     let reject!: (error: unknown) => void
     const done = new Promise<void>((yes, no) => {
       resolve = yes
       reject = no
     })
-    const part: Part = { topic, records, bytes, sizes, owned: false, done, resolve, reject }
+    const part: Part = { topic, records: [], bytes: [], total: 0, done, resolve, reject }
     this.queue.push(part)
-    this.queuedBytes += bytes
-    if (this.queuedSizes !== undefined) countPart(part, this.queuedSizes)
-    return done
+    return part
   }
 
-  /** Appends records to a queued part of the same topic; they keep their publish order. */
-  private join(part: Part, records: RecordOut[], sizes: number[], bytes: number): void {
-    if (!part.owned) {
-      // The first records may be the caller's array: copy before appending.
-      part.records = part.records.slice()
-      part.sizes = part.sizes.slice()
-      part.owned = true
-    }
-    for (let i = 0; i < records.length; i++) {
-      part.records.push(records[i]!)
-      part.sizes.push(sizes[i]!)
-      if (this.queuedSizes !== undefined) add(this.queuedSizes, part.topic, records[i]!, sizes[i]!)
-    }
-    part.bytes += bytes
-    this.queuedBytes += bytes
-  }
-
-  private schedule(): void {
+  /** `full`: some partition holds batchSize bytes already, no point lingering. */
+  private schedule(full: boolean): void {
     if (this.inFlight !== undefined) return
-    if (this.full()) {
+    if (full) {
       this.cancelTimer()
       this.sendNext()
       return
@@ -218,40 +167,33 @@ export class PublishBatcher {
     this.soon = false
   }
 
+  /** Sends the parts at the front, as many as fit batchSize per partition (at least one). */
   private sendNext(): void {
-    if (this.head === this.queue.length) {
+    if (this.queue.length === 0) {
       this.wakeIdle()
       return
     }
     const limit = this.options.batchSize
-    const batch: Part[] = []
-    let bytes = 0
-    // Exact per-partition counts, from the first part that takes the total past batchSize.
-    let taken: Sizes | undefined
-    while (this.head < this.queue.length) {
-      const next = this.queue[this.head]!
-      if (batch.length > 0 && bytes + next.bytes > limit) {
-        if (taken === undefined) {
-          taken = new Map()
-          for (const part of batch) countPart(part, taken)
-        }
-        if (this.overflows(taken, next)) break
-        countPart(next, taken)
-      }
-      batch.push(next)
-      bytes += next.bytes
-      this.queue[this.head++] = undefined as unknown as Part
+    const taken = new Map<string, Bytes>()
+    let count = 0
+    for (const part of this.queue) {
+      const row = rowOf(taken, part.topic)
+      const bytes = part.bytes
+      let fits = true
+      for (let i = 0; i < bytes.length; i++)
+        if ((row[i] ?? 0) + (bytes[i] ?? 0) > limit) fits = false
+      if (!fits && count > 0) break
+      for (let i = 0; i < bytes.length; i++) row[i] = (row[i] ?? 0) + (bytes[i] ?? 0)
+      count++
     }
-    if (this.head === this.queue.length) {
-      this.queue = []
-      this.head = 0
-    }
-    this.queuedBytes -= bytes
-    this.queuedSizes = undefined
+    const batch = this.queue.splice(0, count)
     const byTopic = new Map<string, RecordOut[]>()
     for (const part of batch) {
+      const queued = this.queued.get(part.topic)!
+      for (let i = 0; i < part.bytes.length; i++)
+        queued[i] = (queued[i] ?? 0) - (part.bytes[i] ?? 0)
       const list = byTopic.get(part.topic)
-      if (list === undefined) byTopic.set(part.topic, [...part.records])
+      if (list === undefined) byTopic.set(part.topic, part.records.slice())
       else for (const record of part.records) list.push(record)
     }
     const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }))
@@ -259,38 +201,6 @@ export class PublishBatcher {
       () => this.finish(batch, undefined),
       (error: unknown) => this.finish(batch, error ?? new Error('produce failed')),
     )
-  }
-
-  /** True when some partition already has batchSize bytes waiting: no point lingering. */
-  private full(): boolean {
-    const limit = this.options.batchSize
-    if (this.queuedBytes < limit) return false
-    if (this.queuedSizes === undefined) {
-      // Counted once per crossing; later publishes add to it as they queue.
-      this.queuedSizes = new Map()
-      for (let i = this.head; i < this.queue.length; i++)
-        countPart(this.queue[i]!, this.queuedSizes)
-    }
-    for (const row of this.queuedSizes.values())
-      for (const bytes of row) if (bytes >= limit) return true
-    return false
-  }
-
-  /** True when adding `part` to `taken` puts some partition past batchSize. */
-  private overflows(taken: Sizes, part: Part): boolean {
-    const limit = this.options.batchSize
-    if (part.records.length === 1)
-      return counted(taken, part.topic, part.records[0]!) + part.bytes > limit
-    const adding: Sizes = new Map()
-    for (let i = 0; i < part.records.length; i++) {
-      const record = part.records[i]!
-      if (
-        counted(taken, part.topic, record) + add(adding, part.topic, record, part.sizes[i]!) >
-        limit
-      )
-        return true
-    }
-    return false
   }
 
   private finish(batch: Part[], error: unknown): void {
@@ -302,7 +212,7 @@ export class PublishBatcher {
         part.reject(failure === undefined ? error : failure(error, part.topic, part.records.length))
     }
     // What queued up meanwhile goes at once: it has already waited one round trip.
-    if (this.head < this.queue.length) this.sendNext()
+    if (this.queue.length > 0) this.sendNext()
     else this.wakeIdle()
   }
 
