@@ -95,9 +95,11 @@ export class StreamEntry implements InboundMessage {
   get timestamp(): number | undefined {
     return idTime(this.position)
   }
+  /** Acknowledges the entry (`XACK`, batched per turn). */
   ack(): void {
     this.owner.ack(this)
   }
+  /** Parks the entry for redelivery after `options.delayMs`. */
   nack(options: NackOptions): Promise<void> {
     return this.owner.nack(this, options)
   }

@@ -139,6 +139,7 @@ export class RedisSubscription implements TransportSubscription {
     this.owned.delete(entry.position)
     this.acking.add(entry.position)
     this.acks.push(entry.position)
+    // Batching, not a delay: the flush runs once this turn's handlers have settled.
     this.ackFlush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
       this.flushAcks(),
     )
@@ -150,6 +151,7 @@ export class RedisSubscription implements TransportSubscription {
     await this.park([entry], options.delayMs, () => options.attempt)
   }
 
+  /** Stops reading; held entries go back (parked, due now) for this group to take again. */
   close(): Promise<void> {
     this.closing ??= this.doClose()
     return this.closing
