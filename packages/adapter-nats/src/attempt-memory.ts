@@ -1,3 +1,10 @@
+import type { DeliveryInfo } from './mapping.js'
+
+/** Identifies a delivery across the transport: stream, consumer and sequence. */
+export function deliveryId(info: DeliveryInfo): string {
+  return `${info.stream}/${info.consumer}/${info.sequence}`
+}
+
 /**
  * Attempt numbers carried across a `nak`. JetStream counts deliveries, not the bus's in-process
  * retries, so when the bus gives a message back after attempt 3 the server may redeliver it as
@@ -26,7 +33,7 @@ export class AttemptMemory {
    * A delivery given back without being handled: the next delivery keeps the attempt this one
    * would have had (a carried one, or the server's count for this delivery).
    */
-  returned(id: string, delivered: number, ttlMs: number): void {
+  returned(id: string, delivered: number, ttlMs = 60_000): void {
     this.remember(id, this.take(id) ?? delivered, ttlMs)
   }
 

@@ -1,8 +1,7 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import { Deque, type InboundMessage, type TransportSubscription } from '@switchyard/core/transport'
 import { DIRECT_HEADER, fromNatsHeaders } from './mapping.js'
-
-const EMPTY = new Uint8Array(0)
+import { PullSlot } from './subscription.js'
 
 /**
  * An ephemeral subscription (the bus's request/reply inbox) as a plain NATS subscription: no
@@ -14,7 +13,7 @@ const EMPTY = new Uint8Array(0)
 export class CoreSubscription implements TransportSubscription {
   private readonly sub: Subscription
   private readonly buffer = new Deque<InboundMessage>()
-  private waiter: { max: number; deliver(messages: InboundMessage[]): void } | undefined
+  private readonly slot = new PullSlot()
   private closed = false
 
   constructor(
@@ -25,7 +24,7 @@ export class CoreSubscription implements TransportSubscription {
     this.sub = nc.subscribe(topic, {
       callback: (error, msg) => {
         if (error !== null) return
-        if (msg.reply !== undefined && msg.headers?.has(DIRECT_HEADER)) msg.respond(EMPTY)
+        if (msg.reply !== undefined && msg.headers?.has(DIRECT_HEADER)) msg.respond()
         this.add(this.inbound(msg, 1))
       },
     })
@@ -37,20 +36,7 @@ export class CoreSubscription implements TransportSubscription {
       deliver(signal.aborted ? [] : this.buffer.take(max))
       return
     }
-    const waiter = {
-      max,
-      deliver: (messages: InboundMessage[]) => {
-        signal.removeEventListener('abort', onAbort)
-        deliver(messages)
-      },
-    }
-    const onAbort = () => {
-      if (this.waiter !== waiter) return
-      this.waiter = undefined
-      deliver([])
-    }
-    signal.addEventListener('abort', onAbort, { once: true })
-    this.waiter = waiter
+    this.slot.open(max, signal, deliver, () => undefined)
   }
 
   /** Unsubscribes; what was not handled is dropped, as a reply nobody reads would be. */
@@ -58,7 +44,7 @@ export class CoreSubscription implements TransportSubscription {
     if (this.closed) return
     this.closed = true
     this.buffer.take(this.buffer.length)
-    this.answer([])
+    this.slot.take()?.deliver([])
     await this.sub.drain().catch(() => undefined)
     this.onClosed(this)
   }
@@ -66,13 +52,8 @@ export class CoreSubscription implements TransportSubscription {
   private add(message: InboundMessage): void {
     if (this.closed) return
     this.buffer.push(message)
-    if (this.waiter !== undefined) this.answer(this.buffer.take(this.waiter.max))
-  }
-
-  private answer(messages: InboundMessage[]): void {
-    const waiter = this.waiter
-    this.waiter = undefined
-    waiter?.deliver(messages)
+    const waiter = this.slot.take()
+    waiter?.deliver(this.buffer.take(waiter.max))
   }
 
   private inbound(msg: Msg, attempt: number): InboundMessage {

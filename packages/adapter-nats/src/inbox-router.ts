@@ -4,7 +4,7 @@ import {
   type NatsConnection,
   type Subscription,
 } from '@nats-io/transport-node'
-import type { AttemptMemory } from './attempt-memory.js'
+import { type AttemptMemory, deliveryId } from './attempt-memory.js'
 import { type DeliveryInfo, parseAckSubject } from './mapping.js'
 
 const NAK = new TextEncoder().encode('-NAK')
@@ -17,11 +17,6 @@ export interface InboxTarget {
   onData(msg: Msg, info: DeliveryInfo): void
   /** A status message (heartbeat, 408, 409, 503) answering request `requestId`. */
   onStatus(requestId: number, msg: Msg): void
-}
-
-/** Identifies a delivery across the transport, for `AttemptMemory`. */
-export function deliveryId(info: DeliveryInfo): string {
-  return `${info.stream}/${info.consumer}/${info.sequence}`
 }
 
 /**
@@ -91,7 +86,7 @@ export class InboxRouter {
 
   private giveBack(reply: string, info: DeliveryInfo): void {
     // Never handed to a handler, so not an attempt: a redelivery here keeps its number.
-    this.attempts.returned(deliveryId(info), info.delivered, 60_000)
+    this.attempts.returned(deliveryId(info), info.delivered)
     try {
       this.nc.publish(reply, NAK)
     } catch {

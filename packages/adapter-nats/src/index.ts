@@ -5,5 +5,5 @@ export type {
   StreamLimits,
 } from './options.js'
 export { fromEnv } from './options.js'
-export type { NatsServerFeatures } from './server-features.js'
+export type { NatsServerFeatures } from './stream-registry.js'
 export { NatsTransport, natsTransport } from './transport.js'

@@ -15,6 +15,7 @@ import {
   subjectsFor,
   toNatsHeaders,
 } from './mapping.js'
+import { serverFeatures } from './stream-registry.js'
 
 describe('mapping - subjects', () => {
   it('subjects - a topic is its own subject unless aliased', () => {
@@ -148,5 +149,15 @@ describe('mapping - ack subjects', () => {
     expect(parseAckSubject('$JS.ACK.S.C.1.5.5.x.0')?.storedAt).toBeUndefined()
     expect(parseAckSubject('_INBOX.x')).toBeUndefined()
     expect(parseAckSubject(undefined)).toBeUndefined()
+  })
+})
+
+describe('server features - detection by version', () => {
+  it('server features - 2.9 has no multiple filter subjects, 2.10 and later do', () => {
+    expect(serverFeatures('2.9.10').multipleFilterSubjects).toBe(false)
+    expect(serverFeatures('2.10.0').multipleFilterSubjects).toBe(true)
+    expect(serverFeatures('2.11.3-beta').multipleFilterSubjects).toBe(true)
+    expect(serverFeatures('v3.0.0').multipleFilterSubjects).toBe(true)
+    expect(serverFeatures('garbage').multipleFilterSubjects).toBe(false)
   })
 })

@@ -1,37 +1,54 @@
 import {
+  type ConsumerConfig,
   JetStreamApiCodes,
   type JetStreamManager,
   type StreamConfig,
-  type StreamUpdateConfig,
 } from '@nats-io/jetstream'
 import { nanos } from '@nats-io/transport-node'
-import { ConfigurationError } from '@switchyard/core/transport'
+import { ConfigurationError, type StartAt } from '@switchyard/core/transport'
 import { apiCode } from './errors.js'
-import { autoStreamName, covers } from './mapping.js'
+import { autoStreamName, consumerName, covers, deliverPolicy, subjectsFor } from './mapping.js'
 import type { ResolvedNatsOptions, StreamDefinition, StreamLimits } from './options.js'
 
 const SUBJECTS_OVERLAP = 10065
 const NAME_IN_USE = 10058
 
+/** What the connected nats-server supports, detected from its version, never assumed. */
+export interface NatsServerFeatures {
+  /** The server's version string, e.g. `2.9.10`. */
+  version: string
+  /** Several filter subjects on one consumer (`filter_subjects`), nats-server 2.10+. */
+  multipleFilterSubjects: boolean
+}
+
+/** Features of a server of this version. */
+export function serverFeatures(version: string): NatsServerFeatures {
+  const [major = 0, minor = 0] = version
+    .replace(/^v/, '')
+    .split('.')
+    .map((part) => Number.parseInt(part, 10) || 0)
+  return { version, multipleFilterSubjects: major > 2 || (major === 2 && minor >= 10) }
+}
+
 /** Stream settings from our limits; unset limits are left to the server's defaults. */
-function streamConfig(limits: StreamLimits): Partial<StreamConfig> {
-  const config: Partial<StreamConfig> = {}
-  if (limits.maxMsgs !== undefined) config.max_msgs = limits.maxMsgs
-  if (limits.maxBytes !== undefined) config.max_bytes = limits.maxBytes
-  if (limits.maxAgeMs !== undefined) config.max_age = nanos(limits.maxAgeMs)
-  if (limits.maxMsgSize !== undefined) config.max_msg_size = limits.maxMsgSize
-  if (limits.storage !== undefined) config.storage = limits.storage
-  if (limits.replicas !== undefined) config.num_replicas = limits.replicas
-  if (limits.duplicateWindowMs !== undefined)
-    config.duplicate_window = nanos(limits.duplicateWindowMs)
-  if (limits.discard !== undefined) config.discard = limits.discard
-  return config
+function streamConfig(l: StreamLimits): Partial<StreamConfig> {
+  const entries = {
+    max_msgs: l.maxMsgs,
+    max_bytes: l.maxBytes,
+    max_age: l.maxAgeMs === undefined ? undefined : nanos(l.maxAgeMs),
+    max_msg_size: l.maxMsgSize,
+    storage: l.storage,
+    num_replicas: l.replicas,
+    duplicate_window: l.duplicateWindowMs === undefined ? undefined : nanos(l.duplicateWindowMs),
+    discard: l.discard,
+  }
+  return Object.fromEntries(Object.entries(entries).filter(([, v]) => v !== undefined))
 }
 
 /**
- * Finds the stream that stores a subject, creating one when none does. Declared streams are
- * created or updated on connect; other subjects are looked up on the server (another process
- * may have created the stream), and only then get a stream of their own.
+ * Finds the stream that stores a subject, creating one when none does, and the durable consumer
+ * of a group. Declared streams are created or updated on connect; other subjects are looked up
+ * on the server (another process may have created the stream), and only then get their own.
  */
 export class StreamRegistry {
   private readonly known = new Map<string, string[]>()
@@ -40,6 +57,7 @@ export class StreamRegistry {
   constructor(
     private readonly jsm: JetStreamManager,
     private readonly options: ResolvedNatsOptions,
+    private readonly server: NatsServerFeatures,
   ) {}
 
   /**
@@ -50,14 +68,82 @@ export class StreamRegistry {
     for (const def of this.options.streams) this.known.set(def.name, await this.declareOne(def))
   }
 
-  private async declareOne(def: StreamDefinition): Promise<string[]> {
-    const wanted = {
-      ...streamConfig(def),
-      ...(def.subjects ? { subjects: [...def.subjects] } : {}),
+  /**
+   * The stream storing `subject`, created when `create` and none does; `undefined` when none
+   * does and `create` is false.
+   * @throws {ConfigurationError} when the subject spans several streams, or none does and auto
+   * streams are off.
+   */
+  resolve(subject: string, create = true): Promise<string | undefined> {
+    const cached = this.bySubject.get(subject)
+    if (cached !== undefined) return cached
+    const found = this.lookup(subject, create)
+    this.bySubject.set(subject, found)
+    const forget = () => this.bySubject.delete(subject)
+    void found.then((name) => name ?? forget(), forget)
+    return found
+  }
+
+  /** Forgets a cached answer, after the stream stopped answering. */
+  forget(subject: string): void {
+    this.bySubject.delete(subject)
+  }
+
+  /**
+   * The stream and durable consumer a group reads a topic from, created per `startAt` when new;
+   * `ensure` creates the consumer again when the server lost it.
+   * @throws {ConfigurationError} when the topic's subjects are in several streams or need a newer
+   * server.
+   */
+  async consumer(topic: string, group: string, startAt: StartAt) {
+    const subjects = subjectsFor(topic, this.options.subjects)
+    if (subjects.length > 1 && !this.server.multipleFilterSubjects) {
+      throw new ConfigurationError(
+        `Topic "${topic}" reads ${subjects.length} subjects; several filter subjects per ` +
+          `consumer need nats-server 2.10 or newer (connected to ${this.server.version}). ` +
+          'Map it to one wildcard subject instead.',
+        { field: 'subjects' },
+      )
     }
+    const streams = new Set(await Promise.all(subjects.map((s) => this.resolve(s))))
+    if (streams.size !== 1) {
+      throw new ConfigurationError(
+        `Topic "${topic}" reads subjects stored in different streams ` +
+          `(${[...streams].join(', ')}); one consumer reads one stream`,
+        { field: 'subjects' },
+      )
+    }
+    const stream = [...streams][0]!
+    const consumer = consumerName(group, subjects)
+    const config: Partial<ConsumerConfig> = {
+      durable_name: consumer,
+      ack_policy: 'explicit',
+      ack_wait: nanos(this.options.ackWaitMs),
+      max_deliver: this.options.maxDeliver,
+      max_ack_pending: this.options.maxAckPending,
+      ...(subjects.length === 1 ? { filter_subject: subjects[0]! } : { filter_subjects: subjects }),
+      ...deliverPolicy(startAt),
+    }
+    const ensure = async () => {
+      const found = await this.jsm.consumers.info(stream, consumer).catch((error: unknown) => {
+        if (apiCode(error) !== JetStreamApiCodes.ConsumerNotFound) throw error
+      })
+      if (found !== undefined) return
+      await this.jsm.consumers.add(stream, config).catch((error: unknown) =>
+        // Another member of the group created it first (maybe with its own startAt): join that.
+        this.jsm.consumers.info(stream, consumer).catch(() => {
+          throw error
+        }),
+      )
+    }
+    await ensure()
+    return { stream, consumer, ensure }
+  }
+
+  private async declareOne(def: StreamDefinition): Promise<string[]> {
+    const wanted = { ...streamConfig(def), ...(def.subjects && { subjects: [...def.subjects] }) }
     let info = await this.jsm.streams.info(def.name).catch((error: unknown) => {
-      if (apiCode(error) === JetStreamApiCodes.StreamNotFound) return undefined
-      throw error
+      if (apiCode(error) !== JetStreamApiCodes.StreamNotFound) throw error
     })
     if (info === undefined) {
       if (def.subjects === undefined) {
@@ -72,38 +158,10 @@ export class StreamRegistry {
       })
     }
     const current = info.config as unknown as Record<string, unknown>
-    const changed = Object.entries(wanted).some(
-      ([k, v]) => JSON.stringify(current[k]) !== JSON.stringify(v),
-    )
-    if (changed) {
-      info = await this.jsm.streams.update(def.name, wanted as Partial<StreamUpdateConfig>)
+    if (Object.entries(wanted).some(([k, v]) => JSON.stringify(current[k]) !== JSON.stringify(v))) {
+      info = await this.jsm.streams.update(def.name, wanted)
     }
     return info.config.subjects ?? []
-  }
-
-  /**
-   * The stream storing `subject`, created when `create` and none does; `undefined` when none
-   * does and `create` is false.
-   * @throws {ConfigurationError} when the subject spans several streams, or none does and auto
-   * streams are off.
-   */
-  resolve(subject: string, create = true): Promise<string | undefined> {
-    const cached = this.bySubject.get(subject)
-    if (cached !== undefined) return cached
-    const found = this.lookup(subject, create)
-    this.bySubject.set(subject, found)
-    found.then(
-      (name) => {
-        if (name === undefined) this.bySubject.delete(subject)
-      },
-      () => this.bySubject.delete(subject),
-    )
-    return found
-  }
-
-  /** Forgets a cached answer, after the stream stopped answering. */
-  forget(subject: string): void {
-    this.bySubject.delete(subject)
   }
 
   private async lookup(subject: string, create: boolean): Promise<string | undefined> {
@@ -125,13 +183,12 @@ export class StreamRegistry {
       await this.jsm.streams.add({ name, subjects: [subject], ...streamConfig(limits) })
       return name
     } catch (error) {
-      const code = apiCode(error)
       // Another process won the race, with a stream of its own or this very one.
-      if (code === SUBJECTS_OVERLAP || code === NAME_IN_USE) {
-        const winner = await this.onServer(subject)
-        if (winner !== undefined) return winner
-      }
-      throw error
+      const winner = [SUBJECTS_OVERLAP, NAME_IN_USE].includes(apiCode(error) ?? 0)
+        ? await this.onServer(subject)
+        : undefined
+      if (winner === undefined) throw error
+      return winner
     }
   }
 
@@ -141,8 +198,7 @@ export class StreamRegistry {
     if (names.length === 0) return undefined
     if (names.length === 1) {
       const info = await this.jsm.streams.info(names[0]!)
-      const subjects = info.config.subjects ?? []
-      if (subjects.some((pattern) => covers(pattern, subject))) return names[0]
+      if ((info.config.subjects ?? []).some((pattern) => covers(pattern, subject))) return names[0]
     }
     throw new ConfigurationError(
       `"${subject}" spans streams ${names.join(', ')}; declare one stream whose subjects cover it`,

@@ -3,11 +3,10 @@ import {
   ConnectionError,
   Deque,
   type InboundMessage,
-  type NackOptions,
   type TransportSubscription,
 } from '@switchyard/core/transport'
-import type { AttemptMemory } from './attempt-memory.js'
-import { deliveryId, type InboxRouter, type InboxTarget } from './inbox-router.js'
+import { type AttemptMemory, deliveryId } from './attempt-memory.js'
+import type { InboxRouter } from './inbox-router.js'
 import { type DeliveryInfo, fromNatsHeaders } from './mapping.js'
 
 const text = new TextEncoder()
@@ -41,10 +40,47 @@ interface Delivery {
   info: DeliveryInfo
 }
 
-interface Waiter {
+/** The dispatcher's open pull, answered once. */
+export interface Waiter {
   max: number
   deliver(messages: InboundMessage[]): void
   fail(error: unknown): void
+}
+
+/**
+ * Keeps the dispatcher's one open pull: `pull` makes it, `take` hands it over to be answered;
+ * an abort answers it with []. Shared by both subscription kinds.
+ */
+export class PullSlot {
+  private waiter: Waiter | undefined
+
+  /** The open pull's `max`, 0 when none is open. */
+  get max(): number {
+    return this.waiter?.max ?? 0
+  }
+
+  /** Opens a pull (the dispatcher never has two). */
+  open(max: number, signal: AbortSignal, deliver: Waiter['deliver'], fail: Waiter['fail']): void {
+    const onAbort = () => {
+      if (this.waiter === waiter) this.take()?.deliver([])
+    }
+    const done =
+      <A>(answer: (a: A) => void) =>
+      (a: A) => {
+        signal.removeEventListener('abort', onAbort)
+        answer(a)
+      }
+    const waiter: Waiter = { max, deliver: done(deliver), fail: done(fail) }
+    signal.addEventListener('abort', onAbort, { once: true })
+    this.waiter = waiter
+  }
+
+  /** Takes the open pull, if any, to answer it. */
+  take(): Waiter | undefined {
+    const waiter = this.waiter
+    this.waiter = undefined
+    return waiter
+  }
 }
 
 /**
@@ -57,21 +93,21 @@ interface Waiter {
  * messages are kept alive with in-progress acks until settled; on close they are given back
  * (`-NAK`) so the group gets them at once rather than after the ack wait.
  */
-export class PullSubscription implements TransportSubscription, InboxTarget {
+export class PullSubscription implements TransportSubscription {
   /** @internal Messages asked for and not yet delivered, over all open requests. */
   outstanding = 0
   private readonly replyPrefix: string
   private readonly nextSubject: string
   private readonly buffer = new Deque<Delivery>()
-  /** Open requests: id to batch size and last sign of life (heartbeat or delivery). */
-  private readonly requests = new Map<number, { batch: number; heard: number }>()
+  private readonly slot = new PullSlot()
+  /** Open requests: id to batch size. */
+  private readonly requests = new Map<number, number>()
   private readonly unsettled = new Set<string>()
   private readonly keepAlive: NodeJS.Timeout
   private readonly watchdog: NodeJS.Timeout
   private readonly heartbeatMs: number
   private lastHeard = Date.now()
   private nextId = 0
-  private waiter: Waiter | undefined
   private connected = true
   private checking: Promise<void> | undefined
   private delivering = false
@@ -81,9 +117,9 @@ export class PullSubscription implements TransportSubscription, InboxTarget {
     this.nextSubject = `${init.apiPrefix}.CONSUMER.MSG.NEXT.${init.stream}.${init.consumer}`
     this.replyPrefix = init.router.add(this, init.stream, init.consumer)
     this.keepAlive = setInterval(() => this.touch(), Math.max(50, Math.floor(init.ackWaitMs / 3)))
-    this.keepAlive.unref()
     this.heartbeatMs = Math.min(5_000, Math.max(100, Math.floor(init.expiresMs / 5)))
     this.watchdog = setInterval(() => this.watch(), this.heartbeatMs)
+    this.keepAlive.unref()
     this.watchdog.unref()
   }
 
@@ -102,22 +138,7 @@ export class PullSubscription implements TransportSubscription, InboxTarget {
       deliver(batch)
       return
     }
-    const onAbort = () => {
-      if (this.waiter === waiter) this.answer()?.deliver([])
-    }
-    const waiter: Waiter = {
-      max,
-      deliver: (messages) => {
-        signal.removeEventListener('abort', onAbort)
-        deliver(messages)
-      },
-      fail: (error) => {
-        signal.removeEventListener('abort', onAbort)
-        fail(error)
-      },
-    }
-    signal.addEventListener('abort', onAbort, { once: true })
-    this.waiter = waiter
+    this.slot.open(max, signal, deliver, fail)
     this.request()
   }
 
@@ -128,14 +149,13 @@ export class PullSubscription implements TransportSubscription, InboxTarget {
     clearInterval(this.keepAlive)
     clearInterval(this.watchdog)
     this.disconnected()
-    this.answer()?.deliver([])
+    this.slot.take()?.deliver([])
     // From now on the transport's inbox hands late deliveries to another subscription of the
     // consumer, or gives them back.
     this.init.router.remove(this)
     const held = this.buffer.take(this.buffer.length)
     // Never handed to the bus, so not an attempt: the redelivery keeps its number.
-    for (const { info } of held)
-      this.init.attempts.returned(deliveryId(info), info.delivered, 60_000)
+    for (const { info } of held) this.init.attempts.returned(deliveryId(info), info.delivered)
     this.send([...held.map((d) => d.msg.reply!), ...this.unsettled], NAK)
     this.unsettled.clear()
     this.init.onClosed(this)
@@ -157,123 +177,86 @@ export class PullSubscription implements TransportSubscription, InboxTarget {
 
   /** @internal A delivery for this consumer, routed by the transport's inbox. */
   onData(msg: Msg, info: DeliveryInfo): void {
-    const now = Date.now()
-    this.lastHeard = now
+    this.lastHeard = Date.now()
     this.outstanding = Math.max(0, this.outstanding - 1)
     if (this.outstanding === 0) this.requests.clear()
-    else for (const request of this.requests.values()) request.heard = now
     this.buffer.push({ msg, info })
-    if (!this.delivering) {
-      // Let the rest of the same socket read arrive first, then hand over one batch.
-      this.delivering = true
-      queueMicrotask(() => {
-        this.delivering = false
-        this.deliver()
-      })
-    }
+    if (this.delivering) return
+    // Let the rest of the same socket read arrive first, then hand over one batch.
+    this.delivering = true
+    queueMicrotask(() => {
+      this.delivering = false
+      this.deliver()
+    })
   }
 
   /** @internal A heartbeat or the end of request `id` (408 expired, 409, 503 no responders). */
   onStatus(id: number, msg: Msg): void {
-    const now = Date.now()
-    this.lastHeard = now
-    const request = this.requests.get(id)
+    this.lastHeard = Date.now()
     const code = msg.headers?.code ?? 0
-    if (code === 100) {
-      if (request !== undefined) request.heard = now
-      return
-    }
-    if (request !== undefined) {
+    if (code === 100) return
+    const batch = this.requests.get(id)
+    if (batch !== undefined) {
       this.requests.delete(id)
       const left = Number(msg.headers?.get('Nats-Pending-Messages') || Number.NaN)
-      this.outstanding = Math.max(
-        0,
-        this.outstanding - (Number.isFinite(left) ? left : request.batch),
-      )
+      this.outstanding = Math.max(0, this.outstanding - (Number.isFinite(left) ? left : batch))
     }
     const description = msg.headers?.description ?? ''
     if (code === 409 && /consumer (deleted|not found)/i.test(description)) this.recheck()
     else if (code === 503 || code === 409) {
-      // JetStream restarting, leadership moving, too many waiting requests: the bus asks again
-      // a moment later rather than this subscription spinning on requests.
-      this.answer()?.fail(
-        new ConnectionError(`Pull from "${this.init.topic}" refused: ${code} ${description}`),
-      )
+      // JetStream restarting, leadership moving, too many waiting requests: the dispatcher asks
+      // again a moment later, rather than this subscription spinning on requests.
+      const reason = `Pull from "${this.init.topic}" refused: ${code} ${description}`
+      this.slot.take()?.fail(new ConnectionError(reason))
     } else this.request()
   }
 
   /** Asks the server for what `limit` (the bus's free room, by default the pull's) leaves. */
-  private request(limit = this.waiter?.max ?? 0): void {
+  private request(limit = this.slot.max): void {
     if (limit <= 0 || this.closed || !this.connected || this.checking !== undefined) return
     const want = limit - this.outstanding - this.buffer.length
     // While requests are open, top up only by half the room or more (as nats.js's consume
     // does): one request per delivered message would double the server's work.
     if (want <= 0 || (this.outstanding > 0 && want < Math.ceil(limit / 2))) return
     const id = ++this.nextId
+    const ns = 1_000_000
+    const body = `{"batch":${want},"expires":${this.init.expiresMs * ns},"idle_heartbeat":${this.heartbeatMs * ns}}`
     try {
-      const body = JSON.stringify({
-        batch: want,
-        expires: this.init.expiresMs * 1_000_000,
-        idle_heartbeat: this.heartbeatMs * 1_000_000,
-      })
       this.init.nc.publish(this.nextSubject, body, { reply: `${this.replyPrefix}.${id}` })
     } catch (error) {
-      const message = `Cannot pull from "${this.init.topic}": ${(error as Error).message}`
-      this.answer()?.fail(new ConnectionError(message, { cause: error }))
+      const reason = `Cannot pull from "${this.init.topic}": ${(error as Error).message}`
+      this.slot.take()?.fail(new ConnectionError(reason, { cause: error }))
       return
     }
     if (this.requests.size === 0) this.lastHeard = Date.now()
-    this.requests.set(id, { batch: want, heard: Date.now() })
+    this.requests.set(id, want)
     this.outstanding += want
   }
 
-  /**
-   * A request that went quiet (no heartbeat, no delivery) for three heartbeats was filled or
-   * lost; when every open request went quiet the server lost them (or the consumer): ask again.
-   */
+  /** Open requests that went quiet (no heartbeat, no delivery) for three heartbeats are lost. */
   private watch(): void {
     if (this.closed || !this.connected || this.requests.size === 0) return
-    const now = Date.now()
-    const limit = this.heartbeatMs * 3
-    if (now - this.lastHeard > limit) {
-      this.requests.clear()
-      this.outstanding = 0
-      this.recheck()
-      return
-    }
-    for (const [id, request] of this.requests) {
-      if (now - request.heard > limit) this.requests.delete(id)
-    }
-    if (this.requests.size === 0) {
-      this.outstanding = 0
-      this.request()
-    }
+    if (Date.now() - this.lastHeard <= this.heartbeatMs * 3) return
+    this.requests.clear()
+    this.outstanding = 0
+    this.recheck()
   }
 
+  /** Makes sure the consumer exists (the server may have lost it), then asks again. */
   private recheck(): void {
     this.checking ??= this.init
       .ensureConsumer()
-      .then(
-        () => undefined,
-        (error: unknown) => this.answer()?.fail(error),
-      )
+      .catch((error: unknown) => this.slot.take()?.fail(error))
       .finally(() => {
         this.checking = undefined
         this.request()
       })
   }
 
-  /** Takes the open pull request, if any, to answer it. */
-  private answer(): Waiter | undefined {
-    const waiter = this.waiter
-    this.waiter = undefined
-    return waiter
-  }
-
   private deliver(): void {
-    if (this.waiter === undefined || this.buffer.length === 0) return
-    const waiter = this.answer()!
-    waiter.deliver(this.take(waiter.max))
+    if (this.buffer.length === 0) return
+    const waiter = this.slot.take()
+    waiter?.deliver(this.take(waiter.max))
   }
 
   private take(max: number): InboundMessage[] {
@@ -284,7 +267,7 @@ export class PullSubscription implements TransportSubscription, InboxTarget {
     const { msg, info } = delivery
     const reply = msg.reply!
     const { headers, key } = fromNatsHeaders(msg.headers)
-    const { attempts } = this.init
+    const { attempts, ackWaitMs, maxDeliver } = this.init
     // The memory is empty unless something was given back: skip building its key per message.
     const remembered = attempts.size === 0 ? undefined : attempts.take(deliveryId(info))
     this.unsettled.add(reply)
@@ -297,23 +280,17 @@ export class PullSubscription implements TransportSubscription, InboxTarget {
       position: `${info.stream}:${info.sequence}`,
       timestamp: info.storedAt,
       ack: () => this.settle(reply, ACK),
-      nack: (options: NackOptions) => {
+      nack: ({ delayMs, attempt }) => {
         if (!this.unsettled.has(reply)) return
-        attempts.remember(
-          deliveryId(info),
-          options.attempt + 1,
-          options.delayMs + 2 * this.init.ackWaitMs,
-        )
-        const { maxDeliver } = this.init
+        attempts.remember(deliveryId(info), attempt + 1, delayMs + 2 * ackWaitMs)
         if (maxDeliver > 0 && info.delivered >= maxDeliver) {
           // The server will not deliver it again, but the bus wants another attempt: offer it
-          // again here at once (the delay is not kept), so the bus's budget still decides.
+          // again here at once (without the delay), so the bus's budget still decides.
           this.unsettled.delete(reply)
           this.buffer.push(delivery)
-          this.deliver()
-          return
+          return this.deliver()
         }
-        const delayNs = Math.max(0, Math.round(options.delayMs)) * 1_000_000
+        const delayNs = Math.max(0, Math.round(delayMs)) * 1_000_000
         this.settle(reply, delayNs > 0 ? text.encode(`-NAK {"delay":${delayNs}}`) : NAK)
       },
     }

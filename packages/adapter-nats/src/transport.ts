@@ -1,23 +1,11 @@
-import { readFileSync } from 'node:fs'
 import {
-  type ConsumerConfig,
-  JetStreamApiCodes,
   type JetStreamManager,
   jetstream,
   jetstreamManager,
   type MsgRequest,
 } from '@nats-io/jetstream'
+import { connect, type NatsConnection } from '@nats-io/transport-node'
 import {
-  type Authenticator,
-  type ConnectionOptions,
-  connect,
-  credsAuthenticator,
-  type NatsConnection,
-  nanos,
-  nkeyAuthenticator,
-} from '@nats-io/transport-node'
-import {
-  ConfigurationError,
   type InboundMessage,
   InFlight,
   type OutboundMessage,
@@ -31,7 +19,6 @@ import {
 import { AttemptMemory } from './attempt-memory.js'
 import { CoreSubscription } from './core-subscription.js'
 import {
-  apiCode,
   closedError,
   connectError,
   jetStreamMissing,
@@ -39,17 +26,10 @@ import {
   publishError,
 } from './errors.js'
 import { InboxRouter } from './inbox-router.js'
-import {
-  consumerName,
-  deliverPolicy,
-  fromNatsHeaders,
-  publishSubject,
-  subjectsFor,
-} from './mapping.js'
+import { fromNatsHeaders, publishSubject } from './mapping.js'
 import { type NatsTransportOptions, type ResolvedNatsOptions, resolveOptions } from './options.js'
 import { Publisher } from './publisher.js'
-import { type NatsServerFeatures, serverFeatures } from './server-features.js'
-import { StreamRegistry } from './stream-registry.js'
+import { type NatsServerFeatures, StreamRegistry, serverFeatures } from './stream-registry.js'
 import { PullSubscription } from './subscription.js'
 
 const FEATURES: TransportFeatures = {
@@ -181,7 +161,7 @@ export class NatsTransport implements Transport {
     options: TransportSubscribeOptions,
   ): Promise<TransportSubscription> {
     if (this.closed) throw closedError()
-    const { nc, registry, router, server } = await this.ready()
+    const { nc, registry, router } = await this.ready()
     const onClosed = (s: PullSubscription | CoreSubscription) => this.subscriptions.delete(s)
     if (options.ephemeral === true) {
       const inbox = new CoreSubscription(nc, topic, onClosed)
@@ -189,36 +169,11 @@ export class NatsTransport implements Transport {
       await nc.flush()
       return inbox
     }
-    const subjects = subjectsFor(topic, this.options.subjects)
-    if (subjects.length > 1 && !server.multipleFilterSubjects) {
-      throw new ConfigurationError(
-        `Topic "${topic}" reads ${subjects.length} subjects; several filter subjects per ` +
-          `consumer need nats-server 2.10 or newer (connected to ${server.version}). ` +
-          'Map it to one wildcard subject instead.',
-        { field: 'subjects' },
-      )
-    }
-    const streams = new Set(await Promise.all(subjects.map((s) => registry.resolve(s))))
-    if (streams.size !== 1) {
-      throw new ConfigurationError(
-        `Topic "${topic}" reads subjects stored in different streams ` +
-          `(${[...streams].join(', ')}); one consumer reads one stream`,
-        { field: 'subjects' },
-      )
-    }
-    const stream = [...streams][0]!
-    const consumer = consumerName(options.group, subjects)
-    const config: Partial<ConsumerConfig> = {
-      durable_name: consumer,
-      ack_policy: 'explicit',
-      ack_wait: nanos(this.options.ackWaitMs),
-      max_deliver: this.options.maxDeliver,
-      max_ack_pending: this.options.maxAckPending,
-      ...(subjects.length === 1 ? { filter_subject: subjects[0]! } : { filter_subjects: subjects }),
-      ...deliverPolicy(options.startAt),
-    }
-    const ensureConsumer = () => this.ensureConsumer(stream, config)
-    await ensureConsumer()
+    const { stream, consumer, ensure } = await registry.consumer(
+      topic,
+      options.group,
+      options.startAt,
+    )
     const subscription = new PullSubscription({
       nc,
       apiPrefix: this.options.apiPrefix,
@@ -230,7 +185,7 @@ export class NatsTransport implements Transport {
       maxDeliver: this.options.maxDeliver,
       attempts: this.attempts,
       router,
-      ensureConsumer,
+      ensureConsumer: ensure,
       onClosed,
     })
     this.subscriptions.add(subscription)
@@ -312,7 +267,7 @@ export class NatsTransport implements Transport {
 
   private async open(): Promise<Connected> {
     const nc = this.given.client ?? (await this.dial())
-    const domain = this.given.domain
+    const domain = this.options.domain
     let jsm: JetStreamManager
     try {
       jsm = await jetstreamManager(nc, domain === undefined ? {} : { domain })
@@ -321,11 +276,11 @@ export class NatsTransport implements Transport {
       throw jetStreamMissing(nc.getServer(), error)
     }
     const js = jetstream(nc, domain === undefined ? {} : { domain })
-    const registry = new StreamRegistry(jsm, this.options)
+    const server = serverFeatures(nc.info?.version ?? '0.0.0')
+    const registry = new StreamRegistry(jsm, this.options, server)
     await registry.declare()
     const { publishWindow, ackTimeoutMs } = this.options
     const publisher = new Publisher(nc, js, publishWindow, ackTimeoutMs)
-    const server = serverFeatures(nc.info?.version ?? '0.0.0')
     const router = new InboxRouter(nc, this.attempts)
     this.connected = { nc, jsm, registry, publisher, router, server }
     void this.watch(nc)
@@ -333,49 +288,10 @@ export class NatsTransport implements Transport {
   }
 
   private async dial(): Promise<NatsConnection> {
-    const o = this.given
-    const authenticator: Authenticator[] = []
-    if (o.nkeySeed !== undefined)
-      authenticator.push(nkeyAuthenticator(new TextEncoder().encode(o.nkeySeed)))
-    if (o.credsFile !== undefined) authenticator.push(credsAuthenticator(readFileSync(o.credsFile)))
-    const options: ConnectionOptions = {
-      servers: this.options.servers,
-      name: this.options.name,
-      maxReconnectAttempts: o.maxReconnectAttempts ?? -1,
-      reconnectTimeWait: o.reconnectTimeWaitMs ?? 250,
-      timeout: o.connectTimeoutMs ?? 5_000,
-      // nats.js otherwise builds an Error (with a stack) for every request, in case it fails:
-      // a third of the CPU of an acked publish. Our errors say where they came from anyway.
-      noAsyncTraces: true,
-      ...(o.token === undefined ? {} : { token: o.token }),
-      ...(o.user === undefined ? {} : { user: o.user }),
-      ...(o.pass === undefined ? {} : { pass: o.pass }),
-      ...(o.tls === undefined ? {} : { tls: o.tls }),
-      ...(authenticator.length === 0 ? {} : { authenticator }),
-    }
     try {
-      return await connect(options)
+      return await connect(this.options.connection)
     } catch (error) {
       throw connectError(this.options.servers, error)
-    }
-  }
-
-  private async ensureConsumer(stream: string, config: Partial<ConsumerConfig>): Promise<void> {
-    const { jsm } = await this.ready()
-    const name = config.durable_name!
-    try {
-      await jsm.consumers.info(stream, name)
-      return
-    } catch (error) {
-      if (apiCode(error) !== JetStreamApiCodes.ConsumerNotFound) throw error
-    }
-    try {
-      await jsm.consumers.add(stream, config)
-    } catch (error) {
-      // Another member of the group created it first (maybe with its own startAt): join that one.
-      await jsm.consumers.info(stream, name).catch(() => {
-        throw error
-      })
     }
   }
 
