@@ -1,4 +1,4 @@
 import { packageBuild } from '@switchyard/config/tsup'
 import { defineConfig } from 'tsup'
 
-export default defineConfig(packageBuild())
+export default defineConfig(packageBuild({ index: 'src/index.ts', consumer: 'src/consumer.ts' }))

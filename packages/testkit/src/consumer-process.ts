@@ -3,22 +3,7 @@ import { dirname } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 
-/** The environment variable that hands a consumer process its `ConsumerSpec`, as JSON. */
-export const CONSUMER_SPEC_ENV = 'SWITCHYARD_CONSUMER'
-
-/** What the killed-consumer scenario asks of a consumer process. */
-export interface ConsumerSpec {
-  /** Topic to subscribe to. */
-  topic: string
-  /** Consumer group; the scenario's surviving member is in the same one. */
-  group: string
-  /** Events the process handles to the end; every later handler hangs until the process dies. */
-  finishFirst: number
-  /** Handlers running at once. */
-  concurrency: number
-  /** Messages held at most. */
-  prefetch: number
-}
+import { CONSUMER_SPEC_ENV, type ConsumerSpec } from './consumer-protocol.js'
 
 /** A consumer running in a child process, and what it reported so far. */
 export interface ConsumerProcess {

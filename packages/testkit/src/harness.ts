@@ -1,6 +1,7 @@
 import { createEventBus, type EventBus, type EventBusOptions } from '@switchyard/core'
 import type { Transport, TransportFeatures } from '@switchyard/core/transport'
-import type { ConsumerProcess, ConsumerSpec } from './consumer-process.js'
+import type { ConsumerProcess } from './consumer-process.js'
+import type { ConsumerSpec } from './consumer-protocol.js'
 import { waitUntil } from './wait.js'
 
 /** How a transport is put through the conformance suite. */

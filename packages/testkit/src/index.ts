@@ -1,10 +1,8 @@
 export { transportConformance } from './conformance.js'
-export type {
-  ConsumerProcess,
-  ConsumerProcessOptions,
-  ConsumerSpec,
-} from './consumer-process.js'
-export { CONSUMER_SPEC_ENV, startConsumerProcess } from './consumer-process.js'
+export type { ConsumerProcess, ConsumerProcessOptions } from './consumer-process.js'
+export { startConsumerProcess } from './consumer-process.js'
+export type { ConsumerSpec } from './consumer-protocol.js'
+export { CONSUMER_SPEC_ENV } from './consumer-protocol.js'
 export type {
   ConformanceOptions,
   RawMessage,
