@@ -235,21 +235,12 @@ function partitionCount(value: unknown, field: string): number {
 }
 
 /**
- * Reads Olive's environment variables into transport options. Unset variables keep the
- * defaults; set but invalid ones fail at once.
- *
- * | variable | option |
- * | --- | --- |
- * | `KAFKA_BOOTSTRAP_SERVERS` | `brokers` |
- * | `KAFKA_CLIENT_ID` (else `SERVICE_NAME`) | `clientId` |
- * | `KAFKA_SECURITY_PROTOCOL` | `securityProtocol` |
- * | `KAFKA_SASL_MECHANISM`, `KAFKA_SASL_USERNAME`, `KAFKA_SASL_PASSWORD` | `sasl` |
- * | `KAFKA_PRODUCER_ACKS`, `KAFKA_PRODUCER_RETRIES`, `KAFKA_PRODUCER_COMPRESSION` | `acks`, `retries`, `compression` |
- * | `KAFKA_PRODUCER_LINGER_MS`, `KAFKA_PRODUCER_BATCH_SIZE` | `lingerMs`, `batchSize` |
- * | `KAFKA_CONSUMER_AUTO_OFFSET_RESET` | `autoOffsetReset` |
- * | `KAFKA_CONSUMER_SESSION_TIMEOUT_MS`, `KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS` | `sessionTimeoutMs`, `heartbeatIntervalMs` |
- * | `EVENTS_*`, `DLQ_*` (core's `subscribeDefaultsFromEnv`) | `subscribeDefaults` |
- *
+ * Reads Olive's environment variables into transport options: `KAFKA_BOOTSTRAP_SERVERS`,
+ * `KAFKA_CLIENT_ID` (else `SERVICE_NAME`), `KAFKA_SECURITY_PROTOCOL`, `KAFKA_SASL_*`,
+ * `KAFKA_PRODUCER_*` (acks, retries, compression, linger, batch size), `KAFKA_CONSUMER_*`
+ * (offset reset, session timeout, heartbeat interval; the README's options table maps each),
+ * and core's `subscribeDefaultsFromEnv` (`EVENTS_*`, `DLQ_*`) into `subscribeDefaults`. Unset
+ * variables keep the defaults; set but invalid ones fail at once.
  * @throws {ConfigurationError} naming the variable that is wrong.
  * @example
  * const transport = kafkaTransport(fromEnv())

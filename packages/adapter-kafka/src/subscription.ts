@@ -72,7 +72,7 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
   private running: Promise<void> | undefined
   private problem: unknown
   private closed = false
-  /** Aborted at close: ends the relaunch and heartbeat waits. */
+  /** Aborted at close: ends a relaunch wait. */
   private readonly stop = new AbortController()
   private relaunchDelayMs = RELAUNCH_MIN_MS
   private readonly starts: StartPositions
@@ -256,9 +256,13 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
   /** Resolves once a pull made room, or after a heartbeat interval, whichever comes first. */
   private waitForRoom(): Promise<void> {
     return new Promise((resolve) => {
-      this.roomWaiters.push(resolve)
-      // Connection level: the member heartbeats while its buffer is full, or the group drops it.
-      void sleep(this.init.heartbeatIntervalMs, this.stop.signal).then(() => resolve())
+      // Connection level: the member heartbeats while its buffer stays full, or the group drops it.
+      const timer = setTimeout(done, this.init.heartbeatIntervalMs)
+      function done() {
+        clearTimeout(timer)
+        resolve()
+      }
+      this.roomWaiters.push(done)
     })
   }
 
