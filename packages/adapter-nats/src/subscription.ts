@@ -116,8 +116,10 @@ export class PullSubscription implements TransportSubscription {
   constructor(private readonly init: PullInit) {
     this.nextSubject = `${init.apiPrefix}.CONSUMER.MSG.NEXT.${init.stream}.${init.consumer}`
     this.replyPrefix = init.router.add(this, init.stream, init.consumer)
+    // In-progress acks for held messages, so a long handler does not outlive the ack wait.
     this.keepAlive = setInterval(() => this.touch(), Math.max(50, Math.floor(init.ackWaitMs / 3)))
     this.heartbeatMs = Math.min(5_000, Math.max(100, Math.floor(init.expiresMs / 5)))
+    // Connection-level: notices when the server stopped answering open pull requests.
     this.watchdog = setInterval(() => this.watch(), this.heartbeatMs)
     this.keepAlive.unref()
     this.watchdog.unref()
