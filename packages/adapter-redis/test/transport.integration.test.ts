@@ -91,6 +91,24 @@ describe.skipIf(skip !== undefined)('redis transport - streams', () => {
     })
   }
 
+  it('ephemeral - an inbox subscription leaves no keys behind once closed', async () => {
+    const transport = redisTransport({ url: REDIS_URL, keyPrefix })
+    await transport.connect()
+    const topic = 'inbox.ephemeral'
+    const options = { group: 'inbox', startAt: 'latest', prefetch: 4, ephemeral: true } as const
+    const subscription = await transport.subscribe(topic, options)
+    await transport.publish(topic, [
+      { id: 'r1', key: undefined, headers: {}, body: new Uint8Array() },
+    ])
+    const client = new Redis(REDIS_URL)
+    const keys = topicKeys(keyPrefix, topic)
+    expect(await client.exists(keys.stream)).toBe(1)
+    await subscription.close()
+    expect(await client.exists(keys.stream, keys.delay('inbox'), keys.attempts('inbox'))).toBe(0)
+    client.disconnect()
+    await transport.close()
+  })
+
   it('maxStreamLength - XADD trims the stream to about the limit', async () => {
     const bus = createEventBus({
       transport: redisTransport({ url: REDIS_URL, keyPrefix, maxStreamLength: 100 }),
