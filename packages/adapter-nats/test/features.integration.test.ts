@@ -1,6 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream'
 import { connect } from '@nats-io/transport-node'
 import {
+  ClosedError,
   ConfigurationError,
   createEventBus,
   type EventBus,
@@ -279,6 +280,10 @@ describe.skipIf(skip !== undefined)('nats features', () => {
       await transport.close()
       expect(nc.isClosed()).toBe(false)
       expect((await transport.health()).status).toBe('down')
+      const message = { id: 'x', key: undefined, headers: {}, body: new Uint8Array(0) }
+      await expect(transport.publish(`${ns}.closed`, [message])).rejects.toThrow(ClosedError)
+      const options = { group: 'g', startAt: 'latest' as const, prefetch: 1 }
+      await expect(transport.subscribe(`${ns}.closed`, options)).rejects.toThrow(ClosedError)
     } finally {
       await nc.close()
     }
