@@ -1,7 +1,8 @@
 // Kafka through the bus, beside raw kafkajs doing the same work in the same run: batched
 // publish (bus.publishBatch vs producer.sendBatch), concurrent single publishes merged by the
 // bus, consume (bus handler vs eachBatch) and end-to-end latency at fixed loads. 1 KB events,
-// topics of 3 partitions, acks=all, idempotent producers on both sides.
+// topics of 3 partitions, acks=all; raw publishes on an idempotent producer (as before), the
+// bus's producer is not idempotent (it sends each request once; the bus retries).
 // Reads SWITCHYARD_KAFKA_BROKERS (default 127.0.0.1:9092).
 import { randomUUID } from 'node:crypto'
 import { kafkaTransport } from '@switchyard/adapter-kafka'
@@ -222,7 +223,7 @@ async function rawConsume(topic, count, fetchSizes) {
  * the other swung from 0.86 to 1.64 over four probe runs of the same code. Raw sends each
  * event with its own `send()`, as an application would, on a producer that is NOT idempotent
  * so its requests pipeline (an idempotent kafkajs producer sends one request at a time and
- * falls seconds behind at 2 000/s); the bus stays idempotent and merges what overlaps.
+ * falls behind at 2 000/s); the bus sends one request at a time and merges what overlaps.
  */
 const LATENCY_TURN_SECONDS = 0.02
 

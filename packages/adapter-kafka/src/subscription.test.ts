@@ -59,8 +59,10 @@ function fakeConsumer() {
 async function started(
   startPositions?: Map<number, string>,
   committed: () => Record<number, string> = () => ({}),
+  ephemeral = false,
 ) {
   const fake = fakeConsumer()
+  const deleted: string[] = []
   // What the group has committed, as fetchOffsets answers it when positioning asks.
   const admin = {
     fetchOffsets: async () => [
@@ -72,6 +74,9 @@ async function started(
         })),
       },
     ],
+    deleteGroups: async (groups: string[]) => void deleted.push(...groups.map((g) => `group ${g}`)),
+    deleteTopics: async ({ topics }: { topics: string[] }) =>
+      void deleted.push(...topics.map((t) => `topic ${t}`)),
   } as unknown as AdminLike
   const subscription = new KafkaSubscription({
     topic: 'orders',
@@ -83,12 +88,13 @@ async function started(
     commitIntervalMs: 1_000,
     drainMs: 1_000,
     heartbeatIntervalMs: 500,
+    ephemeral,
     onClosed: () => undefined,
   })
   await subscription.start(false)
   // launch() runs the consumer in the background.
   await new Promise((resolve) => setImmediate(resolve))
-  return { fake, subscription }
+  return { fake, subscription, deleted }
 }
 
 /** Opens a `pull`; returns the positions of each answer, as they come. */
@@ -207,5 +213,33 @@ describe('KafkaSubscription', () => {
     )
     expect(answers).toEqual([[], []])
     await subscription.close()
+  })
+
+  it('kafka subscription - a nack puts the record back at the front at once, with attempt + 1', async () => {
+    const { fake, subscription } = await started()
+    fake.join([0])
+    await new Promise((resolve) => setImmediate(resolve))
+    const got: InboundMessage[][] = []
+    const pull = () =>
+      subscription.pull(
+        10,
+        new AbortController().signal,
+        (messages) => got.push(messages),
+        () => undefined,
+      )
+    pull()
+    await fake.batch(0, ['1', '2'])
+    const [first, second] = got[0]!
+    await first!.nack({ delayMs: 0, attempt: 1 })
+    pull()
+    expect(got[1]!.map((m) => [m.position, m.attempt])).toEqual([['0:1', 2]])
+    await second!.ack()
+    await subscription.close()
+  })
+
+  it('kafka subscription - an ephemeral subscription deletes its group and topic on close', async () => {
+    const { subscription, deleted } = await started(undefined, undefined, true)
+    await subscription.close()
+    expect(deleted).toEqual(['group g', 'topic orders'])
   })
 })

@@ -34,8 +34,8 @@ export interface SubscriptionInit {
   /** Longest wait for running handlers when a rebalance is noticed mid-batch. */
   drainMs: number
   heartbeatIntervalMs: number
-  /** Delete the consumer group once closed (an ephemeral subscription leaves nothing behind). */
-  deleteGroupOnClose?: boolean
+  /** A request/reply inbox: its group and topic are deleted once closed, nothing left behind. */
+  ephemeral?: boolean
   /** Called once the subscription closed. */
   onClosed(): void
 }
@@ -196,8 +196,10 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
     if (this.running !== undefined) await atMost(this.running, 10_000)
     try {
       await this.init.consumer.disconnect()
-      if (this.init.deleteGroupOnClose) {
-        await this.init.admin.deleteGroups([this.init.groupId]).catch(() => undefined)
+      if (this.init.ephemeral) {
+        const { admin, groupId, topic } = this.init
+        await admin.deleteGroups([groupId]).catch(() => undefined)
+        await admin.deleteTopics({ topics: [topic] }).catch(() => undefined)
       }
     } finally {
       this.init.onClosed()

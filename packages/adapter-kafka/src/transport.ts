@@ -222,8 +222,7 @@ export class KafkaTransport implements Transport {
       commitIntervalMs: this.options.commitIntervalMs,
       drainMs: Math.min(rebalanceTimeoutMs, sessionTimeoutMs) / 2,
       heartbeatIntervalMs,
-      // An ephemeral group (a request/reply inbox) is deleted on close: nothing left behind.
-      deleteGroupOnClose: options.ephemeral === true,
+      ephemeral: options.ephemeral === true,
       onClosed: () => this.subscriptions.delete(subscription),
     })
     const fromBeginning =
