@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { DeliverPolicy } from '@nats-io/jetstream'
+import type { ConsumerConfig } from '@nats-io/jetstream'
 import { type MsgHdrs, headers as natsHeaders } from '@nats-io/transport-node'
 import { ConfigurationError, type StartAt, startAtTime } from '@switchyard/core/transport'
 
@@ -96,11 +96,7 @@ export function consumerName(group: string, subjects: readonly string[]): string
 }
 
 /** Consumer settings that place a new group per `startAt`. */
-export function deliverPolicy(startAt: StartAt): {
-  deliver_policy: DeliverPolicy
-  opt_start_time?: string
-  opt_start_seq?: number
-} {
+export function deliverPolicy(startAt: StartAt): Partial<ConsumerConfig> {
   if (startAt === 'latest') return { deliver_policy: 'new' }
   if (startAt === 'earliest') return { deliver_policy: 'all' }
   const time = startAtTime(startAt)

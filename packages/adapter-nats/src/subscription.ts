@@ -8,6 +8,7 @@ import {
 import { type AttemptMemory, deliveryId } from './attempt-memory.js'
 import type { InboxRouter } from './inbox-router.js'
 import { type DeliveryInfo, fromNatsHeaders } from './mapping.js'
+import type { ResolvedNatsOptions } from './options.js'
 
 const text = new TextEncoder()
 const ACK = text.encode('+ACK')
@@ -17,16 +18,10 @@ const WPI = text.encode('+WPI')
 /** What a pull subscription needs from the transport. */
 export interface PullInit {
   nc: NatsConnection
-  apiPrefix: string
+  options: Pick<ResolvedNatsOptions, 'apiPrefix' | 'pullExpiresMs' | 'ackWaitMs' | 'maxDeliver'>
   stream: string
   consumer: string
   topic: string
-  /** How long one pull request waits at the server. */
-  expiresMs: number
-  /** The consumer's ack wait: in-progress acks go out three times per period. */
-  ackWaitMs: number
-  /** The consumer's `max_deliver`; -1 for none. */
-  maxDeliver: number
   attempts: AttemptMemory
   /** The transport's inbox, which routes deliveries and status messages here. */
   router: InboxRouter
@@ -114,11 +109,12 @@ export class PullSubscription implements TransportSubscription {
   private closed = false
 
   constructor(private readonly init: PullInit) {
-    this.nextSubject = `${init.apiPrefix}.CONSUMER.MSG.NEXT.${init.stream}.${init.consumer}`
+    const { apiPrefix, ackWaitMs, pullExpiresMs } = init.options
+    this.nextSubject = `${apiPrefix}.CONSUMER.MSG.NEXT.${init.stream}.${init.consumer}`
     this.replyPrefix = init.router.add(this, init.stream, init.consumer)
     // In-progress acks for held messages, so a long handler does not outlive the ack wait.
-    this.keepAlive = setInterval(() => this.touch(), Math.max(50, Math.floor(init.ackWaitMs / 3)))
-    this.heartbeatMs = Math.min(5_000, Math.max(100, Math.floor(init.expiresMs / 5)))
+    this.keepAlive = setInterval(() => this.touch(), Math.max(50, Math.floor(ackWaitMs / 3)))
+    this.heartbeatMs = Math.min(5_000, Math.max(100, Math.floor(pullExpiresMs / 5)))
     // Connection-level: notices when the server stopped answering open pull requests.
     this.watchdog = setInterval(() => this.watch(), this.heartbeatMs)
     this.keepAlive.unref()
@@ -222,7 +218,7 @@ export class PullSubscription implements TransportSubscription {
     if (want <= 0 || (this.outstanding > 0 && want < Math.ceil(limit / 2))) return
     const id = ++this.nextId
     const ns = 1_000_000
-    const body = `{"batch":${want},"expires":${this.init.expiresMs * ns},"idle_heartbeat":${this.heartbeatMs * ns}}`
+    const body = `{"batch":${want},"expires":${this.init.options.pullExpiresMs * ns},"idle_heartbeat":${this.heartbeatMs * ns}}`
     try {
       this.init.nc.publish(this.nextSubject, body, { reply: `${this.replyPrefix}.${id}` })
     } catch (error) {
@@ -269,7 +265,7 @@ export class PullSubscription implements TransportSubscription {
     const { msg, info } = delivery
     const reply = msg.reply!
     const { headers, key } = fromNatsHeaders(msg.headers)
-    const { attempts, ackWaitMs, maxDeliver } = this.init
+    const { attempts, options } = this.init
     // The memory is empty unless something was given back: skip building its key per message.
     const remembered = attempts.size === 0 ? undefined : attempts.take(deliveryId(info))
     this.unsettled.add(reply)
@@ -284,8 +280,8 @@ export class PullSubscription implements TransportSubscription {
       ack: () => this.settle(reply, ACK),
       nack: ({ delayMs, attempt }) => {
         if (!this.unsettled.has(reply)) return
-        attempts.remember(deliveryId(info), attempt + 1, delayMs + 2 * ackWaitMs)
-        if (maxDeliver > 0 && info.delivered >= maxDeliver) {
+        attempts.remember(deliveryId(info), attempt + 1, delayMs + 2 * options.ackWaitMs)
+        if (options.maxDeliver > 0 && info.delivered >= options.maxDeliver) {
           // The server will not deliver it again, but the bus wants another attempt: offer it
           // again here at once (without the delay), so the bus's budget still decides.
           this.unsettled.delete(reply)

@@ -176,13 +176,10 @@ export class NatsTransport implements Transport {
     )
     const subscription = new PullSubscription({
       nc,
-      apiPrefix: this.options.apiPrefix,
+      options: this.options,
       stream,
       consumer,
       topic,
-      expiresMs: this.options.pullExpiresMs,
-      ackWaitMs: this.options.ackWaitMs,
-      maxDeliver: this.options.maxDeliver,
       attempts: this.attempts,
       router,
       ensureConsumer: ensure,
