@@ -1,4 +1,10 @@
-import { ConfigurationError, ConnectionError, createEventBus, PublishError } from '@switchyard/core'
+import {
+  ClosedError,
+  ConfigurationError,
+  ConnectionError,
+  createEventBus,
+  PublishError,
+} from '@switchyard/core'
 import { sparePort, waitUntil } from '@switchyard/testkit'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -41,6 +47,16 @@ describe.skipIf(skip !== undefined)('redis transport - connections', () => {
     expect(await transport.health()).toMatchObject({ status: 'up' })
     await transport.close()
     expect(await transport.health()).toEqual({ status: 'down', detail: 'transport closed' })
+  })
+
+  it('close - publish and subscribe after close throw ClosedError', async () => {
+    const transport = redisTransport({ url: REDIS_URL, keyPrefix })
+    await transport.connect()
+    await transport.close()
+    const message = { id: 'c1', key: undefined, headers: {}, body: new Uint8Array() }
+    await expect(transport.publish('closed.t', [message])).rejects.toBeInstanceOf(ClosedError)
+    const options = { group: 'g', startAt: 'latest', prefetch: 4 } as const
+    await expect(transport.subscribe('closed.t', options)).rejects.toBeInstanceOf(ClosedError)
   })
 
   it('connect - no server on the port gives a ConnectionError within connectTimeoutMs', async () => {
