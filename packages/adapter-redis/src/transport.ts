@@ -161,13 +161,8 @@ export class RedisTransport implements Transport {
   /** Reads up to `limit` entries from the start of the topic's stream without consuming them. */
   async browse(topic: string, options: { limit: number }): Promise<InboundMessage[]> {
     const { stream } = topicKeys(this.config.keyPrefix, topic)
-    const entries = (await this.client.callBuffer('XRANGE', [
-      stream,
-      '-',
-      '+',
-      'COUNT',
-      options.limit,
-    ])) as Array<[Buffer, Buffer[]]>
+    const args = [stream, '-', '+', 'COUNT', options.limit]
+    const entries = (await this.client.callBuffer('XRANGE', args)) as Array<[Buffer, Buffer[]]>
     return entries.map(([id, fields]) => new StreamEntry(topic, id.toString(), fields, 1))
   }
 
