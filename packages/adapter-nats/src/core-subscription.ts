@@ -1,13 +1,13 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import { Deque, type InboundMessage, type TransportSubscription } from '@switchyard/core/transport'
-import { DIRECT_HEADER, fromNatsHeaders } from './mapping.js'
+import { fromNatsHeaders } from './mapping.js'
 import { PullSlot } from './subscription.js'
 
 /**
  * An ephemeral subscription (the bus's request/reply inbox) as a plain NATS subscription: no
  * stream, no consumer, nothing left on the server after close. Replies are wanted only while
- * someone waits, so they are neither stored nor acknowledged; a message sent with
- * `Publisher.direct` is answered, so its sender knows it arrived. Core never nacks an ephemeral
+ * someone waits, so they are neither stored nor acknowledged; replies come as plain NATS
+ * publishes (`Publisher.direct`, for a `temporary` publish). Core never nacks an ephemeral
  * message with a delay: a nack offers it again at once, with the next attempt number.
  */
 export class CoreSubscription implements TransportSubscription {
@@ -24,7 +24,6 @@ export class CoreSubscription implements TransportSubscription {
     this.sub = nc.subscribe(topic, {
       callback: (error, msg) => {
         if (error !== null) return
-        if (msg.reply !== undefined && msg.headers?.has(DIRECT_HEADER)) msg.respond()
         this.add(this.inbound(msg, 1))
       },
     })

@@ -4,7 +4,6 @@ import {
   autoStreamName,
   consumerName,
   covers,
-  DIRECT_HEADER,
   decodeHeaderValue,
   deliverPolicy,
   encodeHeaderValue,
@@ -114,12 +113,6 @@ describe('mapping - headers', () => {
     const { headers, key } = fromNatsHeaders(h)
     expect(headers).toEqual({ ce_id: '1', 'content-type': 'text/plain' })
     expect(key).toBe('k1')
-  })
-
-  it('headers - the direct-send marker never reaches the bus', () => {
-    const h = toNatsHeaders({ ce_id: 'e1' }, undefined)
-    h.set(DIRECT_HEADER, '1')
-    expect(fromNatsHeaders(h).headers).toEqual({ ce_id: 'e1' })
   })
 
   it('headers - the key comes from ce_partitionkey without a second header', () => {

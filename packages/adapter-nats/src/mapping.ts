@@ -6,12 +6,6 @@ import { ConfigurationError, type StartAt, startAtTime } from '@switchyard/core/
 /** Carries the partition key when the codec did not put it in a header (structured mode). */
 const KEY_HEADER = 'switchyard-key'
 
-/**
- * Marks a message sent straight to a core NATS subscriber (an ephemeral subscription, no stream
- * on the subject): that subscriber answers it, so the publisher knows it arrived.
- */
-export const DIRECT_HEADER = 'switchyard-direct'
-
 const TOKEN = /^[^\s.*>]+$/u
 
 /** True when `subject` is a valid NATS subject; `*` and `>` only when `wildcards`. */
@@ -166,7 +160,7 @@ export function fromNatsHeaders(h: MsgHdrs | undefined): {
       const lower = name.toLowerCase()
       const value = decodeHeaderValue(values[0] ?? '')
       if (lower === KEY_HEADER) key = value
-      else if (!lower.startsWith('nats-') && lower !== DIRECT_HEADER) headers[lower] = value
+      else if (!lower.startsWith('nats-')) headers[lower] = value
     }
   }
   key ??= headers.ce_partitionkey ?? headers['ce-partitionkey']

@@ -1,7 +1,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
 import { Deque, type OutboundMessage } from '@switchyard/core/transport'
-import { DIRECT_HEADER, toNatsHeaders } from './mapping.js'
+import { toNatsHeaders } from './mapping.js'
 
 /**
  * Publishes through a bounded window of JetStream publishes awaiting their acks, so many
@@ -31,17 +31,14 @@ export class Publisher {
   }
 
   /**
-   * Sends every message to the core NATS subscriber of a subject no stream stores (an
-   * ephemeral subscription); resolves once it answered, rejects with "no responders" if none.
+   * Sends the messages as plain NATS publishes, for a `temporary` topic that a core
+   * subscription reads (a request inbox); resolves once the server has them (a flush).
    */
   async direct(subject: string, messages: readonly OutboundMessage[]): Promise<void> {
-    await Promise.all(
-      messages.map((m) => {
-        const headers = toNatsHeaders(m.headers, m.key)
-        headers.set(DIRECT_HEADER, '1')
-        return this.nc.request(subject, m.body, { headers, timeout: this.ackTimeoutMs })
-      }),
-    )
+    for (const m of messages) {
+      this.nc.publish(subject, m.body, { headers: toNatsHeaders(m.headers, m.key) })
+    }
+    await this.nc.flush()
   }
 
   private async one(subject: string, message: OutboundMessage): Promise<void> {

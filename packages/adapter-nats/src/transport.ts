@@ -12,6 +12,7 @@ import {
   type Transport,
   type TransportFeatures,
   type TransportHealth,
+  type TransportPublishOptions,
   type TransportSubscribeOptions,
   type TransportSubscription,
   withTimeout,
@@ -63,10 +64,10 @@ export class NatsTransport implements Transport {
   private readonly attempts = new AttemptMemory()
   private readonly subscriptions = new Set<PullSubscription | CoreSubscription>()
   /**
-   * Where a topic published to before goes: its subject, and whether a stream stores it (else
-   * it goes straight to an ephemeral subscriber). The hot path skips validation and lookups.
+   * The subject of each topic published to before, its stream known to exist: the hot path
+   * skips validation and lookups.
    */
-  private readonly routes = new Map<string, { subject: string; stored: boolean }>()
+  private readonly routes = new Map<string, string>()
   private readonly publishing = new InFlight()
   private connected: Connected | undefined
   private connecting: Promise<Connected> | undefined
@@ -99,16 +100,26 @@ export class NatsTransport implements Transport {
   }
 
   /**
-   * Publishes the messages to the topic's subject; resolves once JetStream acknowledged all (or,
-   * on a subject no stream stores, the ephemeral subscriber reading it answered).
+   * Publishes the messages to the topic's subject; resolves once JetStream acknowledged all. A
+   * `temporary` publish (a reply to a request inbox, read by a core subscription) is a plain
+   * NATS publish, confirmed by a flush: nothing stores it.
    * @throws {SwitchyardError} classified retryable or not (see `errors.ts`); `ClosedError` after close.
    */
-  async publish(topic: string, messages: readonly OutboundMessage[]): Promise<void> {
+  async publish(
+    topic: string,
+    messages: readonly OutboundMessage[],
+    options?: TransportPublishOptions,
+  ): Promise<void> {
     if (this.closed) throw closedError()
     if (messages.length === 0) return
     this.publishing.enter()
     try {
-      await this.send(this.connected ?? (await this.ready()), topic, messages)
+      const c = this.connected ?? (await this.ready())
+      if (options?.temporary === true) {
+        await c.publisher.direct(publishSubject(topic, this.options.subjects), messages)
+      } else {
+        await this.send(c, topic, messages)
+      }
     } catch (error) {
       throw publishError(topic, error, this.options.ackTimeoutMs)
     } finally {
@@ -117,39 +128,22 @@ export class NatsTransport implements Transport {
   }
 
   private async send(c: Connected, topic: string, messages: readonly OutboundMessage[]) {
-    let route = this.routes.get(topic)
-    if (route === undefined) {
-      const subject = publishSubject(topic, this.options.subjects)
-      route = { subject, stored: (await c.registry.resolve(subject, false)) !== undefined }
+    let subject = this.routes.get(topic)
+    if (subject === undefined) {
+      subject = publishSubject(topic, this.options.subjects)
+      await c.registry.resolve(subject)
+      if (this.routes.size < 10_000) this.routes.set(topic, subject)
     }
-    if (!route.stored) {
-      // No stream stores the subject: an ephemeral subscriber (a reply inbox) may read it.
-      try {
-        await c.publisher.direct(route.subject, messages)
-        this.remember(topic, route)
-        return
-      } catch (error) {
-        if (!noResponders(error)) throw error
-      }
-      // Nobody reads it either: a new topic, stored from now on.
-      route = { subject: route.subject, stored: true }
-      await c.registry.resolve(route.subject)
-    }
-    this.remember(topic, route)
     try {
-      await c.publisher.publish(route.subject, messages)
+      await c.publisher.publish(subject, messages)
     } catch (error) {
       // The stream is gone or JetStream is restarting: look it up again on the bus's retry.
       if (noResponders(error)) {
         this.routes.delete(topic)
-        c.registry.forget(route.subject)
+        c.registry.forget(subject)
       }
       throw error
     }
-  }
-
-  private remember(topic: string, route: { subject: string; stored: boolean }): void {
-    if (this.routes.size < 10_000) this.routes.set(topic, route)
   }
 
   /**

@@ -31,10 +31,17 @@ import { type RequestOptions, RequestReply } from './request-reply.js'
 import type { EventHandler, SubscribeOptions } from './subscribe-options.js'
 import { Subscription } from './subscription.js'
 import { InFlight, sleep } from './timing.js'
-import type { OutboundMessage, Transport, TransportHealth } from './transport.js'
+import type {
+  OutboundMessage,
+  Transport,
+  TransportHealth,
+  TransportPublishOptions,
+} from './transport.js'
 
 export type { BusHealth, EventBusOptions } from './bus-options.js'
 
+/** How a reply to `bus.request()` is published: to a temporary inbox. */
+const TEMPORARY: TransportPublishOptions = { temporary: true }
 /**
  * One API for publishing and consuming typed events over any transport.
  * @example
@@ -103,13 +110,17 @@ export class EventBus implements AsyncDisposable {
       publishReply: (topic, input) => {
         this.assertOpen()
         checkTopic(topic)
-        return this.publishThroughChain(createEvent(input, this.source === undefined ? {} : { source: this.source }), topic, true)
+        return this.publishThroughChain(
+          createEvent(input, this.source === undefined ? {} : { source: this.source }),
+          topic,
+          true,
+        )
       },
       openInbox: (topic, handler) =>
         this.open(topic, handler as EventHandler, INBOX_OPTIONS(topic), true),
     })
     this.publishOne = composePublish(this.publishMiddleware, (ctx) =>
-      this.send(ctx.topic, [this.toMessage(ctx.event)]),
+      this.send(ctx.topic, [this.toMessage(ctx.event)], undefined, ctx.temporary),
     )
     this.deadLetters = deadLetterApi({
       transport,
@@ -341,13 +352,18 @@ export class EventBus implements AsyncDisposable {
    * async frame of a publish: this runs for every event, and each extra promise or frame here
    * was measurable garbage.
    */
-  private async send<R = void>(topic: string, messages: OutboundMessage[], result?: R): Promise<R> {
+  private async send<R = void>(
+    topic: string,
+    messages: OutboundMessage[],
+    result?: R,
+    temporary?: boolean,
+  ): Promise<R> {
     this.sending.enter()
     try {
       if (!this.connected) await this.connect()
       for (let attempt = 1; ; attempt++) {
         try {
-          await this.transport.publish(topic, messages)
+          await this.transport.publish(topic, messages, temporary ? TEMPORARY : undefined)
           return result as R
         } catch (error) {
           const delayMs = this.retryPublish(error, attempt)

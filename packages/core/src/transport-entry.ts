@@ -25,6 +25,7 @@ export type {
   Transport,
   TransportFeatures,
   TransportHealth,
+  TransportPublishOptions,
   TransportSubscribeOptions,
   TransportSubscription,
 } from './transport.js'

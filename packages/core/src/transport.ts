@@ -107,6 +107,17 @@ export interface TransportSubscribeOptions {
   ephemeral?: boolean
 }
 
+/** Options the bus passes to `Transport.publish`. */
+export interface TransportPublishOptions {
+  /**
+   * The topic is a request/reply inbox that an `ephemeral` subscription of another bus reads (a
+   * reply to `bus.request()`): nobody needs it stored, and it is worthless once the requester
+   * stopped waiting. A transport may send it without persistence (NATS: a core publish instead
+   * of a JetStream one). @default false
+   */
+  temporary?: boolean
+}
+
 /** Capability flags, shared with the conformance suite. */
 export interface TransportFeatures {
   /** Groups load-balance inside and fan out across. */
@@ -164,7 +175,11 @@ export interface Transport {
    * `PublishError` with `retryable: false`), or `ClosedError` after `close()`. The bus retries
    * retryable failures itself (`publishRetry`); an adapter does not retry a publish.
    */
-  publish(topic: string, messages: readonly OutboundMessage[]): Promise<void>
+  publish(
+    topic: string,
+    messages: readonly OutboundMessage[],
+    options?: TransportPublishOptions,
+  ): Promise<void>
   /** Opens a group subscription on a topic. */
   subscribe(topic: string, options: TransportSubscribeOptions): Promise<TransportSubscription>
   /** Reads up to `limit` retained messages from the start without consuming them (dead-letter listing). */
