@@ -23,6 +23,7 @@ import {
   type PublishContext,
   type PublishMiddleware,
   publishBatchThrough,
+  splitMiddleware,
 } from './middleware.js'
 import { checkKeys, checkNumber, checkString, checkTopic, TOPIC, TOPIC_PATTERN } from './options.js'
 import { outboundEncoder } from './outbound.js'
@@ -31,17 +32,9 @@ import { type RequestOptions, RequestReply } from './request-reply.js'
 import type { EventHandler, SubscribeOptions } from './subscribe-options.js'
 import { Subscription } from './subscription.js'
 import { InFlight, sleep } from './timing.js'
-import type {
-  OutboundMessage,
-  Transport,
-  TransportHealth,
-  TransportPublishOptions,
-} from './transport.js'
+import type { OutboundMessage, Transport, TransportHealth } from './transport.js'
 
 export type { BusHealth, EventBusOptions } from './bus-options.js'
-
-/** How a reply to `bus.request()` is published: to a temporary inbox. */
-const TEMPORARY: TransportPublishOptions = { temporary: true }
 /**
  * One API for publishing and consuming typed events over any transport.
  * @example
@@ -59,6 +52,8 @@ export class EventBus implements AsyncDisposable {
   readonly deadLetters: DeadLetterApi
 
   private readonly codec: Codec
+  /** What a published event gets when its input leaves it out (the bus's `source`). */
+  private readonly defaults: { source?: string }
   private readonly toMessage: (event: EventEnvelope) => OutboundMessage
   private readonly publishMiddleware: PublishMiddleware[]
   private readonly handleMiddleware: HandleMiddleware[]
@@ -88,16 +83,14 @@ export class EventBus implements AsyncDisposable {
     }
     this.transport = transport
     this.source = options.source === undefined ? undefined : checkString(options.source, 'source')
+    this.defaults = this.source === undefined ? {} : { source: this.source }
     this.codec = resolveCodec(options.codec)
     this.toMessage = outboundEncoder(this.codec, transport.features)
-    const middleware = options.middleware ?? []
-    if (!Array.isArray(middleware)) {
-      throw new ConfigurationError('middleware must be an array', { field: 'middleware' })
-    }
-    this.publishMiddleware = middleware.flatMap((m) => (m.publish ? [m.publish.bind(m)] : []))
-    this.handleMiddleware = middleware.flatMap((m) => (m.handle ? [m.handle.bind(m)] : []))
-    this.publishGates = middleware.flatMap((m) => (m.publish ? [m.enabled?.bind(m)] : []))
-    this.handleGates = middleware.flatMap((m) => (m.handle ? [m.enabled?.bind(m)] : []))
+    const chains = splitMiddleware(options.middleware ?? [])
+    this.publishMiddleware = chains.publish
+    this.handleMiddleware = chains.handle
+    this.publishGates = chains.publishGates
+    this.handleGates = chains.handleGates
     this.deadLetterSuffix = options.deadLetterSuffix ?? '.dlq'
     this.closeTimeoutMs = checkNumber(options.closeTimeoutMs ?? 10_000, 'closeTimeoutMs', {
       min: 0,
@@ -110,11 +103,7 @@ export class EventBus implements AsyncDisposable {
       publishReply: (topic, input) => {
         this.assertOpen()
         checkTopic(topic)
-        return this.publishThroughChain(
-          createEvent(input, this.source === undefined ? {} : { source: this.source }),
-          topic,
-          true,
-        )
+        return this.publishThroughChain(createEvent(input, this.defaults), topic, true)
       },
       openInbox: (topic, handler) =>
         this.open(topic, handler as EventHandler, INBOX_OPTIONS(topic), true),
@@ -157,7 +146,7 @@ export class EventBus implements AsyncDisposable {
     try {
       this.assertOpen()
       checkTopic(topic)
-      const event = createEvent(input, this.source === undefined ? {} : { source: this.source })
+      const event = createEvent(input, this.defaults)
       if (this.publishMiddleware.length === 0 || allIdle(this.publishGates))
         return this.send(topic, [this.toMessage(event)], event)
       return this.publishThroughChain(event, topic)
@@ -191,8 +180,7 @@ export class EventBus implements AsyncDisposable {
     checkTopic(topic)
     if (!Array.isArray(inputs))
       throw new ConfigurationError('publishBatch needs an array of events', { field: 'events' })
-    const defaults = this.source === undefined ? {} : { source: this.source }
-    const events = inputs.map((input) => createEvent<T>(input, defaults))
+    const events = inputs.map((input) => createEvent<T>(input, this.defaults))
     if (events.length === 0) return events
     if (this.publishMiddleware.length === 0 || allIdle(this.publishGates)) {
       await this.send(
@@ -363,7 +351,7 @@ export class EventBus implements AsyncDisposable {
       if (!this.connected) await this.connect()
       for (let attempt = 1; ; attempt++) {
         try {
-          await this.transport.publish(topic, messages, temporary ? TEMPORARY : undefined)
+          await this.transport.publish(topic, messages, temporary ? { temporary } : undefined)
           return result as R
         } catch (error) {
           const delayMs = this.retryPublish(error, attempt)

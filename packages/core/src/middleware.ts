@@ -1,4 +1,5 @@
 import type { EventEnvelope } from './envelope.js'
+import { ConfigurationError } from './errors.js'
 import type { Outcome } from './outcome.js'
 
 /** What publish middleware sees: one event on its way to a topic. */
@@ -154,4 +155,22 @@ export async function publishBatchThrough(
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
   if (failed !== undefined) throw failed.reason
   return contexts.map((c) => c.event)
+}
+
+/** The publish and handle chains of a middleware list, with each one's `enabled` gate. */
+export function splitMiddleware(middleware: readonly Middleware[]): {
+  publish: PublishMiddleware[]
+  handle: HandleMiddleware[]
+  publishGates: Array<(() => boolean) | undefined>
+  handleGates: Array<(() => boolean) | undefined>
+} {
+  if (!Array.isArray(middleware)) {
+    throw new ConfigurationError('middleware must be an array', { field: 'middleware' })
+  }
+  return {
+    publish: middleware.flatMap((m) => (m.publish ? [m.publish.bind(m)] : [])),
+    handle: middleware.flatMap((m) => (m.handle ? [m.handle.bind(m)] : [])),
+    publishGates: middleware.flatMap((m) => (m.publish ? [m.enabled?.bind(m)] : [])),
+    handleGates: middleware.flatMap((m) => (m.handle ? [m.enabled?.bind(m)] : [])),
+  }
 }
