@@ -31,7 +31,7 @@ import { type PublishRetryPolicy, publishRetry } from './publish-retry.js'
 import { type RequestOptions, RequestReply } from './request-reply.js'
 import type { EventHandler, SubscribeOptions } from './subscribe-options.js'
 import { Subscription } from './subscription.js'
-import { InFlight, sleep } from './timing.js'
+import { InFlight, sleep, withTimeout } from './timing.js'
 import type { OutboundMessage, Transport, TransportHealth } from './transport.js'
 
 export type { BusHealth, EventBusOptions } from './bus-options.js'
@@ -72,6 +72,8 @@ export class EventBus implements AsyncDisposable {
   private connected = false
   /** Publishes handed to the transport and not yet settled. */
   private readonly sending = new InFlight()
+  /** Subscriptions attaching at the transport. */
+  private readonly opening = new InFlight()
 
   constructor(options: EventBusOptions) {
     checkKeys(options, BUS_OPTION_KEYS, 'createEventBus')
@@ -246,10 +248,10 @@ export class EventBus implements AsyncDisposable {
     this.assertOpen()
     this.subscriptions.add(subscription)
     try {
-      await subscription.start()
+      await this.opening.track(subscription.start())
     } catch (error) {
       this.subscriptions.delete(subscription)
-      throw error
+      throw this.closing === undefined ? error : new ClosedError()
     }
     if (this.closing !== undefined) {
       // close() began while the transport attached: it must win, and leave nothing running.
@@ -323,6 +325,8 @@ export class EventBus implements AsyncDisposable {
   private async doClose(timeoutMs: number): Promise<void> {
     await Promise.allSettled([...this.subscriptions].map((s) => s.close({ timeoutMs })))
     this.subscriptions.clear()
+    // A subscribe under way finishes first (closing what it attached), bounded like the drain.
+    await withTimeout(this.opening.idle(), timeoutMs).catch(() => undefined)
     // Publishes accepted before close() still reach the broker before the transport goes.
     await this.sending.idle()
     if (this.connecting !== undefined) {

@@ -1,6 +1,7 @@
 import type { EventEnvelope } from './envelope.js'
 import type { HandleContext } from './middleware.js'
-import type { RetryOptions } from './retry-policy.js'
+import { checkKeys, checkNumber, checkString } from './options.js'
+import { type RetryOptions, type RetryPolicy, retryPolicy } from './retry-policy.js'
 import type { StartAt } from './start-at.js'
 
 /**
@@ -41,3 +42,63 @@ export interface SubscribeOptions {
 
 /** The subscription settings a transport's configuration may carry (`Transport.subscribeDefaults`). */
 export type SubscribeDefaults = Pick<SubscribeOptions, 'retry' | 'deadLetter'>
+
+const SUBSCRIBE_KEYS = [
+  'group',
+  'concurrency',
+  'prefetch',
+  'retry',
+  'deadLetter',
+  'startAt',
+  'types',
+  'tenant',
+  'closeTimeoutMs',
+]
+
+/** Subscribe options validated, with the bus's defaults applied. */
+export interface ResolvedSubscribeOptions {
+  group: string
+  concurrency: number
+  prefetch: number
+  policy: RetryPolicy
+  startAt: StartAt
+  /** Undefined when dead-lettering is off. */
+  deadLetterTopic: string | undefined
+  closeTimeoutMs: number
+}
+
+/** Validates `subscribe` options. @throws {ConfigurationError} naming the option. */
+export function resolveSubscribeOptions(
+  options: SubscribeOptions,
+  topic: string,
+  bus: { deadLetterSuffix: string; defaultCloseTimeoutMs: number },
+): ResolvedSubscribeOptions {
+  checkKeys(options, SUBSCRIBE_KEYS, 'subscribe')
+  const concurrency = checkNumber(options.concurrency ?? 1, 'subscribe.concurrency', {
+    min: 1,
+    integer: true,
+  })
+  const deadLetter = options.deadLetter ?? {}
+  if (deadLetter !== false) checkKeys(deadLetter, ['topic', 'suffix'], 'subscribe.deadLetter')
+  const suffix = () =>
+    checkString(
+      (deadLetter as DeadLetterOptions).suffix ?? bus.deadLetterSuffix,
+      'subscribe.deadLetter.suffix',
+    )
+  return {
+    group: checkString(options.group ?? 'default', 'subscribe.group'),
+    concurrency,
+    prefetch: checkNumber(options.prefetch ?? Math.max(16, concurrency * 2), 'subscribe.prefetch', {
+      min: 1,
+      integer: true,
+    }),
+    policy: retryPolicy(options.retry),
+    startAt: options.startAt ?? 'latest',
+    deadLetterTopic: deadLetter === false ? undefined : (deadLetter.topic ?? `${topic}${suffix()}`),
+    closeTimeoutMs: checkNumber(
+      options.closeTimeoutMs ?? bus.defaultCloseTimeoutMs,
+      'subscribe.closeTimeoutMs',
+      { min: 0 },
+    ),
+  }
+}

@@ -4,13 +4,16 @@ import { deadLetterEntry, deadLetterEvent } from './dead-letters.js'
 import { DeliveryContext, eventFilter } from './delivery-context.js'
 import { Dispatcher, type DispatcherStats, type Slot } from './dispatcher.js'
 import type { EventEnvelope } from './envelope.js'
-import { toError } from './errors.js'
+import { ClosedError, toError } from './errors.js'
 import { allIdle, composeHandle, type HandleContext, type HandleMiddleware } from './middleware.js'
-import { checkKeys, checkNumber, checkString } from './options.js'
 import { isOutcome, type Outcome } from './outcome.js'
-import { type RetryPolicy, retryPolicy } from './retry-policy.js'
+import type { RetryPolicy } from './retry-policy.js'
 import type { StartAt } from './start-at.js'
-import type { EventHandler, SubscribeOptions } from './subscribe-options.js'
+import {
+  type EventHandler,
+  resolveSubscribeOptions,
+  type SubscribeOptions,
+} from './subscribe-options.js'
 import { sleep } from './timing.js'
 import type {
   InboundMessage,
@@ -18,18 +21,6 @@ import type {
   Transport,
   TransportSubscription,
 } from './transport.js'
-
-const SUBSCRIBE_KEYS = [
-  'group',
-  'concurrency',
-  'prefetch',
-  'retry',
-  'deadLetter',
-  'startAt',
-  'types',
-  'tenant',
-  'closeTimeoutMs',
-]
 
 /** What the bus hands a subscription. */
 export interface SubscriptionInit {
@@ -78,33 +69,16 @@ export class Subscription implements AsyncDisposable {
   /** @internal Created by `bus.subscribe`. */
   constructor(init: SubscriptionInit) {
     const { options } = init
-    checkKeys(options, SUBSCRIBE_KEYS, 'subscribe')
     this.init = init
     this.topic = init.topic
-    this.group = checkString(options.group ?? 'default', 'subscribe.group')
-    this.concurrency = checkNumber(options.concurrency ?? 1, 'subscribe.concurrency', {
-      min: 1,
-      integer: true,
-    })
-    this.prefetch = checkNumber(
-      options.prefetch ?? Math.max(16, this.concurrency * 2),
-      'subscribe.prefetch',
-      { min: 1, integer: true },
-    )
-    this.policy = retryPolicy(options.retry)
-    this.startAt = options.startAt ?? 'latest'
-    const deadLetter = options.deadLetter ?? {}
-    if (deadLetter !== false) checkKeys(deadLetter, ['topic', 'suffix'], 'subscribe.deadLetter')
-    this.deadLetterTopic =
-      deadLetter === false
-        ? undefined
-        : (deadLetter.topic ??
-          `${init.topic}${checkString(deadLetter.suffix ?? init.deadLetterSuffix, 'subscribe.deadLetter.suffix')}`)
-    this.closeTimeoutMs = checkNumber(
-      options.closeTimeoutMs ?? init.defaultCloseTimeoutMs,
-      'subscribe.closeTimeoutMs',
-      { min: 0 },
-    )
+    const resolved = resolveSubscribeOptions(options, init.topic, init)
+    this.group = resolved.group
+    this.concurrency = resolved.concurrency
+    this.prefetch = resolved.prefetch
+    this.policy = resolved.policy
+    this.startAt = resolved.startAt
+    this.deadLetterTopic = resolved.deadLetterTopic
+    this.closeTimeoutMs = resolved.closeTimeoutMs
     this.nativeDelay = init.transport.features.nativeDelay && init.ephemeral !== true
     this.accepts = eventFilter(options)
     this.chain = composeHandle(init.middleware, async (ctx) =>
@@ -115,12 +89,25 @@ export class Subscription implements AsyncDisposable {
 
   /** @internal Attaches to the transport and starts the dispatcher. */
   async start(): Promise<void> {
-    this.source = await this.init.transport.subscribe(this.topic, {
-      group: this.group,
-      startAt: this.startAt,
-      prefetch: this.prefetch,
-      ...(this.init.ephemeral === true ? { ephemeral: true } : {}),
-    })
+    let source: TransportSubscription
+    try {
+      source = await this.init.transport.subscribe(this.topic, {
+        group: this.group,
+        startAt: this.startAt,
+        prefetch: this.prefetch,
+        ...(this.init.ephemeral === true ? { ephemeral: true } : {}),
+      })
+    } catch (error) {
+      // A client closed under a pending subscribe fails in its own words: close() won.
+      if (this.closing !== undefined) throw new ClosedError()
+      throw error
+    }
+    if (this.closing !== undefined) {
+      // close() came while the transport attached: it wins, and nothing is left running.
+      await source.close().catch((error: unknown) => this.report(error, 'close'))
+      throw new ClosedError()
+    }
+    this.source = source
     this.dispatcher = new Dispatcher(this.source, this.concurrency, this.prefetch, {
       process: (message, slot) => this.handle(message, slot),
       // Never started, so the attempt it came with is not used up.

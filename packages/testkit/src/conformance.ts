@@ -4,6 +4,7 @@ import { deliveryScenarios } from './scenarios-delivery.js'
 import { faultScenarios } from './scenarios-faults.js'
 import { lifecycleScenarios } from './scenarios-lifecycle.js'
 import { limitScenarios } from './scenarios-limits.js'
+import { raceScenarios } from './scenarios-races.js'
 import { retryScenarios } from './scenarios-retry.js'
 
 /**
@@ -33,5 +34,6 @@ export function transportConformance(
     lifecycleScenarios(h)
     limitScenarios(h)
     faultScenarios(h)
+    raceScenarios(h)
   })
 }

@@ -131,6 +131,13 @@ export class Harness {
     return bus
   }
 
+  /** A bus on a fresh transport that has not connected yet; closed after the test. */
+  async unconnectedBus(options: Partial<EventBusOptions> = {}): Promise<EventBus> {
+    const bus = createEventBus({ source: 'conformance', ...options, transport: await this.make() })
+    this.buses.push(bus)
+    return bus
+  }
+
   /** A topic name no other test uses, prepared along with its dead-letter topic. */
   async topic(label: string, prepare = this.options.prepareTopic): Promise<string> {
     const topic = `sy.${label}.${this.run}${++this.counter}`
