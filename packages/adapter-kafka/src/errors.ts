@@ -136,6 +136,14 @@ export async function whileSettling<T>(call: () => Promise<T>, attempts = 50): P
   }
 }
 
+/** A reply's inbox topic is gone: its requester stopped waiting; sending again cannot help. */
+export function goneInbox(topic: string): PublishError {
+  return new PublishError(`Kafka topic "${topic}" is gone: the requester stopped waiting`, {
+    topic,
+    retryable: false,
+  })
+}
+
 /** An answer that says "not yet" the way the broker would, so `whileSettling` waits it out. */
 export function notYet(what: string): Error {
   return Object.assign(new Error(`${what} is not ready yet`), { type: 'LEADER_NOT_AVAILABLE' })

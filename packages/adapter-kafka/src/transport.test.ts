@@ -90,6 +90,29 @@ describe('kafka transport - publish', () => {
   })
 })
 
+describe('kafka transport - replies', () => {
+  it('temporary - a reply to a missing inbox is refused (not retryable) and creates no topic', async () => {
+    const { client } = fakeClient(protocolError('REQUEST_TIMED_OUT'))
+    const created: string[] = []
+    const admin = (client as unknown as { admin(): Record<string, unknown> }).admin
+    ;(client as unknown as { admin: () => unknown }).admin = () => ({
+      ...admin(),
+      createTopics: async ({ topics }: { topics: Array<{ topic: string }> }) => {
+        created.push(...topics.map((t) => t.topic))
+        return true
+      },
+      fetchTopicMetadata: async () => {
+        throw protocolError('UNKNOWN_TOPIC_OR_PARTITION')
+      },
+    })
+    const transport = kafkaTransport({ client })
+    const reply = transport.publish('inbox.gone', [message], { temporary: true })
+    await expect(reply).rejects.toMatchObject({ name: 'PublishError', retryable: false })
+    expect(created).toEqual([])
+    await transport.close()
+  })
+})
+
 describe('kafka transport - partitions', () => {
   it('partitions - keyless records go round robin, keyed ones where the Java-compatible partitioner puts them', async () => {
     const { client, requests } = fakeClient(protocolError('REQUEST_TIMED_OUT'))

@@ -5,10 +5,12 @@ import {
   type InboundMessage,
   InFlight,
   type OutboundMessage,
+  PublishError,
   type SubscribeDefaults,
   type Transport,
   type TransportFeatures,
   type TransportHealth,
+  type TransportPublishOptions,
   type TransportSubscribeOptions,
   type TransportSubscription,
   withTimeout,
@@ -28,6 +30,7 @@ import {
 import {
   connectionError,
   errorType,
+  goneInbox,
   missingTopic,
   notYet,
   publishError,
@@ -55,6 +58,7 @@ const FEATURES: TransportFeatures = {
   textBodies: true,
 }
 
+const CLOSED = 'The Kafka transport is closed'
 const COMPRESSION_CODES = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const
 
 /**
@@ -85,6 +89,7 @@ export class KafkaTransport implements Transport {
   private closed = false
   // Publishes still creating their topic (the others are in the batcher already).
   private readonly creating = new InFlight()
+  private readonly opening = new InFlight()
   private readonly nextPartition = new Map<string, number>()
   private readonly keyed = keyedPartitioner()
 
@@ -123,9 +128,10 @@ export class KafkaTransport implements Transport {
   /**
    * Connects to the cluster (the admin client); the producer follows with the first publish.
    * @throws {ConnectionError} when no broker answers.
+   * @throws {ClosedError} after `close()`: a closed transport does not open again.
    */
   connect(): Promise<void> {
-    this.closed = false
+    if (this.closed) return Promise.reject(new ClosedError(CLOSED))
     this.connecting ??= this.admin.connect().then(
       () => undefined,
       (error: unknown) => {
@@ -139,27 +145,36 @@ export class KafkaTransport implements Transport {
   /**
    * Stores messages on the topic, creating it first if needed. Concurrent calls are merged into
    * one produce request; resolves when the broker acknowledged every message (per `acks`). The
-   * request is sent once: the bus retries a retryable failure.
+   * request is sent once: the bus retries a retryable failure. A `temporary` publish (a reply to
+   * `bus.request()`) never creates its topic: a missing inbox means the requester is gone.
    * @throws {PublishError} when the broker did not confirm them (`retryable` says if a retry may help).
    * @throws {ClosedError} after `close()`.
    */
-  publish(topic: string, messages: readonly OutboundMessage[]): Promise<void> {
-    if (this.closed) return Promise.reject(new ClosedError('The Kafka transport is closed'))
+  publish(
+    topic: string,
+    messages: readonly OutboundMessage[],
+    options?: TransportPublishOptions,
+  ): Promise<void> {
+    if (this.closed) return Promise.reject(new ClosedError(CLOSED))
     const partitions = this.partitionCounts.get(topic)
     // A topic seen before goes straight into the batcher, in this turn of the event loop.
     if (partitions !== undefined) return this.enqueue(topic, messages, partitions)
-    return this.publishToNewTopic(topic, messages)
+    return this.publishToNewTopic(topic, messages, options?.temporary !== true)
   }
 
   private async publishToNewTopic(
     topic: string,
     messages: readonly OutboundMessage[],
+    create: boolean,
   ): Promise<void> {
     let partitions: number
     try {
-      partitions = await this.creating.track(this.ensureTopic(topic))
+      partitions = await this.creating.track(this.ensureTopic(topic, create))
     } catch (error) {
-      if (error instanceof ConfigurationError || error instanceof ConnectionError) throw error
+      const ours = [ConfigurationError, ConnectionError, PublishError].some(
+        (c) => error instanceof c,
+      )
+      if (ours) throw error
       throw publishError(error, topic, messages.length)
     }
     return this.enqueue(topic, messages, partitions)
@@ -201,18 +216,45 @@ export class KafkaTransport implements Transport {
 
   /**
    * Joins the consumer group `group` for the topic (one Kafka group member per subscription).
-   * @throws {ClosedError} after `close()`.
+   * @throws {ClosedError} after `close()`, also when `close()` comes while it is joining.
    */
-  async subscribe(
+  subscribe(topic: string, options: TransportSubscribeOptions): Promise<TransportSubscription> {
+    if (this.closed) return Promise.reject(new ClosedError(CLOSED))
+    return this.opening.track(this.open(topic, options))
+  }
+
+  private async open(
     topic: string,
     options: TransportSubscribeOptions,
-  ): Promise<TransportSubscription> {
-    if (this.closed) throw new ClosedError('The Kafka transport is closed')
-    await this.ensureTopic(topic)
-    const starts = await capturePositions(this.admin, topic, options.group, options.startAt)
+  ): Promise<KafkaSubscription> {
+    let subscription: KafkaSubscription | undefined
+    try {
+      await this.ensureTopic(topic)
+      const starts = await capturePositions(this.admin, topic, options.group, options.startAt)
+      subscription = this.member(topic, options, starts)
+      const fromBeginning =
+        options.startAt === 'earliest' || this.options.autoOffsetReset === 'earliest'
+      await subscription.start(fromBeginning)
+      if (!this.closed) {
+        this.subscriptions.add(subscription)
+        return subscription
+      }
+    } catch (error) {
+      if (!this.closed) throw error
+    }
+    // close() came while the member was joining: it leaves again, nothing keeps running.
+    await subscription?.close()
+    throw new ClosedError(CLOSED)
+  }
+
+  private member(
+    topic: string,
+    options: TransportSubscribeOptions,
+    starts: Map<number, string> | undefined,
+  ): KafkaSubscription {
     const { sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs } = this.options
     const consumer = createConsumer(this.client, options.group, this.options)
-    const subscription = new KafkaSubscription({
+    const subscription: KafkaSubscription = new KafkaSubscription({
       topic,
       groupId: options.group,
       consumer,
@@ -225,10 +267,6 @@ export class KafkaTransport implements Transport {
       ephemeral: options.ephemeral === true,
       onClosed: () => this.subscriptions.delete(subscription),
     })
-    const fromBeginning =
-      options.startAt === 'earliest' || this.options.autoOffsetReset === 'earliest'
-    await subscription.start(fromBeginning)
-    this.subscriptions.add(subscription)
     return subscription
   }
 
@@ -256,6 +294,8 @@ export class KafkaTransport implements Transport {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    // Subscribes under way finish first: each either joins the set below or leaves again.
+    await this.opening.idle()
     await Promise.allSettled([...this.subscriptions].map((s) => s.close()))
     // Publishes that started before close (some still creating their topic) are confirmed first.
     await this.flush()
@@ -268,10 +308,10 @@ export class KafkaTransport implements Transport {
   }
 
   /** Creates the topic when missing (or refuses), once per topic; resolves with its partition count. */
-  private ensureTopic(topic: string): Promise<number> {
+  private ensureTopic(topic: string, create = true): Promise<number> {
     let known = this.topics.get(topic)
     if (known === undefined) {
-      known = this.createTopic(topic)
+      known = this.createTopic(topic, create)
       this.topics.set(topic, known)
       known.then(
         (partitions) => this.partitionCounts.set(topic, partitions),
@@ -281,10 +321,11 @@ export class KafkaTransport implements Transport {
     return known
   }
 
-  private async createTopic(topic: string): Promise<number> {
+  private async createTopic(topic: string, create: boolean): Promise<number> {
     if (this.connecting === undefined) await this.connect()
     else await this.connecting
-    const { createTopics, partitions, replicationFactor } = this.options
+    const { partitions, replicationFactor } = this.options
+    const createTopics = create && this.options.createTopics
     if (createTopics) {
       try {
         await this.admin.createTopics({
@@ -301,7 +342,8 @@ export class KafkaTransport implements Transport {
       const { topics } = await this.admin.fetchTopicMetadata({ topics: [topic] }).catch((error) => {
         const type = errorType(error)
         const absent = type === 'UNKNOWN_TOPIC_OR_PARTITION' || type === 'LEADER_NOT_AVAILABLE'
-        throw !createTopics && absent ? missingTopic(topic) : error
+        if (!absent || createTopics) throw error
+        throw create ? missingTopic(topic) : goneInbox(topic)
       })
       const found = topics.find((t) => t.name === topic)
       if (found === undefined || found.partitions.length === 0) throw notYet(topic)
