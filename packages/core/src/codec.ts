@@ -1,4 +1,4 @@
-import { CORE_ATTRIBUTES, type EventEnvelope, KNOWN_EXTENSIONS } from './envelope.js'
+import { CORE_ATTRIBUTES, type EventEnvelope, isRfc3339, KNOWN_EXTENSIONS } from './envelope.js'
 import { ConfigurationError, DecodeError } from './errors.js'
 
 /** An event on the wire: string headers and a byte body. */
@@ -154,6 +154,11 @@ function finish(event: Record<string, unknown>, message: EncodedMessage): EventE
   // `time` is optional in CloudEvents; the broker's own time says when the event was stored.
   // Read only then: on some transports `timestamp` is a getter that parses a string.
   if (event.time === undefined) event.time = new Date(brokerTime(message.timestamp)).toISOString()
+  else if (typeof event.time !== 'string' || !isRfc3339(event.time)) {
+    throw new DecodeError(
+      `Event time ${JSON.stringify(event.time)} is not an RFC 3339 timestamp of a real date and time`,
+    )
+  }
   return event as unknown as EventEnvelope
 }
 
@@ -182,8 +187,7 @@ export function binaryCodec(): Codec {
       return typeof body === 'string' ? { headers, text: body } : { headers, body }
     },
     (message) => {
-      const contentType = message.headers['content-type']
-      if (isStructured(contentType)) return decodeStructured(message)
+      if (isStructured(contentTypeOf(message.headers))) return decodeStructured(message)
       return decodeBinary(message)
     },
   )
@@ -220,6 +224,19 @@ function isAttributeHeader(header: string): boolean {
   return c === 99 && e === 101 && (sep === 95 || sep === 45)
 }
 
+/**
+ * A header's attribute value: `ce-` headers (the HTTP and NATS bindings) percent-encode theirs,
+ * `ce_` headers (the Kafka binding) carry it as it is. A malformed escape is kept as written.
+ */
+function headerValue(header: string, value: string): string {
+  if (header.charCodeAt(2) !== 45 || !value.includes('%')) return value
+  try {
+    return decodeURIComponent(value)
+  } catch {
+    return value
+  }
+}
+
 /** Largest time a JavaScript `Date` holds. */
 const MAX_DATE_MS = 8.64e15
 
@@ -243,26 +260,35 @@ function decodeBinary(message: EncodedMessage): EventEnvelope {
     if (REQUIRED_HEADERS.has(header)) continue
     const known = HEADER_ATTRIBUTES.get(header)
     if (known !== undefined) {
-      event[known] = headers[header]
+      event[known] = headerValue(header, headers[header]!)
       continue
     }
     if (!isAttributeHeader(header)) continue
     let name = header.slice(3)
     if (name !== name.toLowerCase()) name = name.toLowerCase()
-    const value = headers[header]!
+    const value = headerValue(header, headers[header]!)
     if (KNOWN_ATTRIBUTE_SET.has(name)) event[name] = value
     else {
       extensions ??= {}
       extensions[name] = value
     }
   }
-  const contentType = headers['content-type'] ?? headerIgnoringCase(headers, 'content-type')
+  // `content-type` (the Kafka binding and HTTP), else the `ce-datacontenttype` attribute.
+  const contentType =
+    headers['content-type'] ??
+    headerIgnoringCase(headers, 'content-type') ??
+    (event.datacontenttype as string | undefined)
   if (contentType !== undefined) event.datacontenttype = contentType
   if (extensions !== undefined) event.extensions = extensions
   finish(event, message)
   const data = decodeData(message.body, contentType)
   if (data !== undefined) event.data = data
   return event as unknown as EventEnvelope
+}
+
+/** The `content-type` header under any spelling of its name (`Content-Type` from HTTP clients). */
+function contentTypeOf(headers: Record<string, string>): string | undefined {
+  return headers['content-type'] ?? headerIgnoringCase(headers, 'content-type')
 }
 
 function headerIgnoringCase(headers: Record<string, string>, name: string): string | undefined {
@@ -330,7 +356,7 @@ export function structuredCodec(): Codec {
       return { headers, text: stringifyData(out) }
     },
     (message) => {
-      const contentType = message.headers['content-type']
+      const contentType = contentTypeOf(message.headers)
       if (contentType !== undefined && !isStructured(contentType)) return decodeBinary(message)
       return decodeStructured(message)
     },

@@ -77,7 +77,38 @@ const STRING_KEYS = new Set<string>([
   ...KNOWN_EXTENSIONS,
 ])
 const EXTENSION_NAME = /^[a-z0-9]{1,20}$/
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i
+const RFC3339 =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|[+-](\d{2}):(\d{2}))$/
+/** The last time found valid: events of one burst share it (times are formatted once per ms). */
+let lastValidTime = ''
+
+/**
+ * True for an RFC 3339 `date-time` that names a real instant: the shape, then the calendar
+ * (month 1-12, the month's days with leap years, hour 0-23, minute 0-59, second 0-59 or a leap
+ * second 60, offset up to 23:59). `2023-02-30T00:00:00Z` is not one.
+ */
+export function isRfc3339(time: string): boolean {
+  if (time === lastValidTime) return true
+  const m = RFC3339.exec(time)
+  if (m === null) return false
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number)
+  const valid =
+    month! >= 1 &&
+    month! <= 12 &&
+    day! >= 1 &&
+    day! <= daysIn(year!, month!) &&
+    hour! <= 23 &&
+    minute! <= 59 &&
+    second! <= 60 &&
+    (m[7] === undefined || (Number(m[7]) <= 23 && Number(m[8]) <= 59))
+  if (valid) lastValidTime = time
+  return valid
+}
+
+function daysIn(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31
+}
 
 let lastMs = 0
 let lastIso = ''
@@ -159,9 +190,9 @@ function checkRequired(event: EventEnvelope): void {
 }
 
 function checkTime(time: unknown): void {
-  if (typeof time !== 'string' || !RFC3339.test(time)) {
+  if (typeof time !== 'string' || !isRfc3339(time)) {
     throw new ConfigurationError(
-      `event.time must be an RFC 3339 timestamp, got ${JSON.stringify(time)}`,
+      `event.time must be an RFC 3339 timestamp of a real date and time, got ${JSON.stringify(time)}`,
       { field: 'time' },
     )
   }

@@ -1,3 +1,5 @@
+import { inspect } from 'node:util'
+
 /**
  * Base class of every error Switchyard throws. `code` is stable and safe to branch on;
  * `retryable` tells the retry policy whether trying again can help.
@@ -118,21 +120,30 @@ export class ClosedError extends SwitchyardError {
   }
 }
 
-/** Turns anything thrown into an `Error` so it can be named, logged and dead-lettered. */
+/**
+ * Turns anything thrown into an `Error` so it can be named, logged and dead-lettered. Never
+ * throws itself: a value that throws when looked at (a revoked `Proxy`, a throwing `toString`
+ * or getter) still becomes a readable `HandlerError`.
+ */
 export function toError(value: unknown): Error {
-  if (value instanceof Error) return value
-  return new HandlerError(
-    typeof value === 'string' ? value : `Non-error thrown: ${safeString(value)}`,
-    {
-      cause: value,
-    },
-  )
+  try {
+    if (value instanceof Error) {
+      // An Error whose name or message throws on access cannot be recorded as it is.
+      if (typeof value.name === 'string' && typeof value.message === 'string') return value
+    } else if (typeof value === 'string') {
+      return new HandlerError(value, { cause: value })
+    }
+    return new HandlerError(`Non-error thrown: ${describe(value)}`, { cause: value })
+  } catch {
+    return new HandlerError('Non-error thrown: a value that throws when inspected')
+  }
 }
 
-function safeString(value: unknown): string {
+/** A short readable form of any value, circular ones included. */
+function describe(value: unknown): string {
   try {
-    return JSON.stringify(value) ?? String(value)
+    return inspect(value, { depth: 2, breakLength: Number.POSITIVE_INFINITY, maxStringLength: 200 })
   } catch {
-    return String(value)
+    return `a value of type ${typeof value} that cannot be inspected`
   }
 }

@@ -203,13 +203,14 @@ export class Subscription implements AsyncDisposable {
     let value: unknown
     try {
       value = this.init.handler(event, ctx as HandleContext)
+      // Inside the try: looking at a hostile return value (a revoked Proxy) throws too.
+      if (value === null || typeof (value as PromiseLike<unknown>)?.then !== 'function') {
+        return this.fromHandler(value, attempt)
+      }
     } catch (error) {
       return this.classify(toError(error), attempt)
     }
-    if (value !== null && typeof (value as PromiseLike<unknown>)?.then === 'function') {
-      return this.settleResult(value as PromiseLike<unknown>, attempt)
-    }
-    return this.fromHandler(value, attempt)
+    return this.settleResult(value as PromiseLike<unknown>, attempt)
   }
 
   private async settleResult(pending: PromiseLike<unknown>, attempt: number): Promise<Outcome> {

@@ -98,7 +98,7 @@ function foreignMessages(h: Harness): void {
   const inject = h.options.injectRaw
   hooked(
     inject === undefined ? 'no injectRaw hook' : undefined,
-    'faults - foreign messages (no attributes, not JSON, partial) are dead-lettered with a reason; the key goes on',
+    'faults - foreign messages (no attributes, not JSON, partial, impossible time) are dead-lettered with a reason; the key goes on',
     async () => {
       const topic = await h.topic('foreign')
       const bus = await h.bus()
@@ -121,6 +121,10 @@ function foreignMessages(h: Harness): void {
         {
           headers: { ...attributes, ce_id: 'f-4', 'content-type': 'application/json' },
           body: '{nope',
+        },
+        {
+          headers: { ...attributes, ce_id: 'f-5', ce_time: '2023-02-30T00:00:00Z' },
+          body: '{}',
         },
       ]
       for (const message of foreign) await inject!(topic, { ...message, key })

@@ -1,6 +1,7 @@
-import { ClosedError, type Subscription } from '@switchyard/core'
+import { ClosedError, type DeadLetterRecord, type Subscription } from '@switchyard/core'
 import { expect, it } from 'vitest'
 import { type Harness, pause } from './harness.js'
+import { waitUntil } from './wait.js'
 
 /** When `close()` is called relative to a `subscribe()` that is under way. */
 const MOMENTS: ReadonlyArray<[string, () => Promise<unknown>]> = [
@@ -52,4 +53,77 @@ export function raceScenarios(h: Harness): void {
     await pause(500)
     expect(handled - after).toBe(0)
   }, 60_000)
+
+  it('hostile outcomes - throws and returns that cannot be inspected are dead-lettered readably, the key goes on', async () => {
+    const topic = await h.topic('hostile')
+    const bus = await h.bus()
+    const hostile: Array<() => unknown> = [
+      () => {
+        const { proxy, revoke } = Proxy.revocable({}, {})
+        revoke()
+        throw proxy
+      },
+      () => {
+        const { proxy, revoke } = Proxy.revocable({}, {})
+        revoke()
+        return proxy
+      },
+      () => {
+        throw {
+          toString() {
+            throw new Error('no string')
+          },
+        }
+      },
+      () => {
+        const circular: Record<string, unknown> = { order: 'o-1' }
+        circular.self = circular
+        throw circular
+      },
+    ]
+    const handled: number[] = []
+    const subscription = await bus.subscribe(
+      topic,
+      (event) => {
+        const n = (event.data as { n: number }).n
+        if (n < hostile.length) return hostile[n]!()
+        handled.push(n)
+      },
+      { group: 'hostile', retry: { maxAttempts: 1 } },
+    )
+    const key = 'order-1'
+    for (let n = 0; n < hostile.length + 2; n++) {
+      await bus.publish(topic, { type: 'conformance.hostile', partitionkey: key, data: { n } })
+    }
+    await h.until(() => handled.length >= 2, 'the 2 ordinary events after the hostile ones')
+    let entries: DeadLetterRecord[] = []
+    await waitUntil(
+      async () => {
+        entries = await bus.deadLetters.list(`${topic}.dlq`)
+        return entries.length >= hostile.length
+      },
+      { timeoutMs: h.timeoutMs, intervalMs: 200, message: `${hostile.length} dead letters` },
+    )
+    const reasons = entries.map((e) => `${e.error.name}: ${e.error.message} (${e.reason})`)
+    expect(entries.length, reasons.join('\n')).toBe(hostile.length)
+    // Thrown values become HandlerErrors; a revoked proxy returned fails when it is looked at.
+    expect(entries.map((e) => e.error.name).sort()).toEqual([
+      'HandlerError',
+      'HandlerError',
+      'HandlerError',
+      'TypeError',
+    ])
+    expect(reasons.join('\n')).toContain("order: 'o-1'")
+    expect(reasons.join('\n')).not.toContain('[object Object]')
+    // Every one was settled: a new member of the group gets only what comes next.
+    await subscription.close()
+    const again: string[] = []
+    await (await h.bus()).subscribe(topic, (event) => void again.push(event.id), {
+      group: 'hostile',
+    })
+    const marker = await bus.publish(topic, { type: 'conformance.marker', partitionkey: key })
+    await h.until(() => again.includes(marker.id), 'the marker at a new member')
+    await h.settle(() => again.length)
+    expect(again).toEqual([marker.id])
+  })
 }
