@@ -1,6 +1,8 @@
 import type { Codec } from './codec.js'
 import type { DeadLetterEntry } from './dead-letters.js'
+import { ConfigurationError } from './errors.js'
 import type { HandleContext, Middleware } from './middleware.js'
+import { checkKeys } from './options.js'
 import type { PublishRetryOptions } from './publish-retry.js'
 import type { SubscribeOptions } from './subscribe-options.js'
 import type { Transport, TransportHealth } from './transport.js'
@@ -71,3 +73,31 @@ export const INBOX_OPTIONS = (topic: string): SubscribeOptions => ({
   retry: { maxAttempts: 1 },
   deadLetter: false,
 })
+
+/** The bus's health: its transport's probe (never throwing), and down once the bus closes. */
+export async function probeHealth(
+  transport: Transport,
+  open: boolean,
+  subscriptions: number,
+): Promise<BusHealth> {
+  let probe: TransportHealth
+  try {
+    probe = await transport.health()
+  } catch (error) {
+    probe = { status: 'down', detail: (error as Error).message }
+  }
+  const status = open && probe.status === 'up' ? 'up' : 'down'
+  return { status, transport: { ...probe, name: transport.name }, subscriptions }
+}
+
+/** Checks the option keys and the transport. @throws {ConfigurationError} naming the problem. */
+export function checkBusOptions(options: EventBusOptions): Transport {
+  checkKeys(options, BUS_OPTION_KEYS, 'createEventBus')
+  const transport = options?.transport
+  if (transport === undefined || typeof transport.publish !== 'function') {
+    throw new ConfigurationError('createEventBus needs a transport, e.g. memoryTransport()', {
+      field: 'transport',
+    })
+  }
+  return transport
+}

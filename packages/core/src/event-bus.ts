@@ -2,8 +2,10 @@ import {
   BUS_OPTION_KEYS,
   type BusHealth,
   type BusHooks,
+  checkBusOptions,
   type EventBusOptions,
   INBOX_OPTIONS,
+  probeHealth,
 } from './bus-options.js'
 import { type Codec, resolveCodec } from './codec.js'
 import { type DeadLetterApi, deadLetterApi } from './dead-letters.js'
@@ -20,19 +22,27 @@ import {
   composePublish,
   type HandleContext,
   type HandleMiddleware,
+  type MiddlewareChains,
   type PublishContext,
   type PublishMiddleware,
   publishBatchThrough,
   splitMiddleware,
 } from './middleware.js'
-import { checkKeys, checkNumber, checkString, checkTopic, TOPIC, TOPIC_PATTERN } from './options.js'
+import { checkNumber, checkString, checkTopic, TOPIC, TOPIC_PATTERN } from './options.js'
 import { outboundEncoder } from './outbound.js'
 import { type PublishRetryPolicy, publishRetry } from './publish-retry.js'
 import { type RequestOptions, RequestReply } from './request-reply.js'
+import {
+  type EventRoutes,
+  GroupFilters,
+  openAll,
+  type Subscriptions,
+  toHandler,
+} from './routing.js'
 import type { EventHandler, SubscribeOptions } from './subscribe-options.js'
 import { Subscription } from './subscription.js'
 import { InFlight, sleep, withTimeout } from './timing.js'
-import type { OutboundMessage, Transport, TransportHealth } from './transport.js'
+import type { OutboundMessage, Transport } from './transport.js'
 
 export type { BusHealth, EventBusOptions } from './bus-options.js'
 /**
@@ -52,13 +62,11 @@ export class EventBus implements AsyncDisposable {
   readonly deadLetters: DeadLetterApi
 
   private readonly codec: Codec
+  /** Publish and handle middleware, each with its `enabled` gates. */
+  private readonly chains: MiddlewareChains
   /** What a published event gets when its input leaves it out (the bus's `source`). */
   private readonly defaults: { source?: string }
   private readonly toMessage: (event: EventEnvelope) => OutboundMessage
-  private readonly publishMiddleware: PublishMiddleware[]
-  private readonly handleMiddleware: HandleMiddleware[]
-  private readonly publishGates: Array<(() => boolean) | undefined>
-  private readonly handleGates: Array<(() => boolean) | undefined>
   private readonly publishOne: (ctx: PublishContext) => Promise<void>
   private readonly subscriptions = new Set<Subscription>()
   private readonly deadLetterSuffix: string
@@ -72,27 +80,19 @@ export class EventBus implements AsyncDisposable {
   private connected = false
   /** Publishes handed to the transport and not yet settled. */
   private readonly sending = new InFlight()
+  /** The `types`/`tenant` filter of each group subscribed through this bus. */
+  private readonly groupFilters = new GroupFilters()
   /** Subscriptions attaching at the transport. */
   private readonly opening = new InFlight()
 
   constructor(options: EventBusOptions) {
-    checkKeys(options, BUS_OPTION_KEYS, 'createEventBus')
-    const transport = options?.transport
-    if (transport === undefined || typeof transport.publish !== 'function') {
-      throw new ConfigurationError('createEventBus needs a transport, e.g. memoryTransport()', {
-        field: 'transport',
-      })
-    }
+    const transport = checkBusOptions(options)
     this.transport = transport
     this.source = options.source === undefined ? undefined : checkString(options.source, 'source')
     this.defaults = this.source === undefined ? {} : { source: this.source }
     this.codec = resolveCodec(options.codec)
     this.toMessage = outboundEncoder(this.codec, transport.features)
-    const chains = splitMiddleware(options.middleware ?? [])
-    this.publishMiddleware = chains.publish
-    this.handleMiddleware = chains.handle
-    this.publishGates = chains.publishGates
-    this.handleGates = chains.handleGates
+    this.chains = splitMiddleware(options.middleware ?? [])
     this.deadLetterSuffix = options.deadLetterSuffix ?? '.dlq'
     this.closeTimeoutMs = checkNumber(options.closeTimeoutMs ?? 10_000, 'closeTimeoutMs', {
       min: 0,
@@ -110,7 +110,7 @@ export class EventBus implements AsyncDisposable {
       openInbox: (topic, handler) =>
         this.open(topic, handler as EventHandler, INBOX_OPTIONS(topic), true),
     })
-    this.publishOne = composePublish(this.publishMiddleware, (ctx) =>
+    this.publishOne = composePublish(this.chains.publish, (ctx) =>
       this.send(ctx.topic, [this.toMessage(ctx.event)], undefined, ctx.temporary),
     )
     this.deadLetters = deadLetterApi({
@@ -149,7 +149,7 @@ export class EventBus implements AsyncDisposable {
       this.assertOpen()
       checkTopic(topic)
       const event = createEvent(input, this.defaults)
-      if (this.publishMiddleware.length === 0 || allIdle(this.publishGates))
+      if (this.chains.publish.length === 0 || allIdle(this.chains.publishGates))
         return this.send(topic, [this.toMessage(event)], event)
       return this.publishThroughChain(event, topic)
     } catch (error) {
@@ -184,7 +184,7 @@ export class EventBus implements AsyncDisposable {
       throw new ConfigurationError('publishBatch needs an array of events', { field: 'events' })
     const events = inputs.map((input) => createEvent<T>(input, this.defaults))
     if (events.length === 0) return events
-    if (this.publishMiddleware.length === 0 || allIdle(this.publishGates)) {
+    if (this.chains.publish.length === 0 || allIdle(this.chains.publishGates)) {
       await this.send(
         topic,
         events.map((e) => this.toMessage(e)),
@@ -193,7 +193,7 @@ export class EventBus implements AsyncDisposable {
     }
     const transport = this.transport.name
     const contexts = events.map((event): PublishContext => ({ topic, event, transport }))
-    return (await publishBatchThrough(this.publishMiddleware, contexts, (batch) =>
+    return (await publishBatchThrough(this.chains.publish, contexts, (batch) =>
       this.send(
         topic,
         batch.map((e) => this.toMessage(e)),
@@ -202,16 +202,30 @@ export class EventBus implements AsyncDisposable {
   }
 
   /**
-   * Subscribes a handler to a topic for a consumer group. Resolves once the subscription is
+   * Subscribes a handler, or routes by event type (`{ 'user.created': h, 'user.*': h2, default:
+   * h3 }`), to a topic (or several: one subscription each) for a consumer group. Resolves once
    * attached at the transport, so events published afterwards are seen.
-   * @throws {ConfigurationError} for an unknown option or an out-of-range number.
+   * @throws {ConfigurationError} for an unknown option, an out-of-range number, or a second
+   * member of a group in this bus with another `types`/`tenant` filter (use routes instead).
    */
   subscribe<T = unknown>(
     topic: string,
-    handler: EventHandler<T>,
-    options: SubscribeOptions = {},
-  ): Promise<Subscription> {
-    return this.open(topic, handler as EventHandler, options, false)
+    handler: EventHandler<T> | EventRoutes,
+    options?: SubscribeOptions,
+  ): Promise<Subscription>
+  subscribe<T = unknown>(
+    topics: readonly string[],
+    handler: EventHandler<T> | EventRoutes,
+    options?: SubscribeOptions,
+  ): Promise<Subscriptions>
+  async subscribe(
+    topic: string | readonly string[],
+    given: EventHandler | EventRoutes,
+    subscribeOptions: SubscribeOptions = {},
+  ): Promise<Subscription | Subscriptions> {
+    const { handler, options } = toHandler(given, subscribeOptions)
+    if (typeof topic === 'string') return this.open(topic, handler, options, false)
+    return openAll(topic, (t) => this.open(t, handler, options, false))
   }
 
   private async open(
@@ -222,9 +236,6 @@ export class EventBus implements AsyncDisposable {
   ): Promise<Subscription> {
     this.assertOpen()
     checkTopic(topic, this.transport.features.wildcards === true ? TOPIC_PATTERN : TOPIC)
-    if (typeof handler !== 'function') {
-      throw new ConfigurationError('subscribe needs a handler function', { field: 'handler' })
-    }
     const defaults = this.transport.subscribeDefaults
     const subscription = new Subscription({
       topic,
@@ -233,8 +244,8 @@ export class EventBus implements AsyncDisposable {
       ephemeral,
       transport: this.transport,
       codec: this.codec,
-      middleware: this.handleMiddleware,
-      gates: this.handleGates,
+      middleware: this.chains.handle,
+      gates: this.chains.handleGates,
       hooks: this.hooks,
       deadLetterSuffix: this.deadLetterSuffix,
       defaultCloseTimeoutMs: this.closeTimeoutMs,
@@ -242,15 +253,20 @@ export class EventBus implements AsyncDisposable {
       toMessage: (e) => this.toMessage(e),
       reply: (request, data, init) => this.requests.reply(request, data, init),
       source: this.source ?? 'switchyard',
-      onClosed: (s) => this.subscriptions.delete(s),
+      onClosed: (s) => {
+        this.subscriptions.delete(s)
+        this.groupFilters.release(s)
+      },
     })
     await this.connect()
     this.assertOpen()
+    if (!ephemeral) this.groupFilters.hold(subscription, this.groupFilters.claim(topic, options))
     this.subscriptions.add(subscription)
     try {
       await this.opening.track(subscription.start())
     } catch (error) {
       this.subscriptions.delete(subscription)
+      this.groupFilters.release(subscription)
       throw this.closing === undefined ? error : new ClosedError()
     }
     if (this.closing !== undefined) {
@@ -270,14 +286,10 @@ export class EventBus implements AsyncDisposable {
     responder: (event: EventEnvelope<T>, ctx: HandleContext<T>) => unknown,
     options: SubscribeOptions = {},
   ): Promise<Subscription> {
-    return this.subscribe<T>(
-      topic,
-      async (event, ctx) => {
-        const result = await responder(event, ctx)
-        await ctx.reply(result)
-      },
-      { group: 'responders', ...options },
-    )
+    const handler: EventHandler = async (event, ctx) => {
+      await ctx.reply(await responder(event as EventEnvelope<T>, ctx as HandleContext<T>))
+    }
+    return this.open(topic, handler, { group: 'responders', ...options }, false)
   }
 
   /**
@@ -293,19 +305,8 @@ export class EventBus implements AsyncDisposable {
   }
 
   /** Probes the transport. Never throws. */
-  async health(): Promise<BusHealth> {
-    let transport: TransportHealth
-    try {
-      transport = await this.transport.health()
-    } catch (error) {
-      transport = { status: 'down', detail: (error as Error).message }
-    }
-    const status = this.closing === undefined && transport.status === 'up' ? 'up' : 'down'
-    return {
-      status,
-      transport: { ...transport, name: this.transport.name },
-      subscriptions: this.subscriptions.size,
-    }
+  health(): Promise<BusHealth> {
+    return probeHealth(this.transport, this.closing === undefined, this.subscriptions.size)
   }
 
   /**

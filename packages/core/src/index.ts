@@ -42,6 +42,8 @@ export type {
   RetryPolicy,
 } from './retry-policy.js'
 export { constant, exponential, retryPolicy } from './retry-policy.js'
+export type { EventRoutes } from './routing.js'
+export { Subscriptions } from './routing.js'
 export type { StartAt } from './start-at.js'
 export type {
   DeadLetterOptions,

@@ -158,12 +158,15 @@ export async function publishBatchThrough(
 }
 
 /** The publish and handle chains of a middleware list, with each one's `enabled` gate. */
-export function splitMiddleware(middleware: readonly Middleware[]): {
+export interface MiddlewareChains {
   publish: PublishMiddleware[]
   handle: HandleMiddleware[]
   publishGates: Array<(() => boolean) | undefined>
   handleGates: Array<(() => boolean) | undefined>
-} {
+}
+
+/** Splits a middleware list into its chains. @throws {ConfigurationError} unless it is an array. */
+export function splitMiddleware(middleware: readonly Middleware[]): MiddlewareChains {
   if (!Array.isArray(middleware)) {
     throw new ConfigurationError('middleware must be an array', { field: 'middleware' })
   }

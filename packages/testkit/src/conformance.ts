@@ -6,6 +6,7 @@ import { lifecycleScenarios } from './scenarios-lifecycle.js'
 import { limitScenarios } from './scenarios-limits.js'
 import { raceScenarios } from './scenarios-races.js'
 import { retryScenarios } from './scenarios-retry.js'
+import { routingScenarios } from './scenarios-routing.js'
 
 /**
  * The transport conformance suite: every scenario of the contract, with exact counts, against
@@ -35,5 +36,6 @@ export function transportConformance(
     limitScenarios(h)
     faultScenarios(h)
     raceScenarios(h)
+    routingScenarios(h)
   })
 }
