@@ -65,6 +65,8 @@ export class Dispatcher {
   private maxHeld = 0
   private idleWaiters: Array<() => void> = []
   private stopped = false
+  /** Paused: no reads, no new handlers; what is held waits. */
+  private paused = false
   private pumping = false
   /** A request is open with the source. */
   private requested = false
@@ -90,6 +92,19 @@ export class Dispatcher {
 
   /** Starts reading. */
   start(): void {
+    this.request()
+  }
+
+  /** Stops reading and starting handlers; running ones finish. Membership is kept. */
+  pause(): void {
+    this.paused = true
+  }
+
+  /** Starts what is held and reads again. */
+  resume(): void {
+    if (!this.paused) return
+    this.paused = false
+    this.pump()
     this.request()
   }
 
@@ -148,7 +163,7 @@ export class Dispatcher {
   }
 
   private mayRequest(): boolean {
-    return !this.requested && !this.stopped && this.held < this.prefetch
+    return !this.requested && !this.stopped && !this.paused && this.held < this.prefetch
   }
 
   private readonly delivered = (batch: InboundMessage[]): void => {
@@ -220,7 +235,12 @@ export class Dispatcher {
     if (this.pumping) return
     this.pumping = true
     try {
-      while (this.running < this.concurrency && this.ready.length > 0 && !this.stopped) {
+      while (
+        this.running < this.concurrency &&
+        this.ready.length > 0 &&
+        !this.stopped &&
+        !this.paused
+      ) {
         const item = this.ready.shift()!
         this.running++
         if (this.running > this.maxRunning) this.maxRunning = this.running

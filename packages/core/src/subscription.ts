@@ -7,10 +7,9 @@ import type { EventEnvelope } from './envelope.js'
 import { ClosedError, toError } from './errors.js'
 import { allIdle, composeHandle, type HandleContext, type HandleMiddleware } from './middleware.js'
 import { isOutcome, type Outcome } from './outcome.js'
-import type { RetryPolicy } from './retry-policy.js'
-import type { StartAt } from './start-at.js'
 import {
   type EventHandler,
+  type ResolvedSubscribeOptions,
   resolveSubscribeOptions,
   type SubscribeOptions,
 } from './subscribe-options.js'
@@ -50,12 +49,8 @@ export class Subscription implements AsyncDisposable {
   /** Consumer group. */
   readonly group: string
   private readonly init: SubscriptionInit
-  private readonly policy: RetryPolicy
-  private readonly concurrency: number
-  private readonly prefetch: number
-  private readonly startAt: StartAt
-  private readonly deadLetterTopic: string | undefined
-  private readonly closeTimeoutMs: number
+  /** Validated options with the bus's defaults. */
+  private readonly resolved: ResolvedSubscribeOptions
   /** The broker delays redeliveries itself; otherwise every retry delay is waited out here. */
   private readonly nativeDelay: boolean
   private readonly accepts: (event: EventEnvelope) => boolean
@@ -71,14 +66,8 @@ export class Subscription implements AsyncDisposable {
     const { options } = init
     this.init = init
     this.topic = init.topic
-    const resolved = resolveSubscribeOptions(options, init.topic, init)
-    this.group = resolved.group
-    this.concurrency = resolved.concurrency
-    this.prefetch = resolved.prefetch
-    this.policy = resolved.policy
-    this.startAt = resolved.startAt
-    this.deadLetterTopic = resolved.deadLetterTopic
-    this.closeTimeoutMs = resolved.closeTimeoutMs
+    this.resolved = resolveSubscribeOptions(options, init.topic, init)
+    this.group = this.resolved.group
     this.nativeDelay = init.transport.features.nativeDelay && init.ephemeral !== true
     this.accepts = eventFilter(options)
     this.chain = composeHandle(init.middleware, async (ctx) =>
@@ -93,8 +82,8 @@ export class Subscription implements AsyncDisposable {
     try {
       source = await this.init.transport.subscribe(this.topic, {
         group: this.group,
-        startAt: this.startAt,
-        prefetch: this.prefetch,
+        startAt: this.resolved.startAt,
+        prefetch: this.resolved.prefetch,
         ...(this.init.ephemeral === true ? { ephemeral: true } : {}),
       })
     } catch (error) {
@@ -108,14 +97,35 @@ export class Subscription implements AsyncDisposable {
       throw new ClosedError()
     }
     this.source = source
-    this.dispatcher = new Dispatcher(this.source, this.concurrency, this.prefetch, {
-      process: (message, slot) => this.handle(message, slot),
-      // Never started, so the attempt it came with is not used up.
-      giveBack: async (message) =>
-        this.settle(() => message.nack({ delayMs: 0, attempt: message.attempt - 1 }), 'give back'),
-      onError: (error) => this.report(error, 'pull'),
-    })
+    this.dispatcher = new Dispatcher(
+      this.source,
+      this.resolved.concurrency,
+      this.resolved.prefetch,
+      {
+        process: (message, slot) => this.handle(message, slot),
+        // Never started, so the attempt it came with is not used up.
+        giveBack: async (message) =>
+          this.settle(
+            () => message.nack({ delayMs: 0, attempt: message.attempt - 1 }),
+            'give back',
+          ),
+        onError: (error) => this.report(error, 'pull'),
+      },
+    )
     this.dispatcher.start()
+  }
+
+  /**
+   * Stops pulling and starting handlers, keeping the group membership (a circuit breaker's open
+   * state, a maintenance window). Running handlers finish; held events wait for `resume()`.
+   */
+  pause(): void {
+    this.dispatcher?.pause()
+  }
+
+  /** Resumes after `pause()`. */
+  resume(): void {
+    this.dispatcher?.resume()
   }
 
   /** Live dispatcher figures: handlers in flight and events held. */
@@ -128,7 +138,7 @@ export class Subscription implements AsyncDisposable {
    * returns queued ones to the transport. Safe to call twice.
    */
   close(options: { timeoutMs?: number } = {}): Promise<void> {
-    this.closing ??= this.doClose(options.timeoutMs ?? this.closeTimeoutMs)
+    this.closing ??= this.doClose(options.timeoutMs ?? this.resolved.closeTimeoutMs)
     return this.closing
   }
 
@@ -260,7 +270,7 @@ export class Subscription implements AsyncDisposable {
     ctx: HandleContext | undefined,
     result: Outcome & { kind: 'retry' },
   ): Promise<void> {
-    const delayMs = result.delayMs ?? this.policy.delayFor(attempt)
+    const delayMs = result.delayMs ?? this.resolved.policy.delayFor(attempt)
     const signal = this.dispatcher!.signal
     this.hook(() =>
       this.init.hooks.onRetry?.({
@@ -269,7 +279,7 @@ export class Subscription implements AsyncDisposable {
         delayMs,
       }),
     )
-    const long = delayMs > this.policy.inProcessMaxDelayMs
+    const long = delayMs > this.resolved.policy.inProcessMaxDelayMs
     if (long && this.nativeDelay) {
       return this.settle(() => message.nack({ delayMs, attempt }), 'nack')
     }
@@ -285,10 +295,10 @@ export class Subscription implements AsyncDisposable {
   /** Turns what a handler returned into an outcome; a retry past the budget dead-letters. */
   private fromHandler(value: unknown, attempt: number): Outcome {
     if (!isOutcome(value)) return SUCCESS
-    if (value.kind === 'retry' && attempt >= this.policy.maxAttempts) {
+    if (value.kind === 'retry' && attempt >= this.resolved.policy.maxAttempts) {
       return {
         kind: 'dead-letter',
-        reason: `retry requested after the last of ${this.policy.maxAttempts} attempts`,
+        reason: `retry requested after the last of ${this.resolved.policy.maxAttempts} attempts`,
         error: value.error,
       }
     }
@@ -296,7 +306,7 @@ export class Subscription implements AsyncDisposable {
   }
 
   private classify(error: Error, attempt: number): Outcome {
-    const decision = this.policy.decide(error, attempt)
+    const decision = this.resolved.policy.decide(error, attempt)
     return decision.retry
       ? { kind: 'retry', delayMs: decision.delayMs, error }
       : { kind: 'dead-letter', reason: decision.reason, error }
@@ -309,7 +319,7 @@ export class Subscription implements AsyncDisposable {
 
   /** @internal The retry budget. */
   get maxAttempts(): number {
-    return this.policy.maxAttempts
+    return this.resolved.policy.maxAttempts
   }
 
   /** @internal True for a request/reply inbox. */
@@ -340,10 +350,10 @@ export class Subscription implements AsyncDisposable {
       attempts,
       group: this.group,
     })
-    if (this.deadLetterTopic !== undefined) {
+    if (this.resolved.deadLetterTopic !== undefined) {
       const record = deadLetterEvent(entry, source, message.key)
       try {
-        await this.init.publishRaw(this.deadLetterTopic, [this.init.toMessage(record)])
+        await this.init.publishRaw(this.resolved.deadLetterTopic, [this.init.toMessage(record)])
       } catch (publishError) {
         // Never ack what could not be parked: it comes back and we try again after a pause.
         this.report(toError(publishError), 'dead-letter publish')

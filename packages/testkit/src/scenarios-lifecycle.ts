@@ -241,4 +241,29 @@ export function lifecycleScenarios(h: Harness): void {
     await expect(escaped.publish('sy.any', { type: 'late' })).rejects.toBeInstanceOf(ClosedError)
     await expect(escaped.close()).resolves.toBeUndefined()
   })
+
+  it('pause and resume - a paused subscription reads and starts nothing, keeps its place, then takes everything', async () => {
+    const topic = await h.topic('pause')
+    const bus = await h.bus()
+    const other = await h.bus()
+    const got: number[] = []
+    const subscription = await bus.subscribe(
+      topic,
+      (event) => void got.push((event.data as { i: number }).i),
+      { group: 'pause' },
+    )
+    await bus.publish(topic, { type: 'conformance.pause', data: { i: 0 } })
+    await h.until(() => got.length === 1, 'the event before the pause')
+    subscription.pause()
+    await other.publishBatch(
+      topic,
+      Array.from({ length: 10 }, (_, i) => ({ type: 'conformance.pause', data: { i: i + 1 } })),
+    )
+    await pause(h.toleranceMs + 500)
+    expect(got).toEqual([0])
+    subscription.resume()
+    await h.until(() => got.length >= 11, 'the 10 events published while paused')
+    await h.settle(() => got.length)
+    expect([...got].sort((a, b) => a - b)).toEqual(Array.from({ length: 11 }, (_, i) => i))
+  })
 }
