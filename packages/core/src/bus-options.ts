@@ -1,5 +1,5 @@
 import type { Codec } from './codec.js'
-import type { DeadLetterEntry } from './dead-letters.js'
+import type { DeadLetterEntry } from './dead-letter-entry.js'
 import { ConfigurationError } from './errors.js'
 import type { HandleContext, Middleware } from './middleware.js'
 import { checkKeys } from './options.js'

@@ -1,8 +1,14 @@
 export type { BusHealth, BusHooks, EventBusOptions } from './bus-options.js'
 export type { Codec, EncodedMessage } from './codec.js'
 export { binaryCodec, isJsonContentType, structuredCodec } from './codec.js'
-export type { DeadLetterEntry, DeadLetterRecord, ReplayOptions } from './dead-letters.js'
-export { DEAD_LETTER_TYPE, readDeadLetter } from './dead-letters.js'
+export type { DeadLetterEntry, DeadLetterRecord } from './dead-letter-entry.js'
+export { DEAD_LETTER_TYPE, readDeadLetter } from './dead-letter-entry.js'
+export type {
+  DeadLetterActions,
+  DeadLetterApi,
+  DeadLetterHandler,
+  ReplayOptions,
+} from './dead-letters.js'
 export type { DedupOptions, DedupStore } from './dedup.js'
 export { dedup, memoryDedupStore } from './dedup.js'
 export type { DispatcherStats } from './dispatcher.js'

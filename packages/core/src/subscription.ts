@@ -1,6 +1,6 @@
 import type { BusHooks } from './bus-options.js'
 import type { Codec } from './codec.js'
-import { deadLetterEntry, deadLetterEvent } from './dead-letters.js'
+import { deadLetterEntry, deadLetterEvent } from './dead-letter-entry.js'
 import { DeliveryContext, eventFilter } from './delivery-context.js'
 import { Dispatcher, type DispatcherStats, type Slot } from './dispatcher.js'
 import type { EventEnvelope } from './envelope.js'

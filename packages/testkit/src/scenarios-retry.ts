@@ -231,4 +231,38 @@ export function retryScenarios(h: Harness): void {
       expect(others.every((o) => o.at < times[1]!)).toBe(true)
     })
   }
+
+  it('dead-letter consumer - entries arrive parsed; one is replayed to its topic, the other discarded', async () => {
+    const topic = await h.topic('dlq-consumer')
+    const bus = await h.bus()
+    let fixed = false
+    const replayed: string[] = []
+    await bus.subscribe(
+      topic,
+      (event) => {
+        // The junk event always fails; the poison one only until the "fix" is deployed.
+        if (event.type === 'conformance.junk' || !fixed) throw new Error('bad')
+        replayed.push(event.id)
+      },
+      { group: 'dlq-source', retry: { maxAttempts: 1 } },
+    )
+    const poison = await bus.publish(topic, { type: 'conformance.poison' })
+    const junk = await bus.publish(topic, { type: 'conformance.junk' })
+    const seen: string[] = []
+    await bus.deadLetters.subscribe(`${topic}.dlq`, async (entry, actions) => {
+      expect(entry).toMatchObject({ topic, group: 'dlq-source', attempts: 1 })
+      expect(entry.error.message).toBe('bad')
+      seen.push(entry.event!.id)
+      if (entry.event!.id === poison.id) {
+        fixed = true
+        await actions.replay()
+      }
+    })
+    await h.until(() => seen.length >= 2, 'both dead letters at the consumer')
+    expect(seen.sort()).toEqual([poison.id, junk.id].sort())
+    await h.until(() => replayed.length >= 1, 'the replayed event handled')
+    await h.settle(() => replayed.length + seen.length)
+    expect(replayed).toEqual([poison.id])
+    expect(seen).toHaveLength(2)
+  })
 }
