@@ -12,6 +12,8 @@ const PARTITION_HEADER = 'ce_partitionkey'
 /** The keys of one topic, all in one hash slot (`{prefix:topic}`), so scripts work on Cluster. */
 export interface TopicKeys {
   readonly stream: string
+  /** Hash: events each group lost to `lossyTrim`, not yet reported to it. */
+  readonly trimmed: string
   readonly delay: (group: string) => string
   readonly attempts: (group: string) => string
 }
@@ -21,6 +23,7 @@ export function topicKeys(prefix: string, topic: string): TopicKeys {
   const tag = `{${prefix}:${topic}}`
   return {
     stream: `${tag}:stream`,
+    trimmed: `${tag}:trimmed`,
     delay: (group) => `${tag}:delay:${group}`,
     attempts: (group) => `${tag}:attempts:${group}`,
   }

@@ -13,6 +13,7 @@ describe('options - resolve', () => {
       maxConnections: 50,
       keyPrefix: 'switchyard',
       maxStreamLength: undefined,
+      lossyTrim: false,
     })
     expect(config.connection).toMatchObject({
       host: '127.0.0.1',
@@ -53,6 +54,8 @@ describe('options - resolve', () => {
       [{ url: 'redis://x', port: 1 }, 'redisTransport.url'],
       [{ keyPrefix: 'a{b}' }, 'redisTransport.keyPrefix'],
       [{ maxStreamLenght: 5 }, 'redisTransport.maxStreamLenght'],
+      [{ lossyTrim: true }, 'redisTransport.lossyTrim'],
+      [{ maxStreamLength: 50, lossyTrim: 'yes' }, 'redisTransport.lossyTrim'],
     ]
     for (const [config, field] of cases) {
       const error = (() => {

@@ -30,8 +30,20 @@ export interface RedisTransportOptions {
   password?: string
   /** TLS: `true` for defaults, or Node `tls.connect` options. @default false */
   tls?: boolean | ConnectionOptions
-  /** Trims each topic stream to about this many entries (`XADD MAXLEN ~`). @default unbounded */
+  /**
+   * Trims each topic's stream to about this many entries, but never past an entry some group
+   * has not read or not settled (pending, or waiting for a retry): a lagging group holds the
+   * stream longer instead of losing events. Streams without a group (dead letters) are trimmed
+   * by count. @default unbounded
+   */
   maxStreamLength?: number
+  /**
+   * Lets `maxStreamLength` drop events a group has not handled yet (unread, pending, waiting
+   * for a retry), to cap memory whatever the consumers do. Never silent: each group is told how
+   * many it lost, through the `onError` of its subscriptions (a `MessagesLostError`, code
+   * `ERR_MESSAGES_LOST`). @default false
+   */
+  lossyTrim?: boolean
   /**
    * Visibility timeout in ms: an entry a consumer took and has not settled for this long is
    * reclaimed by another consumer of the group (a crashed process). Live handlers keep theirs.
@@ -62,6 +74,7 @@ export interface ResolvedRedisOptions {
   client: Redis | Cluster | undefined
   connection: RedisOptions
   maxStreamLength: number | undefined
+  lossyTrim: boolean
   consumerTimeoutMs: number
   prefetchCount: number
   connectTimeoutMs: number
@@ -72,6 +85,7 @@ export interface ResolvedRedisOptions {
 
 // Every option's name, for the unknown-key check (a typo fails at construction).
 const KEYS = ['client', 'url', 'host', 'port', 'db', 'password', 'tls', 'maxStreamLength']
+KEYS.push('lossyTrim')
 KEYS.push('consumerTimeoutMs', 'prefetchCount', 'connectTimeoutMs', 'maxConnections')
 KEYS.push('keyPrefix', 'subscribeDefaults')
 
@@ -91,10 +105,16 @@ export function resolveOptions(config: RedisTransportOptions): ResolvedRedisOpti
     config.maxStreamLength === undefined
       ? undefined
       : num(config.maxStreamLength, 0, 'maxStreamLength', 1)
+  const lossyTrim = config.lossyTrim ?? false
+  if (typeof lossyTrim !== 'boolean' || (lossyTrim && maxStreamLength === undefined)) {
+    const message = 'redisTransport.lossyTrim must be a boolean, and true only with maxStreamLength'
+    throw new ConfigurationError(message, { field: 'redisTransport.lossyTrim' })
+  }
   return {
     client: config.client,
     connection: connectionOptions(config, connectTimeoutMs),
     maxStreamLength,
+    lossyTrim,
     consumerTimeoutMs: num(config.consumerTimeoutMs, 30_000, 'consumerTimeoutMs', 100),
     prefetchCount: num(config.prefetchCount, 1_000, 'prefetchCount', 1),
     connectTimeoutMs,

@@ -1,11 +1,12 @@
 import { InFlight, type OutboundMessage } from '@switchyard/core/transport'
 import type { Cluster, Redis } from 'ioredis'
 import { publishError } from './errors.js'
-import { toFields } from './mapping.js'
+import { type TopicKeys, toFields } from './mapping.js'
+import { runScript, SCRIPTS } from './scripts.js'
 
 interface Pending {
   topic: string
-  stream: string
+  keys: TopicKeys
   messages: readonly OutboundMessage[]
   resolve: () => void
   reject: (error: Error) => void
@@ -17,6 +18,15 @@ interface Pending {
  * pipeline at the end of the turn (a `Pipeline` per few events is costly garbage). See README.
  */
 const PIPELINE_FROM = 32
+
+/** Most entries one trim removes: it reads them first (XRANGE), so the work of a call is bounded. */
+const TRIM_LIMIT = 1_000
+
+/** `maxStreamLength` and `lossyTrim`. */
+export interface Retention {
+  readonly maxLength: number
+  readonly lossy: boolean
+}
 
 /**
  * Sends publishes in order on the command connection: the first few of a turn at once, a burst
@@ -31,15 +41,21 @@ export class Publisher {
   /** Events written at once in this turn of the event loop. */
   private direct = 0
   private directReset = false
+  /** Events stored per stream since its last trim. */
+  private readonly untrimmed = new Map<string, number>()
+  private readonly trimEvery: number
 
   constructor(
     private readonly client: Redis | Cluster,
-    private readonly maxStreamLength: number | undefined,
+    private readonly retention: Retention | undefined,
     private readonly cluster: boolean,
-  ) {}
+  ) {
+    // A trim every tenth of the limit: the stream overshoots it by about that much at most.
+    this.trimEvery = Math.min(TRIM_LIMIT / 2, Math.ceil((retention?.maxLength ?? 0) / 10))
+  }
 
   /** Appends the messages to the stream, in order; resolves once Redis returned every id. */
-  publish(topic: string, stream: string, messages: readonly OutboundMessage[]): Promise<void> {
+  publish(topic: string, keys: TopicKeys, messages: readonly OutboundMessage[]): Promise<void> {
     // Nothing queued ahead of it (that would be overtaken) and the turn's direct budget left.
     if (this.queue.length === 0 && this.direct + messages.length < PIPELINE_FROM) {
       this.direct += messages.length
@@ -50,10 +66,10 @@ export class Publisher {
           this.directReset = false
         })
       }
-      return this.sendNow(topic, stream, messages)
+      return this.sendNow(topic, keys, messages)
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ topic, stream, messages, resolve, reject })
+      this.queue.push({ topic, keys, messages, resolve, reject })
       if (!this.scheduled) {
         this.scheduled = true
         this.inFlight.enter()
@@ -84,7 +100,7 @@ export class Publisher {
     if (count < PIPELINE_FROM) {
       // Few events: one command each, all written in this turn, as a direct write would be.
       for (const pending of batch)
-        this.sendNow(pending.topic, pending.stream, pending.messages).then(
+        this.sendNow(pending.topic, pending.keys, pending.messages).then(
           pending.resolve,
           pending.reject,
         )
@@ -93,7 +109,7 @@ export class Publisher {
     // A Cluster pipeline must stay in one hash slot: one pipeline per stream there.
     const groups = new Map<string, Pending[]>()
     for (const pending of batch) {
-      const key = this.cluster ? pending.stream : ''
+      const key = this.cluster ? pending.keys.stream : ''
       const group = groups.get(key)
       if (group === undefined) groups.set(key, [pending])
       else group.push(pending)
@@ -101,20 +117,38 @@ export class Publisher {
     for (const group of groups.values()) void this.inFlight.track(this.sendPipelined(group))
   }
 
-  /** `XADD` arguments for one message: stream, optional trimming, `*`, fields. */
+  /** `XADD` arguments for one message: stream, `*`, fields. */
   private xaddArgs(stream: string, message: OutboundMessage): Array<string | Buffer | number> {
-    const args: Array<string | Buffer | number> = [stream]
-    if (this.maxStreamLength !== undefined) args.push('MAXLEN', '~', this.maxStreamLength)
-    args.push('*')
-    return toFields(message, args)
+    return toFields(message, [stream, '*'])
+  }
+
+  /**
+   * Counts stored events; every `trimEvery` of a stream, trims it (see SCRIPTS.trim). Not
+   * `XADD MAXLEN`: that trims by count alone, past entries a group has not handled.
+   */
+  private stored(keys: TopicKeys, count: number): void {
+    if (this.retention === undefined) return
+    const untrimmed = (this.untrimmed.get(keys.stream) ?? 0) + count
+    // Topics are few; the cap only guards against a process that invents them without end.
+    if (untrimmed < this.trimEvery && this.untrimmed.size < 10_000) {
+      this.untrimmed.set(keys.stream, untrimmed)
+      return
+    }
+    this.untrimmed.delete(keys.stream)
+    const { maxLength, lossy } = this.retention
+    const args = [maxLength, lossy ? 1 : 0, TRIM_LIMIT]
+    // A failed trim loses nothing: the stream stays longer until the next one.
+    const trim = runScript(this.client, SCRIPTS.trim, [keys.stream, keys.trimmed], args)
+    void this.inFlight.track(trim.catch(() => undefined))
   }
 
   /** Writes one publish's commands now; its promise settles with their replies. */
   private async sendNow(
     topic: string,
-    stream: string,
+    keys: TopicKeys,
     messages: readonly OutboundMessage[],
   ): Promise<void> {
+    const { stream } = keys
     this.inFlight.enter()
     try {
       if (messages.length === 1)
@@ -123,6 +157,7 @@ export class Publisher {
         await Promise.all(
           messages.map((m) => this.client.call('XADD', ...this.xaddArgs(stream, m))),
         )
+      this.stored(keys, messages.length)
     } catch (error) {
       throw publishError(topic, messages.length, error)
     } finally {
@@ -135,7 +170,7 @@ export class Publisher {
     const pipeline = this.client.pipeline()
     for (const pending of batch) {
       for (const message of pending.messages)
-        pipeline.call('XADD', ...this.xaddArgs(pending.stream, message))
+        pipeline.call('XADD', ...this.xaddArgs(pending.keys.stream, message))
     }
     let results: Array<[Error | null, unknown]> | null
     try {
@@ -149,8 +184,10 @@ export class Publisher {
     for (const pending of batch) {
       let failure: Error | null = null
       for (let i = 0; i < pending.messages.length; i++) failure ??= results?.[index++]?.[0] ?? null
-      if (failure === null && results !== null) pending.resolve()
-      else
+      if (failure === null && results !== null) {
+        this.stored(pending.keys, pending.messages.length)
+        pending.resolve()
+      } else
         pending.reject(
           publishError(pending.topic, pending.messages.length, failure ?? new Error('no reply')),
         )

@@ -20,12 +20,15 @@ end
 return due`
 
 /**
- * Takes due parked entries for this consumer: KEYS stream, delay, attempts; ARGV group,
- * consumer, count. Returns {server now, next due or '', {id, fields, next attempt}...}.
- * An entry acknowledged or deleted meanwhile is skipped by XCLAIM.
+ * Takes due parked entries for this consumer: KEYS stream, delay, attempts, trimmed; ARGV group,
+ * consumer, count. Returns {server now, next due or '', events the group lost to lossyTrim
+ * since the last look, {id, fields, next attempt}...}. An entry acknowledged or deleted
+ * meanwhile is skipped by XCLAIM.
  */
 const DUE = `${NOW}
-local out = {now, ''}
+local lost = redis.call('HGET', KEYS[4], ARGV[1]) or 0
+if lost ~= 0 then redis.call('HDEL', KEYS[4], ARGV[1]) end
+local out = {now, '', tonumber(lost)}
 local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))
 for _, id in ipairs(ids) do
   redis.call('ZREM', KEYS[2], id)
@@ -108,6 +111,83 @@ for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
 end
 return n`
 
+/**
+ * Trims a stream to ARGV[1] entries, at most ARGV[3] in one call: KEYS stream, trimmed; ARGV
+ * maxLength, lossy (1 or 0), limit. Without lossy, never past what a group still needs: its
+ * oldest pending entry (handed out, or parked for a retry), else what follows the last entry
+ * delivered to it. With lossy, by count; each group's unread and pending entries among those
+ * trimmed are counted in the trimmed hash (DUE reports them), and its pending and parked ones
+ * forgotten. Returns {entries trimmed, events lost}.
+ */
+const TRIM = `local excess = redis.call('XLEN', KEYS[1]) - tonumber(ARGV[1])
+if excess <= 0 then return {0, 0} end
+local function numLess(a, b) return #a < #b or (#a == #b and a < b) end
+local function less(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  if am ~= bm then return numLess(am, bm) end
+  return numLess(as, bs)
+end
+local function inc(n)
+  local i = #n
+  while i > 0 and string.byte(n, i) == 57 do i = i - 1 end
+  if i == 0 then return '1' .. string.rep('0', #n) end
+  return string.sub(n, 1, i - 1) .. string.char(string.byte(n, i) + 1) .. string.rep('0', #n - i)
+end
+local groups = {}
+for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+  local info = {}
+  for i = 1, #g, 2 do info[g[i]] = g[i + 1] end
+  local oldest = false
+  if info['pending'] > 0 then oldest = redis.call('XPENDING', KEYS[1], info['name'])[2] end
+  groups[#groups + 1] = {info['name'], info['last-delivered-id'], oldest}
+end
+local lossy = ARGV[2] == '1'
+-- The last entry that may go: inclusive (last delivered) or exclusive (oldest pending, which
+-- is never after the last delivered).
+local stop, open = '+', false
+if not lossy then
+  for _, g in ipairs(groups) do
+    local id, excl = g[2], false
+    if g[3] then id, excl = g[3], true end
+    if stop == '+' or less(id, stop) or (id == stop and excl) then stop, open = id, excl end
+  end
+  if stop == '0-0' then return {0, 0} end
+  if open then stop = '(' .. stop end
+end
+local count = math.min(excess, tonumber(ARGV[3]))
+local entries = redis.call('XRANGE', KEYS[1], '-', stop, 'COUNT', count)
+if #entries == 0 then return {0, 0} end
+local last = entries[#entries][1]
+local lost = 0
+if lossy then
+  local tag = string.sub(KEYS[1], 1, -8)
+  for _, g in ipairs(groups) do
+    local n = 0
+    for i = #entries, 1, -1 do
+      if less(g[2], entries[i][1]) then n = n + 1 else break end
+    end
+    if g[3] then
+      local ids = {}
+      for _, p in ipairs(redis.call('XPENDING', KEYS[1], g[1], '-', last, count)) do
+        ids[#ids + 1] = p[1]
+      end
+      if #ids > 0 then
+        redis.call('XACK', KEYS[1], g[1], unpack(ids))
+        redis.call('ZREM', tag .. ':delay:' .. g[1], unpack(ids))
+        redis.call('HDEL', tag .. ':attempts:' .. g[1], unpack(ids))
+        n = n + #ids
+      end
+    end
+    if n > 0 then redis.call('HINCRBY', KEYS[2], g[1], n) end
+    lost = lost + n
+  end
+end
+local ms, seq = string.match(last, '^(%d+)-(%d+)$')
+if seq == '18446744073709551615' then ms, seq = inc(ms), '0' else seq = inc(seq) end
+redis.call('XTRIM', KEYS[1], 'MINID', ms .. '-' .. seq)
+return {#entries, lost}`
+
 /** A Lua script and its SHA1, for `EVALSHA`. */
 export interface Script {
   readonly lua: string
@@ -125,6 +205,7 @@ export const SCRIPTS = {
   touch: script(TOUCH),
   leave: script(LEAVE),
   prune: script(PRUNE),
+  trim: script(TRIM),
 } as const
 
 /** Runs a script by hash, loading it on the first `NOSCRIPT` (a new or restarted server). */

@@ -5,7 +5,7 @@ import {
   withTimeout,
 } from '@switchyard/core/transport'
 import type { Cluster, Redis } from 'ioredis'
-import { isMissingGroup } from './errors.js'
+import { isMissingGroup, MessagesLostError } from './errors.js'
 import { StreamEntry as Entry, type TopicKeys } from './mapping.js'
 import { runScript, SCRIPTS, type Script } from './scripts.js'
 
@@ -52,6 +52,8 @@ export class RedisSubscription implements TransportSubscription {
   private recoverFrom: string | undefined
   private readerId: number | undefined
   private acks: string[] = []
+  /** Events the group lost to `lossyTrim`, taken from Redis and not yet reported. */
+  private trimmed = 0
   /** Acknowledged by the bus, `XACK` not yet confirmed: not to be recovered as lost. */
   private readonly acking = new Set<string>()
   private ackFlush: Promise<void> | undefined
@@ -96,14 +98,24 @@ export class RedisSubscription implements TransportSubscription {
     fail: (error: unknown) => void,
   ): void {
     if (this.closing !== undefined || signal.aborted) deliver([])
+    else if (this.trimmed > 0) fail(this.lossReport())
     else if (this.buffer.length > 0) deliver(this.buffer.splice(0, max))
     else {
       this.watch(signal)
       this.fill(max, signal).then(() => {
         const done = this.closing !== undefined || signal.aborted
-        deliver(done ? [] : this.buffer.splice(0, max))
+        // Reported before anything else is delivered; what was read stays buffered.
+        if (!done && this.trimmed > 0) fail(this.lossReport())
+        else deliver(done ? [] : this.buffer.splice(0, max))
       }, fail)
     }
+  }
+
+  /** The events lost to `lossyTrim` as an error for the bus's `onError`, counted once. */
+  private lossReport(): Error {
+    const error = new MessagesLostError(this.init.keys.stream, this.init.group, this.trimmed)
+    this.trimmed = 0
+    return error
   }
 
   /** Reads until something is buffered, the subscription closes or `signal` aborts. */
@@ -116,7 +128,8 @@ export class RedisSubscription implements TransportSubscription {
         if (!isMissingGroup(error)) throw error
         await this.init.recreateGroup()
       })
-      if (this.buffer.length > 0 || signal.aborted) continue
+      // Lost events are reported first (see pull).
+      if (this.buffer.length > 0 || signal.aborted || this.trimmed > 0) break
       const now = Date.now()
       const cap = this.readerId === undefined ? now + SHORT_BLOCK_MS : Number.POSITIVE_INFINITY
       const until = Math.min(this.wakeAt, this.nextPoll, this.nextReclaim, cap)
@@ -136,7 +149,7 @@ export class RedisSubscription implements TransportSubscription {
 
   /** Settles an entry: acknowledgements of one turn of the event loop go out as one `XACK`. */
   ack(entry: Entry): void {
-    this.owned.delete(entry.position)
+    if (!this.release(entry)) return
     this.acking.add(entry.position)
     this.acks.push(entry.position)
     // Batching, not a delay: the flush runs once this turn's handlers have settled.
@@ -147,8 +160,19 @@ export class RedisSubscription implements TransportSubscription {
 
   /** Parks an entry for redelivery after `delayMs`; it stays pending meanwhile. */
   async nack(entry: Entry, options: NackOptions): Promise<void> {
-    this.owned.delete(entry.position)
+    if (!this.release(entry)) return
     await this.park([entry], options.delayMs, () => options.attempt)
+  }
+
+  /**
+   * Takes an entry out of what this subscription holds; false when it no longer holds it: it was
+   * handed back at close, and another member may have it now, with a retry waiting. A handler
+   * that outlived the close must not settle it for the group (its ack would cancel that retry).
+   */
+  private release(entry: Entry): boolean {
+    if (this.owned.get(entry.position) !== entry) return false
+    this.owned.delete(entry.position)
+    return true
   }
 
   /** Stops reading; held entries go back (parked, due now) for this group to take again. */
@@ -200,13 +224,14 @@ export class RedisSubscription implements TransportSubscription {
 
   private async takeDue(count: number): Promise<void> {
     const { keys, group, consumer } = this.init
-    const due = [keys.stream, keys.delay(group), keys.attempts(group)]
-    const reply = await this.run(SCRIPTS.due, due, [group, consumer, count], 2)
+    const due = [keys.stream, keys.delay(group), keys.attempts(group), keys.trimmed]
+    const reply = await this.run(SCRIPTS.due, due, [group, consumer, count], 3)
     const serverNow = reply[0] as number
     const nextDue = String(reply[1])
+    this.trimmed += reply[2] as number
     const now = Date.now()
     this.nextPoll = now + POLL_MS
-    if (reply.length - 2 >= count) this.wakeAt = now
+    if (reply.length - 3 >= count) this.wakeAt = now
     else
       this.wakeAt =
         nextDue === '' ? Number.POSITIVE_INFINITY : now + Math.max(0, Number(nextDue) - serverNow)
@@ -303,7 +328,10 @@ export class RedisSubscription implements TransportSubscription {
     await (this.ackFlush ?? this.flushAcks())
     if (this.init.ephemeral) {
       // An inbox is this process's alone: nothing of it is left behind.
-      await client.del(keys.stream, keys.delay(group), keys.attempts(group)).catch(() => undefined)
+      const { stream, trimmed } = keys
+      await client
+        .del(stream, trimmed, keys.delay(group), keys.attempts(group))
+        .catch(() => undefined)
     } else if (back.length > 0) {
       await this.park(back, 0, (e) => (buffered.has(e) ? e.attempt - 1 : e.attempt)).catch(
         () => undefined,

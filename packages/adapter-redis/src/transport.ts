@@ -13,9 +13,9 @@ import {
   type TransportSubscription,
   withTimeout,
 } from '@switchyard/core/transport'
-import { type Cluster, Redis } from 'ioredis'
+import { type Cluster, Redis, type RedisOptions } from 'ioredis'
 import { connectionError } from './errors.js'
-import { idBefore, idBeforeTime, StreamEntry, topicKeys } from './mapping.js'
+import { idBefore, idBeforeTime, StreamEntry, type TopicKeys, topicKeys } from './mapping.js'
 import { type RedisTransportOptions, type ResolvedRedisOptions, resolveOptions } from './options.js'
 import { Publisher } from './publisher.js'
 import { RedisSubscription } from './subscription.js'
@@ -53,7 +53,7 @@ export class RedisTransport implements Transport {
     `${hostname()}-${process.pid}-${(++instances).toString(36)}${Math.random().toString(36).slice(2, 6)}`
   private consumers = 0
   private readers = 0
-  private readonly streams = new Map<string, string>()
+  private readonly topics = new Map<string, TopicKeys>()
   private connecting: Promise<void> | undefined
   private closing: Promise<void> | undefined
   private closed = false
@@ -63,12 +63,14 @@ export class RedisTransport implements Transport {
     this.config = resolveOptions(options)
     this.subscribeDefaults = this.config.subscribeDefaults
     this.ownsClient = this.config.client === undefined
-    this.client = this.config.client ?? new Redis(this.config.connection)
+    this.client = this.config.client ?? ownClient(this.config.connection)
     // Without a listener ioredis prints every failed reconnect; keep the last for health().
     this.client.on('error', (error: Error) => {
       this.lastError = error
     })
-    this.publisher = new Publisher(this.client, this.config.maxStreamLength, isCluster(this.client))
+    const { maxStreamLength: maxLength, lossyTrim: lossy } = this.config
+    const retention = maxLength === undefined ? undefined : { maxLength, lossy }
+    this.publisher = new Publisher(this.client, retention, isCluster(this.client))
   }
 
   /**
@@ -91,7 +93,7 @@ export class RedisTransport implements Transport {
     if (this.closed) return Promise.reject(new ClosedError('The Redis transport is closed'))
     if (messages.length === 0) return Promise.resolve()
     // Not async: this runs for every event, and a frame per publish was measurable garbage.
-    return this.publisher.publish(topic, this.streamKey(topic), messages)
+    return this.publisher.publish(topic, this.keys(topic), messages)
   }
 
   /**
@@ -199,14 +201,14 @@ export class RedisTransport implements Transport {
     else await this.client.quit().catch(() => this.client.disconnect())
   }
 
-  private streamKey(topic: string): string {
-    let stream = this.streams.get(topic)
-    if (stream === undefined) {
-      stream = topicKeys(this.config.keyPrefix, topic).stream
+  private keys(topic: string): TopicKeys {
+    let keys = this.topics.get(topic)
+    if (keys === undefined) {
+      keys = topicKeys(this.config.keyPrefix, topic)
       // Topics are few; the cap only guards against a process that invents them without end.
-      if (this.streams.size < 10_000) this.streams.set(topic, stream)
+      if (this.topics.size < 10_000) this.topics.set(topic, keys)
     }
-    return stream
+    return keys
   }
 
   private async createGroup(stream: string, group: string, id: string): Promise<void> {
@@ -229,18 +231,58 @@ export class RedisTransport implements Transport {
   private async open(client: Redis | Cluster, what: string): Promise<void> {
     if (client.status === 'ready') return
     const ready =
-      client.status === 'wait' || client.status === 'end'
-        ? client.connect()
-        : new Promise<void>((resolve) => client.once('ready', () => resolve()))
+      client.status === 'wait' || client.status === 'end' ? client.connect() : untilReady(client)
     try {
       await withTimeout(ready, this.config.connectTimeoutMs, what)
     } catch (error) {
-      // Stop our own connection from retrying in the background: the caller decides whether to
-      // try again. A client the user brought keeps its own reconnect policy.
-      if (client !== this.client || this.ownsClient) client.disconnect()
-      throw connectionError(`${what} failed`, error)
+      // A reader that did not open is dropped: stop it retrying in the background. Our command
+      // connection ended by itself after a refused connect (see ownClient); one our timeout cut
+      // short is ended here, so the next connect() starts afresh. A client the user brought
+      // keeps its own reconnect policy.
+      if (client !== this.client) client.disconnect()
+      else if (this.ownsClient && client.status !== 'end') client.disconnect()
+      // "Connection is closed." says less than the socket error behind it (ECONNREFUSED ...).
+      const closed = (error as Error).message === 'Connection is closed.'
+      const cause = closed && client === this.client ? (this.lastError ?? error) : error
+      throw connectionError(`${what} failed`, cause)
     }
   }
+}
+
+/**
+ * The command connection the transport owns. Until it has been ready once, a failed connect
+ * ends it (status `end`) instead of leaving ioredis to reconnect on its own: `connect()` then
+ * fails fast while the server is down and starts afresh on the next call, so a bus created
+ * before Redis came up works once it is up. (Disconnecting a client that is waiting to
+ * reconnect leaves ioredis in `reconnecting` with no timer, and every later call times out.)
+ * Once ready, ioredis' own backoff rides out restarts; readers duplicated from it inherit that.
+ */
+function ownClient(options: RedisOptions): Redis {
+  let wasReady = false
+  const client = new Redis({
+    ...options,
+    retryStrategy: (times) => (wasReady ? Math.min(times * 50, 2_000) : null),
+  })
+  client.once('ready', () => {
+    wasReady = true
+  })
+  return client
+}
+
+/** Resolves when a connecting client is ready; rejects when it gives up (`end`). */
+function untilReady(client: Redis | Cluster): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onReady = (): void => {
+      client.off('end', onEnd)
+      resolve()
+    }
+    const onEnd = (): void => {
+      client.off('ready', onReady)
+      reject(new Error('the connection ended'))
+    }
+    client.once('ready', onReady)
+    client.once('end', onEnd)
+  })
 }
 
 function isCluster(client: Redis | Cluster): client is Cluster {

@@ -156,9 +156,14 @@ export class PrivateRedis {
 
   /** Starts a server on a spare port and waits until it answers. */
   static async start(): Promise<PrivateRedis> {
-    const server = new PrivateRedis(await sparePort())
+    const server = await PrivateRedis.reserve()
     await server.up()
     return server
+  }
+
+  /** A spare port and data directory, no server yet: `up()` starts it. */
+  static async reserve(): Promise<PrivateRedis> {
+    return new PrivateRedis(await sparePort())
   }
 
   get url(): string {
