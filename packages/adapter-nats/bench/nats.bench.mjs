@@ -29,12 +29,12 @@ const nextTopic = (label) => `bench.${run}.${label}.${++topics}`
 function rawMessage(payload = data) {
   const h = headers()
   const id = randomUUID()
-  h.set('ce_specversion', '1.0')
-  h.set('ce_id', id)
-  h.set('ce_source', 'bench')
-  h.set('ce_type', 'employee.created')
-  h.set('ce_time', new Date().toISOString())
-  h.set('content-type', 'application/json')
+  h.set('ce-specversion', '1.0')
+  h.set('ce-id', id)
+  h.set('ce-source', 'bench')
+  h.set('ce-type', 'employee.created')
+  h.set('ce-time', new Date().toISOString())
+  h.set('ce-datacontenttype', 'application/json')
   return { id, headers: h, body: encoder.encode(JSON.stringify(payload)) }
 }
 
@@ -128,7 +128,7 @@ async function rawConsume(js, jsm, count) {
   let first = 0
   const messages = await consumer.consume({ max_messages: 1_000 })
   for await (const m of messages) {
-    // Same work as a CloudEvents handler receiving events: the ce_* headers are read and the
+    // Same work as a CloudEvents handler receiving events: the ce-* headers are read and the
     // data is parsed.
     const attributes = {}
     for (const [name, values] of m.headers) attributes[name] = values[0]
@@ -245,7 +245,7 @@ export default async function bench({ report, quick }) {
       ours,
       raw,
       rawLabel:
-        'nats.js pull consume, batches of 1 000, ack per message + ce_* headers + JSON.parse',
+        'nats.js pull consume, batches of 1 000, ack per message + ce-* headers + JSON.parse',
       higherIsBetter: true,
       target: '>= 0.9x raw',
     })

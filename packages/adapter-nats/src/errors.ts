@@ -71,7 +71,10 @@ export function publishError(topic: string, error: unknown, timeoutMs: number): 
   const hint = reason.includes('max_payload')
     ? ' (the message is larger than the server allows: raise max_payload in the nats-server' +
       ' config, up to 64 MB)'
-    : ''
+    : /maximum (messages|bytes) exceeded/i.test(reason)
+      ? ' (the stream is full and refuses new messages rather than drop unread ones: raise' +
+        ' maxMsgs / maxBytes, add maxAgeMs, or set discard: "old" to drop the oldest instead)'
+      : ''
   return new PublishError(`${where} failed: ${reason}${hint}`, {
     topic,
     retryable: false,
@@ -96,4 +99,30 @@ export function jetStreamMissing(server: string, error: unknown): ConnectionErro
       'start nats-server with -js (and a store directory, -sd)',
     { cause: error },
   )
+}
+
+/**
+ * Messages a stream's retention removed before a group settled them: unread ones (a stream
+ * with `discard: 'old'` full while the group lagged, or `maxAgeMs` passed) or one whose retry
+ * was waiting in the broker. Reported through the subscription (the bus's `onError`), never
+ * thrown at a call. `code` is `ERR_MESSAGES_LOST`; nothing can bring them back.
+ */
+export class MessagesLostError extends Error {
+  /** Stable code, as core's errors have. */
+  readonly code = 'ERR_MESSAGES_LOST'
+  /** Trying again cannot help. */
+  readonly retryable = false
+
+  constructor(
+    message: string,
+    /** Stream the messages were removed from. */
+    readonly stream: string,
+    /** Stream sequences lost (a range's ends for unread ones, the sequence of a lost retry). */
+    readonly sequences: readonly number[],
+    /** How many messages were lost (at least). */
+    readonly count: number,
+  ) {
+    super(message)
+    this.name = 'MessagesLostError'
+  }
 }

@@ -1,3 +1,4 @@
+export { MessagesLostError } from './errors.js'
 export type {
   NatsConfig,
   NatsTransportOptions,

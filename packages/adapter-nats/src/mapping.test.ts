@@ -1,7 +1,9 @@
+import { headers as natsHeaders } from '@nats-io/transport-node'
 import { ConfigurationError } from '@switchyard/core/transport'
 import { describe, expect, it } from 'vitest'
 import {
   autoStreamName,
+  bindingEncode,
   consumerName,
   covers,
   decodeHeaderValue,
@@ -13,6 +15,7 @@ import {
   publishSubject,
   subjectsFor,
   toNatsHeaders,
+  unquote,
 } from './mapping.js'
 import { serverFeatures } from './stream-registry.js'
 
@@ -111,15 +114,67 @@ describe('mapping - headers', () => {
     const h = toNatsHeaders({ ce_id: '1', 'Content-Type': 'text/plain', 'Nats-Msg-Id': 'x' }, 'k1')
     expect(h.get('Nats-Msg-Id')).toBe('')
     const { headers, key } = fromNatsHeaders(h)
-    expect(headers).toEqual({ ce_id: '1', 'content-type': 'text/plain' })
+    expect(headers).toEqual({ 'ce-id': '1', 'content-type': 'text/plain' })
     expect(key).toBe('k1')
   })
 
-  it('headers - the key comes from ce_partitionkey without a second header', () => {
-    const h = toNatsHeaders({ ce_partitionkey: 'k' }, 'k')
-    expect(h.keys()).toEqual(['ce_partitionkey'])
-    expect(fromNatsHeaders(h).key).toBe('k')
+  it('headers - the key comes from the partitionkey attribute without a second header', () => {
+    const h = toNatsHeaders({ ce_partitionkey: 'k 1' }, 'k 1')
+    expect(h.keys()).toEqual(['ce-partitionkey'])
+    expect(h.get('ce-partitionkey')).toBe('k%201')
+    expect(fromNatsHeaders(h).key).toBe('k 1')
     expect(fromNatsHeaders(undefined)).toEqual({ headers: {}, key: undefined })
+  })
+})
+
+describe('mapping - CloudEvents NATS binding', () => {
+  it('binding - space, double quote, percent and non-ASCII are percent-encoded, upper-case', () => {
+    expect(bindingEncode('Euro € 😀')).toBe('Euro%20%E2%82%AC%20%F0%9F%98%80')
+    expect(bindingEncode('"q" 100%')).toBe('%22q%22%20100%25')
+    expect(bindingEncode('a\tb\u007f')).toBe('a%09b%7F')
+    expect(bindingEncode('/orders?id=1&x=y')).toBe('/orders?id=1&x=y')
+    expect(bindingEncode('')).toBe('')
+  })
+
+  it('binding - attributes go out as ce- headers, the data content type as ce-datacontenttype', () => {
+    const h = toNatsHeaders(
+      { ce_specversion: '1.0', ce_id: '1', ce_subject: 'Euro € 😀', 'content-type': 'text/plain' },
+      undefined,
+    )
+    expect(h.keys().sort()).toEqual(['ce-datacontenttype', 'ce-id', 'ce-specversion', 'ce-subject'])
+    expect(h.get('ce-subject')).toBe('Euro%20%E2%82%AC%20%F0%9F%98%80')
+    expect(h.get('ce-datacontenttype')).toBe('text/plain')
+  })
+
+  it('binding - a structured-mode message keeps its content-type header', () => {
+    const type = 'application/cloudevents+json; charset=utf-8'
+    const h = toNatsHeaders({ 'content-type': type }, undefined)
+    expect(h.keys()).toEqual(['content-type'])
+    expect(fromNatsHeaders(h).headers['content-type']).toBe(type)
+  })
+
+  it('binding - ce- values reach core still encoded (core decodes them), quoted ones unquoted', () => {
+    const h = natsHeaders()
+    h.set('ce-subject', 'Euro%20%E2%82%AC')
+    h.set('ce-type', '"a \\"b\\""')
+    expect(fromNatsHeaders(h).headers).toEqual({
+      'ce-subject': 'Euro%20%E2%82%AC',
+      'ce-type': 'a "b"',
+    })
+    expect(unquote('"x')).toBe('"x')
+  })
+
+  it('binding - ce- headers as read go out again unchanged (a dead-letter replay)', () => {
+    const read = { 'ce-specversion': '1.0', 'ce-subject': 'Euro%20%E2%82%AC', 'ce-x': 'a b' }
+    const h = toNatsHeaders(read, undefined)
+    expect(h.get('ce-subject')).toBe('Euro%20%E2%82%AC')
+    expect(h.get('ce-x')).toBe('a%20b')
+  })
+
+  it('binding - ce_ headers of earlier versions are still decoded here', () => {
+    const h = natsHeaders()
+    h.set('ce_subject', '50%25 off')
+    expect(fromNatsHeaders(h).headers).toEqual({ ce_subject: '50% off' })
   })
 })
 

@@ -106,8 +106,9 @@ export function deliverPolicy(startAt: StartAt): Partial<ConsumerConfig> {
   return { deliver_policy: 'by_start_sequence', opt_start_seq: seq }
 }
 
-// NATS header values are trimmed and cannot hold CR/LF; everything else (UTF-8 included) goes
-// through raw. `%` is escaped too, so decoding is unambiguous (the CloudEvents HTTP rule).
+// Headers other than attributes (the key, a custom codec's): NATS trims header values and
+// cannot hold CR/LF; everything else (UTF-8 included) goes through raw. `%` is escaped too, so
+// decoding is unambiguous. Earlier versions wrote `ce_` attribute values this way.
 const UNSAFE = /%|\p{Cc}|^\s|\s$/u
 const UNSAFE_CHAR = /^(%|\p{Cc})$/u
 
@@ -134,13 +135,56 @@ export function decodeHeaderValue(value: string): string {
   }
 }
 
-/** NATS headers of an outbound message: the codec's headers, the key, and `Nats-Msg-Id`. */
+// Printable US-ASCII except `"` (and `%`): what the CloudEvents NATS binding lets through raw.
+const BINDING_RAW = /^[\x21\x23\x24\x26-\x7E]*$/
+const ENCODED_RAW = /^[\x21\x23-\x7E]*$/
+
+/**
+ * Percent-encodes a header value as the CloudEvents NATS binding asks (3.1.3.2): space, `"`,
+ * `%` and every character outside printable US-ASCII, as upper-case `%XY` of its UTF-8 bytes.
+ * `encoded` marks a value in the binding's form already (a `ce-` header read from NATS, sent
+ * again by a dead-letter replay): its `%` escapes are kept, anything unsafe is still encoded.
+ */
+export function bindingEncode(value: string, encoded = false): string {
+  if ((encoded ? ENCODED_RAW : BINDING_RAW).test(value)) return value
+  let out = ''
+  for (const ch of value) {
+    const cp = ch.codePointAt(0)!
+    if (cp >= 0x21 && cp <= 0x7e && cp !== 0x22 && (cp !== 0x25 || encoded)) out += ch
+    else
+      for (const byte of Buffer.from(ch, 'utf8'))
+        out += `%${byte < 16 ? '0' : ''}${byte.toString(16).toUpperCase()}`
+  }
+  return out
+}
+
+/**
+ * A `ce-` header value as received: a double-quoted string (RFC 7230 3.2.6, written by older
+ * versions of the binding) is unquoted; the percent-decoding that follows is core's.
+ */
+export function unquote(value: string): string {
+  if (value.length < 2 || value[0] !== '"' || value[value.length - 1] !== '"') return value
+  return value.slice(1, -1).replace(/\\(.)/g, '$1')
+}
+
+/**
+ * NATS headers of an outbound message, in the CloudEvents NATS binding's binary mode: the
+ * codec's `ce_` attribute headers (the Kafka binding's names) go out as `ce-` headers, the data's
+ * `content-type` as `ce-datacontenttype`, values percent-encoded; a structured-mode message keeps
+ * its `content-type`. Plus the key when no attribute carries it; never a `Nats-*` header.
+ */
 export function toNatsHeaders(headers: Record<string, string>, key: string | undefined): MsgHdrs {
   const h = natsHeaders()
+  const binary = headers.ce_specversion !== undefined || headers['ce-specversion'] !== undefined
   for (const name in headers) {
+    const lower = name.toLowerCase()
     // `Nats-*` headers are the server's own vocabulary; a replayed dead letter must not steer it.
-    if (name.toLowerCase().startsWith('nats-')) continue
-    h.set(name, encodeHeaderValue(headers[name]!))
+    if (lower.startsWith('nats-')) continue
+    const value = headers[name]!
+    if (lower.startsWith('ce_')) h.set(`ce-${name.slice(3)}`, bindingEncode(value))
+    else if (lower.startsWith('ce-')) h.set(name, bindingEncode(value, true))
+    else if (binary && lower === 'content-type') h.set('ce-datacontenttype', bindingEncode(value))
+    else h.set(name, encodeHeaderValue(value))
   }
   if (key !== undefined && headers.ce_partitionkey !== key && headers['ce-partitionkey'] !== key) {
     h.set(KEY_HEADER, encodeHeaderValue(key))
@@ -148,7 +192,11 @@ export function toNatsHeaders(headers: Record<string, string>, key: string | und
   return h
 }
 
-/** Headers of an inbound message, names lower-cased, server and transport headers left out. */
+/**
+ * Headers of an inbound message, names lower-cased, server and transport headers left out.
+ * `ce-` values (the binding's form) reach core still percent-encoded, as core decodes them;
+ * `ce_` values (what earlier versions wrote, already in streams) and others are decoded here.
+ */
 export function fromNatsHeaders(h: MsgHdrs | undefined): {
   headers: Record<string, string>
   key: string | undefined
@@ -158,12 +206,17 @@ export function fromNatsHeaders(h: MsgHdrs | undefined): {
   if (h !== undefined) {
     for (const [name, values] of h) {
       const lower = name.toLowerCase()
-      const value = decodeHeaderValue(values[0] ?? '')
-      if (lower === KEY_HEADER) key = value
-      else if (!lower.startsWith('nats-')) headers[lower] = value
+      const value = values[0] ?? ''
+      if (lower === KEY_HEADER) key = decodeHeaderValue(value)
+      else if (lower.startsWith('nats-')) continue
+      else if (lower.startsWith('ce-')) headers[lower] = unquote(value)
+      else headers[lower] = decodeHeaderValue(value)
     }
   }
-  key ??= headers.ce_partitionkey ?? headers['ce-partitionkey']
+  if (key === undefined) {
+    const bound = headers['ce-partitionkey']
+    key = headers.ce_partitionkey ?? (bound === undefined ? undefined : decodeHeaderValue(bound))
+  }
   return { headers, key }
 }
 

@@ -37,7 +37,13 @@ export interface StreamLimits {
   replicas?: number
   /** How long `Nats-Msg-Id` (the event id) de-duplicates a re-sent publish. @default 120_000 */
   duplicateWindowMs?: number
-  /** What a full stream does: drop the oldest message or refuse the new one. @default 'old' */
+  /**
+   * What a stream full at `maxMsgs` or `maxBytes` does: `'new'` refuses the publish (a
+   * `PublishError`), `'old'` drops the oldest message even when a group has not read it yet or a
+   * retry of it is waiting; the transport then reports what was dropped (`MessagesLostError`
+   * through the bus's `onError`). Ask for `'old'` only where losing events is acceptable.
+   * @default 'new'
+   */
   discard?: 'old' | 'new'
 }
 

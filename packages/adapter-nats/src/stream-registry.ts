@@ -30,6 +30,10 @@ export function serverFeatures(version: string): NatsServerFeatures {
   return { version, multipleFilterSubjects: major > 2 || (major === 2 && minor >= 10) }
 }
 
+function limited(limit: number | undefined): boolean {
+  return limit !== undefined && limit > 0
+}
+
 /** Stream settings from our limits; unset limits are left to the server's defaults. */
 function streamConfig(l: StreamLimits): Partial<StreamConfig> {
   const entries = {
@@ -40,7 +44,9 @@ function streamConfig(l: StreamLimits): Partial<StreamConfig> {
     storage: l.storage,
     num_replicas: l.replicas,
     duplicate_window: l.duplicateWindowMs === undefined ? undefined : nanos(l.duplicateWindowMs),
-    discard: l.discard,
+    // The server's default drops the oldest message at a limit, read or not: refuse new ones
+    // instead unless dropping was asked for.
+    discard: l.discard ?? (limited(l.maxMsgs) || limited(l.maxBytes) ? 'new' : undefined),
   }
   return Object.fromEntries(Object.entries(entries).filter(([, v]) => v !== undefined))
 }

@@ -9,6 +9,7 @@ import { type AttemptMemory, deliveryId } from './attempt-memory.js'
 import type { InboxRouter } from './inbox-router.js'
 import { type DeliveryInfo, fromNatsHeaders } from './mapping.js'
 import type { ResolvedNatsOptions } from './options.js'
+import type { RetentionWatch } from './retention-watch.js'
 
 const text = new TextEncoder()
 const ACK = text.encode('+ACK')
@@ -25,6 +26,8 @@ export interface PullInit {
   attempts: AttemptMemory
   /** The transport's inbox, which routes deliveries and status messages here. */
   router: InboxRouter
+  /** Present when the stream may drop unsettled messages: finds and reports what it dropped. */
+  retention: RetentionWatch | undefined
   /** Creates the consumer again when the server no longer answers for it. */
   ensureConsumer(): Promise<void>
   onClosed(subscription: PullSubscription): void
@@ -98,6 +101,8 @@ export class PullSubscription implements TransportSubscription {
   /** Open requests: id to batch size. */
   private readonly requests = new Map<number, number>()
   private readonly unsettled = new Set<string>()
+  /** Errors for the bus that came while no pull was open: the next pull fails with them. */
+  private readonly failures: unknown[] = []
   private readonly keepAlive: NodeJS.Timeout
   private readonly watchdog: NodeJS.Timeout
   private readonly heartbeatMs: number
@@ -128,6 +133,10 @@ export class PullSubscription implements TransportSubscription {
     deliver: (messages: InboundMessage[]) => void,
     fail: (error: unknown) => void,
   ): void {
+    if (this.failures.length > 0 && !this.closed && !signal.aborted) {
+      fail(this.failures.shift())
+      return
+    }
     if (this.closed || signal.aborted || this.buffer.length > 0) {
       const batch = signal.aborted ? [] : this.take(max)
       // Top up now, while the rest is handled: waiting until the buffer runs dry would leave
@@ -231,9 +240,20 @@ export class PullSubscription implements TransportSubscription {
     this.outstanding += want
   }
 
-  /** Open requests that went quiet (no heartbeat, no delivery) for three heartbeats are lost. */
+  /**
+   * Open requests that went quiet (no heartbeat, no delivery) for three heartbeats are lost.
+   * Also runs the retention watch (which checks at its own pace).
+   */
   private watch(): void {
-    if (this.closed || !this.connected || this.requests.size === 0) return
+    if (this.closed || !this.connected) return
+    void this.init.retention?.check().then(
+      (lost) => {
+        for (const error of lost) this.report(error)
+      },
+      // The server did not answer: the connection's own errors say why; the next check counts.
+      () => undefined,
+    )
+    if (this.requests.size === 0) return
     if (Date.now() - this.lastHeard <= this.heartbeatMs * 3) return
     this.requests.clear()
     this.outstanding = 0
@@ -249,6 +269,14 @@ export class PullSubscription implements TransportSubscription {
         this.checking = undefined
         this.request()
       })
+  }
+
+  /** Hands an error to the bus through the open pull, or the next one. */
+  private report(error: unknown): void {
+    if (this.closed) return
+    const waiter = this.slot.take()
+    if (waiter !== undefined) waiter.fail(error)
+    else this.failures.push(error)
   }
 
   private deliver(): void {
@@ -268,6 +296,7 @@ export class PullSubscription implements TransportSubscription {
     const { attempts, options } = this.init
     // The memory is empty unless something was given back: skip building its key per message.
     const remembered = attempts.size === 0 ? undefined : attempts.take(deliveryId(info))
+    this.init.retention?.arrived(info.sequence)
     this.unsettled.add(reply)
     return {
       topic: this.init.topic,
@@ -289,6 +318,8 @@ export class PullSubscription implements TransportSubscription {
           return this.deliver()
         }
         const delayNs = Math.max(0, Math.round(delayMs)) * 1_000_000
+        const watchFor = delayMs + 2 * options.ackWaitMs + options.pullExpiresMs
+        if (delayNs > 0) this.init.retention?.waiting(info.sequence, Date.now() + watchFor)
         this.settle(reply, delayNs > 0 ? text.encode(`-NAK {"delay":${delayNs}}`) : NAK)
       },
     }

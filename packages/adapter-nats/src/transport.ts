@@ -27,9 +27,10 @@ import {
   publishError,
 } from './errors.js'
 import { InboxRouter } from './inbox-router.js'
-import { fromNatsHeaders, publishSubject } from './mapping.js'
+import { fromNatsHeaders, publishSubject, subjectsFor } from './mapping.js'
 import { type NatsTransportOptions, type ResolvedNatsOptions, resolveOptions } from './options.js'
 import { Publisher } from './publisher.js'
+import { RetentionWatch } from './retention-watch.js'
 import { type NatsServerFeatures, StreamRegistry, serverFeatures } from './stream-registry.js'
 import { PullSubscription } from './subscription.js'
 
@@ -155,7 +156,7 @@ export class NatsTransport implements Transport {
     options: TransportSubscribeOptions,
   ): Promise<TransportSubscription> {
     if (this.closed) throw closedError()
-    const { nc, registry, router } = await this.ready()
+    const { nc, jsm, registry, router } = await this.ready()
     const onClosed = (s: PullSubscription | CoreSubscription) => this.subscriptions.delete(s)
     if (options.ephemeral === true) {
       const inbox = new CoreSubscription(nc, topic, onClosed)
@@ -168,6 +169,9 @@ export class NatsTransport implements Transport {
       options.group,
       options.startAt,
     )
+    const subjects = subjectsFor(topic, this.options.subjects)
+    const at = { stream, consumer, topic, subjects }
+    const retention = await RetentionWatch.create(jsm, at, this.options.pullExpiresMs)
     const subscription = new PullSubscription({
       nc,
       options: this.options,
@@ -176,6 +180,7 @@ export class NatsTransport implements Transport {
       topic,
       attempts: this.attempts,
       router,
+      retention,
       ensureConsumer: ensure,
       onClosed,
     })
