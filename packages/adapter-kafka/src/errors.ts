@@ -95,6 +95,20 @@ export function connectionError(error: unknown, brokers: readonly string[]): Con
   )
 }
 
+// Kafka's own rule for topic names: these characters, at most 249 of them, and not "." or "..".
+// Core accepts more (`~ : / @`, for the other brokers); the broker would refuse those only when
+// the topic is created, with an error that reads as retryable.
+const KAFKA_TOPIC = /^[A-Za-z0-9._-]{1,249}$/
+
+/** A `ConfigurationError` (field `topic`) for a name Kafka cannot take, else undefined. */
+export function invalidTopic(topic: string): ConfigurationError | undefined {
+  if (KAFKA_TOPIC.test(topic) && topic !== '.' && topic !== '..') return undefined
+  return new ConfigurationError(
+    `Kafka cannot take the topic name ${JSON.stringify(topic)}: use 1-249 characters from A-Z a-z 0-9 . _ - (not "." or ".." alone)`,
+    { field: 'topic' },
+  )
+}
+
 /** The topic does not exist and the adapter may not create it. */
 export function missingTopic(topic: string): ConfigurationError {
   return new ConfigurationError(

@@ -1,3 +1,4 @@
+import { binaryCodec, createEvent } from '@switchyard/core'
 import { describe, expect, it } from 'vitest'
 import { readBody, readHeaders, readKey, recordSize, toRecord } from './mapping.js'
 
@@ -46,5 +47,18 @@ describe('mapping', () => {
     expect(readKey(record)).toBeUndefined()
     expect(readBody(record).byteLength).toBe(0)
     expect(readKey({ ...record, key: Buffer.from('k1') })).toBe('k1')
+  })
+
+  it('record value - an event without data is a record without a value; empty data of a type is not', () => {
+    const codec = binaryCodec()
+    const encode = (input: Parameters<typeof createEvent>[0]) => {
+      const { headers, body } = codec.encode(createEvent(input, { source: 'test' }))
+      return toRecord({ id: '1', key: undefined, headers, body })
+    }
+    expect(encode({ type: 'no.data' }).value).toBeNull()
+    expect(encode({ type: 'empty.bytes', data: new Uint8Array(0) }).value).toEqual(Buffer.alloc(0))
+    expect(
+      encode({ type: 'empty.text', data: '', datacontenttype: 'text/plain' }).value?.length,
+    ).toBe(0)
   })
 })

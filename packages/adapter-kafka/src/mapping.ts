@@ -17,8 +17,17 @@ export function toRecord(message: OutboundMessage): RecordOut {
   // bytes are made once, there (the transport declares `textBodies`).
   if (message.text !== undefined) return { key, value: message.text, headers: message.headers }
   const body = message.body
+  // No data: the Kafka binding's record without a value (null), not an empty one. The codec
+  // tells it by an empty body with no content type (empty data of a given type keeps its bytes).
+  if (body.byteLength === 0 && !hasContentType(message.headers))
+    return { key, value: null, headers: message.headers }
   const value = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
   return { key, value, headers: message.headers }
+}
+
+function hasContentType(headers: Record<string, string>): boolean {
+  for (const name in headers) if (name.toLowerCase() === 'content-type') return true
+  return false
 }
 
 /** Bytes a record adds to a produce request (a close estimate, used to size batches). */
@@ -50,7 +59,8 @@ export function readHeaders(record: RecordIn): Record<string, string> {
 
 /**
  * The record value as kafkajs hands it (a Buffer, no copy; core decodes JSON from a Buffer with
- * Node's fastest UTF-8 decoder); a tombstone reads as empty.
+ * Node's fastest UTF-8 decoder); a null value (an event without data) reads as empty, which core
+ * decodes, with no content type, as no data.
  */
 export function readBody(record: RecordIn): Uint8Array {
   return record.value ?? EMPTY

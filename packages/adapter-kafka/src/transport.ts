@@ -31,6 +31,7 @@ import {
   connectionError,
   errorType,
   goneInbox,
+  invalidTopic,
   missingTopic,
   notYet,
   publishError,
@@ -148,6 +149,7 @@ export class KafkaTransport implements Transport {
    * request is sent once: the bus retries a retryable failure. A `temporary` publish (a reply to
    * `bus.request()`) never creates its topic: a missing inbox means the requester is gone.
    * @throws {PublishError} when the broker did not confirm them (`retryable` says if a retry may help).
+   * @throws {ConfigurationError} for a topic name Kafka cannot take (field `topic`).
    * @throws {ClosedError} after `close()`.
    */
   publish(
@@ -216,6 +218,7 @@ export class KafkaTransport implements Transport {
 
   /**
    * Joins the consumer group `group` for the topic (one Kafka group member per subscription).
+   * @throws {ConfigurationError} for a topic name Kafka cannot take (field `topic`).
    * @throws {ClosedError} after `close()`, also when `close()` comes while it is joining.
    */
   subscribe(topic: string, options: TransportSubscribeOptions): Promise<TransportSubscription> {
@@ -270,8 +273,13 @@ export class KafkaTransport implements Transport {
     return subscription
   }
 
-  /** Reads up to `limit` retained records from the start of the topic, committing nothing. */
+  /**
+   * Reads up to `limit` retained records from the start of the topic, committing nothing.
+   * @throws {ConfigurationError} for a topic name Kafka cannot take (field `topic`).
+   */
   browse(topic: string, options: { limit: number }): Promise<InboundMessage[]> {
+    const invalid = invalidTopic(topic)
+    if (invalid !== undefined) return Promise.reject(invalid)
     return browseTopic(this.client, this.admin, topic, options.limit, this.options)
   }
 
@@ -307,10 +315,16 @@ export class KafkaTransport implements Transport {
     }
   }
 
-  /** Creates the topic when missing (or refuses), once per topic; resolves with its partition count. */
+  /**
+   * Creates the topic when missing (or refuses), once per topic; resolves with its partition
+   * count. Rejects with a `ConfigurationError` (field `topic`) for a name Kafka cannot take.
+   */
   private ensureTopic(topic: string, create = true): Promise<number> {
     let known = this.topics.get(topic)
     if (known === undefined) {
+      // Checked before the first use only: a topic seen before skips this on every publish.
+      const invalid = invalidTopic(topic)
+      if (invalid !== undefined) return Promise.reject(invalid)
       known = this.createTopic(topic, create)
       this.topics.set(topic, known)
       known.then(

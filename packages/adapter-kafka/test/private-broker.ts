@@ -26,6 +26,13 @@ export class PrivateBroker {
 
   /** Formats a fresh data dir and starts the broker (about 5 s). */
   static async start(): Promise<PrivateBroker> {
+    const broker = await PrivateBroker.create()
+    await broker.up()
+    return broker
+  }
+
+  /** Picks its ports and data dir without starting it: a broker that is not there yet. */
+  static async create(): Promise<PrivateBroker> {
     const port = await sparePort()
     const controller = await sparePort()
     const dataDir = await mkdtemp(join(tmpdir(), 'switchyard-kafka-'))
@@ -36,9 +43,7 @@ export class PrivateBroker {
       KAFKA_DATA_DIR: dataDir,
       KAFKA_HEAP: '-Xms96m -Xmx384m',
     }
-    const broker = new PrivateBroker(port, env, dataDir)
-    await broker.up()
-    return broker
+    return new PrivateBroker(port, env, dataDir)
   }
 
   /** Starts it again on the same data (the script waits until it answers). */
