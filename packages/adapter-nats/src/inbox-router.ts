@@ -20,18 +20,18 @@ export interface InboxTarget {
 }
 
 /**
- * One inbox per transport for every pull request. JetStream deliveries carry the stream's
- * subject, not the request's, so they are routed by the consumer named in their ack subject;
- * status messages come on the request's own subject. Keeping this one subscription for the life
- * of the connection closes a gap: a subscription that unsubscribed its own inbox could lose a
- * message the server had already routed to it (to sit unacknowledged until the ack wait).
- * Here such a message goes to another open subscription of the same consumer, or straight back
- * to the server.
+ * The inboxes pull requests answer to, one per pull subscription under one prefix. JetStream
+ * deliveries carry the stream's subject, not the request's, so they are routed by the consumer
+ * named in their ack subject; status messages come on the request's own subject. When a pull
+ * subscription closes, its inbox is drained: the server drops requests nobody listens to any
+ * more (it checks interest before each delivery), so they cannot go on taking messages that
+ * would only be given back, each time counting a delivery and so an attempt. What was already
+ * on the wire goes to another open subscription of the same consumer, or straight back.
  */
 export class InboxRouter {
   /** Subject prefix; subscription `n`'s requests reply to `<prefix>.<n>.<request>`. */
   readonly prefix = createInbox()
-  private readonly sub: Subscription
+  private readonly subs = new Map<InboxTarget, Subscription>()
   private readonly byId = new Map<number, InboxTarget>()
   private readonly byConsumer = new Map<string, InboxTarget[]>()
   private nextId = 0
@@ -39,13 +39,7 @@ export class InboxRouter {
   constructor(
     private readonly nc: NatsConnection,
     private readonly attempts: AttemptMemory,
-  ) {
-    this.sub = nc.subscribe(`${this.prefix}.>`, {
-      callback: (error, msg) => {
-        if (error === null) this.route(msg)
-      },
-    })
-  }
+  ) {}
 
   /** Registers a subscription; returns the reply subject prefix for its requests. */
   add(target: InboxTarget, stream: string, consumer: string): string {
@@ -53,6 +47,12 @@ export class InboxRouter {
     this.byId.set(id, target)
     const key = `${stream}/${consumer}`
     this.byConsumer.set(key, [...(this.byConsumer.get(key) ?? []), target])
+    const sub = this.nc.subscribe(`${this.prefix}.${id}.*`, {
+      callback: (error, msg) => {
+        if (error === null) this.route(msg)
+      },
+    })
+    this.subs.set(target, sub)
     return `${this.prefix}.${id}`
   }
 
@@ -64,11 +64,17 @@ export class InboxRouter {
       if (rest.length === 0) this.byConsumer.delete(key)
       else this.byConsumer.set(key, rest)
     }
+    const sub = this.subs.get(target)
+    this.subs.delete(target)
+    // Deliveries still on the wire arrive before the drain ends and are routed on from here.
+    void sub?.drain().catch(() => undefined)
   }
 
   /** Drains the inbox; deliveries still on the wire are given back. */
   async close(): Promise<void> {
-    await this.sub.drain().catch(() => undefined)
+    const subs = [...this.subs.values()]
+    this.subs.clear()
+    await Promise.all(subs.map((sub) => sub.drain().catch(() => undefined)))
   }
 
   private route(msg: Msg): void {

@@ -88,8 +88,9 @@ export class PullSlot {
  * memory. Deliveries carry the stream's subject, not the request's, so open requests are counted
  * in aggregate: each delivery takes one off, and a request's end (408, 409) reports what it left
  * unfilled. Requests ask for idle heartbeats; silence means the server lost them. Delivered
- * messages are kept alive with in-progress acks until settled; on close they are given back
- * (`-NAK`) so the group gets them at once rather than after the ack wait.
+ * messages are kept alive with in-progress acks until settled; on close those never handed to a
+ * handler are given back (`-NAK`) so the group gets them at once; abandoned ones (a handler
+ * still running) come back after the ack wait, one attempt further.
  */
 export class PullSubscription implements TransportSubscription {
   /** @internal Messages asked for and not yet delivered, over all open requests. */
@@ -149,7 +150,7 @@ export class PullSubscription implements TransportSubscription {
     this.request()
   }
 
-  /** Stops pulling and gives back every unsettled message. */
+  /** Stops pulling, gives back what was never handled, leaves abandoned ones to the ack wait. */
   close(): Promise<void> {
     if (this.closed) return Promise.resolve()
     this.closed = true
@@ -163,7 +164,14 @@ export class PullSubscription implements TransportSubscription {
     const held = this.buffer.take(this.buffer.length)
     // Never handed to the bus, so not an attempt: the redelivery keeps its number.
     for (const { info } of held) this.init.attempts.returned(deliveryId(info), info.delivered)
-    this.send([...held.map((d) => d.msg.reply!), ...this.unsettled], NAK)
+    this.send(
+      held.map((d) => d.msg.reply!),
+      NAK,
+    )
+    // What is still unsettled has a handler running (the bus gave back what never started):
+    // abandoned. It is left to the ack wait, whose redelivery counts as the next attempt; a
+    // `-NAK` after in-progress acks makes nats-server start the delivery count again at 1, so
+    // a handler that hangs every time would never use up its retry budget.
     this.unsettled.clear()
     this.init.onClosed(this)
     return Promise.resolve()
