@@ -1,4 +1,4 @@
-import type { Msg, NatsConnection } from '@nats-io/transport-node'
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import {
   ConnectionError,
   Deque,
@@ -6,6 +6,7 @@ import {
   type TransportSubscription,
 } from '@switchyard/core/transport'
 import { type AttemptMemory, deliveryId } from './attempt-memory.js'
+import { MessagesLostError } from './errors.js'
 import type { InboxRouter } from './inbox-router.js'
 import { type DeliveryInfo, fromNatsHeaders } from './mapping.js'
 import type { ResolvedNatsOptions } from './options.js'
@@ -106,6 +107,7 @@ export class PullSubscription implements TransportSubscription {
   private readonly failures: unknown[] = []
   private readonly keepAlive: NodeJS.Timeout
   private readonly watchdog: NodeJS.Timeout
+  private readonly maxDeliveries: Subscription | undefined
   private readonly heartbeatMs: number
   private lastHeard = Date.now()
   private nextId = 0
@@ -125,6 +127,29 @@ export class PullSubscription implements TransportSubscription {
     this.watchdog = setInterval(() => this.watch(), this.heartbeatMs)
     this.keepAlive.unref()
     this.watchdog.unref()
+    this.maxDeliveries = init.options.maxDeliver > 0 ? this.watchMaxDeliveries() : undefined
+  }
+
+  /**
+   * The server gives up on a message after `maxDeliver` deliveries (its last one abandoned by a
+   * member that left) and only says so in an advisory: report it, the group will not see it again.
+   */
+  private watchMaxDeliveries(): Subscription {
+    const { nc, stream, consumer, topic } = this.init
+    const subject = `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.${consumer}`
+    return nc.subscribe(subject, {
+      callback: (error, msg) => {
+        if (error !== null) return
+        const { stream_seq: seq, deliveries } = msg.json<{
+          stream_seq: number
+          deliveries: number
+        }>()
+        const reason =
+          `An event of "${topic}" (stream "${stream}" sequence ${seq}) reached maxDeliver ` +
+          `(${deliveries} deliveries) unsettled: the server will not deliver it again`
+        this.report(new MessagesLostError(reason, stream, [seq], 1))
+      },
+    })
   }
 
   /** Delivers 1..max messages once any are there, [] when closed or aborted. */
@@ -156,6 +181,7 @@ export class PullSubscription implements TransportSubscription {
     this.closed = true
     clearInterval(this.keepAlive)
     clearInterval(this.watchdog)
+    this.maxDeliveries?.unsubscribe()
     this.disconnected()
     this.slot.take()?.deliver([])
     // From now on the transport's inbox hands late deliveries to another subscription of the

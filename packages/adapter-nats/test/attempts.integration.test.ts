@@ -1,7 +1,7 @@
 import { createEventBus, type EventBus } from '@switchyard/core'
 import { serviceOrSkip, waitUntil } from '@switchyard/testkit'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { natsTransport } from '../src/index.js'
+import { MessagesLostError, natsTransport } from '../src/index.js'
 import { deleteStreams, NATS_URL, probe, runPrefix } from './nats-server.js'
 
 // An event a member abandons (its handler still running when the member leaves) keeps its retry
@@ -11,8 +11,13 @@ const skip = await serviceOrSkip('NATS', () => probe(NATS_URL))
 const ns = `att${Math.random().toString(36).slice(2, 8)}`
 const buses: EventBus[] = []
 
-function bus(hooks: Parameters<typeof createEventBus>[0]['hooks'] = {}): EventBus {
-  const transport = natsTransport({ servers: NATS_URL, autoStreams: { prefix }, ackWaitMs: 500 })
+function bus(hooks: Parameters<typeof createEventBus>[0]['hooks'] = {}, maxDeliver = -1): EventBus {
+  const transport = natsTransport({
+    servers: NATS_URL,
+    autoStreams: { prefix },
+    ackWaitMs: 500,
+    maxDeliver,
+  })
   const created = createEventBus({ transport, source: 'attempts-test', hooks })
   buses.push(created)
   return created
@@ -55,5 +60,33 @@ describe.skipIf(skip !== undefined)('nats attempts', () => {
     }
     expect(seen).toEqual([1, 2, 3])
     expect(dead).toEqual([3])
+  })
+
+  it('attempts - an event the server gives up on at maxDeliver is reported, not silently parked', async () => {
+    const topic = `${ns}.capped`
+    const group = { group: 'capped', retry: { maxAttempts: 5 } }
+    const seen: number[] = []
+    const errors: Error[] = []
+    const hang = (_e: unknown, ctx: { attempt: number }) => {
+      seen.push(ctx.attempt)
+      return new Promise<void>(() => undefined)
+    }
+    const creator = bus({}, 2)
+    await (await creator.subscribe(topic, () => undefined, group)).close()
+    await creator.publish(topic, { type: 'hang' })
+    for (let member = 0; member < 2; member++) {
+      const b = bus({}, 2)
+      await b.subscribe(topic, hang, group)
+      await waitUntil(() => seen.length > member, { timeoutMs: 10_000, message: 'a delivery' })
+      await b.close({ timeoutMs: 100 })
+    }
+    // The second delivery was the last the server makes; the member still there hears of it.
+    await bus({ onError: (error) => void errors.push(error) }, 2).subscribe(topic, hang, group)
+    await waitUntil(() => errors.some((e) => e instanceof MessagesLostError), {
+      timeoutMs: 10_000,
+      message: 'a MessagesLostError for the event the server gave up on',
+    })
+    expect(seen).toEqual([1, 2])
+    expect(errors.find((e) => e instanceof MessagesLostError)?.message).toMatch(/maxDeliver/)
   })
 })
