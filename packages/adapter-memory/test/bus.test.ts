@@ -200,9 +200,10 @@ describe('bus - retries and dead letters', () => {
     await waitUntil(() => errors.length === 1)
     expect(errors[0]).toContain('dead-letter publish')
     expect(await b.deadLetters.list('jobs.dlq')).toHaveLength(0)
-    // Not acked: the broker redelivers it and this time the dead-letter publish succeeds.
+    // Not acked: the broker redelivers it (attempt 2, past the budget of 1), and this time the
+    // dead-letter publish succeeds without the handler running again.
     await waitUntil(async () => (await b.deadLetters.list('jobs.dlq')).length === 1)
-    expect(attempts).toEqual([1, 2])
+    expect(attempts).toEqual([1])
     await waitUntil(() => transport.broker.backlog('jobs').workers?.inFlight === 0)
     expect(transport.broker.backlog('jobs').workers).toEqual({ waiting: 0, inFlight: 0 })
   })

@@ -9,6 +9,7 @@ import {
   ClosedError,
   ConfigurationError,
   ConnectionError,
+  MessagesLostError,
   PublishError,
   TimeoutError,
 } from '@switchyard/core/transport'
@@ -101,28 +102,12 @@ export function jetStreamMissing(server: string, error: unknown): ConnectionErro
   )
 }
 
-/**
- * Messages a stream's retention removed before a group settled them: unread ones (a stream
- * with `discard: 'old'` full while the group lagged, or `maxAgeMs` passed) or one whose retry
- * was waiting in the broker. Reported through the subscription (the bus's `onError`), never
- * thrown at a call. `code` is `ERR_MESSAGES_LOST`; nothing can bring them back.
- */
-export class MessagesLostError extends Error {
-  /** Stable code, as core's errors have. */
-  readonly code = 'ERR_MESSAGES_LOST'
-  /** Trying again cannot help. */
-  readonly retryable = false
-
-  constructor(
-    message: string,
-    /** Stream the messages were removed from. */
-    readonly stream: string,
-    /** Stream sequences lost (a range's ends for unread ones, the sequence of a lost retry). */
-    readonly sequences: readonly number[],
-    /** How many messages were lost (at least). */
-    readonly count: number,
-  ) {
-    super(message)
-    this.name = 'MessagesLostError'
-  }
+/** Messages of `stream` lost before the group settled them (`sequences`: a run's two ends, or each one). */
+export function messagesLost(
+  message: string,
+  stream: string,
+  sequences: readonly number[],
+  count: number,
+): MessagesLostError {
+  return new MessagesLostError(message, { count, stream, positions: sequences.map(String) })
 }

@@ -1,4 +1,3 @@
-export { MessagesLostError } from './errors.js'
 export type {
   NatsConfig,
   NatsTransportOptions,

@@ -1,5 +1,6 @@
 import type { JetStreamManager, StreamConfig } from '@nats-io/jetstream'
-import { MessagesLostError } from './errors.js'
+import type { MessagesLostError } from '@switchyard/core/transport'
+import { messagesLost } from './errors.js'
 import { covers } from './mapping.js'
 
 function set(limit: number | undefined): boolean {
@@ -99,7 +100,7 @@ export class RetentionWatch {
       }
       if (gone.length > 0) {
         lost.push(
-          new MessagesLostError(
+          messagesLost(
             `${gone.length} event(s) of "${this.topic}" waiting for a retry (stream "${this.stream}" ` +
               `sequence ${gone.join(', ')}) were removed by the stream's retention before the ` +
               'retry came: they are lost (the stream drops its oldest messages: discard "old" or maxAgeMs)',
@@ -142,7 +143,7 @@ export class RetentionWatch {
     const skipped = now.sequence - before.sequence - (now.deliveries - before.deliveries)
     if (skipped <= 0) return undefined
     const from = before.sequence + 1
-    return new MessagesLostError(
+    return messagesLost(
       `${skipped} event(s) of "${this.topic}" (stream "${this.stream}" sequences ${from} to ` +
         `${now.sequence}) were removed by the stream's retention before the group read them: ` +
         'they are lost (the stream drops its oldest messages: discard "old" or maxAgeMs)',

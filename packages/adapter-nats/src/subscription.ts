@@ -6,7 +6,7 @@ import {
   type TransportSubscription,
 } from '@switchyard/core/transport'
 import { type AttemptMemory, deliveryId } from './attempt-memory.js'
-import { MessagesLostError } from './errors.js'
+import { messagesLost } from './errors.js'
 import type { InboxRouter } from './inbox-router.js'
 import { type DeliveryInfo, fromNatsHeaders } from './mapping.js'
 import type { ResolvedNatsOptions } from './options.js'
@@ -147,7 +147,7 @@ export class PullSubscription implements TransportSubscription {
         const reason =
           `An event of "${topic}" (stream "${stream}" sequence ${seq}) reached maxDeliver ` +
           `(${deliveries} deliveries) unsettled: the server will not deliver it again`
-        this.report(new MessagesLostError(reason, stream, [seq], 1))
+        this.report(messagesLost(reason, stream, [seq], 1))
       },
     })
   }

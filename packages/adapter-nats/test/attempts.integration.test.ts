@@ -1,7 +1,7 @@
-import { createEventBus, type EventBus } from '@switchyard/core'
+import { createEventBus, type EventBus, MessagesLostError } from '@switchyard/core'
 import { serviceOrSkip, waitUntil } from '@switchyard/testkit'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { MessagesLostError, natsTransport } from '../src/index.js'
+import { natsTransport } from '../src/index.js'
 import { deleteStreams, NATS_URL, probe, runPrefix } from './nats-server.js'
 
 // An event a member abandons (its handler still running when the member leaves) keeps its retry

@@ -1,4 +1,4 @@
-import { ConnectionError, PublishError } from '@switchyard/core/transport'
+import { ConnectionError, MessagesLostError, PublishError } from '@switchyard/core/transport'
 
 // Replies that say "try again later": the server is loading, busy or failing over. Any other
 // reply (WRONGTYPE, NOPERM, OOM: out of memory until someone frees some) is a refusal.
@@ -44,29 +44,10 @@ export function connectionError(what: string, error: unknown): ConnectionError {
   })
 }
 
-/**
- * Events `lossyTrim` let `maxStreamLength` trim before a group settled them: unread ones, or
- * ones pending or waiting for a retry. Reported through the group's subscription (the bus's
- * `onError`), never thrown at a call. `code` is `ERR_MESSAGES_LOST`, as on NATS; nothing can
- * bring them back.
- */
-export class MessagesLostError extends Error {
-  /** Stable code, as core's errors have. */
-  readonly code = 'ERR_MESSAGES_LOST'
-  /** Trying again cannot help. */
-  readonly retryable = false
-
-  constructor(
-    /** Stream key the events were trimmed from. */
-    readonly stream: string,
-    /** Consumer group that lost them. */
-    readonly group: string,
-    /** How many events the group lost. */
-    readonly count: number,
-  ) {
-    super(
-      `${count} event(s) of stream "${stream}" were trimmed before group "${group}" settled them (maxStreamLength with lossyTrim); they will not be delivered`,
-    )
-    this.name = 'MessagesLostError'
-  }
+/** What a group lost to `lossyTrim`: `count` events of `stream` trimmed before it settled them. */
+export function trimmedUnsettled(stream: string, group: string, count: number): MessagesLostError {
+  return new MessagesLostError(
+    `${count} event(s) of stream "${stream}" were trimmed before group "${group}" settled them (maxStreamLength with lossyTrim); they will not be delivered`,
+    { count, stream, group },
+  )
 }

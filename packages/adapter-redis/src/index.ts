@@ -1,4 +1,4 @@
-export { isRetryable, MessagesLostError } from './errors.js'
+export { isRetryable } from './errors.js'
 export type { TopicKeys } from './mapping.js'
 export { topicKeys } from './mapping.js'
 export type { RedisTransportOptions } from './options.js'

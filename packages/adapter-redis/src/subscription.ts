@@ -5,7 +5,7 @@ import {
   withTimeout,
 } from '@switchyard/core/transport'
 import type { Cluster, Redis } from 'ioredis'
-import { isMissingGroup, MessagesLostError } from './errors.js'
+import { isMissingGroup, trimmedUnsettled } from './errors.js'
 import { StreamEntry as Entry, type TopicKeys } from './mapping.js'
 import { runScript, SCRIPTS, type Script } from './scripts.js'
 
@@ -113,7 +113,7 @@ export class RedisSubscription implements TransportSubscription {
 
   /** The events lost to `lossyTrim` as an error for the bus's `onError`, counted once. */
   private lossReport(): Error {
-    const error = new MessagesLostError(this.init.keys.stream, this.init.group, this.trimmed)
+    const error = trimmedUnsettled(this.init.keys.stream, this.init.group, this.trimmed)
     this.trimmed = 0
     return error
   }

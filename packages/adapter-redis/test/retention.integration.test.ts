@@ -1,8 +1,8 @@
-import { createEventBus, type EventBus, outcome } from '@switchyard/core'
+import { createEventBus, type EventBus, MessagesLostError, outcome } from '@switchyard/core'
 import { waitUntil } from '@switchyard/testkit'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
-import { MessagesLostError, redisTransport, topicKeys } from '../src/index.js'
+import { redisTransport, topicKeys } from '../src/index.js'
 import { deleteKeys, REDIS_URL, redisOrSkip, uniquePrefix } from './helpers.js'
 
 const skip = await redisOrSkip()

@@ -113,6 +113,33 @@ export class HandlerError extends SwitchyardError {
   }
 }
 
+/**
+ * Messages a broker removed before a consumer group settled them (retention that drops old
+ * messages, a delivery limit reached): they will not be delivered. Reported to `onError`, so a
+ * loss the user opted into is never silent.
+ */
+export class MessagesLostError extends SwitchyardError {
+  /** How many messages were lost (at least). */
+  readonly count: number
+  /** The stream or topic they were kept in. */
+  readonly stream: string
+  /** The consumer group that lost them, when it is one group. */
+  readonly group: string | undefined
+  /** Broker positions of what was lost, where known (a range's two ends for a run). */
+  readonly positions: readonly string[]
+
+  constructor(
+    message: string,
+    options: { count: number; stream: string; group?: string; positions?: readonly string[] },
+  ) {
+    super(message, { code: 'ERR_MESSAGES_LOST', retryable: false })
+    this.count = options.count
+    this.stream = options.stream
+    this.group = options.group
+    this.positions = options.positions ?? []
+  }
+}
+
 /** The bus or subscription is closed; the call cannot proceed. */
 export class ClosedError extends SwitchyardError {
   constructor(message = 'The event bus is closed') {

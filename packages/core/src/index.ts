@@ -21,6 +21,7 @@ export {
   ConnectionError,
   DecodeError,
   HandlerError,
+  MessagesLostError,
   PublishError,
   SchemaValidationError,
   SwitchyardError,

@@ -4,7 +4,7 @@ import { deadLetterEntry, deadLetterEvent } from './dead-letter-entry.js'
 import { DeliveryContext, eventFilter } from './delivery-context.js'
 import { Dispatcher, type DispatcherStats, type Slot } from './dispatcher.js'
 import type { EventEnvelope } from './envelope.js'
-import { ClosedError, toError } from './errors.js'
+import { ClosedError, HandlerError, toError } from './errors.js'
 import { allIdle, composeHandle, type HandleContext, type HandleMiddleware } from './middleware.js'
 import { isOutcome, type Outcome } from './outcome.js'
 import {
@@ -115,10 +115,7 @@ export class Subscription implements AsyncDisposable {
     this.dispatcher.start()
   }
 
-  /**
-   * Stops pulling and starting handlers, keeping the group membership (a circuit breaker's open
-   * state, a maintenance window). Running handlers finish; held events wait for `resume()`.
-   */
+  /** Stops pulling and starting handlers; membership stays, running ones finish, held ones wait. */
   pause(): void {
     this.dispatcher?.pause()
   }
@@ -164,11 +161,7 @@ export class Subscription implements AsyncDisposable {
     }
   }
 
-  /**
-   * Handles one message: decode, filter, then attempts until an outcome settles it. Returns
-   * `undefined` when everything finished synchronously (a sync handler that succeeded, no active
-   * middleware, a sync ack): the common path costs no promise.
-   */
+  /** Decode, filter, then attempts until an outcome settles it; `undefined` when all was sync. */
   private handle(message: InboundMessage, slot: Slot): Promise<void> | undefined {
     let event: EventEnvelope
     try {
@@ -179,6 +172,14 @@ export class Subscription implements AsyncDisposable {
       return this.deadLetter(message, slot, undefined, err, reason, message.attempt)
     }
     if (!this.accepts(event)) return this.settle(() => message.ack(), 'ack')
+    const { maxAttempts } = this.resolved.policy
+    if (message.attempt > maxAttempts) {
+      // Its earlier attempts never settled (a hanging handler, a member that died): the budget
+      // holds for abandonment as for failures.
+      const reason = `attempt ${message.attempt} is past retry.maxAttempts (${maxAttempts}): earlier deliveries did not settle it`
+      const error = new HandlerError(reason)
+      return this.deadLetter(message, slot, event, error, reason, message.attempt - 1)
+    }
     return this.attempt(message, slot, event, message.attempt)
   }
 

@@ -10,7 +10,9 @@ export {
   ConfigurationError,
   ConnectionError,
   DecodeError,
+  MessagesLostError,
   PublishError,
+  SwitchyardError,
   TimeoutError,
 } from './errors.js'
 export { checkKeys, checkNumber, checkString } from './options.js'
