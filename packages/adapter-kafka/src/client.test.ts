@@ -1,6 +1,6 @@
 import { AssignerProtocol } from 'kafkajs'
-import { describe, expect, it } from 'vitest'
-import { createConsumer, subscriptionRoundRobin } from './client.js'
+import { describe, expect, it, vi } from 'vitest'
+import { createClient, createConsumer, subscriptionRoundRobin } from './client.js'
 import { resolveOptions } from './options.js'
 
 const member = (memberId: string, topics: string[]) => ({
@@ -68,5 +68,31 @@ describe('createConsumer', () => {
       maxBytesPerPartition: 2_097_152,
       maxBytes: 8_388_608,
     })
+  })
+
+  it('logging - kafkajs lines go to the logger option, never straight to the console', () => {
+    const lines: string[] = []
+    const logger = {
+      warn: (l: string) => void lines.push(`warn ${l}`),
+      info: (l: string) => void lines.push(`info ${l}`),
+    }
+    const client = createClient(
+      resolveOptions({ brokers: ['127.0.0.1:1'], logLevel: 'info', logger }),
+    )
+    const log = (
+      client as unknown as { logger(): { warn(m: string): void; info(m: string): void } }
+    ).logger()
+    const spy = vi.spyOn(console, 'error')
+    const info = vi.spyOn(console, 'info')
+    log.warn('broker gone')
+    log.info('joined')
+    expect(lines).toEqual(['warn [switchyard:kafka] broker gone', 'info [switchyard:kafka] joined'])
+    expect(spy).not.toHaveBeenCalled()
+    expect(info).not.toHaveBeenCalled()
+    spy.mockRestore()
+    info.mockRestore()
+    expect(() => resolveOptions({ logger: {} as never })).toThrow(
+      /logger needs warn\(\) and info\(\)/,
+    )
   })
 })

@@ -109,9 +109,10 @@ export function createClient(options: ResolvedKafkaOptions): KafkaClientLike {
       const error = String((entry.log as { error?: unknown }).error ?? '')
       if (entry.level <= KafkaLogLevel.ERROR && (ROUTINE.test(message) || ROUTINE.test(error)))
         return
-      const line = `[switchyard:kafka] ${entry.namespace} ${message}${error ? `: ${error}` : ''}`
-      if (entry.level <= KafkaLogLevel.WARN) console.error(line)
-      else console.info(line)
+      const where = entry.namespace ? ` ${entry.namespace}` : ''
+      const line = `[switchyard:kafka]${where} ${message}${error ? `: ${error}` : ''}`
+      if (entry.level <= KafkaLogLevel.WARN) options.logger.warn(line)
+      else options.logger.info(line)
     },
   })
 }

@@ -3,6 +3,7 @@ export type {
   Env,
   KafkaClientLike,
   KafkaCompression,
+  KafkaLogger,
   KafkaSasl,
   KafkaSecurityProtocol,
   KafkaTransportOptions,

@@ -99,10 +99,23 @@ export interface KafkaTransportOptions {
   /** kafkajs log level: `nothing`, `error`, `warn`, `info`, `debug`. @default 'error' */
   logLevel?: 'nothing' | 'error' | 'warn' | 'info' | 'debug'
   /**
+   * Where kafkajs log lines at or above `logLevel` go: warnings and errors to `warn`, the rest to
+   * `info` (pino, winston and `console` fit). @default console
+   */
+  logger?: KafkaLogger
+  /**
    * Subscription settings read by `fromEnv()` (core's `subscribeDefaultsFromEnv`). The bus
    * applies them to every subscription on this transport; options given to `bus.subscribe` win.
    */
   subscribeDefaults?: SubscribeDefaults | undefined
+}
+
+/** A logger the transport writes kafkajs's log lines to. */
+export interface KafkaLogger {
+  /** Warnings and errors of the client. */
+  warn(message: string): void
+  /** Informational and debug lines (only at `logLevel` `info` or `debug`). */
+  info(message: string): void
 }
 
 /** Options with defaults applied. */
@@ -118,7 +131,7 @@ const KEYS = [
   ...['compression', 'lingerMs', 'batchSize', 'requestTimeoutMs', 'autoOffsetReset'],
   ...['sessionTimeoutMs', 'heartbeatIntervalMs', 'rebalanceTimeoutMs', 'maxWaitTimeMs'],
   ...['fetchMaxBytesPerPartition', 'fetchMaxBytes', 'commitIntervalMs', 'createTopics'],
-  ...['partitions', 'replicationFactor', 'logLevel', 'subscribeDefaults'],
+  ...['partitions', 'replicationFactor', 'logLevel', 'logger', 'subscribeDefaults'],
 ]
 const COMPRESSIONS: KafkaCompression[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd']
 const PROTOCOLS: KafkaSecurityProtocol[] = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL']
@@ -187,7 +200,17 @@ export function resolveOptions(options: KafkaTransportOptions): ResolvedKafkaOpt
     partitions: partitionCount(options.partitions ?? -1, field('partitions')),
     replicationFactor: partitionCount(options.replicationFactor ?? -1, field('replicationFactor')),
     logLevel: oneOf(options.logLevel ?? 'error', LOG_LEVELS, field('logLevel')),
+    logger: checkLogger(options.logger ?? console),
   }
+}
+
+function checkLogger(logger: KafkaLogger): KafkaLogger {
+  if (typeof logger?.warn !== 'function' || typeof logger.info !== 'function') {
+    throw new ConfigurationError('kafkaTransport.logger needs warn() and info() functions', {
+      field: 'kafkaTransport.logger',
+    })
+  }
+  return logger
 }
 
 /** Splits `host:port,host:port` and checks each entry. @throws {ConfigurationError} */
