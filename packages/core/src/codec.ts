@@ -187,8 +187,9 @@ export function binaryCodec(): Codec {
       return typeof body === 'string' ? { headers, text: body } : { headers, body }
     },
     (message) => {
-      if (isStructured(contentTypeOf(message.headers))) return decodeStructured(message)
-      return decodeBinary(message)
+      const contentType = contentTypeOf(message.headers)
+      if (isStructured(contentType)) return decodeStructured(message)
+      return decodeBinary(message, contentType)
     },
   )
 }
@@ -245,7 +246,8 @@ function brokerTime(timestamp: number | undefined): number {
   return timestamp !== undefined && timestamp > 0 && timestamp <= MAX_DATE_MS ? timestamp : 0
 }
 
-function decodeBinary(message: EncodedMessage): EventEnvelope {
+/** Binary mode; `header` is the message's `content-type` header, already looked up by the caller. */
+function decodeBinary(message: EncodedMessage, header: string | undefined): EventEnvelope {
   const headers = message.headers
   // Required attributes first, so decoded events share one object shape.
   const event: Record<string, unknown> = {
@@ -274,10 +276,7 @@ function decodeBinary(message: EncodedMessage): EventEnvelope {
     }
   }
   // `content-type` (the Kafka binding and HTTP), else the `ce-datacontenttype` attribute.
-  const contentType =
-    headers['content-type'] ??
-    headerIgnoringCase(headers, 'content-type') ??
-    (event.datacontenttype as string | undefined)
+  const contentType = header ?? (event.datacontenttype as string | undefined)
   if (contentType !== undefined) event.datacontenttype = contentType
   if (extensions !== undefined) event.extensions = extensions
   finish(event, message)
@@ -357,7 +356,8 @@ export function structuredCodec(): Codec {
     },
     (message) => {
       const contentType = contentTypeOf(message.headers)
-      if (contentType !== undefined && !isStructured(contentType)) return decodeBinary(message)
+      if (contentType !== undefined && !isStructured(contentType))
+        return decodeBinary(message, contentType)
       return decodeStructured(message)
     },
   )
