@@ -1,5 +1,5 @@
 import { createEventBus, type EventBus, type EventBusOptions } from '@switchyard/core'
-import type { Transport, TransportFeatures } from '@switchyard/core/transport'
+import { type Transport, type TransportFeatures, withTimeout } from '@switchyard/core/transport'
 import type { ConsumerProcess } from './consumer-process.js'
 import type { ConsumerSpec } from './consumer-protocol.js'
 import { waitUntil } from './wait.js'
@@ -183,7 +183,7 @@ export class Harness {
     if (typeof spawnConsumer !== 'function') throw new Error('no spawnConsumer hook')
     const child = await spawnConsumer(spec)
     this.processes.push(child)
-    await withDeadline(child.ready, this.timeoutMs, 'the consumer process to subscribe')
+    await withTimeout(child.ready, this.timeoutMs, 'the consumer process (subscribing)')
     return child
   }
 
@@ -227,22 +227,6 @@ export class Harness {
         (b) => b.dispose(),
         () => undefined,
       )
-  }
-}
-
-/** Resolves as `promise` does, or rejects once `ms` pass first. */
-async function withDeadline<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`Timed out after ${ms} ms waiting for ${message}`)),
-      ms,
-    )
-  })
-  try {
-    return await Promise.race([promise, expired])
-  } finally {
-    clearTimeout(timer)
   }
 }
 
