@@ -57,6 +57,7 @@ export function toHandler(
   }
   const exact = new Map<string, EventHandler>()
   const globs: Array<[(type: string) => boolean, EventHandler]> = []
+  const patterns: string[] = []
   let fallback: EventHandler | undefined
   for (const [pattern, given] of Object.entries(handler)) {
     const route = given as EventHandler
@@ -65,11 +66,14 @@ export function toHandler(
         field: `handler.${pattern}`,
       })
     }
-    if (pattern === 'default') fallback = route
-    else if (pattern.includes('*')) globs.push([typeMatcher(pattern), route])
+    if (pattern === 'default') {
+      fallback = route
+      continue
+    }
+    patterns.push(pattern)
+    if (pattern.includes('*')) globs.push([typeMatcher(pattern), route])
     else exact.set(pattern, route)
   }
-  const patterns = Object.keys(handler).filter((p) => p !== 'default')
   if (patterns.length === 0 && fallback === undefined) {
     throw new ConfigurationError('Routes need at least one event type or a default', {
       field: 'handler',
