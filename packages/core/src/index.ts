@@ -30,6 +30,8 @@ export {
 } from './errors.js'
 export { createEventBus, EventBus } from './event-bus.js'
 export { typeMatcher } from './glob.js'
+export type { Logger } from './logger.js'
+export { silentLogger } from './logger.js'
 export type {
   HandleContext,
   HandleMiddleware,
