@@ -1,0 +1,77 @@
+import type { EventBus } from '@switchyard/core'
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { AuthOptions } from './auth.js'
+import type { GatewayMetrics } from './metrics.js'
+import { switchyardGateway } from './plugin.js'
+import type { RateLimitOptions } from './rate-limit.js'
+import { openStateStore, type StateOptions } from './state/open-store.js'
+import type { StateStore } from './state/store.js'
+import type { StreamInput } from './streams.js'
+
+/** Options of `createGateway`. */
+export interface GatewayOptions {
+  /** The bus the gateway serves. */
+  bus: EventBus
+  /** How bearer tokens are checked: `{ secret }` (HS256) or `{ jwksUrl, algorithm }`. */
+  auth: AuthOptions
+  /** A state store, or where to open one. @default PGlite in memory */
+  state?: StateStore | StateOptions
+  /** Per-tenant token buckets. @default { ratePerSecond: 1000, burst: 2000 } */
+  rateLimit?: RateLimitOptions | false
+  /** Largest request body, in bytes (413 beyond). @default 1048576 */
+  bodyLimit?: number
+  /** Prometheus metrics (`prometheusMetrics()`). */
+  metrics?: GatewayMetrics | undefined
+  /** Streams to create at start when missing. */
+  streams?: readonly StreamInput[]
+  /** Preload the Olive, Anumate and Marty catalogs. @default true */
+  preloadCatalogs?: boolean
+  /** Fastify's logger: `false`, or a pino level. @default false */
+  logLevel?: string | false
+  /** Close the bus when the server closes. @default true */
+  closeBus?: boolean
+}
+
+/**
+ * A Fastify instance serving the gateway over `bus`; call `listen` on it. The bus connects when
+ * the server is ready and closes with it.
+ * @example
+ * const app = await createGateway({ bus, auth: { secret: process.env.JWT_SECRET_KEY! } })
+ * await app.listen({ host: '127.0.0.1', port: 8080 })
+ */
+export async function createGateway(options: GatewayOptions): Promise<FastifyInstance> {
+  const logLevel = options.logLevel ?? false
+  const app = Fastify({
+    bodyLimit: options.bodyLimit ?? 1_048_576,
+    logger:
+      logLevel === false
+        ? false
+        : {
+            level: logLevel,
+            // Fastify's request serializer logs no headers; the redaction keeps it so if a
+            // serializer that does is configured later.
+            redact: ['req.headers.authorization', 'req.headers.cookie'],
+          },
+  })
+  const state = options.state
+  const store =
+    state !== undefined && 'listStreams' in state ? state : await openStateStore(state ?? {})
+  try {
+    await app.register(switchyardGateway, {
+      bus: options.bus,
+      store,
+      auth: options.auth,
+      rateLimit: options.rateLimit ?? { ratePerSecond: 1000, burst: 2000 },
+      metrics: options.metrics,
+      streams: options.streams ?? [],
+      preloadCatalogs: options.preloadCatalogs ?? true,
+      closeBus: options.closeBus ?? true,
+      closeStore: true,
+    })
+    await app.ready()
+  } catch (error) {
+    await app.close().catch(() => undefined)
+    throw error
+  }
+  return app
+}

@@ -1,0 +1,126 @@
+import swagger from '@fastify/swagger'
+import websocket from '@fastify/websocket'
+import type { EventBus } from '@switchyard/core'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import { type AuthOptions, createAuthenticator } from './auth.js'
+import type { GatewayContext } from './context.js'
+import type { GatewayMetrics } from './metrics.js'
+import { installErrorHandler } from './problem.js'
+import { RateLimiter, type RateLimitOptions } from './rate-limit.js'
+import { eventRoutes } from './routes/events.js'
+import { opsRoutes } from './routes/ops.js'
+import { schemaRoutes } from './routes/schemas.js'
+import { streamRoutes } from './routes/streams.js'
+import { Schemas } from './schemas.js'
+import type { StateStore } from './state/store.js'
+import { type StreamInput, Streams } from './streams.js'
+
+/** Options of the `switchyardGateway` Fastify plugin. */
+export interface GatewayPluginOptions {
+  /** The bus to publish to and read from; connected when Fastify is ready. */
+  bus: EventBus
+  /** Where streams and schemas are kept (`openStateStore`). */
+  store: StateStore
+  /** How bearer tokens are checked. */
+  auth: AuthOptions
+  /** Per-tenant token buckets; `false` turns rate limiting off. @default false */
+  rateLimit?: RateLimitOptions | false
+  /** Prometheus metrics for `/metrics` (`prometheusMetrics()`); off when omitted. */
+  metrics?: GatewayMetrics | undefined
+  /** Streams to create at start when missing (APG's `streams.yaml`, as objects). */
+  streams?: readonly StreamInput[]
+  /** Preload the Olive, Anumate and Marty catalogs into the schema registry. @default true */
+  preloadCatalogs?: boolean
+  /** Most retained events one browse or metrics request reads. @default 1000 */
+  browseMax?: number
+  /** Close the bus when Fastify closes. @default true */
+  closeBus?: boolean
+  /** Close the state store when Fastify closes. @default true */
+  closeStore?: boolean
+  /** Version shown in the OpenAPI document. @default '0.1.0' */
+  version?: string
+}
+
+/**
+ * The gateway as a Fastify plugin: REST routes for publishing, streams, schemas and operations,
+ * bearer-JWT auth with tenants and roles, problem+json errors, per-tenant rate limits,
+ * `/openapi.json`. The bus connects when Fastify is ready and drains when it closes (Olive's
+ * FastAPI lifespan, in Fastify's form). `@fastify/websocket` is registered, so WebSocket routes
+ * can be added in the same context; they reach the gateway's state as `app.switchyard`.
+ * @example
+ * const app = Fastify()
+ * await app.register(switchyardGateway, { bus, store: await openStateStore({}), auth: { secret } })
+ * await app.listen({ port: 8080 })
+ */
+export const switchyardGateway: FastifyPluginAsync<GatewayPluginOptions> = async (
+  app: FastifyInstance,
+  options: GatewayPluginOptions,
+) => {
+  const { bus, store } = options
+  const schemas = new Schemas(store, options.preloadCatalogs ?? true)
+  await schemas.init()
+  const streams = new Streams(store)
+  await streams.init(options.streams ?? [])
+  const ctx: GatewayContext = {
+    bus,
+    store,
+    streams,
+    schemas,
+    auth: createAuthenticator(options.auth),
+    limiter: options.rateLimit ? new RateLimiter(options.rateLimit) : undefined,
+    metrics: options.metrics,
+    browseMax: options.browseMax ?? 1000,
+    startedAt: Date.now(),
+  }
+  app.decorate('switchyard', ctx)
+  app.decorateRequest('principal', undefined)
+  installErrorHandler(app)
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Switchyard gateway',
+        version: options.version ?? '0.1.0',
+        description: 'Publish events, manage streams and schemas over the Switchyard bus.',
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+      security: [{ bearer: [] }],
+    },
+  })
+  await app.register(websocket)
+
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.config?.public === true) return
+    const principal = await ctx.auth.authenticate(request.headers.authorization)
+    request.principal = principal
+    ctx.limiter?.take(principal.tenant ?? `sub:${principal.subject ?? ''}`)
+  })
+  if (ctx.metrics !== undefined) {
+    const metrics = ctx.metrics
+    app.addHook('onResponse', async (request, reply) => {
+      metrics.recordRequest(
+        {
+          'http.request.method': request.method,
+          'http.route': request.routeOptions.url ?? 'unknown',
+          'http.response.status_code': reply.statusCode,
+        },
+        reply.elapsedTime / 1000,
+      )
+    })
+  }
+  app.addHook('onReady', async () => {
+    await bus.connect()
+  })
+  app.addHook('onClose', async () => {
+    if (options.closeBus ?? true) await bus.close()
+    if (options.closeStore ?? true) await store.close()
+    await ctx.metrics?.shutdown()
+  })
+
+  await app.register(eventRoutes)
+  await app.register(streamRoutes)
+  await app.register(schemaRoutes)
+  await app.register(opsRoutes)
+}
