@@ -1,5 +1,12 @@
-export type { ParkedRow } from './admin.js'
-export { listParked, outboxLag, requeueParked } from './admin.js'
+export type { OutboxStatus, ParkedRow } from './admin.js'
+export {
+  deleteParked,
+  listParked,
+  outboxLag,
+  outboxStatus,
+  pruneSent,
+  requeueParked,
+} from './admin.js'
 export type { BatchResult } from './batch.js'
 export type { OutboxDriver, Queryable } from './driver.js'
 export type { PgClientLike, PgDriverOptions, PgPoolLike } from './driver-pg.js'

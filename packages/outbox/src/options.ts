@@ -5,6 +5,8 @@ import {
   ConfigurationError,
   type EventEnvelope,
   exponential,
+  type Logger,
+  silentLogger,
 } from '@switchyard/core'
 import { checkKeys, checkNumber } from '@switchyard/core/transport'
 import type { OutboxDriver } from './driver.js'
@@ -14,6 +16,8 @@ import { type TableNames, tableNames } from './schema.js'
 export interface RelayTarget {
   /** Publishes the events in order; rejects when they were not all confirmed. */
   publishBatch(topic: string, events: EventEnvelope[]): Promise<unknown>
+  /** Where the bus logs; the relay logs there too unless given a `logger` of its own. */
+  readonly logger?: Logger
 }
 
 /** Observation hooks of the relay; errors they throw are ignored. */
@@ -66,6 +70,13 @@ export interface RelayOptions {
   codec?: Codec
   /** Observation hooks. */
   hooks?: RelayHooks
+  /**
+   * Where the relay reports what no hook took: failed publishes and parked rows (`warn`), a
+   * database it cannot reach (`error`, then `info` once it is back), a lost LISTEN or claim
+   * connection (`warn`). Pino-compatible. The relay writes to nothing else.
+   * @default the bus's `logger`, else silentLogger
+   */
+  logger?: Logger
 }
 
 /** Options with defaults applied. */
@@ -85,6 +96,7 @@ export interface ResolvedRelayOptions {
   cleanupIntervalMs: number
   codec: Codec
   hooks: RelayHooks
+  logger: Logger
 }
 
 const KEYS = [
@@ -102,6 +114,7 @@ const KEYS = [
   'cleanupIntervalMs',
   'codec',
   'hooks',
+  'logger',
 ]
 
 /**
@@ -151,5 +164,18 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
     }),
     codec: options.codec ?? binaryCodec(),
     hooks: options.hooks ?? {},
+    logger: checkLogger(options.logger ?? options.bus.logger),
   }
+}
+
+function checkLogger(logger: Logger | undefined): Logger {
+  if (logger === undefined) return silentLogger
+  const methods = ['debug', 'info', 'warn', 'error'] as const
+  if (methods.some((m) => typeof (logger as Partial<Logger> | null)?.[m] !== 'function')) {
+    throw new ConfigurationError(
+      'logger must have debug, info, warn and error methods (a pino logger fits)',
+      { field: 'logger' },
+    )
+  }
+  return logger
 }

@@ -1,6 +1,7 @@
 import {
   binaryCodec,
   ClosedError,
+  ConnectionError,
   createEvent,
   type EventEnvelope,
   PublishError,
@@ -73,7 +74,7 @@ describe('publishRows', () => {
     const out = await publishRows(rows, settings)
     expect(out.sent).toEqual([rows[1]!.seq])
     expect(out.failures).toEqual([
-      { seq: rows[0]!.seq, delayMs: 200, park: false, error: 'PublishError: down' },
+      { seq: rows[0]!.seq, delayMs: 200, park: false, error: 'PublishError: down', attempts: 1 },
     ])
     expect(out.failed).toMatchObject([{ topic: 'a', count: 1 }])
   })
@@ -141,5 +142,43 @@ describe('publishRows', () => {
     expect(out.failures).toMatchObject([
       { park: false, error: expect.stringContaining('TimeoutError') },
     ])
+  })
+
+  it('publish - a retryable failure in a shared batch costs only its row; other keys go out', async () => {
+    const poisoned = (events: EventEnvelope[]) =>
+      events.some((e) => (e.data as { i: number }).i === 1)
+    const { settings, batches } = target((topic, events) =>
+      poisoned(events) ? new PublishError('too large', { topic }) : undefined,
+    )
+    const rows = [
+      row('a', 'p', 1),
+      row('a', 'k', 2),
+      row('a', 'p', 3),
+      row('a', null, 4),
+      row('a', 'j', 5),
+      row('a', 'k', 6),
+    ]
+    const out = await publishRows(rows, settings)
+    expect(out.failures).toEqual([expect.objectContaining({ seq: rows[0]!.seq, park: false })])
+    expect(out.held).toBe(1)
+    const sent = [2, 4, 5, 6].map((i) => rows[i - 1]!.seq)
+    expect(out.sent.sort()).toEqual(sent.sort())
+    // Order per key holds: the published batches, flattened, keep k's 2 before 6.
+    const flat = batches.flatMap((b) => b.i)
+    expect(flat.indexOf(2)).toBeLessThan(flat.indexOf(6))
+    expect(flat).not.toContain(3)
+  })
+
+  it('publish - when the bus is out, the first row of each key counts an attempt and no split is tried', async () => {
+    let calls = 0
+    const { settings } = target(() => {
+      calls++
+      return new ConnectionError('no broker')
+    })
+    const rows = [row('a', 'k', 1), row('a', 'k', 2), row('a', 'j', 3), row('a', null, 4)]
+    const out = await publishRows(rows, settings)
+    expect(calls).toBe(1)
+    expect(out.failures.map((f) => f.seq)).toEqual([rows[0]!.seq, rows[2]!.seq, rows[3]!.seq])
+    expect(out.held).toBe(1)
   })
 })

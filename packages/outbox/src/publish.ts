@@ -21,6 +21,8 @@ export interface PublishOutcome {
   parked: { ids: string[]; error: Error }[]
   /** Topics that received events. */
   topics: string[]
+  /** Rows not tried because an earlier row of their key failed; they stay as they were. */
+  held: number
 }
 
 /** What publishing needs from the relay's settings. */
@@ -38,15 +40,26 @@ interface Item {
 }
 
 /**
- * Publishes claimed rows: one `publishBatch` per topic, topics in parallel. When a batch is
- * refused for a reason retrying cannot fix (validation), its rows go one by one so only the bad
- * row is parked. After a retryable failure of one row, later rows of its key wait, keeping order.
+ * Publishes claimed rows: one `publishBatch` per topic, topics in parallel. A refused batch is
+ * split in halves, in order, until the rows that fail are alone, so one bad row (retryable or
+ * not) costs its own attempt only and the healthy rows that shared its batch go out. A failed row
+ * that will be retried holds back the later rows of its key (they stay untouched for the next
+ * claim, which skips the key while the row waits); a parked row leaves the order like a dead
+ * letter. When the bus itself is out (connection lost, closed, timed out), splitting cannot help:
+ * the first row of each key counts an attempt and the rest wait behind it.
  */
 export async function publishRows(
   rows: OutboxRow[],
   settings: PublishSettings,
 ): Promise<PublishOutcome> {
-  const out: PublishOutcome = { sent: [], failures: [], failed: [], parked: [], topics: [] }
+  const out: PublishOutcome = {
+    sent: [],
+    failures: [],
+    failed: [],
+    parked: [],
+    topics: [],
+    held: 0,
+  }
   const groups = new Map<string, Item[]>()
   for (const row of rows) {
     let event: EventEnvelope
@@ -62,49 +75,87 @@ export async function publishRows(
   }
   await Promise.all(
     [...groups].map(async ([topic, items]) => {
-      try {
-        await send(settings, topic, items)
-        for (const item of items) out.sent.push(item.row.seq)
-        out.topics.push(topic)
-      } catch (error) {
-        const failure = toError(error)
-        if (isRetryable(failure) || items.length === 1)
-          fail(
-            out,
-            settings,
-            items.map((i) => i.row),
-            failure,
-          )
-        else await oneByOne(out, settings, topic, items)
-      }
+      const run: TopicRun = { topic, blocked: new Set(), published: false, outage: undefined }
+      await publishSplitting(out, settings, run, items)
+      if (run.published) out.topics.push(topic)
     }),
   )
   return out
 }
 
-async function oneByOne(
+interface TopicRun {
+  topic: string
+  /** Keys with a row that failed and waits: their later rows are held. */
+  blocked: Set<string>
+  published: boolean
+  /** Set once the bus is out: the rest of the topic is not tried. */
+  outage: Error | undefined
+}
+
+async function publishSplitting(
   out: PublishOutcome,
   settings: PublishSettings,
-  topic: string,
+  run: TopicRun,
+  given: Item[],
+): Promise<void> {
+  const items = given.filter((i) => {
+    const key = i.row.partition_key
+    if (key === null || !run.blocked.has(key)) return true
+    out.held++
+    return false
+  })
+  if (items.length === 0) return
+  if (run.outage !== undefined) return failHeads(out, settings, run, items, run.outage)
+  try {
+    await send(settings, run.topic, items)
+    for (const item of items) out.sent.push(item.row.seq)
+    run.published = true
+    return
+  } catch (error) {
+    const failure = toError(error)
+    if (isOutage(failure)) {
+      run.outage = failure
+      return failHeads(out, settings, run, items, failure)
+    }
+    if (items.length === 1) return failRow(out, settings, run, items[0]!, failure)
+  }
+  // Halves in order: rows of a key in the right half see a failure of the left half first.
+  const middle = Math.ceil(items.length / 2)
+  await publishSplitting(out, settings, run, items.slice(0, middle))
+  await publishSplitting(out, settings, run, items.slice(middle))
+}
+
+/** One failed row: counts its attempt; if it will be retried, its key holds for the rest. */
+function failRow(
+  out: PublishOutcome,
+  settings: PublishSettings,
+  run: TopicRun,
+  item: Item,
+  error: Error,
+): void {
+  const parked = fail(out, settings, [item.row], error)
+  const key = item.row.partition_key
+  if (parked === 0 && key !== null) run.blocked.add(key)
+}
+
+/** The bus is out: the first row of each key (and each row without one) counts an attempt. */
+function failHeads(
+  out: PublishOutcome,
+  settings: PublishSettings,
+  run: TopicRun,
   items: Item[],
-) {
-  const blocked = new Set<string>()
-  let published = false
-  for (const item of items) {
-    const key = item.row.partition_key
-    if (key !== null && blocked.has(key)) continue
-    try {
-      await send(settings, topic, [item])
-      out.sent.push(item.row.seq)
-      published = true
-    } catch (error) {
-      const failure = toError(error)
-      // A parked row leaves the order like a dead letter; a row that will be retried holds its key.
-      if (isRetryable(failure) && key !== null) blocked.add(key)
-      fail(out, settings, [item.row], failure)
+  error: Error,
+): void {
+  const heads: OutboxRow[] = []
+  for (const { row } of items) {
+    const key = row.partition_key
+    if (key !== null && run.blocked.has(key)) out.held++
+    else {
+      heads.push(row)
+      if (key !== null) run.blocked.add(key)
     }
   }
-  if (published) out.topics.push(topic)
+  fail(out, settings, heads, error)
 }
 
 async function send(settings: PublishSettings, topic: string, items: Item[]): Promise<void> {
@@ -140,7 +191,7 @@ function fail(
   rows: OutboxRow[],
   error: Error,
   hopeless = false,
-) {
+): number {
   const text = `${error.name}: ${error.message}`.slice(0, 2_000)
   const parkedIds: string[] = []
   for (const row of rows) {
@@ -152,11 +203,13 @@ function fail(
       delayMs: park ? 0 : settings.backoff(attempt),
       park,
       error: text,
+      attempts: row.attempts,
     })
   }
   const retried = rows.length - parkedIds.length
   if (retried > 0) out.failed.push({ topic: rows[0]!.topic, count: retried, error })
   if (parkedIds.length > 0) out.parked.push({ ids: parkedIds, error })
+  return parkedIds.length
 }
 
 /**
@@ -166,4 +219,13 @@ function fail(
 function isRetryable(error: Error): boolean {
   const { retryable, code } = error as { retryable?: unknown; code?: unknown }
   return retryable !== false || code === 'ERR_CLOSED'
+}
+
+/**
+ * The bus cannot publish anything now (no connection, closed, no answer in time): no row is to
+ * blame, so splitting the batch would only repeat the wait.
+ */
+function isOutage(error: Error): boolean {
+  const { code } = error as { code?: unknown }
+  return code === 'ERR_CONNECTION' || code === 'ERR_CLOSED' || code === 'ERR_TIMEOUT'
 }

@@ -122,7 +122,7 @@ export class OutboxRelay implements AsyncDisposable {
     return { ...this.counters }
   }
 
-  /** Age of the oldest unsent, unparked row in ms; 0 when the outbox is drained. */
+  /** Age in ms of the oldest unsent row, parked rows included (see `outboxLag`); 0 when drained. */
   lag(): Promise<number> {
     return outboxLag(this.options.driver, { table: this.options.table })
   }
@@ -137,8 +137,10 @@ export class OutboxRelay implements AsyncDisposable {
 
   private async batch(): Promise<BatchResult> {
     const { hooks } = this.options
-    const done = await runBatch(this.options, (count) =>
-      this.hook(() => hooks.onClaimed?.({ count })),
+    const done = await runBatch(
+      this.options,
+      (count) => this.hook(() => hooks.onClaimed?.({ count })),
+      (lost) => this.report(lost, 'claim-connection'),
     )
     const { outcome, ...result } = done
     if (outcome === undefined) return result
@@ -150,8 +152,23 @@ export class OutboxRelay implements AsyncDisposable {
     c.parked += result.parked
     if (result.published > 0)
       this.hook(() => hooks.onPublished?.({ count: result.published, topics: outcome.topics }))
-    for (const f of outcome.failed) this.hook(() => hooks.onFailed?.(f))
-    for (const p of outcome.parked) this.hook(() => hooks.onParked?.(p))
+    const log = this.options.logger
+    for (const f of outcome.failed) {
+      if (hooks.onFailed !== undefined) this.hook(() => hooks.onFailed?.(f))
+      else
+        log.warn(
+          { topic: f.topic, count: f.count, error: describe(f.error) },
+          'outbox: publishing failed; the rows are retried after their backoff',
+        )
+    }
+    for (const p of outcome.parked) {
+      if (hooks.onParked !== undefined) this.hook(() => hooks.onParked?.(p))
+      else
+        log.warn(
+          { ids: p.ids, error: describe(p.error) },
+          'outbox: rows parked; see listParked(), requeueParked() and deleteParked()',
+        )
+    }
     return result
   }
 
@@ -162,10 +179,12 @@ export class OutboxRelay implements AsyncDisposable {
       let result: BatchResult
       try {
         result = await this.batch()
+        if (errors > 0 && this.options.hooks.onError === undefined)
+          this.options.logger.info({ failures: errors }, 'outbox: the database answers again')
         errors = 0
       } catch (error) {
         // Database gone (restart, failover): back off and try again until stopped.
-        this.report(toError(error), 'claim')
+        this.report(toError(error), 'claim', { failures: errors + 1 })
         await sleep(Math.min(5_000, 100 * 2 ** errors++), signal)
         continue
       }
@@ -201,8 +220,17 @@ export class OutboxRelay implements AsyncDisposable {
     for (const wake of [...this.sleepers]) wake()
   }
 
-  private report(error: Error, where: string): void {
-    this.hook(() => this.options.hooks.onError?.(error, where))
+  private report(error: Error, where: string, fields: Record<string, unknown> = {}): void {
+    const { hooks, logger } = this.options
+    if (hooks.onError !== undefined) {
+      this.hook(() => hooks.onError?.(error, where))
+      return
+    }
+    const entry = { where, error: describe(error), ...fields }
+    // Without its database the relay publishes nothing: that is an error. The rest it survives.
+    if (where === 'claim') logger.error(entry, 'outbox: the relay cannot reach its database')
+    else if (where === 'claim-connection') logger.warn(entry, `outbox: ${error.message}`)
+    else logger.warn(entry, `outbox: ${where} failed`)
   }
 
   private hook(call: () => void): void {
@@ -212,6 +240,11 @@ export class OutboxRelay implements AsyncDisposable {
       // Hooks observe; a failing hook must not stop publishing.
     }
   }
+}
+
+/** `Name: message`, without the stack, for a log line. */
+function describe(error: Error): string {
+  return `${error.name}: ${error.message}`
 }
 
 /**

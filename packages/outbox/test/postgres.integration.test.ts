@@ -1,4 +1,6 @@
-import { type OutboxDriver, pgDriver } from '../src/index.js'
+import { sparePort } from '@switchyard/testkit'
+import pg from 'pg'
+import { type OutboxDriver, type PgPoolLike, pgDriver } from '../src/index.js'
 import { storeSuite } from './store-suite.js'
 import { POSTGRES_URL, postgresOrSkip } from './support.js'
 
@@ -6,6 +8,7 @@ storeSuite('postgres', async () => {
   const skip = await postgresOrSkip()
   if (skip !== undefined) return skip
   const drivers: OutboxDriver[] = []
+  const pools: pg.Pool[] = []
   const open = () => {
     const driver = pgDriver({ connectionString: POSTGRES_URL, max: 4 })
     drivers.push(driver)
@@ -14,6 +17,26 @@ storeSuite('postgres', async () => {
   return {
     driver: open(),
     another: open,
-    close: async () => void (await Promise.all(drivers.map((d) => d.close()))),
+    async idleTimeout(ms) {
+      const pool = new pg.Pool({
+        connectionString: POSTGRES_URL,
+        max: 4,
+        options: `-c idle_in_transaction_session_timeout=${Math.round(ms)}`,
+      })
+      // The server ends idle sessions too; the pool hears it on idle clients.
+      pool.on('error', () => undefined)
+      pools.push(pool)
+      return pgDriver({ pool: pool as unknown as PgPoolLike })
+    },
+    async unreachable() {
+      const port = await sparePort()
+      const driver = pgDriver({ connectionString: `postgres://postgres@127.0.0.1:${port}/none` })
+      drivers.push(driver)
+      return { driver, cut: async () => undefined }
+    },
+    close: async () => {
+      await Promise.all(drivers.map((d) => d.close()))
+      await Promise.all(pools.map((p) => p.end()))
+    },
   }
 })

@@ -22,11 +22,20 @@ export function relayScenarios(env: SuiteEnv): void {
     await relay.drain()
     const pending = `SELECT count(*) AS n FROM ${table} WHERE sent_at IS NULL AND parked_at IS NULL`
     expect(await count(env.fx.driver, pending)).toBe(30)
+    // No row is to blame for an outage: the first row of each key counts the attempts, the rows
+    // behind it wait untouched, so an outage parks at most one row per key.
     expect(
-      await count(env.fx.driver, `SELECT min(attempts) AS n FROM ${table}`),
-    ).toBeGreaterThanOrEqual(1)
-    expect(failed.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(30)
-    expect(relay.stats().failed).toBeGreaterThanOrEqual(30)
+      await count(env.fx.driver, `SELECT count(*) AS n FROM ${table} WHERE attempts > 0`),
+    ).toBe(3)
+    expect(
+      await count(
+        env.fx.driver,
+        `SELECT count(*) AS n FROM ${table} WHERE attempts > 0 AND seq IN (
+           SELECT min(seq) FROM ${table} GROUP BY partition_key)`,
+      ),
+    ).toBe(3)
+    expect(failed.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(3)
+    expect(relay.stats().failed).toBeGreaterThanOrEqual(3)
     expect(await relay.lag()).toBeGreaterThan(0)
     bus.transport.faults.reconnect()
     await relay.start()
@@ -39,15 +48,28 @@ export function relayScenarios(env: SuiteEnv): void {
 
   it('relay - a key waiting in backoff holds back its later rows while other keys flow', async (ctx) => {
     if (env.skip) return ctx.skip(env.skip)
-    const { table, h, bus, relay, cleanup } = await env.setup({ backoff: () => 400 })
+    // The first event fails until the test lets it through: the relay splits the batch and
+    // retries at once, so a fault that only lasts a call or two would be published anyway.
+    let refuse = true
+    const first: Middleware = {
+      async publish(c, next) {
+        if (refuse && (c.event.data as { i: number }).i === 0) throw new Error('not now')
+        await next()
+      },
+    }
+    const { table, h, relay, cleanup } = await env.setup(
+      { backoff: () => 400 },
+      ['orders'],
+      [first],
+    )
     await enqueue(
       env.fx.driver,
       'orders',
       numbered(3, () => 'slow'),
       { source: 's', table },
     )
-    bus.transport.faults.failNextPublishes(1)
     expect(await relay.drain()).toBe(0)
+    refuse = false
     // Written after the failure, so not yet attempted and due now; still they must wait.
     await enqueue(
       env.fx.driver,

@@ -2,6 +2,8 @@ import type { Middleware } from '@switchyard/core'
 import { afterAll, beforeAll, describe } from 'vitest'
 import { createRelay, migrate, type RelayOptions } from '../src/index.js'
 import { enqueueScenarios } from './scenarios-enqueue.js'
+import { healthScenarios } from './scenarios-health.js'
+import { poisonScenarios } from './scenarios-poison.js'
 import { relayScenarios } from './scenarios-relay.js'
 import type { StoreFixture, SuiteEnv } from './suite-env.js'
 import { dropOutbox, harness, uniqueTable } from './support.js'
@@ -53,5 +55,7 @@ export function storeSuite(name: string, open: () => Promise<StoreFixture | stri
     }
     enqueueScenarios(env)
     relayScenarios(env)
+    poisonScenarios(env)
+    healthScenarios(env)
   })
 }

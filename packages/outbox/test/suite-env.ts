@@ -8,6 +8,17 @@ export interface StoreFixture {
   driver: OutboxDriver
   /** A driver for a second relay (its own pool on PostgreSQL; the same instance on PGlite). */
   another(): OutboxDriver
+  /**
+   * A driver whose sessions have `idle_in_transaction_session_timeout` set to `ms`, so a claim
+   * transaction idle for longer (publishing) is ended by the server. PGlite accepts the setting
+   * but, single-user and in-process, never ends its one session.
+   */
+  idleTimeout(ms: number): Promise<OutboxDriver>
+  /**
+   * A driver whose database goes out of reach at `cut()`: a closed port on PostgreSQL (out of
+   * reach from the start), a migrated PGlite instance that `cut()` closes.
+   */
+  unreachable(): Promise<{ driver: OutboxDriver; cut(): Promise<void> }>
   close(): Promise<void>
 }
 
