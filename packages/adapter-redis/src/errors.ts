@@ -36,10 +36,32 @@ export function publishError(
   })
 }
 
-/** Wraps a failure to reach the server in a `ConnectionError`. */
+/**
+ * Wraps a failure to reach the server in a `ConnectionError` that keeps the cause and says what
+ * to check: refused credentials (WRONGPASS, NOAUTH) are not retryable and name the setting to
+ * fix; a network failure (ECONNREFUSED, a timeout) asks whether the server is up at that address.
+ */
 export function connectionError(what: string, error: unknown): ConnectionError {
-  const message = error instanceof Error ? error.message : String(error)
-  return new ConnectionError(`${what}: ${message}. Is Redis running and reachable?`, {
+  const message = (error instanceof Error ? error.message : String(error)).replace(/\.$/u, '')
+  if (/^WRONGPASS\b/u.test(message)) {
+    return new ConnectionError(
+      `${what}: Redis refused the credentials (${message}): check the user and password in the URL or the password option`,
+      { cause: error, retryable: false },
+    )
+  }
+  if (/^NOAUTH\b/u.test(message)) {
+    return new ConnectionError(
+      `${what}: the Redis server needs a password and none was given (${message}): put it in the URL (redis://:password@host:port) or the password option`,
+      { cause: error, retryable: false },
+    )
+  }
+  if (/^NOPERM\b/u.test(message)) {
+    return new ConnectionError(`${what}: ${message}: grant this user the command`, {
+      cause: error,
+      retryable: false,
+    })
+  }
+  return new ConnectionError(`${what}: ${message}. Is Redis running at that address?`, {
     cause: error,
   })
 }

@@ -2,10 +2,12 @@ import type { ConnectionOptions } from 'node:tls'
 import {
   ConfigurationError,
   checkKeys,
+  checkLogger,
   checkNumber,
   checkString,
   type Env,
   envReader,
+  type Logger,
   subscribeDefaultsFromEnv,
   type Transport,
 } from '@switchyard/core/transport'
@@ -67,6 +69,12 @@ export interface RedisTransportOptions {
    * them from `EVENTS_MAX_RETRIES`, `DLQ_ENABLED`, ...); options given to `subscribe` win.
    */
   subscribeDefaults?: Transport['subscribeDefaults']
+  /**
+   * Where the transport logs (pino-compatible): lost connections and ioredis's warnings. Without
+   * it the transport logs through the logger of the bus it is given to.
+   * @default the bus's logger, or `consoleLogger('warn')` outside a bus
+   */
+  logger?: Logger
 }
 
 /** Options with defaults applied. */
@@ -81,13 +89,14 @@ export interface ResolvedRedisOptions {
   maxConnections: number
   keyPrefix: string
   subscribeDefaults: Transport['subscribeDefaults']
+  logger: Logger | undefined
 }
 
 // Every option's name, for the unknown-key check (a typo fails at construction).
 const KEYS = ['client', 'url', 'host', 'port', 'db', 'password', 'tls', 'maxStreamLength']
 KEYS.push('lossyTrim')
 KEYS.push('consumerTimeoutMs', 'prefetchCount', 'connectTimeoutMs', 'maxConnections')
-KEYS.push('keyPrefix', 'subscribeDefaults')
+KEYS.push('keyPrefix', 'subscribeDefaults', 'logger')
 
 /**
  * Validates options and applies defaults.
@@ -121,6 +130,7 @@ export function resolveOptions(config: RedisTransportOptions): ResolvedRedisOpti
     maxConnections: num(config.maxConnections, 50, 'maxConnections', 2),
     keyPrefix,
     subscribeDefaults: config.subscribeDefaults,
+    logger: checkLogger(config.logger, 'redisTransport.logger'),
   }
 }
 

@@ -2,11 +2,14 @@ import { hostname } from 'node:os'
 import {
   ClosedError,
   ConfigurationError,
+  consoleLogger,
   type InboundMessage,
+  type Logger,
   type OutboundMessage,
   type StartAt,
   startAtTime,
   type Transport,
+  type TransportContext,
   type TransportFeatures,
   type TransportHealth,
   type TransportSubscribeOptions,
@@ -14,6 +17,7 @@ import {
   withTimeout,
 } from '@switchyard/core/transport'
 import { type Cluster, Redis, type RedisOptions } from 'ioredis'
+import { routeClientWarnings, watchConnection } from './client-log.js'
 import { connectionError } from './errors.js'
 import { idBefore, idBeforeTime, StreamEntry, type TopicKeys, topicKeys } from './mapping.js'
 import { type RedisTransportOptions, type ResolvedRedisOptions, resolveOptions } from './options.js'
@@ -57,20 +61,26 @@ export class RedisTransport implements Transport {
   private connecting: Promise<void> | undefined
   private closing: Promise<void> | undefined
   private closed = false
-  private lastError: Error | undefined
+  private readonly connection: { last(): Error | undefined }
+  private logger: Logger
 
   constructor(options: RedisTransportOptions = {}) {
     this.config = resolveOptions(options)
     this.subscribeDefaults = this.config.subscribeDefaults
     this.ownsClient = this.config.client === undefined
+    this.logger = this.config.logger ?? consoleLogger('warn')
     this.client = this.config.client ?? ownClient(this.config.connection)
-    // Without a listener ioredis prints every failed reconnect; keep the last for health().
-    this.client.on('error', (error: Error) => {
-      this.lastError = error
-    })
+    if (this.ownsClient) routeClientWarnings(this.client, () => this.logger)
+    // Without a listener ioredis prints every failed reconnect; each new error is logged once.
+    this.connection = watchConnection(this.client, () => this.logger)
     const { maxStreamLength: maxLength, lossyTrim: lossy } = this.config
     const retention = maxLength === undefined ? undefined : { maxLength, lossy }
     this.publisher = new Publisher(this.client, retention, isCluster(this.client))
+  }
+
+  /** Takes the bus's logger, unless the transport was given one of its own. */
+  attach(context: TransportContext): void {
+    if (this.config.logger === undefined) this.logger = context.logger
   }
 
   /**
@@ -136,7 +146,9 @@ export class RedisTransport implements Transport {
           redisOptions: { ...this.client.options.redisOptions, maxRetriesPerRequest: null },
         })
       : this.client.duplicate({ maxRetriesPerRequest: null })
+    // The command connection reports connection errors; a reader's are the same ones.
     reader.on('error', () => undefined)
+    routeClientWarnings(reader, () => this.logger)
     await this.open(reader, 'opening a reader connection')
     const subscription: RedisSubscription = new RedisSubscription({
       topic,
@@ -172,9 +184,10 @@ export class RedisTransport implements Transport {
   async health(): Promise<TransportHealth> {
     if (this.closing !== undefined) return { status: 'down', detail: 'transport closed' }
     if (this.client.status !== 'ready') {
+      const lastError = this.connection.last()
       return {
         status: 'down',
-        detail: `connection ${this.client.status}${this.lastError ? `: ${this.lastError.message}` : ''}`,
+        detail: `connection ${this.client.status}${lastError ? `: ${lastError.message}` : ''}`,
       }
     }
     try {
@@ -243,7 +256,7 @@ export class RedisTransport implements Transport {
       else if (this.ownsClient && client.status !== 'end') client.disconnect()
       // "Connection is closed." says less than the socket error behind it (ECONNREFUSED ...).
       const closed = (error as Error).message === 'Connection is closed.'
-      const cause = closed && client === this.client ? (this.lastError ?? error) : error
+      const cause = closed && client === this.client ? (this.connection.last() ?? error) : error
       throw connectionError(`${what} failed`, cause)
     }
   }

@@ -152,22 +152,31 @@ export class PrivateCluster {
 export class PrivateRedis {
   readonly dir = mkdtempSync(join(tmpdir(), 'sy-redis-'))
   private child: ChildProcess | undefined
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    /** A password the server demands (`--requirepass`), if any. */
+    readonly password?: string,
+  ) {}
 
-  /** Starts a server on a spare port and waits until it answers. */
-  static async start(): Promise<PrivateRedis> {
-    const server = await PrivateRedis.reserve()
+  /** Starts a server on a spare port (demanding `password` when given) and waits until it answers. */
+  static async start(password?: string): Promise<PrivateRedis> {
+    const server = await PrivateRedis.reserve(password)
     await server.up()
     return server
   }
 
   /** A spare port and data directory, no server yet: `up()` starts it. */
-  static async reserve(): Promise<PrivateRedis> {
-    return new PrivateRedis(await sparePort())
+  static async reserve(password?: string): Promise<PrivateRedis> {
+    return new PrivateRedis(await sparePort(), password)
   }
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`
+  }
+
+  /** The URL with a password in it. */
+  urlWith(password: string): string {
+    return `redis://:${encodeURIComponent(password)}@127.0.0.1:${this.port}`
   }
 
   /** Starts the server on the same port and data directory. */
@@ -192,12 +201,14 @@ export class PrivateRedis {
       '--loglevel',
       'warning',
     )
+    if (this.password !== undefined) args.push('--requirepass', this.password)
     const child = spawn('redis-server', args, { stdio: 'ignore' })
     this.child = child
     await waitUntil(
       async () => {
         if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`)
-        return ping(this.url).then(
+        const url = this.password === undefined ? this.url : this.urlWith(this.password)
+        return ping(url).then(
           () => true,
           () => false,
         )

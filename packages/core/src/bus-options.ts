@@ -1,6 +1,8 @@
+import { loudHooks, resolveLogger } from './bus-log.js'
 import type { Codec } from './codec.js'
 import type { DeadLetterEntry } from './dead-letter-entry.js'
 import { ConfigurationError } from './errors.js'
+import type { Logger } from './logger.js'
 import type { HandleContext, Middleware } from './middleware.js'
 import { checkKeys } from './options.js'
 import type { PublishRetryOptions } from './publish-retry.js'
@@ -33,8 +35,17 @@ export interface EventBusOptions {
   deadLetterSuffix?: string
   /** Upper bound for `close()` to drain handlers. @default 10_000 */
   closeTimeoutMs?: number
-  /** Observation hooks; errors they throw are ignored. */
+  /**
+   * Observation hooks; errors they throw are ignored. A dead letter or an error that no hook
+   * handles is logged instead (`warn`, or `error` when not retryable).
+   */
   hooks?: BusHooks
+  /**
+   * Where the bus and its transport log (pino-compatible: `debug/info/warn/error(fields, msg)`).
+   * The transport gets it through `Transport.attach` unless it was given a logger of its own.
+   * @default consoleLogger('warn')
+   */
+  logger?: Logger
   /**
    * Retries of a publish the transport failed with a retryable error (a lost connection, a
    * timeout); `false` turns them off. Each retry is reported to `hooks.onError`.
@@ -63,6 +74,7 @@ export const BUS_OPTION_KEYS = [
   'closeTimeoutMs',
   'hooks',
   'publishRetry',
+  'logger',
 ]
 
 /** The inbox of `bus.request`: private to this bus, one handler, no dead letters. */
@@ -90,8 +102,15 @@ export async function probeHealth(
   return { status, transport: { ...probe, name: transport.name }, subscriptions }
 }
 
-/** Checks the option keys and the transport. @throws {ConfigurationError} naming the problem. */
-export function checkBusOptions(options: EventBusOptions): Transport {
+/**
+ * Checks the option keys, the transport and the logger, and attaches the transport to the bus's
+ * logger. @throws {ConfigurationError} naming the problem.
+ */
+export function checkBusOptions(options: EventBusOptions): {
+  transport: Transport
+  logger: Logger
+  hooks: BusHooks
+} {
   checkKeys(options, BUS_OPTION_KEYS, 'createEventBus')
   const transport = options?.transport
   if (transport === undefined || typeof transport.publish !== 'function') {
@@ -99,5 +118,7 @@ export function checkBusOptions(options: EventBusOptions): Transport {
       field: 'transport',
     })
   }
-  return transport
+  const logger = resolveLogger(options.logger)
+  transport.attach?.({ logger })
+  return { transport, logger, hooks: loudHooks(options.hooks ?? {}, logger) }
 }

@@ -15,14 +15,17 @@ export interface EnvReader {
   string(name: string): string | undefined
   /** A whole number ≥ 0. @throws {ConfigurationError} otherwise. */
   int(name: string): number | undefined
-  /** `true/1/yes` or `false/0/no`, any case. @throws {ConfigurationError} otherwise. */
+  /**
+   * `true/1/yes/on` or `false/0/no/off`, any case: the one boolean parser of every `fromEnv`.
+   * @throws {ConfigurationError} naming the variable otherwise.
+   */
   bool(name: string): boolean | undefined
   /** One of `values`, compared in lower case. @throws {ConfigurationError} otherwise. */
   oneOf<const T extends string>(name: string, values: readonly T[]): T | undefined
 }
 
-const TRUE = ['true', '1', 'yes']
-const FALSE = ['false', '0', 'no']
+const TRUE = ['true', '1', 'yes', 'on']
+const FALSE = ['false', '0', 'no', 'off']
 
 /** Readers over `env` (default `process.env`). */
 export function envReader(env: Env = process.env): EnvReader {

@@ -32,10 +32,17 @@ export class ConfigurationError extends SwitchyardError {
   }
 }
 
-/** The transport could not reach or lost its broker. */
+/**
+ * The transport could not reach or lost its broker. Retryable, except when the broker refused
+ * the client for good (wrong or missing credentials): trying again cannot help.
+ */
 export class ConnectionError extends SwitchyardError {
-  constructor(message: string, options: { cause?: unknown } = {}) {
-    super(message, { code: 'ERR_CONNECTION', retryable: true, cause: options.cause })
+  constructor(message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
+    super(message, {
+      code: 'ERR_CONNECTION',
+      retryable: options.retryable ?? true,
+      cause: options.cause,
+    })
   }
 }
 

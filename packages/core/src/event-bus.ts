@@ -1,5 +1,4 @@
 import {
-  BUS_OPTION_KEYS,
   type BusHealth,
   type BusHooks,
   checkBusOptions,
@@ -17,14 +16,13 @@ import {
   SwitchyardError,
   toError,
 } from './errors.js'
+import type { Logger } from './logger.js'
 import {
   allIdle,
   composePublish,
   type HandleContext,
-  type HandleMiddleware,
   type MiddlewareChains,
   type PublishContext,
-  type PublishMiddleware,
   publishBatchThrough,
   splitMiddleware,
 } from './middleware.js'
@@ -60,6 +58,8 @@ export class EventBus implements AsyncDisposable {
   readonly transport: Transport
   /** Dead-letter listing and replay. */
   readonly deadLetters: DeadLetterApi
+  /** Where the bus logs (the `logger` option, else the console at `warn`). */
+  readonly logger: Logger
 
   private readonly codec: Codec
   /** Publish and handle middleware, each with its `enabled` gates. */
@@ -86,8 +86,9 @@ export class EventBus implements AsyncDisposable {
   private readonly opening = new InFlight()
 
   constructor(options: EventBusOptions) {
-    const transport = checkBusOptions(options)
+    const { transport, logger, hooks } = checkBusOptions(options)
     this.transport = transport
+    this.logger = logger
     this.source = options.source === undefined ? undefined : checkString(options.source, 'source')
     this.defaults = this.source === undefined ? {} : { source: this.source }
     this.codec = resolveCodec(options.codec)
@@ -97,7 +98,7 @@ export class EventBus implements AsyncDisposable {
     this.closeTimeoutMs = checkNumber(options.closeTimeoutMs ?? 10_000, 'closeTimeoutMs', {
       min: 0,
     })
-    this.hooks = options.hooks ?? {}
+    this.hooks = hooks
     this.retryPublish = publishRetry(options.publishRetry)
     this.requests = new RequestReply({
       source: this.source,

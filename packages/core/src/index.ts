@@ -30,8 +30,8 @@ export {
 } from './errors.js'
 export { createEventBus, EventBus } from './event-bus.js'
 export { typeMatcher } from './glob.js'
-export type { Logger } from './logger.js'
-export { silentLogger } from './logger.js'
+export type { Logger, LogLevel } from './logger.js'
+export { consoleLogger, silentLogger } from './logger.js'
 export type {
   HandleContext,
   HandleMiddleware,
@@ -61,4 +61,4 @@ export type {
   SubscribeOptions,
 } from './subscribe-options.js'
 export { Subscription } from './subscription.js'
-export type { TransportFeatures, TransportHealth } from './transport.js'
+export type { TransportContext, TransportFeatures, TransportHealth } from './transport.js'

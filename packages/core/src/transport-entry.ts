@@ -15,6 +15,8 @@ export {
   SwitchyardError,
   TimeoutError,
 } from './errors.js'
+export type { Logger, LogLevel } from './logger.js'
+export { checkLogger, consoleLogger, errorFields, silentLogger } from './logger.js'
 export { checkKeys, checkNumber, checkString } from './options.js'
 export type { StartAt } from './start-at.js'
 export { startAtTime } from './start-at.js'
@@ -25,6 +27,7 @@ export type {
   NackOptions,
   OutboundMessage,
   Transport,
+  TransportContext,
   TransportFeatures,
   TransportHealth,
   TransportPublishOptions,

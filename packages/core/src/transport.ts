@@ -1,4 +1,5 @@
 import type { EventEnvelope } from './envelope.js'
+import type { Logger } from './logger.js'
 import type { StartAt } from './start-at.js'
 import type { SubscribeDefaults } from './subscribe-options.js'
 
@@ -157,6 +158,12 @@ export interface TransportHealth {
   detail?: string
 }
 
+/** What a bus hands the transport it was created over (`Transport.attach`). */
+export interface TransportContext {
+  /** The bus's logger: the transport logs through it unless it was given a logger of its own. */
+  readonly logger: Logger
+}
+
 /**
  * What every adapter implements: primitives only. Codec, retry, dead-lettering, lanes and
  * middleware are core's, written once.
@@ -166,6 +173,12 @@ export interface Transport {
   readonly name: string
   /** Capability flags. */
   readonly features: TransportFeatures
+  /**
+   * Called by `createEventBus` once, before anything else, with what the bus shares with its
+   * transport (its logger). A transport is usually created before its bus, so options that
+   * belong to the bus reach it here. A transport given its own `logger` option keeps it.
+   */
+  attach?(context: TransportContext): void
   /** Opens connections. Called once by the bus before the first publish or subscribe. */
   connect(): Promise<void>
   /**
