@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { createEventBus, type EventBus, type Transport } from '@switchyard/core'
+import { createEventBus, type EventBus } from '@switchyard/core'
+import type { Transport } from '@switchyard/core/transport'
 import type { FastifyInstance } from 'fastify'
 import { createGateway, type GatewayOptions, mintToken } from '../src/index.js'
 
@@ -27,8 +28,15 @@ export async function startGateway(
     bus,
     url,
     secret,
+    // A subject per token: buckets of tokens without a tenant are keyed by subject.
     token: ({ tenant, roles, expirationHours }) =>
-      mintToken({ secret, tenant, roles, ...(expirationHours === undefined ? {} : { expirationHours }) }),
+      mintToken({
+        secret,
+        tenant,
+        roles,
+        subject: `test-${randomBytes(4).toString('hex')}`,
+        ...(expirationHours === undefined ? {} : { expirationHours }),
+      }),
     close: () => app.close(),
   }
 }
@@ -41,7 +49,14 @@ export function uniqueStream(prefix = 'gw'): string {
 /** `fetch` with a bearer token and a JSON body. */
 export async function call(
   url: string,
-  init: { method?: string; token?: string; json?: unknown; body?: BodyInit; headers?: Record<string, string> } = {},
+  init: {
+    method?: string
+    token?: string
+    json?: unknown
+    body?: string
+    headers?: Record<string, string>
+  } = {},
+  // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies freely
 ): Promise<{ status: number; headers: Headers; body: any }> {
   const headers: Record<string, string> = { ...init.headers }
   if (init.token !== undefined) headers.authorization = `Bearer ${init.token}`
@@ -50,7 +65,11 @@ export async function call(
     body = JSON.stringify(init.json)
     headers['content-type'] ??= 'application/json'
   }
-  const response = await fetch(url, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body })
+  const response = await fetch(url, {
+    method: init.method ?? (body === undefined ? 'GET' : 'POST'),
+    headers,
+    ...(body === undefined ? {} : { body }),
+  })
   const text = await response.text()
   let parsed: unknown = text
   try {

@@ -137,7 +137,7 @@ const streamQuery = {
 } as const
 
 /** The publish routes: APG (single and batch), the CloudEvents HTTP binding and Anumate's route. */
-export async function eventRoutes(app: FastifyInstance): Promise<void> {
+export function eventRoutes(app: FastifyInstance, _options: unknown, done: () => void): void {
   // Bodies are read as bytes and parsed here: the CloudEvents binary mode carries data of any
   // media type, and the content mode decides how the bytes are read.
   app.removeAllContentTypeParsers()
@@ -206,4 +206,5 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
       return reply.code(202).send({ status: 'accepted', event_id: ids[0], event_ids: ids })
     },
   )
+  done()
 }

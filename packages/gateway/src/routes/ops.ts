@@ -21,7 +21,7 @@ const HEALTH = {
 } as const
 
 /** Health, status, Prometheus metrics, the OpenAPI document and the docs page. */
-export async function opsRoutes(app: FastifyInstance): Promise<void> {
+export function opsRoutes(app: FastifyInstance, _options: unknown, done: () => void): void {
   const ctx = app.switchyard
   app.get(
     '/health',
@@ -105,4 +105,5 @@ export async function opsRoutes(app: FastifyInstance): Promise<void> {
     },
     async (_request, reply) => reply.type('text/html; charset=utf-8').send(DOCS_PAGE),
   )
+  done()
 }

@@ -23,7 +23,7 @@ const TYPE_PARAMS = {
 } as const
 
 /** APG's schema routes over the gateway's registry. */
-export async function schemaRoutes(app: FastifyInstance): Promise<void> {
+export function schemaRoutes(app: FastifyInstance, _options: unknown, done: () => void): void {
   const ctx = app.switchyard
   app.get(
     '/api/v1/schemas',
@@ -94,7 +94,7 @@ export async function schemaRoutes(app: FastifyInstance): Promise<void> {
           additionalProperties: false,
           properties: {
             event_type: { type: 'string', minLength: 1, maxLength: 256 },
-            schema: { type: ['object', 'boolean'] },
+            schema: { anyOf: [{ type: 'object' }, { type: 'boolean' }] },
             version: { type: 'integer', minimum: 1 },
             description: { type: 'string', maxLength: 1000 },
           },
@@ -119,4 +119,5 @@ export async function schemaRoutes(app: FastifyInstance): Promise<void> {
       return reply.code(201).send(view)
     },
   )
+  done()
 }

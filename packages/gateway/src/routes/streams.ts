@@ -69,7 +69,7 @@ function visible(principal: Principal, event: EventEnvelope): boolean {
 }
 
 /** APG's stream routes. */
-export async function streamRoutes(app: FastifyInstance): Promise<void> {
+export function streamRoutes(app: FastifyInstance, _options: unknown, done: () => void): void {
   const ctx = app.switchyard
   app.get(
     '/api/v1/streams',
@@ -216,4 +216,5 @@ export async function streamRoutes(app: FastifyInstance): Promise<void> {
       }
     },
   )
+  done()
 }
