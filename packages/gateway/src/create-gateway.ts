@@ -28,6 +28,8 @@ export interface GatewayOptions {
   preloadCatalogs?: boolean
   /** Fastify's logger: `false`, or a pino level. @default false */
   logLevel?: string | false
+  /** Where log lines go (a pino destination). @default stdout */
+  logStream?: { write(line: string): void }
   /** Close the bus when the server closes. @default true */
   closeBus?: boolean
 }
@@ -48,6 +50,7 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
         ? false
         : {
             level: logLevel,
+            ...(options.logStream === undefined ? {} : { stream: options.logStream }),
             // Fastify's request serializer logs no headers; the redaction keeps it so if a
             // serializer that does is configured later.
             redact: ['req.headers.authorization', 'req.headers.cookie'],

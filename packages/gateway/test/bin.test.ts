@@ -1,0 +1,117 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { promisify } from 'node:util'
+import { waitUntil } from '@switchyard/testkit'
+import { afterAll, describe, expect, test } from 'vitest'
+
+const run = promisify(execFile)
+const main = fileURLToPath(new URL('../src/bin/main.ts', import.meta.url))
+const hooks = pathToFileURL(
+  createRequire(import.meta.url).resolve('@switchyard/config/ts-child'),
+).href
+const execArgv = ['--conditions=@switchyard/source', '--import', hooks, main]
+const cwd = mkdtempSync(join(tmpdir(), 'switchyard-gateway-bin-'))
+// Only what any shell has: no API_*, JWT_*, DATABASE_URL or broker variable reaches the bin.
+const bare = { PATH: process.env.PATH ?? '', HOME: cwd }
+const children: ChildProcess[] = []
+
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')
+  rmSync(cwd, { recursive: true, force: true })
+})
+
+function start(env: Record<string, string>): { child: ChildProcess; output: () => string } {
+  const child = spawn(process.execPath, execArgv, { cwd, env: { ...bare, ...env } })
+  children.push(child)
+  let output = ''
+  child.stdout!.on('data', (chunk: Buffer) => {
+    output += chunk.toString()
+  })
+  child.stderr!.on('data', (chunk: Buffer) => {
+    output += chunk.toString()
+  })
+  return { child, output: () => output }
+}
+
+async function curlPublish(
+  url: string,
+  token: string,
+  body: unknown,
+): Promise<{ status: number; body: string }> {
+  const { stdout } = await run('curl', [
+    '-s',
+    '-w',
+    '\n%{http_code}',
+    '-X',
+    'POST',
+    '-H',
+    `Authorization: Bearer ${token}`,
+    '-H',
+    'Content-Type: application/json',
+    '-d',
+    JSON.stringify(body),
+    `${url}/api/v1/events`,
+  ])
+  const lines = stdout.trimEnd().split('\n')
+  return { status: Number(lines.pop()), body: lines.join('\n') }
+}
+
+describe('bin', () => {
+  test('bin - starts with no configuration, prints an admin token that a curl publish works with', async () => {
+    // API_PORT=0 only so parallel runs do not fight over 8080; everything else is the default.
+    const { child, output } = start({ API_PORT: '0', LOG_LEVEL: 'warn' })
+    await waitUntil(() => /Admin token[^\n]*\n(\S+)\n/.test(output()), {
+      timeoutMs: 45_000,
+      message: 'the bin prints its token',
+      describe: output,
+    })
+    const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output())![1]!
+    const admin = /Admin token[^\n]*\n(\S+)\n/.exec(output())![1]!
+    expect(output()).toMatch(/transport memory, state pglite/)
+    const published = await curlPublish(url, admin, {
+      event_type: 'demo.happened',
+      stream_id: 'demo',
+      payload: { n: 1 },
+    })
+    expect(published.status).toBe(202)
+    expect(JSON.parse(published.body).event_ids).toHaveLength(1)
+
+    const { stdout } = await run(
+      process.execPath,
+      [...execArgv, 'token', '--tenant', 'acme', '--roles', 'publisher,subscriber'],
+      { cwd, env: bare },
+    )
+    const tenantToken = stdout.trim()
+    const own = await curlPublish(url, tenantToken, {
+      event_type: 'demo.happened',
+      stream_id: 'demo',
+      payload: { n: 2 },
+    })
+    expect(own.status).toBe(202)
+    const other = await curlPublish(url, tenantToken, {
+      event_type: 'demo.happened',
+      stream_id: 'demo',
+      payload: {},
+      tenant_id: 'globex',
+    })
+    expect(other.status).toBe(403)
+    expect(output()).not.toContain(tenantToken)
+
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+    child.kill('SIGTERM')
+    expect(await exited).toBe(0)
+  })
+
+  test('bin - refuses a non-loopback address without a configured secret', async () => {
+    const { child, output } = start({ API_HOST: '0.0.0.0', API_PORT: '0' })
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+    expect(code).toBe(1)
+    expect(output()).toMatch(
+      /Refusing to listen on 0\.0\.0\.0 without JWT_SECRET_KEY or JWT_JWKS_URL/,
+    )
+  })
+})

@@ -1,0 +1,169 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import SwaggerParser from '@apidevtools/swagger-parser'
+import { memoryTransport } from '@switchyard/adapter-memory'
+import { createEventBus } from '@switchyard/core'
+import { exportJWK, generateKeyPair, SignJWT } from 'jose'
+import type { OpenAPIV3_1 } from 'openapi-types'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { prometheusMetrics, sqlStateStore } from '../src/index.js'
+import { call, type RunningGateway, startGateway, uniqueStream } from './support.js'
+
+const ROUTES = [
+  'POST /api/v1/events',
+  'POST /api/v1/events/batch',
+  'POST /events/publish',
+  'GET /api/v1/streams',
+  'POST /api/v1/streams',
+  'GET /api/v1/streams/{id}',
+  'GET /api/v1/streams/{id}/events',
+  'GET /api/v1/streams/{id}/metrics',
+  'GET /api/v1/schemas',
+  'POST /api/v1/schemas',
+  'GET /api/v1/schemas/{id}',
+  'GET /health',
+  'GET /api/v1/status',
+  'GET /metrics',
+  'GET /openapi.json',
+  'GET /docs',
+]
+
+describe('operations', () => {
+  let gw: RunningGateway
+  let admin: string
+  const lines: string[] = []
+  beforeAll(async () => {
+    const metrics = prometheusMetrics()
+    const bus = createEventBus({ transport: memoryTransport(), middleware: [metrics.middleware] })
+    gw = await startGateway(memoryTransport(), {
+      bus,
+      metrics,
+      logLevel: 'info',
+      logStream: { write: (line) => void lines.push(line) },
+    })
+    admin = await gw.token({ roles: ['admin'] })
+  })
+  afterAll(() => gw?.close())
+
+  test('openapi - /openapi.json validates as OpenAPI 3.1 and lists every route', async () => {
+    const res = await call(`${gw.url}/openapi.json`, { token: admin })
+    expect(res.status).toBe(200)
+    const doc = res.body as OpenAPIV3_1.Document
+    expect(doc.openapi).toBe('3.1.0')
+    await SwaggerParser.validate(structuredClone(doc) as never)
+    const listed = Object.entries(doc.paths ?? {}).flatMap(([path, item]) =>
+      Object.keys(item ?? {}).map((method) => `${method.toUpperCase()} ${path}`),
+    )
+    expect(listed.sort()).toEqual([...ROUTES].sort())
+    expect(doc.paths?.['/health']?.get?.security).toEqual([])
+    expect((await call(`${gw.url}/openapi.json`)).status).toBe(401)
+    const docs = await call(`${gw.url}/docs`)
+    expect(docs.status).toBe(200)
+    expect(docs.headers.get('content-type')).toMatch(/text\/html/)
+  })
+
+  test('metrics - /metrics is Prometheus text with the bus and HTTP metrics, for admins only', async () => {
+    const stream = uniqueStream()
+    const published = await call(`${gw.url}/api/v1/events`, {
+      token: admin,
+      json: { event_type: 'x.y', stream_id: stream, payload: {} },
+    })
+    expect(published.status).toBe(202)
+    const res = await call(`${gw.url}/metrics`, { token: admin })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/)
+    expect(res.body).toMatch(
+      new RegExp(
+        `messaging_client_sent_messages_total\\{[^}]*messaging_destination_name="${stream.replace('.', '\\.')}"[^}]*\\} 1`,
+      ),
+    )
+    expect(res.body).toMatch(/http_server_requests_total\{[^}]*http_route="\/api\/v1\/events"/)
+    const publisher = await gw.token({ tenant: 'acme', roles: ['publisher'] })
+    expect((await call(`${gw.url}/metrics`, { token: publisher })).status).toBe(403)
+  })
+
+  test('logging - no log line holds a token, and request headers are not logged', async () => {
+    const token = await gw.token({ tenant: 'acme', roles: ['subscriber'] })
+    await call(`${gw.url}/api/v1/streams`, { token })
+    await call(`${gw.url}/api/v1/streams`, { token: `${token}x` })
+    expect(lines.length).toBeGreaterThan(0)
+    const all = lines.join('')
+    expect(all).toContain('/api/v1/streams')
+    expect(all).not.toContain(token.split('.')[2]!)
+    expect(all.toLowerCase()).not.toContain('authorization')
+    expect(all).not.toContain(gw.secret)
+  })
+})
+
+describe('auth with a JWKS', () => {
+  let jwks: Server
+  let gw: RunningGateway
+  let privateKey: CryptoKey
+  beforeAll(async () => {
+    const pair = await generateKeyPair('RS256')
+    privateKey = pair.privateKey as CryptoKey
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }
+    jwks = createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json')
+      res.end(JSON.stringify({ keys: [jwk] }))
+    })
+    await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve))
+    const { port } = jwks.address() as AddressInfo
+    gw = await startGateway(memoryTransport(), {
+      auth: {
+        jwksUrl: `http://127.0.0.1:${port}/jwks.json`,
+        algorithm: 'RS256',
+        tenantClaim: 'org',
+      },
+    })
+  })
+  afterAll(async () => {
+    await gw?.close()
+    jwks?.close()
+  })
+
+  test('auth - RS256 tokens verify against the JWKS; another key or HS256 are 401', async () => {
+    const sign = (key: CryptoKey | Uint8Array, alg: string) =>
+      new SignJWT({ roles: ['subscriber'], org: 'acme' })
+        .setProtectedHeader({ alg, kid: 'k1' })
+        .setExpirationTime('5m')
+        .sign(key)
+    const ok = await call(`${gw.url}/api/v1/status`, { token: await sign(privateKey, 'RS256') })
+    expect(ok.status).toBe(200)
+    const other = (await generateKeyPair('RS256')).privateKey as CryptoKey
+    expect(
+      (await call(`${gw.url}/api/v1/status`, { token: await sign(other, 'RS256') })).status,
+    ).toBe(401)
+    const hs = await call(`${gw.url}/api/v1/status`, {
+      token: await sign(new TextEncoder().encode('x'.repeat(32)), 'HS256'),
+    })
+    expect(hs.status).toBe(401)
+    expect(hs.body.detail).toMatch(/algorithm/)
+  })
+})
+
+describe('health', () => {
+  test('health - 503 naming the component that is down', async () => {
+    const { PGlite } = await import('@electric-sql/pglite')
+    const db = new PGlite()
+    const store = sqlStateStore({
+      client: db,
+      kind: 'pglite',
+      close: async () => void (db.closed || (await db.close())),
+    })
+    await store.migrate()
+    const gw = await startGateway(memoryTransport(), { state: store })
+    try {
+      expect((await call(`${gw.url}/health`)).status).toBe(200)
+      await db.close()
+      const down = await call(`${gw.url}/health`)
+      expect(down.status).toBe(503)
+      expect(down.body).toEqual({
+        status: 'down',
+        components: { broker: { status: 'up' }, database: { status: 'down' } },
+      })
+    } finally {
+      await gw.close()
+    }
+  })
+})
