@@ -5,10 +5,10 @@ import { type OutboxDriver, type Queryable, sleep } from './driver.js'
 export interface PgClientLike extends Queryable {
   /** Returns the client to the pool; an error (or `true`) destroys it instead. */
   release(destroy?: Error | boolean): void
-  /** Subscribes to client events. */
-  on(event: string, listener: (...args: never[]) => void): unknown
+  /** Subscribes to client events (typed loosely so a real `pg.PoolClient` fits). */
+  on(event: string, listener: (...args: unknown[]) => void): unknown
   /** Unsubscribes. */
-  removeListener(event: string, listener: (...args: never[]) => void): unknown
+  removeListener(event: string, listener: (...args: unknown[]) => void): unknown
 }
 
 /** The parts of a `pg` `Pool` the driver uses. */
@@ -61,8 +61,8 @@ export function pgDriver(options: PgDriverOptions): OutboxDriver {
       // A connection that dies while idle in our transaction (server restart) emits 'error';
       // without a listener that would crash the process.
       let lost: Error | undefined
-      const onError = (error: Error) => {
-        lost = error
+      const onError = (...args: unknown[]) => {
+        lost = args[0] as Error
       }
       client.on('error', onError)
       try {
@@ -100,7 +100,7 @@ export function pgDriver(options: PgDriverOptions): OutboxDriver {
           current = client
           const mine = client
           client.on('notification', onNotify)
-          client.on('error', (error: Error) => drop(mine, error, true))
+          client.on('error', (...args: unknown[]) => drop(mine, args[0] as Error, true))
           await client.query(`LISTEN "${channel}"`)
           if (stopped) {
             current = undefined

@@ -1,6 +1,6 @@
 import { sparePort } from '@switchyard/testkit'
 import pg from 'pg'
-import { type OutboxDriver, type PgPoolLike, pgDriver } from '../src/index.js'
+import { type OutboxDriver, pgDriver } from '../src/index.js'
 import { storeSuite } from './store-suite.js'
 import { POSTGRES_URL, postgresOrSkip } from './support.js'
 
@@ -26,7 +26,7 @@ storeSuite('postgres', async () => {
       // The server ends idle sessions too; the pool hears it on idle clients.
       pool.on('error', () => undefined)
       pools.push(pool)
-      return pgDriver({ pool: pool as unknown as PgPoolLike })
+      return pgDriver({ pool })
     },
     async unreachable() {
       const port = await sparePort()
