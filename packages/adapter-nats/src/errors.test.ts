@@ -56,8 +56,10 @@ describe('errors - publish classification', () => {
     expect(apiCode(new Error('x'))).toBeUndefined()
   })
 
-  it('errors - a connect error lists the servers and the script that starts one', () => {
+  it('errors - a connect error lists the servers and the cause, and names no repository script', () => {
     const error = connectError(['nats://a:4222', 'nats://b:4222'], new Error('ECONNREFUSED'))
-    expect(error.message).toMatch(/nats:\/\/a:4222, nats:\/\/b:4222: ECONNREFUSED.*nats\.sh/)
+    expect(error.message).toMatch(/nats:\/\/a:4222, nats:\/\/b:4222: ECONNREFUSED.*NATS_URL/)
+    expect(error.message).not.toMatch(/tooling|\.sh\b/)
+    expect(error.retryable).toBe(true)
   })
 })

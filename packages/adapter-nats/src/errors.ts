@@ -83,13 +83,29 @@ export function publishError(topic: string, error: unknown, timeoutMs: number): 
   })
 }
 
-/** The first connection failed; says where it tried and what to check. */
+/**
+ * The first connection failed; says where it tried and what to check. Refused credentials are
+ * not retryable and point at the credentials, not at the server.
+ */
 export function connectError(servers: readonly string[], error: unknown): ConnectionError {
   const reason = (error as Error)?.message ?? String(error)
-  return new ConnectionError(
-    `Could not connect to NATS at ${servers.join(', ')}: ${reason}. ` +
-      'Is nats-server running (bash tooling/services/nats.sh) and the URL right (NATS_URL)?',
-    { cause: error },
+  const where = `Could not connect to NATS at ${servers.join(', ')}: ${reason}`
+  if (isAuthFailure(error)) {
+    return new ConnectionError(
+      `${where}. The server refused the credentials: check token, user/pass, nkeySeed or credsFile (NATS_TOKEN, NATS_USER/NATS_PASSWORD, NATS_NKEY, NATS_CREDS)`,
+      { cause: error, retryable: false },
+    )
+  }
+  return new ConnectionError(`${where}. Is a nats-server listening there (NATS_URL)?`, {
+    cause: error,
+  })
+}
+
+/** True for a server that refused the client's credentials (or wanted some). */
+function isAuthFailure(error: unknown): boolean {
+  if (error instanceof errors.AuthorizationError) return true
+  return /authorization violation|authentication (expired|revoked|timeout)|user authentication/iu.test(
+    (error as Error)?.message ?? '',
   )
 }
 

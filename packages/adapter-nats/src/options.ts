@@ -10,10 +10,12 @@ import {
 import {
   ConfigurationError,
   checkKeys,
+  checkLogger,
   checkNumber,
   checkString,
   type Env,
   envReader,
+  type Logger,
   subscribeDefaultsFromEnv,
   type Transport,
 } from '@switchyard/core/transport'
@@ -81,6 +83,11 @@ export interface NatsConfig {
   maxReconnectAttempts?: number
   /** Time allowed for the first connection. @default 5_000 */
   connectTimeoutMs?: number
+  /**
+   * Where the transport logs (pino-compatible): a lost connection (`warn`) and its return
+   * (`info`). @default the bus's logger, or `consoleLogger('warn')` outside a bus
+   */
+  logger?: Logger
 }
 
 /** Options of `natsTransport`. */
@@ -129,7 +136,7 @@ export interface NatsTransportOptions extends NatsConfig {
 
 const KEYS = `client servers name token user pass nkeySeed credsFile tls domain reconnectTimeWaitMs
   maxReconnectAttempts connectTimeoutMs streams autoStreams subjects ackWaitMs maxDeliver
-  subscribeDefaults maxAckPending pullExpiresMs publishWindow ackTimeoutMs`.split(/\s+/)
+  subscribeDefaults maxAckPending pullExpiresMs publishWindow ackTimeoutMs logger`.split(/\s+/)
 const LIMIT_KEYS = 'maxMsgs maxBytes maxAgeMs maxMsgSize storage replicas duplicateWindowMs discard'
 // Least value of each numeric limit: -1 is "no limit" where NATS has one.
 const LIMIT_MINS = {
@@ -141,6 +148,7 @@ const LIMIT_MINS = {
   replicas: 1,
 }
 const NAME = /^[A-Za-z0-9_-]*$/
+const SCHEME = /^(nats|tls):\/\//iu
 
 /** Options with defaults applied, and the nats.js connection options they make. */
 export type ResolvedNatsOptions = ReturnType<typeof resolveOptions>
@@ -175,13 +183,17 @@ export function resolveOptions(options: NatsTransportOptions) {
   ).map((s) => String(s).trim())
   if (servers.length === 0 || servers.some((s) => !s))
     refuse(`${p}.servers`, 'must list at least one server URL')
+  // nats.js would take http://host:4222 as a host named "http" and fail at connect, if at all.
+  const foreign = servers.find((s) => /^[a-z][a-z0-9+.-]*:\/\//iu.test(s) && !SCHEME.test(s))
+  if (foreign !== undefined)
+    refuse(`${p}.servers`, `must be nats:// or tls:// URLs (or host:port), got ${foreign}`)
   const o = options
   const authenticator: Authenticator[] = []
   if (o.nkeySeed !== undefined)
     authenticator.push(nkeyAuthenticator(new TextEncoder().encode(o.nkeySeed)))
   if (o.credsFile !== undefined)
     authenticator.push(
-      credsAuthenticator(new TextEncoder().encode(readText(o.credsFile, `${p}.credsFile`))),
+      credsAuthenticator(new TextEncoder().encode(readCreds(o.credsFile, `${p}.credsFile`))),
     )
   const connection: ConnectionOptions = {
     servers,
@@ -212,6 +224,7 @@ export function resolveOptions(options: NatsTransportOptions) {
     publishWindow: int(options.publishWindow ?? 256, `${p}.publishWindow`, 1),
     ackTimeoutMs: int(options.ackTimeoutMs ?? 5_000, `${p}.ackTimeoutMs`, 100),
     apiPrefix: domain === undefined ? '$JS.API' : `$JS.${domain}.API`,
+    logger: checkLogger(options.logger, `${p}.logger`),
   }
 }
 
@@ -257,7 +270,10 @@ export function fromEnv(env: Env = process.env): NatsTransportOptions {
   set('token', read.string('NATS_TOKEN'))
   set('user', read.string('NATS_USER'))
   set('pass', read.string('NATS_PASSWORD'))
-  set('credsFile', read.string('NATS_CREDS'))
+  const creds = read.string('NATS_CREDS')
+  // Checked here too, so a bad file is reported under the variable that named it.
+  if (creds !== undefined) readCreds(creds, 'NATS_CREDS')
+  set('credsFile', creds)
   const nkey = read.string('NATS_NKEY')
   if (nkey !== undefined) out.nkeySeed = readText(nkey, 'NATS_NKEY').trim()
   const [caFile, certFile, keyFile] = ['NATS_CA', 'NATS_CERT', 'NATS_KEY'].map(read.string)
@@ -297,6 +313,22 @@ export function fromEnv(env: Env = process.env): NatsTransportOptions {
   }
   if (Object.keys(defaults).length > 0) out.subscribeDefaults = defaults
   return out
+}
+
+/**
+ * A `.creds` file's text, checked for the two blocks nats.js reads from it (the user JWT and the
+ * NKEY seed), which it would otherwise find missing only at connect.
+ * @throws {ConfigurationError} naming `name` for a file that cannot be read or holds no credentials.
+ */
+function readCreds(path: string, name: string): string {
+  const text = readText(path, name)
+  if (!/BEGIN NATS USER JWT/u.test(text) || !/BEGIN USER NKEY SEED/u.test(text)) {
+    throw new ConfigurationError(
+      `${name} points at ${path}, which is not a NATS credentials file (it needs the "BEGIN NATS USER JWT" and "BEGIN USER NKEY SEED" blocks nsc writes)`,
+      { field: name },
+    )
+  }
+  return text
 }
 
 function readText(path: string, name: string): string {

@@ -4,12 +4,16 @@ import {
   jetstreamManager,
   type MsgRequest,
 } from '@nats-io/jetstream'
-import { connect, type NatsConnection } from '@nats-io/transport-node'
+import { connect, type NatsConnection, type Status } from '@nats-io/transport-node'
 import {
+  consoleLogger,
+  errorFields,
   type InboundMessage,
   InFlight,
+  type Logger,
   type OutboundMessage,
   type Transport,
+  type TransportContext,
   type TransportFeatures,
   type TransportHealth,
   type TransportPublishOptions,
@@ -73,12 +77,14 @@ export class NatsTransport implements Transport {
   private connected: Connected | undefined
   private connecting: Promise<Connected> | undefined
   private closed = false
+  private logger: Logger
 
   /** Subscription settings from the configuration (`MAX_DELIVER_ATTEMPTS`), applied by the bus. */
   readonly subscribeDefaults: Transport['subscribeDefaults']
 
   constructor(private readonly given: NatsTransportOptions = {}) {
     this.options = resolveOptions(given)
+    this.logger = this.options.logger ?? consoleLogger('warn')
     this.subscribeDefaults = given.subscribeDefaults
   }
 
@@ -291,9 +297,15 @@ export class NatsTransport implements Transport {
     }
   }
 
+  /** Takes the bus's logger, unless the transport was given one of its own. */
+  attach(context: TransportContext): void {
+    if (this.options.logger === undefined) this.logger = context.logger
+  }
+
   private async watch(nc: NatsConnection): Promise<void> {
     try {
       for await (const status of nc.status()) {
+        logStatus(this.logger, status)
         for (const s of this.subscriptions) {
           if (!(s instanceof PullSubscription)) continue
           if (status.type === 'disconnect') s.disconnected()
@@ -304,6 +316,15 @@ export class NatsTransport implements Transport {
       // The status stream ends with the connection; nothing is left to tell.
     }
   }
+}
+
+/** Logs what the connection tells about itself: a loss once at `warn`, the return at `info`. */
+function logStatus(logger: Logger, status: Status): void {
+  const server = 'server' in status ? { server: String(status.server) } : {}
+  if (status.type === 'disconnect') logger.warn(server, 'nats: disconnected; reconnecting')
+  else if (status.type === 'reconnect') logger.info(server, 'nats: reconnected')
+  else if (status.type === 'error') logger.warn(errorFields(status.error), 'nats: connection error')
+  else if (status.type === 'slowConsumer') logger.warn({}, 'nats: slow consumer, messages dropped')
 }
 
 /**
