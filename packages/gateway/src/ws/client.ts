@@ -1,0 +1,78 @@
+import type { WebSocket } from 'ws'
+import { CLOSE, type ResolvedLiveOptions } from './options.js'
+
+const OPEN = 1
+
+/**
+ * One WebSocket client with a bounded send queue. Frames are handed to `ws` at once; what the
+ * socket has not written yet (`bufferedAmount`, and frames whose write callback has not run) is
+ * the client's backlog. Past either limit the client gets no more frames, a close frame with code
+ * 4008 and the reason, and its connection is cut `closeGraceMs` later if it has not closed by
+ * then: memory per client stays bounded whatever the client does.
+ */
+export class LiveClient {
+  private pending = 0
+  private closing = false
+  private graceTimer: NodeJS.Timeout | undefined
+  /** Frames sent, for tests and monitoring. */
+  sent = 0
+
+  constructor(
+    readonly socket: WebSocket,
+    private readonly limits: Pick<
+      ResolvedLiveOptions,
+      'maxBufferedBytes' | 'maxBufferedMessages' | 'closeGraceMs'
+    >,
+    private readonly onOverflow: () => void = () => undefined,
+  ) {
+    socket.once('close', () => {
+      this.closing = true
+      clearTimeout(this.graceTimer)
+    })
+  }
+
+  /** True once the client is closing or closed: nothing more is sent. */
+  get closed(): boolean {
+    return this.closing || this.socket.readyState !== OPEN
+  }
+
+  /** Sends a text frame, or disconnects the client when its backlog is over a limit. */
+  send(frame: string): boolean {
+    if (this.closed) return false
+    const { maxBufferedBytes, maxBufferedMessages } = this.limits
+    if (this.socket.bufferedAmount > maxBufferedBytes || this.pending >= maxBufferedMessages) {
+      this.onOverflow()
+      this.close(
+        CLOSE.slowConsumer,
+        `slow consumer: more than ${maxBufferedBytes} bytes or ${maxBufferedMessages} frames waiting`,
+      )
+      return false
+    }
+    this.pending++
+    this.sent++
+    this.socket.send(frame, () => {
+      this.pending--
+    })
+    return true
+  }
+
+  /** Sends a close frame, then cuts the connection if the client has not closed within the grace. */
+  close(code: number, reason: string): void {
+    if (this.closing) return
+    this.closing = true
+    // A close reason is at most 123 bytes.
+    this.socket.close(code, Buffer.from(reason).subarray(0, 123).toString())
+    this.graceTimer = setTimeout(() => this.socket.terminate(), this.limits.closeGraceMs)
+    this.graceTimer.unref()
+  }
+
+  /** Backlog now: bytes not yet written, and frames not yet handed to the OS. */
+  backlog(): { bytes: number; frames: number } {
+    return { bytes: this.socket.bufferedAmount, frames: this.pending }
+  }
+}
+
+/** Closes a client at shutdown. */
+export function closeGoingAway(client: LiveClient): void {
+  client.close(CLOSE.goingAway, 'gateway shutting down')
+}
