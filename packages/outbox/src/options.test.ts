@@ -1,4 +1,4 @@
-import { ConfigurationError } from '@switchyard/core'
+import { ConfigurationError, silentLogger } from '@switchyard/core'
 import { describe, expect, it } from 'vitest'
 import type { OutboxDriver } from './driver.js'
 import { resolveRelayOptions } from './options.js'
@@ -36,6 +36,8 @@ describe('relay options', () => {
       [{ driver, bus, backoff: 5 }, 'backoff'],
       [{ driver, bus, table: 'Bad Name' }, 'table'],
       [{ driver, bus, batchsize: 10 }, 'createRelay.batchsize'],
+      [{ driver, bus, logger: console.log }, 'logger'],
+      [{ driver, bus: { ...bus, logger: {} } }, 'logger'],
     ]
     for (const [options, field] of cases) {
       let error: unknown
@@ -47,5 +49,13 @@ describe('relay options', () => {
       expect(error, field).toBeInstanceOf(ConfigurationError)
       expect((error as ConfigurationError).field).toBe(field)
     }
+  })
+
+  it('options - the logger is the given one, else the bus logger, else silent', () => {
+    const mine = { debug() {}, info() {}, warn() {}, error() {} }
+    const theBus = { debug() {}, info() {}, warn() {}, error() {} }
+    expect(resolveRelayOptions({ driver, bus, logger: mine }).logger).toBe(mine)
+    expect(resolveRelayOptions({ driver, bus: { ...bus, logger: theBus } }).logger).toBe(theBus)
+    expect(resolveRelayOptions({ driver, bus }).logger).toBe(silentLogger)
   })
 })
