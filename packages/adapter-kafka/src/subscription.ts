@@ -7,6 +7,7 @@ import {
   type TransportSubscription,
   withTimeout,
 } from '@switchyard/core/transport'
+import { HeadAttempts } from './abandoned.js'
 import type { AdminLike, BatchPayload, ConsumerLike } from './client.js'
 import { Delivery, type DeliveryOwner } from './delivery.js'
 import { isRebalance } from './errors.js'
@@ -76,11 +77,13 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
   private readonly stop = new AbortController()
   private relaunchDelayMs = RELAUNCH_MIN_MS
   private readonly starts: StartPositions
+  private readonly heads: HeadAttempts
 
   constructor(private readonly init: SubscriptionInit) {
     this.committer = this.newCommitter()
     const { startPositions, consumer, admin, topic, groupId } = init
     this.starts = new StartPositions(startPositions, consumer, admin, topic, groupId)
+    this.heads = new HeadAttempts(consumer, admin, topic, groupId, (error) => this.report(error))
   }
 
   /** Joins the group in the background; resolves once the consumer is subscribed. */
@@ -191,6 +194,7 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
     if (this.waiter !== undefined) this.answer([])
     this.dropHeld()
     await atMost(this.committer.flush(), 5_000)
+    await atMost(this.heads.release(), 5_000)
     this.committer.stop()
     // Leaving while the first join is still under way would leave a member behind.
     if (this.running !== undefined) await atMost(this.running, 10_000)
@@ -241,9 +245,15 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
         }
         if (stopped()) return
       }
+      const recording = this.heads.record(batch.partition, record.offset)
+      if (recording !== undefined) {
+        await recording
+        if (stopped()) return
+      }
+      const attempt = this.heads.attemptOf(batch.partition, record.offset)
       const entry = tracker.add(record.offset)
       this.buffer.push(
-        new Delivery(this, topic, batch.partition, record, entry, tracker, generation, 1),
+        new Delivery(this, topic, batch.partition, record, entry, tracker, generation, attempt),
       )
       unresolved = record.offset
     }
@@ -271,6 +281,8 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
   private take(max: number): InboundMessage[] {
     const deliveries = this.buffer.take(max)
     for (let i = 0; i < deliveries.length; i++) this.held.enter()
+    if (this.heads.pending)
+      for (const d of deliveries) this.heads.taken(d.partition, d.record.offset)
     for (const resolve of this.roomWaiters.splice(0)) resolve()
     return deliveries
   }
@@ -300,6 +312,8 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
    * native delay, so core waited out any retry delay already); the mark waits for it.
    */
   redeliver(delivery: Delivery, options: NackOptions): void {
+    if (options.attempt < delivery.attempt)
+      this.heads.givenBack(delivery.partition, delivery.record.offset)
     if (!this.current(delivery) || this.revoked !== undefined || this.closed) return
     this.buffer.unshift(delivery.again(options.attempt + 1))
     this.wakePuller()
@@ -321,6 +335,7 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
     this.revoked = (async () => {
       if (drain) await atMost(this.held.idle(), this.init.drainMs)
       await atMost(this.committer.flush(), 5_000)
+      await atMost(this.heads.release(), 5_000)
     })()
     return this.revoked
   }
@@ -340,8 +355,10 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
     const early = this.generation === 1
     if (early) this.starts.seek(assigned)
     const generation = this.generation
+    const current = () => generation === this.generation
     const ready: Promise<void> = this.starts
-      .position(assigned, early, () => generation === this.generation)
+      .position(assigned, early, current)
+      .then(() => (this.init.ephemeral ? undefined : this.heads.load(assigned, current)))
       .catch((error: unknown) => this.report(error))
       .then(() => {
         if (this.ready === ready) this.ready = undefined
