@@ -35,7 +35,7 @@ export const SPAN_EVENT = {
   deadLetter: 'switchyard.dead_letter',
 } as const
 
-/** Names of the instruments `otelMiddleware` records. */
+/** Names of the instruments `otelMiddleware` and `otelHooks` record. */
 export const METRIC = {
   /** Counter `{message}`: events handed to the transport (one per published event). */
   sentMessages: 'messaging.client.sent.messages',
@@ -49,6 +49,10 @@ export const METRIC = {
   retriedMessages: 'switchyard.messaging.retried.messages',
   /** Counter `{message}`: events sent to the dead-letter destination (Switchyard's own). */
   deadLetteredMessages: 'switchyard.messaging.dead_lettered.messages',
+  /** Counter `{message}`: messages the broker dropped or expired unread (`otelHooks`). */
+  lostMessages: 'switchyard.messaging.lost.messages',
+  /** Counter `{error}`: errors reported to the bus's `onError` hook (`otelHooks`). */
+  busErrors: 'switchyard.bus.errors',
 } as const
 
 /**
