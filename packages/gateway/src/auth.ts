@@ -79,6 +79,7 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
       const token = bearerToken(header)
       let payload: JWTPayload
       try {
+        // jose overloads jwtVerify per key kind, so each kind gets its own call.
         payload =
           typeof key === 'function'
             ? (await jwtVerify(token, key, verifyOptions)).payload

@@ -14,6 +14,8 @@ import { streamRoutes } from './routes/streams.js'
 import { Schemas } from './schemas.js'
 import type { StateStore } from './state/store.js'
 import { type StreamInput, Streams } from './streams.js'
+import { liveRoutes } from './ws/index.js'
+import type { LiveOptions } from './ws/options.js'
 
 /** Options of the `switchyardGateway` Fastify plugin. */
 export interface GatewayPluginOptions {
@@ -39,6 +41,8 @@ export interface GatewayPluginOptions {
   closeStore?: boolean
   /** Version shown in the OpenAPI document. @default '0.1.0' */
   version?: string
+  /** WebSocket routes: per-client buffer limits, resume window, monitoring interval. */
+  live?: LiveOptions | undefined
 }
 
 /**
@@ -123,4 +127,5 @@ export const switchyardGateway: FastifyPluginAsync<GatewayPluginOptions> = async
   await app.register(streamRoutes)
   await app.register(schemaRoutes)
   await app.register(opsRoutes)
+  await app.register(liveRoutes, { live: options.live })
 }

@@ -1,19 +1,29 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { createRequire } from 'node:module'
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { waitUntil } from '@switchyard/testkit'
-import { afterAll, describe, expect, test } from 'vitest'
+import { serviceOrSkip, waitUntil } from '@switchyard/testkit'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 
 const run = promisify(execFile)
-const main = fileURLToPath(new URL('../src/bin/main.ts', import.meta.url))
-const hooks = pathToFileURL(
-  createRequire(import.meta.url).resolve('@switchyard/config/ts-child'),
-).href
-const execArgv = ['--conditions=@switchyard/source', '--import', hooks, main]
+// The built bin, as `npx switchyard-gateway` runs it (CI builds before testing).
+const main = fileURLToPath(new URL('../dist/bin.js', import.meta.url))
+const execArgv = [main]
+const sources = fileURLToPath(new URL('../src', import.meta.url))
+
+beforeAll(() => {
+  const built = existsSync(main) ? statSync(main).mtimeMs : 0
+  const newest = readdirSync(sources, { recursive: true, withFileTypes: true })
+    .filter((f) => f.isFile() && f.name.endsWith('.ts') && !f.name.endsWith('.test.ts'))
+    .reduce((max, f) => Math.max(max, statSync(join(f.parentPath, f.name)).mtimeMs), 0)
+  if (built < newest) {
+    throw new Error(
+      'dist/bin.js is missing or older than src: run pnpm --filter @switchyard/gateway build',
+    )
+  }
+})
 const cwd = mkdtempSync(join(tmpdir(), 'switchyard-gateway-bin-'))
 // Only what any shell has: no API_*, JWT_*, DATABASE_URL or broker variable reaches the bin.
 const bare = { PATH: process.env.PATH ?? '', HOME: cwd }
@@ -60,12 +70,12 @@ async function curlPublish(
   return { status: Number(lines.pop()), body: lines.join('\n') }
 }
 
-describe('bin', () => {
+describe('bin', { timeout: 120_000 }, () => {
   test('bin - starts with no configuration, prints an admin token that a curl publish works with', async () => {
     // API_PORT=0 only so parallel runs do not fight over 8080; everything else is the default.
     const { child, output } = start({ API_PORT: '0', LOG_LEVEL: 'warn' })
     await waitUntil(() => /Admin token[^\n]*\n(\S+)\n/.test(output()), {
-      timeoutMs: 45_000,
+      timeoutMs: 90_000,
       message: 'the bin prints its token',
       describe: output,
     })
@@ -113,5 +123,47 @@ describe('bin', () => {
     expect(output()).toMatch(
       /Refusing to listen on 0\.0\.0\.0 without JWT_SECRET_KEY or JWT_JWKS_URL/,
     )
+  })
+})
+
+describe('bin over Redis', { timeout: 120_000 }, () => {
+  test('bin - REDIS_URL picks the Redis transport through its adapter', async ({ skip }) => {
+    const { redisTransport } = await import('@switchyard/adapter-redis')
+    const url = process.env.SWITCHYARD_REDIS_URL ?? 'redis://127.0.0.1:6379'
+    const reason = await serviceOrSkip('Redis', async () => {
+      const transport = redisTransport({ url, connectTimeoutMs: 3_000 })
+      try {
+        await transport.connect()
+        if ((await transport.health()).status !== 'up') throw new Error('down')
+      } finally {
+        await transport.close()
+      }
+    })
+    if (reason !== undefined) return skip(reason)
+    const dataDir = join(cwd, 'redis-run')
+    const { child, output } = start({
+      API_PORT: '0',
+      LOG_LEVEL: 'warn',
+      REDIS_URL: url,
+      SWITCHYARD_DATA_DIR: dataDir,
+    })
+    await waitUntil(() => /Admin token[^\n]*\n(\S+)\n/.test(output()), {
+      timeoutMs: 90_000,
+      message: 'the bin prints its token',
+      describe: output,
+    })
+    expect(output()).toMatch(/transport redis/)
+    const gateway = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output())![1]!
+    const admin = /Admin token[^\n]*\n(\S+)\n/.exec(output())![1]!
+    const stream = `gw.bin.${Math.random().toString(36).slice(2, 8)}`
+    const published = await curlPublish(gateway, admin, {
+      event_type: 'demo.happened',
+      stream_id: stream,
+      payload: { n: 1 },
+    })
+    expect(published.status).toBe(202)
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+    child.kill('SIGTERM')
+    expect(await exited).toBe(0)
   })
 })

@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { prometheusMetrics, sqlStateStore } from '../src/index.js'
 import { call, type RunningGateway, startGateway, uniqueStream } from './support.js'
 
+type SigningKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey']
+
 const ROUTES = [
   'POST /api/v1/events',
   'POST /api/v1/events/batch',
@@ -98,10 +100,10 @@ describe('operations', () => {
 describe('auth with a JWKS', () => {
   let jwks: Server
   let gw: RunningGateway
-  let privateKey: CryptoKey
+  let privateKey: SigningKey
   beforeAll(async () => {
     const pair = await generateKeyPair('RS256')
-    privateKey = pair.privateKey as CryptoKey
+    privateKey = pair.privateKey
     const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }
     jwks = createServer((_req, res) => {
       res.setHeader('content-type', 'application/json')
@@ -123,14 +125,14 @@ describe('auth with a JWKS', () => {
   })
 
   test('auth - RS256 tokens verify against the JWKS; another key or HS256 are 401', async () => {
-    const sign = (key: CryptoKey | Uint8Array, alg: string) =>
+    const sign = (key: SigningKey | Uint8Array, alg: string) =>
       new SignJWT({ roles: ['subscriber'], org: 'acme' })
         .setProtectedHeader({ alg, kid: 'k1' })
         .setExpirationTime('5m')
         .sign(key)
     const ok = await call(`${gw.url}/api/v1/status`, { token: await sign(privateKey, 'RS256') })
     expect(ok.status).toBe(200)
-    const other = (await generateKeyPair('RS256')).privateKey as CryptoKey
+    const other = (await generateKeyPair('RS256')).privateKey
     expect(
       (await call(`${gw.url}/api/v1/status`, { token: await sign(other, 'RS256') })).status,
     ).toBe(401)

@@ -14,6 +14,7 @@ export class LiveClient {
   private pending = 0
   private closing = false
   private graceTimer: NodeJS.Timeout | undefined
+  private roomWaiter: (() => void) | undefined
   /** Frames sent, for tests and monitoring. */
   sent = 0
 
@@ -28,6 +29,7 @@ export class LiveClient {
     socket.once('close', () => {
       this.closing = true
       clearTimeout(this.graceTimer)
+      this.wake()
     })
   }
 
@@ -52,14 +54,47 @@ export class LiveClient {
     this.sent++
     this.socket.send(frame, () => {
       this.pending--
+      if (this.roomWaiter !== undefined && this.hasRoom()) this.wake()
     })
     return true
+  }
+
+  /**
+   * Sends a frame once the backlog is under half of both limits: a replay of many retained
+   * events goes at the client's pace instead of overflowing it. Resolves false when closed.
+   */
+  async sendPaced(frame: string): Promise<boolean> {
+    while (!this.closed && !this.hasRoom()) {
+      await new Promise<void>((resolve) => {
+        this.roomWaiter = resolve
+      })
+    }
+    return this.send(frame)
+  }
+
+  /** True when the backlog is over half of a limit. */
+  get backlogged(): boolean {
+    return !this.closed && !this.hasRoom()
+  }
+
+  private hasRoom(): boolean {
+    return (
+      this.socket.bufferedAmount <= this.limits.maxBufferedBytes / 2 &&
+      this.pending < this.limits.maxBufferedMessages / 2
+    )
+  }
+
+  private wake(): void {
+    const waiter = this.roomWaiter
+    this.roomWaiter = undefined
+    waiter?.()
   }
 
   /** Sends a close frame, then cuts the connection if the client has not closed within the grace. */
   close(code: number, reason: string): void {
     if (this.closing) return
     this.closing = true
+    this.wake()
     // A close reason is at most 123 bytes.
     this.socket.close(code, Buffer.from(reason).subarray(0, 123).toString())
     this.graceTimer = setTimeout(() => this.socket.terminate(), this.limits.closeGraceMs)

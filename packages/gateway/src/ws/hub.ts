@@ -9,8 +9,8 @@ export interface LiveEvent {
   readonly frame: string
 }
 
-/** One listener of a stream: a connection, with its own filter. */
-export type LiveListener = (live: LiveEvent) => void
+/** One listener of a stream: a connection, with its own filter. True when it is backlogged. */
+export type LiveListener = (live: LiveEvent) => boolean
 
 /** The frame a client receives for one event. */
 export function eventFrame(stream: string, event: EventEnvelope, sequence: string | undefined) {
@@ -54,7 +54,11 @@ export class LiveHub {
           if (listeners.size === 0) return
           const sequence = ctx.message.position
           const live: LiveEvent = { event, sequence, frame: eventFrame(stream, event, sequence) }
-          for (const deliver of listeners) deliver(live)
+          let backlogged = false
+          for (const deliver of listeners) if (deliver(live)) backlogged = true
+          // Sockets write when the event loop polls: a client half full gets a turn to drain
+          // before the next event, so a burst read from the broker does not overflow it.
+          if (backlogged) return new Promise<void>((resolve) => setTimeout(resolve, 1))
         },
         {
           group: this.group,
