@@ -40,13 +40,14 @@ interface Item {
 }
 
 /**
- * Publishes claimed rows: one `publishBatch` per topic, topics in parallel. A refused batch is
- * split in halves, in order, until the rows that fail are alone, so one bad row (retryable or
- * not) costs its own attempt only and the healthy rows that shared its batch go out. A failed row
- * that will be retried holds back the later rows of its key (they stay untouched for the next
- * claim, which skips the key while the row waits); a parked row leaves the order like a dead
- * letter. When the bus itself is out (connection lost, closed, timed out), splitting cannot help:
- * the first row of each key counts an attempt and the rest wait behind it.
+ * Publishes claimed rows: one `publishBatch` per topic, topics in parallel. When a topic's batch
+ * is refused, it is published again key by key (each key's rows as one batch, a few keys at a
+ * time), and a key whose batch fails goes row by row, so one bad row (retryable or not) costs
+ * its own attempt only, the healthy rows that shared its batch go out, and none is sent more than
+ * twice. A failed row that will be retried holds back the later rows of its key (they stay
+ * untouched for the next claim, which skips the key while the row waits); a parked row leaves the
+ * order like a dead letter. When the bus itself is out (connection lost, closed, timed out),
+ * isolating cannot help: the first row of each key counts an attempt and the rest wait.
  */
 export async function publishRows(
   rows: OutboxRow[],
@@ -76,12 +77,15 @@ export async function publishRows(
   await Promise.all(
     [...groups].map(async ([topic, items]) => {
       const run: TopicRun = { topic, blocked: new Set(), published: false, outage: undefined }
-      await publishSplitting(out, settings, run, items)
+      if (await attempt(out, settings, run, items)) await isolate(out, settings, run, items)
       if (run.published) out.topics.push(topic)
     }),
   )
   return out
 }
+
+// Keys published at once while isolating a refused batch.
+const ISOLATE_CONCURRENCY = 16
 
 interface TopicRun {
   topic: string
@@ -92,37 +96,68 @@ interface TopicRun {
   outage: Error | undefined
 }
 
-async function publishSplitting(
+/**
+ * Publishes `items` as one batch and records the outcome; resolves true only when the batch of
+ * several rows was refused for a reason that may lie in one of them (so they must be isolated).
+ */
+async function attempt(
   out: PublishOutcome,
   settings: PublishSettings,
   run: TopicRun,
-  given: Item[],
-): Promise<void> {
-  const items = given.filter((i) => {
-    const key = i.row.partition_key
-    if (key === null || !run.blocked.has(key)) return true
-    out.held++
+  items: Item[],
+): Promise<boolean> {
+  if (run.outage !== undefined) {
+    failHeads(out, settings, run, items, run.outage)
     return false
-  })
-  if (items.length === 0) return
-  if (run.outage !== undefined) return failHeads(out, settings, run, items, run.outage)
+  }
   try {
     await send(settings, run.topic, items)
     for (const item of items) out.sent.push(item.row.seq)
     run.published = true
-    return
+    return false
   } catch (error) {
     const failure = toError(error)
     if (isOutage(failure)) {
       run.outage = failure
-      return failHeads(out, settings, run, items, failure)
-    }
-    if (items.length === 1) return failRow(out, settings, run, items[0]!, failure)
+      failHeads(out, settings, run, items, failure)
+    } else if (items.length === 1) failRow(out, settings, run, items[0]!, failure)
+    else return true
+    return false
   }
-  // Halves in order: rows of a key in the right half see a failure of the left half first.
-  const middle = Math.ceil(items.length / 2)
-  await publishSplitting(out, settings, run, items.slice(0, middle))
-  await publishSplitting(out, settings, run, items.slice(middle))
+}
+
+/** Each key's rows as one batch, then row by row for a key whose batch fails; keys in parallel. */
+async function isolate(
+  out: PublishOutcome,
+  settings: PublishSettings,
+  run: TopicRun,
+  items: Item[],
+) {
+  const chains: Item[][] = []
+  const byKey = new Map<string, Item[]>()
+  for (const item of items) {
+    const key = item.row.partition_key
+    const chain = key === null ? undefined : byKey.get(key)
+    if (chain !== undefined) chain.push(item)
+    else {
+      const created = [item]
+      chains.push(created)
+      if (key !== null) byKey.set(key, created)
+    }
+  }
+  const chain = async (rows: Item[]) => {
+    if (!(await attempt(out, settings, run, rows))) return
+    for (const item of rows) {
+      const key = item.row.partition_key
+      if (key !== null && run.blocked.has(key)) out.held++
+      else await attempt(out, settings, run, [item])
+    }
+  }
+  let next = 0
+  const worker = async () => {
+    while (next < chains.length) await chain(chains[next++]!)
+  }
+  await Promise.all(Array.from({ length: Math.min(ISOLATE_CONCURRENCY, chains.length) }, worker))
 }
 
 /** One failed row: counts its attempt; if it will be retried, its key holds for the rest. */
