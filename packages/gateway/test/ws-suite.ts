@@ -52,7 +52,11 @@ export function wsSuite(name: string, target: WsTarget): void {
     }
 
     const events = (tenant: string | undefined, types: string[]): EventInput[] =>
-      types.map((type) => ({ type, data: { type, tenant }, ...(tenant ? { tenantid: tenant } : {}) }))
+      types.map((type) => ({
+        type,
+        data: { type, tenant },
+        ...(tenant ? { tenantid: tenant } : {}),
+      }))
 
     test('ws auth - no token, a bad signature, a wrong role and an unknown stream are refused before the upgrade', async ({
       skip: s,
@@ -67,7 +71,10 @@ export function wsSuite(name: string, target: WsTarget): void {
         .setExpirationTime('1h')
         .sign(new TextEncoder().encode('not-the-secret'))
       const bad = await openSocket(url, { token: forged })
-      expect(bad).toMatchObject({ status: 401, body: { detail: expect.stringMatching(/signature/) } })
+      expect(bad).toMatchObject({
+        status: 401,
+        body: { detail: expect.stringMatching(/signature/) },
+      })
       const badProtocol = await openSocket(url, { token: forged, as: 'protocol' })
       expect(badProtocol).toMatchObject({ status: 401 })
       const publisher = await gw.token({ tenant: 'a', roles: ['publisher'] })
@@ -125,7 +132,7 @@ export function wsSuite(name: string, target: WsTarget): void {
         ...events('b', ['order.shipped']),
         ...events('a', ['order.last']),
       ])
-      await operator.waitForEvents(8)
+      await operator.waitForEvents(9)
       await a.waitForEvents(4)
       await b.waitForEvents(3)
       // order.last came after every other event on the same connection: nothing else is coming.
@@ -136,10 +143,14 @@ export function wsSuite(name: string, target: WsTarget): void {
         ['a', 'order.last'],
       ])
       expect(b.events().every((e) => e.tenantid === 'b')).toBe(true)
-      expect(b.events().map((e) => e.type)).toEqual(['order.placed', 'user.created', 'order.shipped'])
+      expect(b.events().map((e) => e.type)).toEqual([
+        'order.placed',
+        'user.created',
+        'order.shipped',
+      ])
       expect(operator.events().map((e) => e.type)).toContain('order.global')
-      await waitUntil(() => worker.length === 8, {
-        message: 'the workers group gets all 8',
+      await waitUntil(() => worker.length === 9, {
+        message: 'the workers group gets all 9',
         describe: () => JSON.stringify(worker.map((e) => e.type)),
       })
       const frame = operator.frames.find((f) => f.type === 'event')

@@ -1,0 +1,28 @@
+import { natsTransport } from '@switchyard/adapter-nats'
+import { serviceOrSkip } from '@switchyard/testkit'
+import { wsSuite } from './ws-suite.js'
+
+const NATS_URL = process.env.SWITCHYARD_NATS_URL ?? 'nats://127.0.0.1:4222'
+const prefix = `SYGWWS_${Math.random().toString(36).slice(2, 8)}_`
+// Streams of this run drop their messages after ten minutes; nothing else reads them.
+const make = () =>
+  natsTransport({
+    servers: NATS_URL,
+    autoStreams: { prefix, maxAgeMs: 600_000 },
+    connectTimeoutMs: 3_000,
+  })
+
+wsSuite('nats', {
+  make,
+  skip: () =>
+    serviceOrSkip('NATS', async () => {
+      const transport = make()
+      try {
+        await transport.connect()
+        const health = await transport.health()
+        if (health.status !== 'up') throw new Error(health.detail ?? 'down')
+      } finally {
+        await transport.close()
+      }
+    }),
+})
