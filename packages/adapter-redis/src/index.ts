@@ -1,3 +1,5 @@
+export type { RedisDedupStoreOptions } from './dedup-store.js'
+export { redisDedupStore } from './dedup-store.js'
 export { isRetryable } from './errors.js'
 export type { TopicKeys } from './mapping.js'
 export { topicKeys } from './mapping.js'

@@ -9,7 +9,7 @@ export type {
   DeadLetterHandler,
   ReplayOptions,
 } from './dead-letters.js'
-export type { DedupOptions, DedupStore } from './dedup.js'
+export type { DedupClaim, DedupOptions, DedupStore } from './dedup.js'
 export { dedup, memoryDedupStore } from './dedup.js'
 export type { DispatcherStats } from './dispatcher.js'
 export type { EventEnvelope, EventInput } from './envelope.js'
