@@ -42,13 +42,14 @@ afterAll(async () => {
 })
 
 describe.skipIf(skip !== undefined)('nats features', () => {
-  it('streams - declared streams get their limits, dead letters land in the dead-letter stream', async () => {
+  it("streams - declared streams get their limits, dead letters land in the dead-letter stream (the README's Anumate layout)", async () => {
+    // The layout of the README's Anumate example, with the catalog's two-token topics.
     const streams = [
-      { name: `${prefix}EVENTS`, subjects: [`${ns}.*.*`], maxMsgs: 1_000, maxAgeMs: 3_600_000 },
-      { name: `${prefix}DEAD`, subjects: [`${ns}.*.*.dlq`] },
+      { name: `${prefix}EVENTS`, subjects: [`${ns}.*`], maxMsgs: 1_000, maxAgeMs: 3_600_000 },
+      { name: `${prefix}DEAD`, subjects: [`${ns}.*.dlq`] },
     ]
     const b = bus({ streams })
-    const topic = `${ns}.capsule.created`
+    const topic = `${ns}.capsules`
     await b.subscribe(
       topic,
       () => {
