@@ -70,29 +70,40 @@ describe('createConsumer', () => {
     })
   })
 
-  it('logging - kafkajs lines go to the logger option, never straight to the console', () => {
+  it('logging - kafkajs lines go to the logger it is given, never straight to the console', () => {
     const lines: string[] = []
-    const logger = {
-      warn: (l: string) => void lines.push(`warn ${l}`),
-      info: (l: string) => void lines.push(`info ${l}`),
-    }
+    const at = (level: string) => (fields: Record<string, unknown>, message?: string) =>
+      void lines.push(`${level} ${message} ${JSON.stringify(fields)}`)
+    const logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
     const client = createClient(
-      resolveOptions({ brokers: ['127.0.0.1:1'], logLevel: 'info', logger }),
+      resolveOptions({ brokers: ['127.0.0.1:1'], logLevel: 'debug' }),
+      () => logger,
     )
     const log = (
-      client as unknown as { logger(): { warn(m: string): void; info(m: string): void } }
+      client as unknown as {
+        logger(): {
+          error(m: string, e?: object): void
+          info(m: string): void
+          debug(m: string): void
+        }
+      }
     ).logger()
     const spy = vi.spyOn(console, 'error')
     const info = vi.spyOn(console, 'info')
-    log.warn('broker gone')
+    log.error('Connection error', { broker: '127.0.0.1:1', stack: 'Error: x\n    at y (z.js:1:1)' })
     log.info('joined')
-    expect(lines).toEqual(['warn [switchyard:kafka] broker gone', 'info [switchyard:kafka] joined'])
+    log.debug('fetching')
+    expect(lines).toEqual([
+      'warn kafka: Connection error {"broker":"127.0.0.1:1"}',
+      'info kafka: joined {}',
+      'debug kafka: fetching {}',
+    ])
     expect(spy).not.toHaveBeenCalled()
     expect(info).not.toHaveBeenCalled()
     spy.mockRestore()
     info.mockRestore()
-    expect(() => resolveOptions({ logger: {} as never })).toThrow(
-      /logger needs warn\(\) and info\(\)/,
+    expect(() => resolveOptions({ logger: { warn() {}, info() {} } as never })).toThrow(
+      /kafkaTransport\.logger must be a pino-compatible logger/,
     )
   })
 })

@@ -2,6 +2,8 @@
 // to these few shapes, which are the KafkaJS API subset the adapter uses; another client with
 // a KafkaJS-compatible API (such as @confluentinc/kafka-javascript's `KafkaJS` export) can be
 // slotted in by providing them.
+
+import { errorFields, type Logger } from '@switchyard/core/transport'
 import kafkajs, {
   type Admin,
   AssignerProtocol,
@@ -95,8 +97,35 @@ export function keyedPartitioner(): (topic: string, key: Buffer | string, count:
   }
 }
 
-/** Builds a kafkajs client from resolved options. */
-export function createClient(options: ResolvedKafkaOptions): KafkaClientLike {
+/**
+ * Gives every record its partition, known before kafkajs sees it so the batcher can size
+ * requests per partition: keyed ones where kafkajs's partitioner puts them, keyless ones round
+ * robin per topic from a random start.
+ */
+export function partitionSpreader(): (
+  topic: string,
+  records: RecordOut[],
+  partitions: number,
+) => RecordOut[] {
+  const keyed = keyedPartitioner()
+  const nextPartition = new Map<string, number>()
+  return (topic, records, partitions) => {
+    let next = nextPartition.get(topic) ?? Math.floor(Math.random() * partitions)
+    for (const record of records) {
+      if (record.key !== null) {
+        record.partition = keyed(topic, record.key, partitions)
+        continue
+      }
+      record.partition = next
+      next = (next + 1) % partitions
+    }
+    nextPartition.set(topic, next)
+    return records
+  }
+}
+
+/** Builds a kafkajs client from resolved options; its log lines go to `logger()` as they come. */
+export function createClient(options: ResolvedKafkaOptions, logger: () => Logger): KafkaClientLike {
   return new Kafka({
     clientId: options.clientId,
     brokers: options.brokers,
@@ -109,10 +138,16 @@ export function createClient(options: ResolvedKafkaOptions): KafkaClientLike {
       const error = String((entry.log as { error?: unknown }).error ?? '')
       if (entry.level <= KafkaLogLevel.ERROR && (ROUTINE.test(message) || ROUTINE.test(error)))
         return
-      const where = entry.namespace ? ` ${entry.namespace}` : ''
-      const line = `[switchyard:kafka]${where} ${message}${error ? `: ${error}` : ''}`
-      if (entry.level <= KafkaLogLevel.WARN) options.logger.warn(line)
-      else options.logger.info(line)
+      // Named fields only: kafkajs puts stacks and whole requests in its entries too.
+      const { broker, retryCount, groupId, topic } = entry.log as Record<string, unknown>
+      const fields: Record<string, unknown> = { namespace: entry.namespace }
+      for (const [k, v] of Object.entries({ broker, retryCount, groupId, topic }))
+        if (v !== undefined) fields[k] = v
+      if (error) Object.assign(fields, errorFields(new Error(error)))
+      const line = `kafka: ${message}${error ? `: ${error}` : ''}`
+      if (entry.level <= KafkaLogLevel.WARN) logger().warn(fields, line)
+      else if (entry.level === KafkaLogLevel.INFO) logger().info(fields, line)
+      else logger().debug(fields, line)
     },
   })
 }

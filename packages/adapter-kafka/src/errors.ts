@@ -4,6 +4,7 @@ import {
   PublishError,
   sleep,
 } from '@switchyard/core/transport'
+import type { Handshake } from './handshake.js'
 
 /** What the adapter reads off a kafkajs error. */
 interface KafkaErrorShape {
@@ -90,8 +91,31 @@ export function publishError(error: unknown, topic: string, count: number): Publ
 export function connectionError(error: unknown, brokers: readonly string[]): ConnectionError {
   const detail = (error as KafkaErrorShape)?.message ?? String(error)
   return new ConnectionError(
-    `Could not reach Kafka at ${brokers.join(',')}: ${detail}. Is the broker running (bash tooling/services/kafka.sh) and KAFKA_BOOTSTRAP_SERVERS right?`,
+    `Could not reach Kafka at ${brokers.join(',')}: ${detail}. Is a broker listening there (KAFKA_BOOTSTRAP_SERVERS)?`,
     { cause: error },
+  )
+}
+
+/**
+ * No bootstrap address answered as a Kafka broker. Retryable when none could be reached (a
+ * broker down or restarting); not when something else answered or said nothing (a wrong port:
+ * trying again cannot help).
+ */
+export function handshakeError(failures: readonly Handshake[]): ConnectionError {
+  const detail = (f: Handshake) => (f.ok ? 'ok' : f.detail)
+  const lines =
+    failures.length === 1
+      ? `${failures[0]!.broker}: ${detail(failures[0]!)}`
+      : failures.map((f) => `${f.broker} (${detail(f)})`).join(', ')
+  const unreachable = failures.every((f) => !f.ok && f.kind === 'unreachable')
+  if (unreachable) {
+    return new ConnectionError(
+      `Could not reach Kafka at ${lines}. Is a broker listening there (KAFKA_BOOTSTRAP_SERVERS)?`,
+    )
+  }
+  return new ConnectionError(
+    `No Kafka broker answered at ${lines}. Is each address in brokers (KAFKA_BOOTSTRAP_SERVERS) a Kafka listener's host:port? Raise connectTimeoutMs only for a broker that is slow to answer.`,
+    { retryable: false },
   )
 }
 

@@ -3,7 +3,6 @@ export type {
   Env,
   KafkaClientLike,
   KafkaCompression,
-  KafkaLogger,
   KafkaSasl,
   KafkaSecurityProtocol,
   KafkaTransportOptions,

@@ -2,10 +2,12 @@ import type { ConnectionOptions } from 'node:tls'
 import {
   ConfigurationError,
   checkKeys,
+  checkLogger,
   checkNumber,
   checkString,
   type Env,
   envReader,
+  type Logger,
   type SubscribeDefaults,
   subscribeDefaultsFromEnv,
 } from '@switchyard/core/transport'
@@ -99,10 +101,18 @@ export interface KafkaTransportOptions {
   /** kafkajs log level: `nothing`, `error`, `warn`, `info`, `debug`. @default 'error' */
   logLevel?: 'nothing' | 'error' | 'warn' | 'info' | 'debug'
   /**
-   * Where kafkajs log lines at or above `logLevel` go: warnings and errors to `warn`, the rest to
-   * `info` (pino, winston and `console` fit). @default console
+   * Where the transport and kafkajs log (pino-compatible): kafkajs lines at or above `logLevel`,
+   * its errors and warnings at `warn`, the rest at `info`/`debug`.
+   * @default the bus's logger, or `consoleLogger('warn')` outside a bus
    */
-  logger?: KafkaLogger
+  logger?: Logger
+  /**
+   * How long the first contact with a bootstrap broker may take: the TCP (and TLS) connection
+   * and its answer to a Kafka `ApiVersions` request. An address that refuses, is not Kafka or
+   * does not answer in time fails `connect()` (and every publish waiting on it) at once;
+   * `health()` probes the same way. Not used with `client`. @default 5_000
+   */
+  connectTimeoutMs?: number
   /**
    * Subscription settings read by `fromEnv()` (core's `subscribeDefaultsFromEnv`). The bus
    * applies them to every subscription on this transport; options given to `bus.subscribe` win.
@@ -110,21 +120,19 @@ export interface KafkaTransportOptions {
   subscribeDefaults?: SubscribeDefaults | undefined
 }
 
-/** A logger the transport writes kafkajs's log lines to. */
-export interface KafkaLogger {
-  /** Warnings and errors of the client. */
-  warn(message: string): void
-  /** Informational and debug lines (only at `logLevel` `info` or `debug`). */
-  info(message: string): void
-}
-
 /** Options with defaults applied. */
 export type ResolvedKafkaOptions = Required<
   Omit<
     KafkaTransportOptions,
-    'client' | 'brokers' | 'securityProtocol' | 'sasl' | 'acks' | 'subscribeDefaults'
+    'client' | 'brokers' | 'securityProtocol' | 'sasl' | 'acks' | 'subscribeDefaults' | 'logger'
   >
-> & { brokers: string[]; sasl: KafkaSasl | undefined; acks: -1 | 0 | 1 }
+> & {
+  brokers: string[]
+  sasl: KafkaSasl | undefined
+  acks: -1 | 0 | 1
+  /** The transport's own logger, when it was given one. */
+  logger: Logger | undefined
+}
 
 const KEYS = [
   ...['client', 'brokers', 'clientId', 'securityProtocol', 'ssl', 'sasl', 'acks', 'retries'],
@@ -132,6 +140,7 @@ const KEYS = [
   ...['sessionTimeoutMs', 'heartbeatIntervalMs', 'rebalanceTimeoutMs', 'maxWaitTimeMs'],
   ...['fetchMaxBytesPerPartition', 'fetchMaxBytes', 'commitIntervalMs', 'createTopics'],
   ...['partitions', 'replicationFactor', 'logLevel', 'logger', 'subscribeDefaults'],
+  'connectTimeoutMs',
 ]
 const COMPRESSIONS: KafkaCompression[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd']
 const PROTOCOLS: KafkaSecurityProtocol[] = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL']
@@ -200,17 +209,9 @@ export function resolveOptions(options: KafkaTransportOptions): ResolvedKafkaOpt
     partitions: partitionCount(options.partitions ?? -1, field('partitions')),
     replicationFactor: partitionCount(options.replicationFactor ?? -1, field('replicationFactor')),
     logLevel: oneOf(options.logLevel ?? 'error', LOG_LEVELS, field('logLevel')),
-    logger: checkLogger(options.logger ?? console),
+    logger: checkLogger(options.logger, field('logger')),
+    connectTimeoutMs: number('connectTimeoutMs', 5_000, 1),
   }
-}
-
-function checkLogger(logger: KafkaLogger): KafkaLogger {
-  if (typeof logger?.warn !== 'function' || typeof logger.info !== 'function') {
-    throw new ConfigurationError('kafkaTransport.logger needs warn() and info() functions', {
-      field: 'kafkaTransport.logger',
-    })
-  }
-  return logger
 }
 
 /** Splits `host:port,host:port` and checks each entry. @throws {ConfigurationError} */

@@ -2,12 +2,15 @@ import {
   ClosedError,
   ConfigurationError,
   ConnectionError,
+  consoleLogger,
   type InboundMessage,
   InFlight,
+  type Logger,
   type OutboundMessage,
   PublishError,
   type SubscribeDefaults,
   type Transport,
+  type TransportContext,
   type TransportFeatures,
   type TransportHealth,
   type TransportPublishOptions,
@@ -23,20 +26,22 @@ import {
   createConsumer,
   createProducer,
   hasCompressionCodec,
-  keyedPartitioner,
   type ProducerLike,
+  partitionSpreader,
   type RecordOut,
 } from './client.js'
 import {
   connectionError,
   errorType,
   goneInbox,
+  handshakeError,
   invalidTopic,
   missingTopic,
   notYet,
   publishError,
   whileSettling,
 } from './errors.js'
+import { bootstrapFailures, type Handshake } from './handshake.js'
 import { toRecord } from './mapping.js'
 import {
   type KafkaClientLike,
@@ -91,11 +96,13 @@ export class KafkaTransport implements Transport {
   // Publishes still creating their topic (the others are in the batcher already).
   private readonly creating = new InFlight()
   private readonly opening = new InFlight()
-  private readonly nextPartition = new Map<string, number>()
-  private readonly keyed = keyedPartitioner()
+  private readonly spread = partitionSpreader()
+  private logger: Logger
+  private readonly clientGiven: boolean
 
   constructor(options: KafkaTransportOptions = {}) {
     this.options = resolveOptions(options)
+    this.clientGiven = options.client !== undefined
     const codec = COMPRESSION_CODES[this.options.compression]
     if (options.client === undefined && codec > 0 && !hasCompressionCodec(codec)) {
       throw new ConfigurationError(
@@ -103,7 +110,8 @@ export class KafkaTransport implements Transport {
         { field: 'compression' },
       )
     }
-    this.client = options.client ?? createClient(this.options)
+    this.logger = this.options.logger ?? consoleLogger('warn')
+    this.client = options.client ?? createClient(this.options, () => this.logger)
     this.subscribeDefaults = options.subscribeDefaults
     this.admin = createAdmin(this.client)
     this.producer = createProducer(this.client)
@@ -133,14 +141,33 @@ export class KafkaTransport implements Transport {
    */
   connect(): Promise<void> {
     if (this.closed) return Promise.reject(new ClosedError(CLOSED))
-    this.connecting ??= this.admin.connect().then(
-      () => undefined,
-      (error: unknown) => {
-        this.connecting = undefined
-        throw connectionError(error, this.options.brokers)
-      },
-    )
+    this.connecting ??= this.dial().catch((error: unknown) => {
+      this.connecting = undefined
+      throw error
+    })
     return this.connecting
+  }
+
+  /** Takes the bus's logger, unless the transport was given one of its own. */
+  attach(context: TransportContext): void {
+    if (this.options.logger === undefined) this.logger = context.logger
+  }
+
+  private async dial(): Promise<void> {
+    // A quick handshake first: kafkajs would spend its retries on an address that is down, and
+    // its 30 s request timeout on one that is not Kafka.
+    const failures = await this.handshake()
+    if (failures !== undefined) throw handshakeError(failures)
+    try {
+      await this.admin.connect()
+    } catch (error) {
+      throw connectionError(error, this.options.brokers)
+    }
+  }
+
+  /** Every bootstrap address's failure when none answered as Kafka (never with `client`). */
+  private handshake(): Promise<Handshake[] | undefined> {
+    return this.clientGiven ? Promise.resolve(undefined) : bootstrapFailures(this.options)
   }
 
   /**
@@ -189,24 +216,6 @@ export class KafkaTransport implements Transport {
     partitions: number,
   ): Promise<void> {
     return this.batcher.publish(topic, this.spread(topic, messages.map(toRecord), partitions))
-  }
-
-  /**
-   * Gives every record its partition, known here so the batcher can size requests per
-   * partition: keyed ones where kafkajs's partitioner puts them, keyless ones round robin.
-   */
-  private spread(topic: string, records: RecordOut[], partitions: number): RecordOut[] {
-    let next = this.nextPartition.get(topic) ?? Math.floor(Math.random() * partitions)
-    for (const record of records) {
-      if (record.key !== null) {
-        record.partition = this.keyed(topic, record.key, partitions)
-        continue
-      }
-      record.partition = next
-      next = (next + 1) % partitions
-    }
-    this.nextPartition.set(topic, next)
-    return records
   }
 
   /** Resolves once every publish made so far is confirmed (Olive's `flush()`). */
@@ -283,9 +292,15 @@ export class KafkaTransport implements Transport {
     return browseTopic(this.client, this.admin, topic, options.limit, this.options)
   }
 
-  /** `up` with the broker count when the cluster answers a metadata request. */
+  /**
+   * `up` with the broker count when the cluster answers a metadata request; `down` as soon as no
+   * bootstrap address answers the handshake (within `connectTimeoutMs`, milliseconds when the
+   * broker is down), without waiting on kafkajs's retries.
+   */
   async health(): Promise<TransportHealth> {
     if (this.closed) return { status: 'down', detail: 'transport closed' }
+    const failures = await this.handshake()
+    if (failures !== undefined) return { status: 'down', detail: handshakeError(failures).message }
     try {
       const probe = this.connect().then(() => this.admin.describeCluster())
       const cluster = await withTimeout(probe, 5_000, 'the Kafka health probe')

@@ -85,7 +85,7 @@ describe.skipIf(skip !== undefined)('kafka attempts', () => {
 
     const handled: Array<{ key: string; attempt: number }> = []
     const dead: string[] = []
-    const c = bus({ onDeadLetter: (e) => void dead.push((e.event.data as { key: string }).key) })
+    const c = bus({ onDeadLetter: (e) => void dead.push((e.event!.data as { key: string }).key) })
     await c.subscribe(
       topic,
       (event, ctx) =>
