@@ -87,9 +87,18 @@ export function publishError(error: unknown, topic: string, count: number): Publ
   )
 }
 
-/** Wraps a failure to reach the cluster, naming the brokers tried. */
+/**
+ * Wraps a failure to reach the cluster, naming the brokers tried. Refused SASL credentials are
+ * not retryable and point at the credentials, not at the broker.
+ */
 export function connectionError(error: unknown, brokers: readonly string[]): ConnectionError {
   const detail = (error as KafkaErrorShape)?.message ?? String(error)
+  if ((error as KafkaErrorShape)?.name === 'KafkaJSSASLAuthenticationError') {
+    return new ConnectionError(
+      `Kafka at ${brokers.join(',')} refused the SASL credentials: ${detail}. Check sasl.mechanism, username and password (KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD)`,
+      { cause: error, retryable: false },
+    )
+  }
   return new ConnectionError(
     `Could not reach Kafka at ${brokers.join(',')}: ${detail}. Is a broker listening there (KAFKA_BOOTSTRAP_SERVERS)?`,
     { cause: error },
