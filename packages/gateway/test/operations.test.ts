@@ -169,3 +169,29 @@ describe('health', () => {
     }
   })
 })
+
+describe('failures', () => {
+  test('errors - a broker failure is a 5xx problem without a stack, and its log line has none', async () => {
+    const lines: string[] = []
+    const gw = await startGateway(memoryTransport(), {
+      logLevel: 'error',
+      logStream: { write: (line) => void lines.push(line) },
+    })
+    try {
+      const admin = await gw.token({ roles: ['admin'] })
+      await gw.bus.close()
+      const res = await call(`${gw.url}/api/v1/events`, {
+        token: admin,
+        json: { event_type: 'x.y', stream_id: uniqueStream(), payload: {} },
+      })
+      expect(res.status).toBeGreaterThanOrEqual(500)
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/)
+      expect(Object.keys(res.body).sort()).toEqual(['detail', 'status', 'title', 'type'])
+      expect(JSON.stringify(res.body)).not.toMatch(/\bat .*\.(ts|js):\d+/)
+      expect(lines.join('')).toMatch(/request failed/)
+      expect(lines.join('')).not.toMatch(/\bat .*\.(ts|js):\d+|"stack"/)
+    } finally {
+      await gw.close()
+    }
+  })
+})

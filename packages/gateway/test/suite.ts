@@ -369,6 +369,11 @@ export function gatewaySuite(name: string, target: SuiteTarget): void {
         datacontenttype: 'application/octet-stream',
       })
       expect([...(received[3]!.data as Uint8Array)]).toEqual([1, 2, 255])
+      const browsed = await call(`${gw.url}/api/v1/streams/${stream}/events`, { token: admin })
+      expect(browsed.body.events[3]).toMatchObject({
+        id: batch[1]!.id,
+        data_base64: batch[1]!.data_base64,
+      })
       const noStream = await call(`${gw.url}/api/v1/events`, {
         token: admin,
         body: JSON.stringify(structured),

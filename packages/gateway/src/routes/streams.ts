@@ -63,6 +63,13 @@ async function existing(ctx: GatewayContext, id: string): Promise<StreamDefiniti
   return stream
 }
 
+/** An event as JSON: binary data as `data_base64`, as in the CloudEvents JSON format. */
+function jsonView(event: EventEnvelope): unknown {
+  if (!(event.data instanceof Uint8Array)) return event
+  const { data, ...rest } = event
+  return { ...rest, data_base64: Buffer.from(data).toString('base64') }
+}
+
 /** Only the events a principal may see: its tenant's, or all for a token of no tenant. */
 function visible(principal: Principal, event: EventEnvelope): boolean {
   return principal.tenant === undefined || event.tenantid === principal.tenant
@@ -170,7 +177,8 @@ export function streamRoutes(app: FastifyInstance, _options: unknown, done: () =
       const mine = events.filter((e) => visible(principal, e))
       const page = mine.slice(offset, offset + limit)
       const next = offset + page.length < mine.length ? offset + page.length : null
-      return { stream: id, offset, limit, events: page, next_offset: next, scanned, complete }
+      const shown = page.map(jsonView)
+      return { stream: id, offset, limit, events: shown, next_offset: next, scanned, complete }
     },
   )
   app.get(
