@@ -1,6 +1,7 @@
-import { ConnectionError, createEventBus, silentLogger } from '@switchyard/core'
+import { ConnectionError, createEventBus, type Logger, silentLogger } from '@switchyard/core'
 import { serviceOrSkip } from '@switchyard/testkit'
-import { afterAll, describe, expect, it } from 'vitest'
+import { Redis } from 'ioredis'
+import { afterAll, describe, expect, it, vi } from 'vitest'
 import { redisTransport } from '../src/index.js'
 import { hasRedisServer, PrivateRedis, uniquePrefix } from './helpers.js'
 
@@ -62,5 +63,28 @@ describe.skipIf(skip !== undefined)('redis errors - each misconfiguration says w
     await transport.connect()
     expect((await transport.health()).status).toBe('up')
     await transport.close()
+  })
+
+  it("logging - a user who may not run INFO: ioredis's ready-check warning goes to the logger, not the console", async () => {
+    const admin = new Redis(server!.urlWith('s3cret'))
+    await admin.call('ACL', 'SETUSER', 'limited', 'on', '>pw', '~*', '&*', '+@all', '-info')
+    await admin.quit()
+    const consoleWarn = vi.spyOn(console, 'warn')
+    const messages: string[] = []
+    const at = (_fields: object, message?: string) => void messages.push(message ?? '')
+    const logger: Logger = { debug: at, info: at, warn: at, error: at }
+    const url = `redis://limited:pw@127.0.0.1:${server!.port}`
+    const bus = createEventBus({ transport: redisTransport({ url, keyPrefix }), logger })
+    try {
+      await bus.publish('errors.limited', { type: 'errors.test', source: 't' })
+      const sub = await bus.subscribe('errors.limited', () => undefined, { group: 'g' })
+      await sub.close()
+    } finally {
+      await bus.close()
+    }
+    const warned = consoleWarn.mock.calls.length
+    consoleWarn.mockRestore()
+    expect(warned).toBe(0)
+    expect(messages.filter((m) => /may not run INFO/.test(m)).length).toBeGreaterThanOrEqual(2)
   })
 })
