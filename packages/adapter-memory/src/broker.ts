@@ -3,6 +3,7 @@ import type {
   NackOptions,
   OutboundMessage,
   StartAt,
+  TransportTopicInspection,
 } from '@switchyard/core/transport'
 import { Deque } from '@switchyard/core/transport'
 import { browsed, type Holder, MemoryMessage, type Stored, toStored } from './mapping.js'
@@ -162,6 +163,29 @@ export class MemoryBroker {
       out[group.name] = { waiting: group.queue.length, inFlight: group.inFlight }
     }
     return out
+  }
+
+  /** @internal Figures of the named topics (all without names) for `Transport.inspect`. */
+  inspect(names: readonly string[] | undefined): TransportTopicInspection[] {
+    const now = Date.now()
+    return (names ?? [...this.topics.keys()]).map((name) => {
+      const topic = this.topics.get(name)
+      if (topic === undefined) return { topic: name, retained: 0, bytes: 0, groups: [] }
+      let bytes = 0
+      for (const stored of topic.history.toArray()) bytes += stored.body.byteLength
+      const groups = [...topic.groups.values()].map((group) => {
+        let oldest = Number.POSITIVE_INFINITY
+        for (const member of group.members)
+          for (const message of member.inFlight) oldest = Math.min(oldest, message.stored.timestamp)
+        return {
+          group: group.name,
+          lag: group.queue.length,
+          pending: group.inFlight,
+          oldestUnsettledAgeMs: Number.isFinite(oldest) ? Math.max(0, now - oldest) : null,
+        }
+      })
+      return { topic: name, retained: topic.history.length, bytes, groups }
+    })
   }
 
   /** @internal Largest backlog of any group of the topic. */

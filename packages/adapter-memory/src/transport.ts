@@ -8,6 +8,7 @@ import {
   type TransportHealth,
   type TransportSubscribeOptions,
   type TransportSubscription,
+  type TransportTopicInspection,
 } from '@switchyard/core/transport'
 import { type DeliveryControl, MemoryBroker } from './broker.js'
 import { closedError } from './errors.js'
@@ -97,6 +98,11 @@ export class MemoryTransport implements Transport {
   }
 
   /** `up` unless closed or disconnected by fault injection. */
+  /** Retained events and bytes per topic; per group the queue (lag), in flight and oldest unsettled. */
+  async inspect(topics?: readonly string[]): Promise<TransportTopicInspection[]> {
+    return this.broker.inspect(topics)
+  }
+
   async health(): Promise<TransportHealth> {
     if (this.closed) return { status: 'down', detail: 'transport closed' }
     if (this.faults.disconnected)

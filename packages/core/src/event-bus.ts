@@ -16,6 +16,7 @@ import {
   SwitchyardError,
   toError,
 } from './errors.js'
+import { type BusInspection, inspectBus } from './inspection.js'
 import type { Logger } from './logger.js'
 import {
   allIdle,
@@ -305,6 +306,13 @@ export class EventBus implements AsyncDisposable {
     return this.requests.request<T, R>(topic, input, options)
   }
 
+  /** Operator figures per topic and group, read without joining a group (see `BusInspection`). */
+  async inspect(topic?: string): Promise<BusInspection> {
+    this.assertOpen()
+    if (!this.connected) await this.connect()
+    return inspectBus(this.transport, this.codec, this.deadLetterSuffix, topic)
+  }
+
   /** Probes the transport. Never throws. */
   health(): Promise<BusHealth> {
     return probeHealth(this.transport, this.closing === undefined, this.subscriptions.size)
@@ -387,14 +395,4 @@ export class EventBus implements AsyncDisposable {
       // Hooks observe; they must not break publishing.
     }
   }
-}
-
-/**
- * Creates an event bus over a transport.
- * @throws {ConfigurationError} for unknown options or a missing transport.
- * @example
- * const bus = createEventBus({ transport: memoryTransport(), source: 'hr-service' })
- */
-export function createEventBus(options: EventBusOptions): EventBus {
-  return new EventBus(options)
 }

@@ -1,6 +1,7 @@
 export type { BusHealth, BusHooks, EventBusOptions } from './bus-options.js'
 export type { Codec, EncodedMessage } from './codec.js'
 export { binaryCodec, isJsonContentType, structuredCodec } from './codec.js'
+export { createEventBus } from './create-event-bus.js'
 export type { DeadLetterEntry, DeadLetterRecord } from './dead-letter-entry.js'
 export { DEAD_LETTER_TYPE, readDeadLetter } from './dead-letter-entry.js'
 export type {
@@ -28,8 +29,15 @@ export {
   TimeoutError,
   toError,
 } from './errors.js'
-export { createEventBus, EventBus } from './event-bus.js'
+export { EventBus } from './event-bus.js'
 export { typeMatcher } from './glob.js'
+export type {
+  BusInspection,
+  GroupInspection,
+  TopicInspection,
+  TransportGroupInspection,
+  TransportTopicInspection,
+} from './inspection.js'
 export type { Logger, LogLevel } from './logger.js'
 export { consoleLogger, silentLogger } from './logger.js'
 export type {

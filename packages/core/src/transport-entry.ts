@@ -15,6 +15,7 @@ export {
   SwitchyardError,
   TimeoutError,
 } from './errors.js'
+export type { TransportGroupInspection, TransportTopicInspection } from './inspection.js'
 export type { Logger, LogLevel } from './logger.js'
 export { checkLogger, consoleLogger, errorFields, silentLogger } from './logger.js'
 export { checkKeys, checkNumber, checkString } from './options.js'

@@ -1,4 +1,5 @@
 import type { EventEnvelope } from './envelope.js'
+import type { TransportTopicInspection } from './inspection.js'
 import type { Logger } from './logger.js'
 import type { StartAt } from './start-at.js'
 import type { SubscribeDefaults } from './subscribe-options.js'
@@ -197,6 +198,13 @@ export interface Transport {
   subscribe(topic: string, options: TransportSubscribeOptions): Promise<TransportSubscription>
   /** Reads up to `limit` retained messages from the start without consuming them (dead-letter listing). */
   browse?(topic: string, options: { limit: number }): Promise<InboundMessage[]>
+  /**
+   * Figures for operators (`bus.inspect()`): per topic the retained count and bytes, per
+   * consumer group the lag, pending and the age of the oldest unsettled event. With `topics`,
+   * one entry per topic asked for (a topic the broker does not have: retained 0, no groups);
+   * without, every topic the broker keeps for this transport. Reads only: joins no group.
+   */
+  inspect?(topics?: readonly string[]): Promise<TransportTopicInspection[]>
   /** Probes the broker. */
   health(): Promise<TransportHealth>
   /** Closes connections. Subscriptions are closed by the bus first. */

@@ -2,6 +2,7 @@ import { afterAll, afterEach, describe } from 'vitest'
 import { type ConformanceOptions, Harness, type TransportFactory } from './harness.js'
 import { deliveryScenarios } from './scenarios-delivery.js'
 import { faultScenarios } from './scenarios-faults.js'
+import { inspectScenarios } from './scenarios-inspect.js'
 import { lifecycleScenarios } from './scenarios-lifecycle.js'
 import { limitScenarios } from './scenarios-limits.js'
 import { raceScenarios } from './scenarios-races.js'
@@ -37,5 +38,6 @@ export function transportConformance(
     faultScenarios(h)
     raceScenarios(h)
     routingScenarios(h)
+    inspectScenarios(h)
   })
 }
