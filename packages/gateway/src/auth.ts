@@ -63,9 +63,15 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
   if (options.jwksUrl !== undefined) {
     key = createRemoteJWKSet(new URL(options.jwksUrl))
     algorithm = options.algorithm ?? 'RS256'
+    if (algorithm.startsWith('HS')) {
+      throw new Error(`JWT algorithm ${algorithm} needs a shared secret, not a JWKS URL`)
+    }
   } else if (options.secret !== undefined && options.secret.length > 0) {
     key = new TextEncoder().encode(options.secret)
     algorithm = options.algorithm ?? 'HS256'
+    if (!algorithm.startsWith('HS')) {
+      throw new Error(`JWT algorithm ${algorithm} needs a JWKS URL (JWT_JWKS_URL), not a secret`)
+    }
   } else {
     throw new Error('auth needs a secret or a jwksUrl')
   }
@@ -85,6 +91,16 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
             ? (await jwtVerify(token, key, verifyOptions)).payload
             : (await jwtVerify(token, key, verifyOptions)).payload
       } catch (error) {
+        // The key set could not be had: the gateway's problem, not the caller's token.
+        if (typeof key === 'function' && keySetUnavailable(error)) {
+          throw new HttpProblem(
+            503,
+            'The key set (JWKS) to verify tokens is not reachable; try again',
+            {
+              headers: { 'retry-after': '5' },
+            },
+          )
+        }
         throw unauthorized(reasonOf(error))
       }
       return principalOf(payload, tenantClaim, rolesClaim)
@@ -105,6 +121,11 @@ function unauthorized(detail: string): HttpProblem {
   return new HttpProblem(401, detail, {
     headers: { 'www-authenticate': 'Bearer realm="switchyard"' },
   })
+}
+
+function keySetUnavailable(error: unknown): boolean {
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) return true
+  return !(error instanceof errors.JOSEError)
 }
 
 function reasonOf(error: unknown): string {

@@ -144,6 +144,31 @@ describe('auth with a JWKS', () => {
   })
 })
 
+describe('auth without its key set', () => {
+  test('auth - an unreachable JWKS is a 503, not a 401 blaming the token', async () => {
+    const closed = createServer()
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+    const { port } = closed.address() as AddressInfo
+    await new Promise<void>((resolve) => closed.close(() => resolve()))
+    const gw = await startGateway(memoryTransport(), {
+      auth: { jwksUrl: `http://127.0.0.1:${port}/jwks.json`, algorithm: 'RS256' },
+    })
+    try {
+      const { privateKey } = await generateKeyPair('RS256')
+      const token = await new SignJWT({ roles: ['admin'] })
+        .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+        .setExpirationTime('5m')
+        .sign(privateKey)
+      const res = await call(`${gw.url}/api/v1/status`, { token })
+      expect(res.status).toBe(503)
+      expect(res.body.detail).toMatch(/JWKS/)
+      expect(res.headers.get('retry-after')).toBe('5')
+    } finally {
+      await gw.close()
+    }
+  })
+})
+
 describe('health', () => {
   test('health - 503 naming the component that is down', async () => {
     const { PGlite } = await import('@electric-sql/pglite')

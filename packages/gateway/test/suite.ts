@@ -156,6 +156,23 @@ export function gatewaySuite(name: string, target: SuiteTarget): void {
         },
       })
       expect(batch.status).toBe(403)
+      const cloudEvent = await call(`${gw.url}/api/v1/events?stream_id=${stream}`, {
+        token,
+        body: JSON.stringify({
+          specversion: '1.0',
+          id: randomUUID(),
+          source: '/x',
+          type: 'x.y',
+          tenantid: 'someone-else',
+        }),
+        headers: { 'content-type': 'application/cloudevents+json' },
+      })
+      expect(cloudEvent.status).toBe(403)
+      const anumate = await call(`${gw.url}/events/publish?source=test`, {
+        token,
+        json: { event_type: 'x.y', data: {}, tenant_id: 'someone-else', stream_id: stream },
+      })
+      expect(anumate.status).toBe(403)
       expect(received).toHaveLength(0)
     })
 

@@ -31,7 +31,7 @@ program
   .option('--hours <hours>', 'lifetime in hours (default JWT_EXPIRATION_HOURS or 24)')
   .action(async (options: { tenant?: string; roles: string; subject: string; hours?: string }) => {
     const config = await readConfig({ ...process.env, API_HOST: '127.0.0.1' })
-    if (config.secret === undefined) {
+    if (config.secret === undefined || !config.algorithm.startsWith('HS')) {
       throw new Error(
         'Tokens can be minted with JWT_SECRET_KEY only; with JWT_JWKS_URL your identity provider issues them',
       )
