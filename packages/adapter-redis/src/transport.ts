@@ -14,11 +14,13 @@ import {
   type TransportHealth,
   type TransportSubscribeOptions,
   type TransportSubscription,
+  type TransportTopicInspection,
   withTimeout,
 } from '@switchyard/core/transport'
 import { type Cluster, Redis, type RedisOptions } from 'ioredis'
 import { routeClientWarnings, watchConnection } from './client-log.js'
 import { connectionError } from './errors.js'
+import { inspectTopics } from './inspect.js'
 import { idBefore, idBeforeTime, StreamEntry, type TopicKeys, topicKeys } from './mapping.js'
 import { type RedisTransportOptions, type ResolvedRedisOptions, resolveOptions } from './options.js'
 import { Publisher } from './publisher.js'
@@ -178,6 +180,11 @@ export class RedisTransport implements Transport {
     const args = [stream, '-', '+', 'COUNT', options.limit]
     const entries = (await this.client.callBuffer('XRANGE', args)) as Array<[Buffer, Buffer[]]>
     return entries.map(([id, fields]) => new StreamEntry(topic, id.toString(), fields, 1))
+  }
+
+  /** Stream length and memory per topic; lag, pending and oldest pending age per group. */
+  inspect(topics?: readonly string[]): Promise<TransportTopicInspection[]> {
+    return inspectTopics(this.client, this.config.keyPrefix, topics)
   }
 
   /** `up` when Redis answers `PING` within `connectTimeoutMs`. Never throws. */
