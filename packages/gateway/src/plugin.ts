@@ -79,6 +79,8 @@ export const switchyardGateway: FastifyPluginAsync<GatewayPluginOptions> = async
   app.decorate('switchyard', ctx)
   app.decorateRequest('principal', undefined)
   installErrorHandler(app)
+  // JSON only: Fastify's built-in text/plain parser would turn a wrong content type into a 400.
+  app.removeContentTypeParser('text/plain')
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

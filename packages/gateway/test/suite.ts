@@ -433,6 +433,20 @@ export function gatewaySuite(name: string, target: SuiteTarget): void {
       expect(
         (await call(`${gw.url}/api/v1/streams`, { token: admin, json: { id: 'bad id!' } })).status,
       ).toBe(400)
+      const broken = await call(`${gw.url}/api/v1/streams`, {
+        token: admin,
+        body: '{"id": ',
+        headers: { 'content-type': 'application/json' },
+      })
+      expect(broken.status).toBe(400)
+      expect(broken.body.detail).toMatch(/JSON/)
+      const plain = await call(`${gw.url}/api/v1/streams`, {
+        token: admin,
+        body: 'id=x',
+        headers: { 'content-type': 'text/plain' },
+      })
+      expect(plain.status).toBe(415)
+      expect(plain.headers.get('content-type')).toMatch(/^application\/problem\+json/)
       const list = await call(`${gw.url}/api/v1/streams`, { token: admin })
       expect(list.body.streams.map((x: { id: string }) => x.id)).toContain(stream)
 
