@@ -1,11 +1,16 @@
 import { packageBuild } from '@switchyard/config/tsup'
 import { defineConfig } from 'tsup'
 
-export default defineConfig(
-  packageBuild({
+// Several entry points: `splitting` puts the modules they share (the error classes) in one chunk
+// for CommonJS too, so every entry sees one class identity; `treeshake` has rollup write those
+// chunks (clean CommonJS, relative source maps). tsdown always splits and accepts `treeshake`.
+export default defineConfig({
+  ...packageBuild({
     index: 'src/index.ts',
     olive: 'src/olive/index.ts',
     anumate: 'src/anumate/index.ts',
     marty: 'src/marty/index.ts',
   }),
-)
+  splitting: true,
+  treeshake: true,
+})
