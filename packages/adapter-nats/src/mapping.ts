@@ -84,6 +84,9 @@ export function autoStreamName(prefix: string, subject: string): string {
   return name === subject ? `${prefix}${name}` : `${prefix}${name}_${hash(subject)}`
 }
 
+/** Consumer description that records the group a consumer serves (its name is a cleaned form). */
+export const GROUP_MARK = 'switchyard group: '
+
 /** Durable consumer name of a group reading some subjects: readable group, unique hash. */
 export function consumerName(group: string, subjects: readonly string[]): string {
   return `${clean(group, 80)}_${hash(`${group}\n${subjects.join(',')}`)}`

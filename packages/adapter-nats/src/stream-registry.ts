@@ -7,7 +7,14 @@ import {
 import { nanos } from '@nats-io/transport-node'
 import { ConfigurationError, type StartAt } from '@switchyard/core/transport'
 import { apiCode } from './errors.js'
-import { autoStreamName, consumerName, covers, deliverPolicy, subjectsFor } from './mapping.js'
+import {
+  autoStreamName,
+  consumerName,
+  covers,
+  deliverPolicy,
+  GROUP_MARK,
+  subjectsFor,
+} from './mapping.js'
 import type { ResolvedNatsOptions, StreamDefinition, StreamLimits } from './options.js'
 
 const SUBJECTS_OVERLAP = 10065
@@ -123,6 +130,7 @@ export class StreamRegistry {
     const consumer = consumerName(group, subjects)
     const config: Partial<ConsumerConfig> = {
       durable_name: consumer,
+      description: `${GROUP_MARK}${group}`,
       ack_policy: 'explicit',
       ack_wait: nanos(this.options.ackWaitMs),
       max_deliver: this.options.maxDeliver,

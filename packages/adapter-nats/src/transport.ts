@@ -19,6 +19,7 @@ import {
   type TransportPublishOptions,
   type TransportSubscribeOptions,
   type TransportSubscription,
+  type TransportTopicInspection,
   withTimeout,
 } from '@switchyard/core/transport'
 import { AttemptMemory } from './attempt-memory.js'
@@ -31,6 +32,7 @@ import {
   publishError,
 } from './errors.js'
 import { InboxRouter } from './inbox-router.js'
+import { inspectTopics } from './inspect.js'
 import { fromNatsHeaders, publishSubject, subjectsFor } from './mapping.js'
 import { type NatsTransportOptions, type ResolvedNatsOptions, resolveOptions } from './options.js'
 import { Publisher } from './publisher.js'
@@ -195,6 +197,12 @@ export class NatsTransport implements Transport {
   }
 
   /** Reads up to `limit` stored messages of the topic from the start, without consuming them. */
+  /** Messages per topic; lag (`num_pending`), pending (`num_ack_pending`) and oldest pending age per group. */
+  async inspect(topics?: readonly string[]): Promise<TransportTopicInspection[]> {
+    const { jsm, registry } = await this.ready()
+    return inspectTopics(jsm, registry, this.options.subjects, topics)
+  }
+
   async browse(topic: string, options: { limit: number }): Promise<InboundMessage[]> {
     const { jsm, registry } = await this.ready()
     const subject = publishSubject(topic, this.options.subjects)
