@@ -37,6 +37,8 @@ export interface BinConfig {
   rateLimit: { ratePerSecond: number; burst: number } | false
   /** `MAX_REQUEST_BYTES`. @default 1048576 */
   bodyLimit: number
+  /** `STREAMS_FILE`: streams created at start when missing (JSON). */
+  streamsFile: string | undefined
 }
 
 type Env = Record<string, string | undefined>
@@ -113,6 +115,7 @@ export async function readConfig(env: Env = process.env): Promise<BinConfig> {
         ? false
         : { ratePerSecond: rate, burst: number(env, 'RATE_LIMIT_BURST', rate * 2) },
     bodyLimit: number(env, 'MAX_REQUEST_BYTES', 1_048_576),
+    streamsFile: env.STREAMS_FILE || undefined,
   }
 }
 

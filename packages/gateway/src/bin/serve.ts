@@ -5,6 +5,7 @@ import { createGateway } from '../create-gateway.js'
 import { prometheusMetrics } from '../metrics.js'
 import { openStateStore } from '../state/open-store.js'
 import type { BinConfig } from './config.js'
+import { readStreamsFile } from './streams-file.js'
 import { transportFromEnv } from './transport.js'
 
 /** Starts the gateway of the configuration and stops it on SIGINT/SIGTERM. */
@@ -31,6 +32,7 @@ export async function serve(config: BinConfig): Promise<void> {
     bodyLimit: config.bodyLimit,
     metrics,
     logLevel: config.logLevel,
+    streams: config.streamsFile === undefined ? [] : await readStreamsFile(config.streamsFile),
   })
   const url = await app.listen({ host: config.host, port: config.port })
   const out = process.stdout
