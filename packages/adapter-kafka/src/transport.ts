@@ -16,6 +16,7 @@ import {
   type TransportPublishOptions,
   type TransportSubscribeOptions,
   type TransportSubscription,
+  type TransportTopicInspection,
   withTimeout,
 } from '@switchyard/core/transport'
 import { browseTopic } from './browse.js'
@@ -28,7 +29,6 @@ import {
   hasCompressionCodec,
   type ProducerLike,
   partitionSpreader,
-  type RecordOut,
 } from './client.js'
 import {
   connectionError,
@@ -42,6 +42,7 @@ import {
   whileSettling,
 } from './errors.js'
 import { bootstrapFailures, type Handshake } from './handshake.js'
+import { inspectTopics } from './inspect.js'
 import { toRecord } from './mapping.js'
 import {
   type KafkaClientLike,
@@ -292,6 +293,12 @@ export class KafkaTransport implements Transport {
     return browseTopic(this.client, this.admin, topic, options.limit, this.options)
   }
 
+  /** Retained records per topic; lag per group past its committed offsets (pending unknown). */
+  async inspect(topics?: readonly string[]): Promise<TransportTopicInspection[]> {
+    await this.connect()
+    return inspectTopics(this.admin, topics)
+  }
+
   /**
    * `up` with the broker count when the cluster answers a metadata request; `down` as soon as no
    * bootstrap address answers the handshake (within `connectTimeoutMs`, milliseconds when the
@@ -330,10 +337,7 @@ export class KafkaTransport implements Transport {
     }
   }
 
-  /**
-   * Creates the topic when missing (or refuses), once per topic; resolves with its partition
-   * count. Rejects with a `ConfigurationError` (field `topic`) for a name Kafka cannot take.
-   */
+  /** Creates a missing topic (or refuses) once; its partition count. A bad name: ConfigurationError. */
   private ensureTopic(topic: string, create = true): Promise<number> {
     let known = this.topics.get(topic)
     if (known === undefined) {
