@@ -11,7 +11,10 @@ export function inspectScenarios(h: Harness): void {
     if (bus.transport.inspect === undefined) return ctx.skip()
     // Two events for the dead-letter topic, one handled, one hanging, six never delivered.
     const types = ['poison', 'poison', 'ok', 'hang', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok']
-    for (const [i, type] of types.entries()) await bus.publish(topic, { type, data: { i } })
+    // One key: one partition where the broker has them, so the order holds everywhere.
+    for (const [i, type] of types.entries()) {
+      await bus.publish(topic, { type, partitionkey: 'inspect', data: { i } })
+    }
     const publishedAt = Date.now()
     let release!: () => void
     const released = new Promise<void>((resolve) => {
