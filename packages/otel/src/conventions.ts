@@ -53,6 +53,16 @@ export const METRIC = {
   lostMessages: 'switchyard.messaging.lost.messages',
   /** Counter `{error}`: errors reported to the bus's `onError` hook (`otelHooks`). */
   busErrors: 'switchyard.bus.errors',
+  /** Gauge `{message}`: stored, not yet delivered to the group (`inspectionGauges`). */
+  consumerLag: 'switchyard.messaging.consumer.lag',
+  /** Gauge `{message}`: delivered to the group, not settled (`inspectionGauges`). */
+  consumerPending: 'switchyard.messaging.consumer.pending',
+  /** Gauge `s`: age of the group's oldest unsettled message (`inspectionGauges`). */
+  oldestUnsettledAge: 'switchyard.messaging.consumer.oldest_unsettled_age',
+  /** Gauge `{message}`: messages the broker retains on the topic (`inspectionGauges`). */
+  retainedMessages: 'switchyard.messaging.retained.messages',
+  /** Gauge `{message}`: entries on the topic's dead-letter topic (`inspectionGauges`). */
+  deadLetterDepth: 'switchyard.messaging.dead_letter.depth',
 } as const
 
 /**

@@ -1,4 +1,6 @@
 export { ATTR, DOTMAC_EQUIVALENTS, DURATION_BUCKETS, METRIC, SPAN_EVENT } from './conventions.js'
+export type { Inspectable, InspectionGaugesOptions } from './inspection-gauges.js'
+export { inspectionGauges } from './inspection-gauges.js'
 export type { LoggingMiddlewareOptions, LogMethod, StructuredLogger } from './logging-middleware.js'
 export { loggingMiddleware } from './logging-middleware.js'
 export type { OtelMiddlewareOptions } from './options.js'
