@@ -1,3 +1,5 @@
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts'
+
 /** A JSON Schema (2020-12) object. Kept loose on purpose: ajv is the judge of what is valid. */
 export interface JsonSchemaObject {
   readonly [keyword: string]: unknown
@@ -79,17 +81,53 @@ export function eventSpec<const T extends string, const S extends JsonSchemaObje
   return spec
 }
 
+/** What `defineCatalog` takes: the catalog's description and its event specs. */
+export interface CatalogInit<S extends readonly EventSpec[] = readonly EventSpec[]> {
+  /** Short name, e.g. `olive`; part of every schema `$id`. */
+  name: string
+  /** Human title used in generated documents. */
+  title: string
+  /** Catalog version (semver). */
+  version: string
+  /** What the catalog covers. */
+  description: string
+  /** Every event type and version (build each with `eventSpec` to keep its literal types). */
+  specs: S
+}
+
+/** A spec's type as an event map key: `marty.domain.*.*` → `` `marty.domain.${string}.${string}` ``. */
+export type TypeKey<T extends string> = T extends `${infer A}*${infer B}`
+  ? `${A}${string}${TypeKey<B>}`
+  : T
+
+/**
+ * The event map of a list of specs: each type's data type derived from its own JSON Schema by
+ * json-schema-to-ts's `FromSchema` (the schema must keep its literal types: `eventSpec` or
+ * `as const`). Several versions of one type give the union of their data types.
+ */
+export type EventMapOfSpecs<S extends readonly EventSpec[]> = {
+  [E in S[number] as TypeKey<E['type']>]: E['schema'] extends JSONSchema
+    ? FromSchema<E['schema']>
+    : unknown
+}
+
 /**
  * Builds a catalog: each spec gets its `$schema` dialect, `$id`, `title` and `description`, so
- * every schema document stands on its own (registries, AsyncAPI, other languages).
+ * every schema document stands on its own (registries, AsyncAPI, other languages). Without a
+ * type argument the event map is derived from the specs' schemas (see `EventMapOfSpecs`), so a
+ * custom catalog's data types are never written twice; the seed catalogs pass their generated map.
+ * @example
+ * const shop = defineCatalog({ name: 'shop', title: 'Shop', version: '1.0.0', description: 'Orders',
+ *   specs: [eventSpec({ type: 'order.placed', version: 1, topic: 'orders', summary: 'An order was placed.',
+ *     schema: { type: 'object', properties: { order_id: { type: 'string' } }, required: ['order_id'] } })] })
+ * typedBus(bus, shop).publish('orders', { type: 'order.placed', data: { order_id: 'o1' } })
  */
-export function defineCatalog<M extends object>(init: {
-  name: string
-  title: string
-  version: string
-  description: string
-  specs: readonly EventSpec[]
-}): Catalog<M> {
+export function defineCatalog<const S extends readonly EventSpec[]>(
+  init: CatalogInit<S>,
+): Catalog<EventMapOfSpecs<S>>
+/** Builds a catalog whose event map `M` is given (the seed catalogs' generated maps). */
+export function defineCatalog<M extends object>(init: CatalogInit): Catalog<M>
+export function defineCatalog(init: CatalogInit): Catalog {
   const events = init.specs.map((spec): EventDefinition => {
     const id = schemaId(init.name, spec.type, spec.version)
     const schema = {

@@ -4,11 +4,14 @@ export type { AsyncApiDocument, AsyncApiOptions, AsyncApiServer } from './asynca
 export { toAsyncApi } from './asyncapi.js'
 export type {
   Catalog,
+  CatalogInit,
   EventDefinition,
   EventMapOf,
+  EventMapOfSpecs,
   EventSpec,
   JsonSchema,
   JsonSchemaObject,
+  TypeKey,
 } from './catalog.js'
 export {
   defineCatalog,
@@ -46,3 +49,15 @@ export {
   text,
   uuid,
 } from './schema-parts.js'
+export type { TypesMatching } from './type-glob.js'
+export type {
+  CatalogEvent,
+  CatalogHandler,
+  CatalogInput,
+  CatalogRoutes,
+  CatalogType,
+  RouteTypes,
+  SubscriptionOf,
+  TypedBus,
+} from './typed-bus.js'
+export { typedBus } from './typed-bus.js'
