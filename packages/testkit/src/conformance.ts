@@ -1,5 +1,6 @@
 import { afterAll, afterEach, describe } from 'vitest'
 import { type ConformanceOptions, Harness, type TransportFactory } from './harness.js'
+import { controlScenarios } from './scenarios-control.js'
 import { deliveryScenarios } from './scenarios-delivery.js'
 import { faultScenarios } from './scenarios-faults.js'
 import { inspectScenarios } from './scenarios-inspect.js'
@@ -39,5 +40,6 @@ export function transportConformance(
     raceScenarios(h)
     routingScenarios(h)
     inspectScenarios(h)
+    controlScenarios(h)
   })
 }
