@@ -27,7 +27,7 @@ export function gatewaySuite(name: string, target: SuiteTarget): void {
       if (skip !== undefined) return
       gw = await startGateway(target.make(), {
         bodyLimit: BODY_LIMIT,
-        rateLimit: { ratePerSecond: 1, burst: 40 },
+        rateLimit: { ratePerSecond: 0.2, burst: 40 },
       })
       admin = await gw.token({ roles: ['admin'] })
     })
@@ -288,7 +288,7 @@ export function gatewaySuite(name: string, target: SuiteTarget): void {
       const busy = await gw.token({ tenant: tenant(), roles: ['subscriber'] })
       const statuses: number[] = []
       let retryAfter: string | null = null
-      for (let i = 0; i < 45; i++) {
+      for (let i = 0; i < 50; i++) {
         const res = await call(`${gw.url}/api/v1/streams`, { token: busy })
         statuses.push(res.status)
         if (res.status === 429) retryAfter = res.headers.get('retry-after')
