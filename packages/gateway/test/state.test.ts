@@ -62,7 +62,7 @@ async function survivesRestart(state: () => StateOptions, kind: string): Promise
   }
 }
 
-describe('state', () => {
+describe('state', { timeout: 120_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-gateway-state-'))
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
