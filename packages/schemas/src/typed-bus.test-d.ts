@@ -106,6 +106,24 @@ describe('typed bus - routes', () => {
     expectTypeOf(sub).toEqualTypeOf<Subscription>()
   })
 
+  it('typed bus - the README example compiles as written', async () => {
+    const welcome = (email: string) => email
+    const audit = (type: string, id: string) => `${type} ${id}`
+    const queue = (taskType: string) => taskType
+    await olive.subscribe(
+      'employees.events',
+      {
+        'employee.created': (e) => welcome(e.data.email),
+        'employee.*': (e) => audit(e.type, e.data.employee_id),
+        default: (e) => {
+          if (e.type === 'task.created') queue(e.data.task_type)
+        },
+      },
+      { group: 'mail' },
+    )
+    await olive.publish('employees.events', { type: 'employee.created', data: hire })
+  })
+
   it('typed bus - a glob handler is typed by its own key alone', async () => {
     // At run time `employee.created` goes to its exact route; the glob's type still lists it
     // (a handler is typed before the compiler sees the other keys), a sound superset.
