@@ -15,6 +15,14 @@ export type { PGliteLike } from './driver-pglite.js'
 export { pgliteDriver } from './driver-pglite.js'
 export type { EnqueueOptions } from './enqueue.js'
 export { enqueue } from './enqueue.js'
+export type {
+  InboxContext,
+  InboxPruneOptions,
+  PgInboxStore,
+  PgInboxStoreOptions,
+} from './inbox.js'
+export { pgInboxStore } from './inbox.js'
+export { inboxMigrationSql, migrateInbox } from './inbox-schema.js'
 export type { RelayHooks, RelayOptions, RelayTarget } from './options.js'
 export type {
   EventPublisher,

@@ -21,15 +21,15 @@ export interface TableNames {
 }
 
 /**
- * Validates an outbox table name (`outbox` or `schema.outbox`, lower case) and derives the names
- * of everything that belongs to it.
+ * Validates a table name (`outbox` or `schema.outbox`, lower case; `kind` names the table in the
+ * error) and derives the names of everything that belongs to it.
  * @throws {ConfigurationError} for a name that is not a plain lower-case identifier.
  */
-export function tableNames(name = 'outbox'): TableNames {
+export function tableNames(name = 'outbox', kind = 'outbox'): TableNames {
   const parts = typeof name === 'string' ? name.split('.') : []
   if (parts.length < 1 || parts.length > 2 || !parts.every((p) => IDENTIFIER.test(p))) {
     throw new ConfigurationError(
-      `Invalid outbox table ${JSON.stringify(name)}: use a lower-case identifier, optionally schema-qualified (app.outbox)`,
+      `Invalid ${kind} table ${JSON.stringify(name)}: use a lower-case identifier, optionally schema-qualified (app.${kind})`,
       { field: 'table' },
     )
   }
