@@ -43,13 +43,15 @@ afterAll(async () => {
 
 describe.skipIf(skip !== undefined)('nats features', () => {
   it("streams - declared streams get their limits, dead letters land in the dead-letter stream (the README's Anumate layout)", async () => {
-    // The layout of the README's Anumate example, with the catalog's two-token topics.
+    // The layout of the README's Anumate example, with the catalog's two-token topics, under a
+    // namespace of its own (its `<ns>.*` would take the other tests' topics).
+    const anu = `${ns}anumate`
     const streams = [
-      { name: `${prefix}EVENTS`, subjects: [`${ns}.*`], maxMsgs: 1_000, maxAgeMs: 3_600_000 },
-      { name: `${prefix}DEAD`, subjects: [`${ns}.*.dlq`] },
+      { name: `${prefix}EVENTS`, subjects: [`${anu}.*`], maxMsgs: 1_000, maxAgeMs: 3_600_000 },
+      { name: `${prefix}DEAD`, subjects: [`${anu}.*.dlq`] },
     ]
     const b = bus({ streams })
-    const topic = `${ns}.capsules`
+    const topic = `${anu}.capsules`
     await b.subscribe(
       topic,
       () => {
