@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto'
-import type { EventEnvelope } from '@switchyard/core'
+import { type EventEnvelope, outcome } from '@switchyard/core'
 import type { Transport } from '@switchyard/core/transport'
 import { waitUntil } from '@switchyard/testkit'
 import { SignJWT } from 'jose'
@@ -499,6 +499,51 @@ export function gatewaySuite(name: string, target: SuiteTarget): void {
       expect(
         (await call(`${gw.url}/api/v1/streams/${uniqueStream()}/events`, { token: admin })).status,
       ).toBe(404)
+    })
+
+    test('streams - dead-letter depth in stream metrics counts a tenant its own dead letters only', async ({
+      skip: s,
+    }) => {
+      if (skip) return s(skip)
+      const stream = uniqueStream()
+      expect(
+        (await call(`${gw.url}/api/v1/streams`, { token: admin, json: { id: stream } })).status,
+      ).toBe(201)
+      let handled = 0
+      await gw.bus.subscribe(
+        stream,
+        () => {
+          handled++
+          return outcome.deadLetter('refused by the test')
+        },
+        { group: `dlq-${stream}` },
+      )
+      const [a, b] = [tenant(), tenant()]
+      const tokenA = await gw.token({ tenant: a, roles: ['publisher', 'subscriber'] })
+      const tokenB = await gw.token({ tenant: b, roles: ['publisher', 'subscriber'] })
+      for (const [token, n] of [
+        [tokenA, 2],
+        [tokenB, 1],
+      ] as const) {
+        const events = Array.from({ length: n }, () => ({
+          event_type: 'x.y',
+          stream_id: stream,
+          payload: {},
+        }))
+        expect(
+          (await call(`${gw.url}/api/v1/events/batch`, { token, json: { events } })).status,
+        ).toBe(202)
+      }
+      await waitUntil(
+        async () =>
+          (await call(`${gw.url}/api/v1/streams/${stream}/metrics`, { token: admin })).body
+            .dead_letter_depth === 3,
+        { message: 'three dead letters', describe: () => `handled ${handled}` },
+      )
+      const forA = await call(`${gw.url}/api/v1/streams/${stream}/metrics`, { token: tokenA })
+      expect(forA.body).toMatchObject({ tenant: a, dead_letter_depth: 2, retained_count: 2 })
+      const forB = await call(`${gw.url}/api/v1/streams/${stream}/metrics`, { token: tokenB })
+      expect(forB.body).toMatchObject({ tenant: b, dead_letter_depth: 1, retained_count: 1 })
     })
 
     test('schemas - catalogs preloaded; register, read back, 409 on a breaking version, 422 on publish', async ({
