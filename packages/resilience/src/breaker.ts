@@ -1,4 +1,4 @@
-import { ConfigurationError } from '@switchyard/core'
+import { ConfigurationError, toError } from '@switchyard/core'
 import { checkKeys, checkNumber } from '@switchyard/core/transport'
 import {
   BrokenCircuitError,
@@ -112,7 +112,8 @@ export class CircuitBreaker {
         field: `${path}.isFailure`,
       })
     }
-    const filter = handleWhen(isFailure)
+    // A handler may throw anything (a string, null): the predicate always gets an Error.
+    const filter = handleWhen((error) => isFailure(toError(error)))
     this.policy = circuitBreaker(failedResult ? filter.orWhenResult(failedResult) : filter, {
       breaker: makeBreaker(options, path),
       halfOpenAfter: this.halfOpenAfterMs,

@@ -160,3 +160,20 @@ describe('handler guard', () => {
     )
   })
 })
+
+describe('handler guard - odd throws', () => {
+  it('handler guard - a handler throwing null (not an Error) still counts as a failure', async () => {
+    newBus()
+    const guard = handlerGuard({ breaker: { consecutiveFailures: 2, halfOpenAfterMs: 60_000 } })
+    await guard.subscribe(
+      bus,
+      'guard.odd',
+      (event) => {
+        throw event.type === 'null' ? null : 'plain string'
+      },
+      { retry },
+    )
+    await bus.publish('guard.odd', { type: 'null' })
+    await waitUntil(() => guard.state === 'open', { timeoutMs: 5_000, message: 'open' })
+  })
+})
