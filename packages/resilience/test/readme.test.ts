@@ -20,7 +20,7 @@ const tsc = join(
 describe('readme', () => {
   beforeAll(() => {
     mkdirSync(dir, { recursive: true })
-    blocks.forEach((code, i) => writeFileSync(new URL(`block-${i + 1}.ts`, dir), code))
+    for (const [i, code] of blocks.entries()) writeFileSync(new URL(`block-${i + 1}.ts`, dir), code)
     writeFileSync(
       new URL('tsconfig.json', dir),
       JSON.stringify({ extends: '@switchyard/config/tsconfig.base.json', include: ['*.ts'] }),
