@@ -177,3 +177,43 @@ describe('handler guard - odd throws', () => {
     await waitUntil(() => guard.state === 'open', { timeoutMs: 5_000, message: 'open' })
   })
 })
+
+describe('handler guard - concurrency', () => {
+  it('handler guard - with concurrency 4 and keyed lanes, held events wait out the open breaker, one probe closes it, all are handled once', async () => {
+    newBus()
+    const guard = handlerGuard({ breaker: { consecutiveFailures: 4, halfOpenAfterMs: 200 } })
+    let failing = true
+    let inProbe = 0
+    let maxInProbe = 0
+    const handled = new Map<string, number>()
+    await guard.subscribe(
+      bus,
+      'guard.concurrent',
+      async (event) => {
+        if (guard.state === 'half-open') {
+          inProbe++
+          maxInProbe = Math.max(maxInProbe, inProbe)
+          await new Promise((resolve) => setTimeout(resolve, 20))
+          inProbe--
+          failing = false
+        }
+        if (failing) throw new Error('down')
+        handled.set(event.id, (handled.get(event.id) ?? 0) + 1)
+      },
+      { concurrency: 4, retry },
+    )
+    const ids: string[] = []
+    for (let i = 0; i < 24; i++) {
+      ids.push((await bus.publish('guard.concurrent', { type: 't', partitionkey: `k${i % 6}` })).id)
+    }
+    await waitUntil(() => handled.size === ids.length, {
+      timeoutMs: 10_000,
+      message: 'every event handled',
+      describe: () => `${handled.size} of ${ids.length}, state ${guard.state}`,
+    })
+    expect([...handled.values()].every((n) => n === 1)).toBe(true)
+    expect(guard.state).toBe('closed')
+    // Half-open lets exactly one call through; the others waited for its outcome.
+    expect(maxInProbe).toBe(1)
+  })
+})
