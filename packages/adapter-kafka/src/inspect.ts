@@ -66,8 +66,8 @@ async function committedOffsets(
         )
         for (const { topic, partitions } of found) {
           if (partitions.every((p) => p.offset === '-1')) continue
-          let byGroup = out.get(topic)
-          if (byGroup === undefined) out.set(topic, (byGroup = new Map()))
+          const byGroup = out.get(topic) ?? new Map()
+          out.set(topic, byGroup)
           byGroup.set(groupId, partitions)
         }
       }),

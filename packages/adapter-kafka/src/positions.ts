@@ -16,6 +16,15 @@ export async function capturePositions(
     admin.fetchOffsets({ groupId: group, topics: [topic] }),
   )
   if (committed?.partitions.every((p) => p.offset !== '-1')) return undefined
+  return positionsAt(admin, topic, startAt)
+}
+
+/** The offset of each partition of the topic at `startAt` (clamped to what is retained). */
+export async function positionsAt(
+  admin: AdminLike,
+  topic: string,
+  startAt: StartAt,
+): Promise<Map<number, string>> {
   const bounds = await whileSettling(() => admin.fetchTopicOffsets(topic))
   const positions = new Map<number, string>()
   const time = startAtTime(startAt)

@@ -8,6 +8,7 @@ import {
   type Logger,
   type OutboundMessage,
   PublishError,
+  type StartAt,
   type SubscribeDefaults,
   type Transport,
   type TransportContext,
@@ -52,6 +53,7 @@ import {
 } from './options.js'
 import { capturePositions } from './positions.js'
 import { PublishBatcher } from './publisher.js'
+import { seekGroup } from './seek.js'
 import { KafkaSubscription } from './subscription.js'
 
 const FEATURES: TransportFeatures = {
@@ -228,8 +230,7 @@ export class KafkaTransport implements Transport {
 
   /**
    * Joins the consumer group `group` for the topic (one Kafka group member per subscription).
-   * @throws {ConfigurationError} for a topic name Kafka cannot take (field `topic`).
-   * @throws {ClosedError} after `close()`, also when `close()` comes while it is joining.
+   * @throws {ConfigurationError} for a bad topic name; {ClosedError} after (or during) `close()`.
    */
   subscribe(topic: string, options: TransportSubscribeOptions): Promise<TransportSubscription> {
     if (this.closed) return Promise.reject(new ClosedError(CLOSED))
@@ -283,20 +284,21 @@ export class KafkaTransport implements Transport {
     return subscription
   }
 
-  /**
-   * Reads up to `limit` retained records from the start of the topic, committing nothing.
-   * @throws {ConfigurationError} for a topic name Kafka cannot take (field `topic`).
-   */
+  /** Reads up to `limit` retained records from the start, committing nothing. Bad name: ConfigurationError. */
   browse(topic: string, options: { limit: number }): Promise<InboundMessage[]> {
     const invalid = invalidTopic(topic)
     if (invalid !== undefined) return Promise.reject(invalid)
     return browseTopic(this.client, this.admin, topic, options.limit, this.options)
   }
 
+  /** Sets an existing group's offsets to `position`; refused while it has members. */
+  seek(topic: string, group: string, position: StartAt): Promise<void> {
+    return this.connect().then(() => seekGroup(this.admin, topic, group, position))
+  }
+
   /** Retained records per topic; lag per group past its committed offsets (pending unknown). */
-  async inspect(topics?: readonly string[]): Promise<TransportTopicInspection[]> {
-    await this.connect()
-    return inspectTopics(this.admin, topics)
+  inspect(topics?: readonly string[]): Promise<TransportTopicInspection[]> {
+    return this.connect().then(() => inspectTopics(this.admin, topics))
   }
 
   /**

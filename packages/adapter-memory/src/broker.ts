@@ -5,7 +5,7 @@ import type {
   StartAt,
   TransportTopicInspection,
 } from '@switchyard/core/transport'
-import { Deque } from '@switchyard/core/transport'
+import { ConfigurationError, Deque, startAtTime } from '@switchyard/core/transport'
 import { browsed, type Holder, MemoryMessage, type Stored, toStored } from './mapping.js'
 
 /** A stored event offered again: it carries its next attempt number. First deliveries are queued as the `Stored` itself, saving an object per event. */
@@ -186,6 +186,30 @@ export class MemoryBroker {
       })
       return { topic: name, retained: topic.history.length, bytes, groups }
     })
+  }
+
+  /** @internal Moves an existing group without members to `position` (`Transport.seek`). */
+  seek(topicName: string, groupName: string, position: StartAt): void {
+    const group = this.topics.get(topicName)?.groups.get(groupName)
+    if (group === undefined) {
+      throw new ConfigurationError(
+        `Group "${groupName}" has never read "${topicName}": nothing to seek`,
+        {
+          field: 'group',
+        },
+      )
+    }
+    if (group.members.size > 0) {
+      throw new ConfigurationError(
+        `Group "${groupName}" has ${group.members.size} member(s) reading "${topicName}": close them before seeking`,
+        { field: 'group' },
+      )
+    }
+    group.queue.take(group.queue.length)
+    const time = startAtTime(position)
+    for (const stored of group.topic.history.toArray()) {
+      if (startsBefore(stored, position, time)) group.queue.push(stored)
+    }
   }
 
   /** @internal Largest backlog of any group of the topic. */

@@ -1,6 +1,7 @@
 import {
   type InboundMessage,
   type OutboundMessage,
+  type StartAt,
   type SubscribeDefaults,
   startAtTime,
   type Transport,
@@ -101,6 +102,11 @@ export class MemoryTransport implements Transport {
   /** Retained events and bytes per topic; per group the queue (lag), in flight and oldest unsettled. */
   async inspect(topics?: readonly string[]): Promise<TransportTopicInspection[]> {
     return this.broker.inspect(topics)
+  }
+
+  /** Refills an existing group's queue from the retained history at `position`. */
+  async seek(topic: string, group: string, position: StartAt): Promise<void> {
+    this.broker.seek(topic, group, position)
   }
 
   async health(): Promise<TransportHealth> {

@@ -12,6 +12,7 @@ import {
   InFlight,
   type Logger,
   type OutboundMessage,
+  type StartAt,
   type Transport,
   type TransportContext,
   type TransportFeatures,
@@ -37,6 +38,7 @@ import { fromNatsHeaders, publishSubject, subjectsFor } from './mapping.js'
 import { type NatsTransportOptions, type ResolvedNatsOptions, resolveOptions } from './options.js'
 import { Publisher } from './publisher.js'
 import { RetentionWatch } from './retention-watch.js'
+import { seekConsumer } from './seek.js'
 import { type NatsServerFeatures, StreamRegistry, serverFeatures } from './stream-registry.js'
 import { PullSubscription } from './subscription.js'
 
@@ -197,6 +199,12 @@ export class NatsTransport implements Transport {
   }
 
   /** Reads up to `limit` stored messages of the topic from the start, without consuming them. */
+  /** Re-creates an existing group's consumer at `position`; refused while members pull. */
+  async seek(topic: string, group: string, position: StartAt): Promise<void> {
+    const { jsm, registry } = await this.ready()
+    await seekConsumer(jsm, registry, this.options.subjects, topic, group, position)
+  }
+
   /** Messages per topic; lag (`num_pending`), pending (`num_ack_pending`) and oldest pending age per group. */
   async inspect(topics?: readonly string[]): Promise<TransportTopicInspection[]> {
     const { jsm, registry } = await this.ready()

@@ -2,8 +2,8 @@ import type { TransportGroupInspection, TransportTopicInspection } from '@switch
 import type { Cluster, Redis } from 'ioredis'
 import { idTime, topicKeys } from './mapping.js'
 
-/** `XINFO` replies are flat field/value lists. */
-function fields(reply: unknown): Record<string, unknown> {
+/** An `XINFO` reply (a flat field/value list) as an object. */
+export function fields(reply: unknown): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   const list = reply as unknown[]
   for (let i = 0; i + 1 < list.length; i += 2) out[String(list[i])] = list[i + 1]

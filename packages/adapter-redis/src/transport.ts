@@ -24,6 +24,7 @@ import { inspectTopics } from './inspect.js'
 import { idBefore, idBeforeTime, StreamEntry, type TopicKeys, topicKeys } from './mapping.js'
 import { type RedisTransportOptions, type ResolvedRedisOptions, resolveOptions } from './options.js'
 import { Publisher } from './publisher.js'
+import { seekGroup } from './seek.js'
 import { RedisSubscription } from './subscription.js'
 
 const FEATURES: TransportFeatures = {
@@ -185,6 +186,13 @@ export class RedisTransport implements Transport {
   /** Stream length and memory per topic; lag, pending and oldest pending age per group. */
   inspect(topics?: readonly string[]): Promise<TransportTopicInspection[]> {
     return inspectTopics(this.client, this.config.keyPrefix, topics)
+  }
+
+  /** Moves an existing group to `position` (`XGROUP SETID`); safe while members run. */
+  async seek(topic: string, group: string, position: StartAt): Promise<void> {
+    await this.connect()
+    const { stream } = topicKeys(this.config.keyPrefix, topic)
+    await seekGroup(this.client, stream, topic, group, startId(position))
   }
 
   /** `up` when Redis answers `PING` within `connectTimeoutMs`. Never throws. */

@@ -30,7 +30,7 @@ import {
 import { checkNumber, checkString, checkTopic, TOPIC, TOPIC_PATTERN } from './options.js'
 import { outboundEncoder } from './outbound.js'
 import { type PublishRetryPolicy, publishRetry } from './publish-retry.js'
-import { type RequestOptions, RequestReply } from './request-reply.js'
+import { type RequestOptions, RequestReply, replying } from './request-reply.js'
 import {
   type EventRoutes,
   GroupFilters,
@@ -38,6 +38,8 @@ import {
   type Subscriptions,
   toHandler,
 } from './routing.js'
+import { seekGroup } from './seek.js'
+import type { StartAt } from './start-at.js'
 import type { EventHandler, SubscribeOptions } from './subscribe-options.js'
 import { Subscription } from './subscription.js'
 import { InFlight, sleep, withTimeout } from './timing.js'
@@ -288,10 +290,7 @@ export class EventBus implements AsyncDisposable {
     responder: (event: EventEnvelope<T>, ctx: HandleContext<T>) => unknown,
     options: SubscribeOptions = {},
   ): Promise<Subscription> {
-    const handler: EventHandler = async (event, ctx) => {
-      await ctx.reply(await responder(event as EventEnvelope<T>, ctx as HandleContext<T>))
-    }
-    return this.open(topic, handler, { group: 'responders', ...options }, false)
+    return this.open(topic, replying(responder), { group: 'responders', ...options }, false)
   }
 
   /**
@@ -308,9 +307,14 @@ export class EventBus implements AsyncDisposable {
 
   /** Operator figures per topic and group, read without joining a group (see `BusInspection`). */
   async inspect(topic?: string): Promise<BusInspection> {
-    this.assertOpen()
-    if (!this.connected) await this.connect()
+    await this.connect()
     return inspectBus(this.transport, this.codec, this.deadLetterSuffix, topic)
+  }
+
+  /** Moves an existing group of `topic` to `position`; its members in this process must be closed. */
+  async seek(topic: string, group: string, position: StartAt): Promise<void> {
+    await this.connect()
+    return seekGroup(this.transport, this.subscriptions, topic, group, position)
   }
 
   /** Probes the transport. Never throws. */
@@ -318,10 +322,8 @@ export class EventBus implements AsyncDisposable {
     return probeHealth(this.transport, this.closing === undefined, this.subscriptions.size)
   }
 
-  /**
-   * Stops accepting publishes, drains every subscription (running handlers finish and are
-   * acknowledged, nothing new starts), then closes the transport. Safe to call twice.
-   */
+  /** Stops publishes, drains every subscription (running handlers finish and are acked, nothing
+   *  new starts), then closes the transport. Safe to call twice. */
   close(options: { timeoutMs?: number } = {}): Promise<void> {
     this.closing ??= this.doClose(options.timeoutMs ?? this.closeTimeoutMs)
     return this.closing

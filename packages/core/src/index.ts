@@ -31,13 +31,7 @@ export {
 } from './errors.js'
 export { EventBus } from './event-bus.js'
 export { typeMatcher } from './glob.js'
-export type {
-  BusInspection,
-  GroupInspection,
-  TopicInspection,
-  TransportGroupInspection,
-  TransportTopicInspection,
-} from './inspection.js'
+export type { BusInspection, GroupInspection, TopicInspection } from './inspection.js'
 export type { Logger, LogLevel } from './logger.js'
 export { consoleLogger, silentLogger } from './logger.js'
 export type {
@@ -69,4 +63,10 @@ export type {
   SubscribeOptions,
 } from './subscribe-options.js'
 export { Subscription } from './subscription.js'
-export type { TransportContext, TransportFeatures, TransportHealth } from './transport.js'
+export type {
+  TransportContext,
+  TransportFeatures,
+  TransportGroupInspection,
+  TransportHealth,
+  TransportTopicInspection,
+} from './transport.js'

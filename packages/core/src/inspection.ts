@@ -2,31 +2,7 @@ import type { Codec } from './codec.js'
 import { DEAD_LETTER_TYPE, readDeadLetter } from './dead-letter-entry.js'
 import { ConfigurationError } from './errors.js'
 import { checkTopic } from './options.js'
-import type { Transport } from './transport.js'
-
-/** One consumer group of a topic as its transport sees it (`Transport.inspect`). */
-export interface TransportGroupInspection {
-  /** The group's name, as given to `subscribe`. */
-  group: string
-  /** Events stored on the topic and not yet delivered to the group; `null` when unknown. */
-  lag: number | null
-  /** Events delivered to a member and not yet settled; `null` when the broker cannot tell. */
-  pending: number | null
-  /** Age in ms of the oldest event delivered and not settled (its publish time); `null` when none or unknown. */
-  oldestUnsettledAgeMs: number | null
-}
-
-/** One topic as its transport sees it (`Transport.inspect`). */
-export interface TransportTopicInspection {
-  /** The topic. */
-  topic: string
-  /** Events retained on the broker; `null` when unknown. */
-  retained: number | null
-  /** Their size in bytes where the broker reports it, else `null`. */
-  bytes: number | null
-  /** The topic's consumer groups. */
-  groups: TransportGroupInspection[]
-}
+import type { Transport, TransportGroupInspection, TransportTopicInspection } from './transport.js'
 
 /** A consumer group in `bus.inspect()`: the transport's figures plus its dead letters. */
 export interface GroupInspection extends TransportGroupInspection {

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import type { EventEnvelope, EventInput } from './envelope.js'
 import { ConfigurationError, TimeoutError } from './errors.js'
+import type { HandleContext } from './middleware.js'
 import { checkKeys, checkNumber } from './options.js'
+import type { EventHandler } from './subscribe-options.js'
 
 /** Options of `bus.request`. */
 export interface RequestOptions {
@@ -110,4 +112,13 @@ function isEventInput(value: unknown): value is EventInput {
     typeof value === 'object' &&
     typeof (value as { type?: unknown }).type === 'string'
   )
+}
+
+/** The handler of `bus.respond`: the responder's result goes back as the reply's data. */
+export function replying<T>(
+  responder: (event: EventEnvelope<T>, ctx: HandleContext<T>) => unknown,
+): EventHandler {
+  return async (event, ctx) => {
+    await ctx.reply(await responder(event as EventEnvelope<T>, ctx as HandleContext<T>))
+  }
 }

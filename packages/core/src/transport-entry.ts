@@ -15,7 +15,6 @@ export {
   SwitchyardError,
   TimeoutError,
 } from './errors.js'
-export type { TransportGroupInspection, TransportTopicInspection } from './inspection.js'
 export type { Logger, LogLevel } from './logger.js'
 export { checkLogger, consoleLogger, errorFields, silentLogger } from './logger.js'
 export { checkKeys, checkNumber, checkString } from './options.js'
@@ -30,8 +29,10 @@ export type {
   Transport,
   TransportContext,
   TransportFeatures,
+  TransportGroupInspection,
   TransportHealth,
   TransportPublishOptions,
   TransportSubscribeOptions,
   TransportSubscription,
+  TransportTopicInspection,
 } from './transport.js'

@@ -1,5 +1,4 @@
 import type { EventEnvelope } from './envelope.js'
-import type { TransportTopicInspection } from './inspection.js'
 import type { Logger } from './logger.js'
 import type { StartAt } from './start-at.js'
 import type { SubscribeDefaults } from './subscribe-options.js'
@@ -151,6 +150,30 @@ export interface TransportFeatures {
   passByReference?: boolean
 }
 
+/** One consumer group of a topic as its transport sees it (`Transport.inspect`). */
+export interface TransportGroupInspection {
+  /** The group's name, as given to `subscribe`. */
+  group: string
+  /** Events stored on the topic and not yet delivered to the group; `null` when unknown. */
+  lag: number | null
+  /** Events delivered to a member and not yet settled; `null` when the broker cannot tell. */
+  pending: number | null
+  /** Age in ms of the oldest event delivered and not settled (its publish time); `null` when none or unknown. */
+  oldestUnsettledAgeMs: number | null
+}
+
+/** One topic as its transport sees it (`Transport.inspect`). */
+export interface TransportTopicInspection {
+  /** The topic. */
+  topic: string
+  /** Events retained on the broker; `null` when unknown. */
+  retained: number | null
+  /** Their size in bytes where the broker reports it, else `null`. */
+  bytes: number | null
+  /** The topic's consumer groups. */
+  groups: TransportGroupInspection[]
+}
+
 /** Result of a health probe. */
 export interface TransportHealth {
   /** `up` when the broker answers. */
@@ -205,6 +228,12 @@ export interface Transport {
    * without, every topic the broker keeps for this transport. Reads only: joins no group.
    */
   inspect?(topics?: readonly string[]): Promise<TransportTopicInspection[]>
+  /**
+   * Moves an existing group of the topic to `position` (`bus.seek`); the group's next member
+   * reads from there. Rejects with a `ConfigurationError` when the group does not exist, or has
+   * members running where the broker cannot move it safely.
+   */
+  seek?(topic: string, group: string, position: StartAt): Promise<void>
   /** Probes the broker. */
   health(): Promise<TransportHealth>
   /** Closes connections. Subscriptions are closed by the bus first. */

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, describe } from 'vitest'
 import { type ConformanceOptions, Harness, type TransportFactory } from './harness.js'
-import { controlScenarios } from './scenarios-control.js'
+import { controlScenarios, seekScenarios } from './scenarios-control.js'
 import { deliveryScenarios } from './scenarios-delivery.js'
 import { faultScenarios } from './scenarios-faults.js'
 import { inspectScenarios } from './scenarios-inspect.js'
@@ -41,5 +41,6 @@ export function transportConformance(
     routingScenarios(h)
     inspectScenarios(h)
     controlScenarios(h)
+    seekScenarios(h)
   })
 }
