@@ -38,8 +38,11 @@ export class LiveClient {
     return this.closing || this.socket.readyState !== OPEN
   }
 
-  /** Sends a text frame, or disconnects the client when its backlog is over a limit. */
-  send(frame: string): boolean {
+  /**
+   * Sends a text frame (a string, or its UTF-8 bytes: a frame sent to many clients is encoded
+   * once), or disconnects the client when its backlog is over a limit.
+   */
+  send(frame: string | Buffer): boolean {
     if (this.closed) return false
     const { maxBufferedBytes, maxBufferedMessages } = this.limits
     if (this.socket.bufferedAmount > maxBufferedBytes || this.pending >= maxBufferedMessages) {
@@ -52,7 +55,7 @@ export class LiveClient {
     }
     this.pending++
     this.sent++
-    this.socket.send(frame, () => {
+    this.socket.send(frame, { binary: false }, () => {
       this.pending--
       if (this.roomWaiter !== undefined && this.hasRoom()) this.wake()
     })
@@ -70,11 +73,6 @@ export class LiveClient {
       })
     }
     return this.send(frame)
-  }
-
-  /** True when the backlog is over half of a limit. */
-  get backlogged(): boolean {
-    return !this.closed && !this.hasRoom()
   }
 
   private hasRoom(): boolean {

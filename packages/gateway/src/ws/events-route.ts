@@ -74,11 +74,11 @@ export function eventsRoute(
     const visible = filterOf(setup)
     // Live events that arrive while a replay is being sent wait here, bounded like the socket.
     let held: LiveEvent[] | undefined = setup.from === undefined ? undefined : []
-    const listener = (live: LiveEvent): boolean => {
-      if (!visible(live.event)) return false
+    const listener = (live: LiveEvent): void => {
+      if (!visible(live.event)) return
       if (held === undefined) {
         client.send(live.frame)
-        return client.backlogged
+        return
       }
       if (held.length >= options.maxBufferedMessages) {
         registry.overflows++
@@ -86,7 +86,6 @@ export function eventsRoute(
       } else {
         held.push(live)
       }
-      return false
     }
     let stop: (() => void) | undefined
     socket.once('close', () => {

@@ -5,12 +5,12 @@ export interface LiveEvent {
   readonly event: EventEnvelope
   /** Broker position (`sequence` in frames; what `from_sequence` takes). */
   readonly sequence: string | undefined
-  /** The `event` frame, serialized once for every connection. */
-  readonly frame: string
+  /** The `event` frame, serialized and encoded once for every connection. */
+  readonly frame: Buffer
 }
 
-/** One listener of a stream: a connection, with its own filter. True when it is backlogged. */
-export type LiveListener = (live: LiveEvent) => boolean
+/** One listener of a stream: a connection, with its own filter. */
+export type LiveListener = (live: LiveEvent) => void
 
 /** The frame a client receives for one event. */
 export function eventFrame(stream: string, event: EventEnvelope, sequence: string | undefined) {
@@ -32,10 +32,12 @@ interface Channel {
 export class LiveHub {
   private readonly channels = new Map<string, Channel>()
   private closed = false
+  private burst = 0
 
   constructor(
     private readonly bus: EventBus,
     private readonly group: string,
+    private readonly burstBytes: number,
   ) {}
 
   /**
@@ -53,12 +55,18 @@ export class LiveHub {
         (event, ctx) => {
           if (listeners.size === 0) return
           const sequence = ctx.message.position
-          const live: LiveEvent = { event, sequence, frame: eventFrame(stream, event, sequence) }
-          let backlogged = false
-          for (const deliver of listeners) if (deliver(live)) backlogged = true
-          // Sockets write when the event loop polls: a client half full gets a turn to drain
-          // before the next event, so a burst read from the broker does not overflow it.
-          if (backlogged) return new Promise<void>((resolve) => setTimeout(resolve, 1))
+          const live: LiveEvent = {
+            event,
+            sequence,
+            frame: Buffer.from(eventFrame(stream, event, sequence)),
+          }
+          for (const deliver of listeners) deliver(live)
+          // Sockets write when the event loop polls: after `burstBytes` of frames the loop gets a
+          // turn, so a burst read from the broker at once does not land in the client buffers.
+          this.burst += live.frame.length
+          if (this.burst < this.burstBytes) return
+          this.burst = 0
+          return new Promise<void>((resolve) => setImmediate(resolve))
         },
         {
           group: this.group,

@@ -22,7 +22,7 @@ export function liveRoutes(
     done(error as Error)
     return
   }
-  const hub = new LiveHub(app.switchyard.bus, resolved.group)
+  const hub = new LiveHub(app.switchyard.bus, resolved.group, resolved.maxBufferedBytes / 4)
   const registry: LiveRegistry = { clients: new Set(), overflows: 0 }
   eventsRoute(app, hub, registry, resolved)
   monitoringRoute(app, hub, registry, resolved)

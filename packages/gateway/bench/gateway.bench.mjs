@@ -1,0 +1,164 @@
+// Gateway rows: POST /api/v1/events (1 KB APG event, JWT checked, schema validated) beside a bare
+// Fastify route that only calls bus.publish on the same bus, measured with autocannon; and
+// WebSocket delivery latency to 100 clients at 1 000 events/s beside a bare ws broadcaster.
+// The servers run in a child process (gateway-server.mjs) so autocannon has its own event loop.
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import autocannon from 'autocannon'
+import WebSocket from 'ws'
+
+const SENT = /"sent":([\d.]+)/
+
+const serverPath = fileURLToPath(new URL('./gateway-server.mjs', import.meta.url))
+
+async function startServers() {
+  const child = spawn(process.execPath, [serverPath], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const lines = createInterface({ input: child.stdout })
+  const [line] = await once(lines, 'line')
+  return { child, ...JSON.parse(line) }
+}
+
+function payload(bytes) {
+  const event = { event_type: 'bench.order.placed', stream_id: 'bench.orders' }
+  const base = { order_id: 'ord-1', total: 42, note: '' }
+  const size = JSON.stringify({ ...event, payload: base }).length
+  return JSON.stringify({ ...event, payload: { ...base, note: 'x'.repeat(bytes - size) } })
+}
+
+async function cannon({ url, headers, body, seconds, connections }) {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    headers,
+    body,
+    connections,
+    duration: seconds,
+  })
+  if (result.non2xx > 0 || result.errors > 0) {
+    throw new Error(`${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors`)
+  }
+  return { rps: result.requests.average, p99: result.latency.p99 }
+}
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]
+}
+
+/** Opens `count` clients, publishes at `rate` for `seconds`, returns the delivery latencies. */
+async function wsRun({ wsUrl, control, protocols, count, rate, seconds, bytes }) {
+  const latencies = []
+  const clients = []
+  const closes = {}
+  for (let i = 0; i < count; i++) {
+    const ws = new WebSocket(wsUrl, protocols)
+    ws.on('message', (data) => {
+      // A regular expression, not JSON.parse: 100 clients in one process read 100 000 frames/s.
+      const match = SENT.exec(data.toString())
+      if (match !== null)
+        latencies.push(performance.timeOrigin + performance.now() - Number(match[1]))
+    })
+    ws.on('close', (code) => {
+      closes[code] = (closes[code] ?? 0) + 1
+    })
+    await once(ws, 'open')
+    clients.push(ws)
+  }
+  // Let every client's subscription settle before the clock starts.
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  const response = await fetch(control, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ rate, seconds, bytes }),
+  })
+  const { published, ms } = await response.json()
+  const deadline = Date.now() + 10_000
+  while (latencies.length < published * count && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  for (const ws of clients) ws.terminate()
+  // Deliveries still missing after 10 s count as 10 s late, so a lagging server cannot look fast.
+  const missing = published * count - latencies.length
+  for (let i = 0; i < missing; i++) latencies.push(10_000)
+  latencies.sort((a, b) => a - b)
+  return {
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    rate: Math.round((published * 1_000) / ms),
+    missing,
+    closes,
+  }
+}
+
+export default async function bench({ report, quick }) {
+  const seconds = quick ? 3 : 10
+  const servers = await startServers()
+  try {
+    const body = payload(1_024)
+    const headers = { 'content-type': 'application/json' }
+    const common = { body, seconds, connections: 32 }
+    // Warm both routes so JIT and pools are in the same state for the measured runs.
+    await cannon({ url: `${servers.bareUrl}/bare`, headers, ...common, seconds: 2 })
+    await cannon({
+      url: `${servers.url}/api/v1/events`,
+      headers: { ...headers, authorization: `Bearer ${servers.admin}` },
+      ...common,
+      seconds: 2,
+    })
+    const bare = await cannon({ url: `${servers.bareUrl}/bare`, headers, ...common })
+    const ours = await cannon({
+      url: `${servers.url}/api/v1/events`,
+      headers: { ...headers, authorization: `Bearer ${servers.admin}` },
+      ...common,
+    })
+    report({
+      scenario: 'gateway POST /api/v1/events, 1 KB, JWT + schema (32 connections)',
+      unit: 'req/s',
+      ours: ours.rps,
+      raw: bare.rps,
+      rawLabel: 'bare Fastify route + bus.publish',
+      target: '>= 0.8x',
+    })
+    report({
+      scenario: 'gateway POST /api/v1/events p99 latency',
+      unit: 'ms',
+      ours: ours.p99,
+      raw: bare.p99,
+      rawLabel: 'bare Fastify route + bus.publish',
+      target: '<= 1.5x',
+    })
+    const run = { count: 100, rate: 1_000, seconds: quick ? 3 : 10, bytes: 200 }
+    const raw = await wsRun({
+      ...run,
+      wsUrl: `${servers.bareUrl.replace(/^http/, 'ws')}/raw`,
+      control: `${servers.bareUrl}/control/publish`,
+    })
+    const live = await wsRun({
+      ...run,
+      wsUrl: `${servers.url.replace(/^http/, 'ws')}/ws/events/bench.live`,
+      protocols: ['switchyard.bearer', servers.admin],
+      control: `${servers.bareUrl}/control/publish`,
+    })
+    const label = (r) =>
+      `${r.rate} events/s reached, ${r.missing} deliveries missing, closes ${JSON.stringify(r.closes)}`
+    console.log(`  gateway: ${label(live)}; bare ws: ${label(raw)}`)
+    report({
+      scenario: 'gateway WebSocket delivery p99, 100 clients, 1 000 events/s',
+      unit: 'ms',
+      ours: live.p99,
+      raw: raw.p99,
+      rawLabel: 'bare ws broadcast of the same frames',
+    })
+    report({
+      scenario: 'gateway WebSocket delivery p50, 100 clients, 1 000 events/s',
+      unit: 'ms',
+      ours: live.p50,
+      raw: raw.p50,
+      rawLabel: 'bare ws broadcast of the same frames',
+    })
+  } finally {
+    servers.child.kill('SIGTERM')
+    await once(servers.child, 'exit')
+  }
+}
