@@ -29,7 +29,11 @@ export interface PgInboxStoreOptions {
   table?: string
   /** How long `handle()` remembers a handled event (`dedup()` passes its own `ttlMs`). @default 24 h */
   ttlMs?: number
-  /** Delay of the retry `handle()` asks for while another consumer handles the event. @default 1_000 */
+  /**
+   * How long `handle()` waits for another consumer that holds the event to commit or roll back;
+   * past it, the delay of the retry it asks for. Each such retry counts an attempt against the
+   * subscription's `retry.maxAttempts`. `0`: no waiting. @default 1_000
+   */
   retryDelayMs?: number
   /** Key of an event in the table, as for `dedup()`. @default `${group}:${event.id}` */
   key?: (ctx: InboxContext) => string
@@ -52,7 +56,9 @@ export interface PgInboxStore extends DedupStore {
    * Runs `work` inside one database transaction together with the record that this group
    * handled the event, and commits both at once: MassTransit's inbox. An event already recorded
    * resolves to `outcome.drop('duplicate')` without running `work`; one another consumer is
-   * handling right now resolves to `outcome.retry({ delayMs: retryDelayMs })`. The transaction
+   * handling right now is waited for up to `retryDelayMs` (then dropped if that consumer
+   * committed, handled here if it rolled back), else resolves to
+   * `outcome.retry({ delayMs: retryDelayMs })`. The transaction
    * commits when `work` returns nothing, a value that is not an outcome, `outcome.success()` or
    * `outcome.drop()`; it rolls back (no record, none of `work`'s writes) when `work` throws or
    * returns `outcome.retry()` or `outcome.deadLetter()`, and when the process dies before the
@@ -174,13 +180,9 @@ export function pgInboxStore(options: PgInboxStoreOptions): PgInboxStore {
       try {
         return await db.transaction(async (tx): Promise<R | Outcome> => {
           // A transaction-scoped advisory lock per key: a second consumer of the same event
-          // learns at once that it is taken, instead of waiting on the row until the first
-          // commits. A consumer that dies loses its connection, and with it the lock.
-          const { rows: locked } = await tx.query(
-            `SELECT pg_try_advisory_xact_lock(${lockSpace}, hashtext($1)) AS ok`,
-            [key],
-          )
-          if ((locked[0] as { ok: boolean } | undefined)?.ok !== true) return busy()
+          // waits at most retryDelayMs for it, instead of waiting on the row for as long as the
+          // first takes. A consumer that dies loses its connection, and with it the lock.
+          if (!(await lock(tx, key))) return busy()
           // The record goes in first: a claim of the non-transactional form waits on it until
           // this transaction ends, then finds it done (commit) or free (rollback).
           const { rows } = await tx.query(upsert('done'), [key, null, ttlMs])
@@ -218,6 +220,31 @@ export function pgInboxStore(options: PgInboxStoreOptions): PgInboxStore {
         if (n < chunk) return total
       }
     },
+  }
+
+  /** Takes the key's lock, waiting up to retryDelayMs; false when it stayed taken. */
+  async function lock(tx: Queryable, key: string): Promise<boolean> {
+    const { rows } = await tx.query(
+      `SELECT pg_try_advisory_xact_lock(${lockSpace}, hashtext($1)) AS ok`,
+      [key],
+    )
+    if ((rows[0] as { ok: boolean } | undefined)?.ok === true) return true
+    if (retryDelayMs < 1) return false
+    // Contended, so rare: a bounded wait (lock_timeout), then the session's own timeout back
+    // for the work's statements.
+    const { rows: before } = await tx.query(`SELECT current_setting('lock_timeout') AS prev`)
+    await tx.query(`SELECT set_config('lock_timeout', $1, true)`, [`${Math.ceil(retryDelayMs)}ms`])
+    try {
+      await tx.query(`SELECT pg_advisory_xact_lock(${lockSpace}, hashtext($1))`, [key])
+    } catch (error) {
+      // lock_not_available: the transaction is aborted, so leave through a rollback.
+      if ((error as { code?: unknown }).code === '55P03') throw new Rollback(busy())
+      throw error
+    }
+    await tx.query(`SELECT set_config('lock_timeout', $1, true)`, [
+      (before[0] as { prev: string }).prev,
+    ])
+    return true
   }
 
   function busy(): Outcome {

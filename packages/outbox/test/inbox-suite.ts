@@ -187,7 +187,7 @@ export function inboxSuite(name: string, open: () => Promise<InboxFixture | stri
       }
     })
 
-    it('inbox - handle of an event another consumer holds is a retry after retryDelayMs, not a second handling', async (ctx) => {
+    it('inbox - handle of an event another consumer holds waits up to retryDelayMs: dropped if the holder commits, done here if it rolls back, else a retry', async (ctx) => {
       if (skip) return ctx.skip(skip)
       const { table, cleanup } = await setup()
       try {
@@ -198,33 +198,57 @@ export function inboxSuite(name: string, open: () => Promise<InboxFixture | stri
           outcome.retry({ delayMs: 250 }),
         )
         const second = fx.another()
-        if (second !== undefined) {
-          // Two transactions at once: the second learns at once that the first holds the event.
-          const other = pgInboxStore({ driver: second, table, retryDelayMs: 250 })
-          let release = () => {}
+        if (second === undefined) return // one connection: transactions never overlap
+        const other = pgInboxStore({ driver: second, table, retryDelayMs: 1_000 })
+        /** Starts a handle of `id` on the first store that holds the event until `finish()`. */
+        const hold = async (id: string, ending: 'commit' | 'throw') => {
+          let finish = () => {}
           const gate = new Promise<void>((resolve) => {
-            release = resolve
+            finish = resolve
           })
-          let started = () => {}
-          const inside = new Promise<void>((resolve) => {
-            started = resolve
+          let inside = () => {}
+          const started = new Promise<void>((resolve) => {
+            inside = resolve
           })
-          const first = inbox.handle(ctxOf('e2'), async (tx) => {
-            await work(table, 'e2')(tx)
-            started()
+          const done = inbox.handle(ctxOf(id), async (tx) => {
+            await work(table, id)(tx)
+            inside()
             await gate
+            if (ending === 'throw') throw new Error('holder failed')
           })
-          await inside
-          expect(await other.handle(ctxOf('e2'), work(table, 'e2'))).toEqual(
-            outcome.retry({ delayMs: 250 }),
-          )
-          release()
-          await first
-          expect(await other.handle(ctxOf('e2'), work(table, 'e2'))).toEqual(
-            outcome.drop('duplicate'),
-          )
-          expect(await worked(table, 'e2')).toBe(1)
+          done.catch(() => undefined)
+          await started
+          return { finish, done }
         }
+        // The holder outlasts the wait: a retry, and nothing written by the second consumer.
+        const slow = await hold('e2', 'commit')
+        const short = pgInboxStore({ driver: second, table, retryDelayMs: 100 })
+        expect(await short.handle(ctxOf('e2'), work(table, 'e2'))).toEqual(
+          outcome.retry({ delayMs: 100 }),
+        )
+        slow.finish()
+        await slow.done
+        expect(await worked(table, 'e2')).toBe(1)
+        // The holder commits while the second waits: dropped as a duplicate, no retry spent.
+        const committing = await hold('e3', 'commit')
+        const waiting = other.handle(ctxOf('e3'), work(table, 'e3'))
+        await sleep(100)
+        committing.finish()
+        expect(await waiting).toEqual(outcome.drop('duplicate'))
+        expect(await worked(table, 'e3')).toBe(1)
+        // The holder rolls back while the second waits: the second does the work, with the
+        // session's lock_timeout (0: none) back in place after its bounded wait.
+        const failing = await hold('e4', 'throw')
+        const takingOver = other.handle(ctxOf('e4'), async (tx) => {
+          await work(table, 'e4')(tx)
+          const { rows } = await tx.query(`SELECT current_setting('lock_timeout') AS t`)
+          return (rows[0] as { t: string }).t
+        })
+        await sleep(100)
+        failing.finish()
+        await expect(failing.done).rejects.toThrow('holder failed')
+        expect(await takingOver).toBe('0')
+        expect(await worked(table, 'e4')).toBe(1)
       } finally {
         await cleanup()
       }
