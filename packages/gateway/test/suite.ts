@@ -494,8 +494,27 @@ export function gatewaySuite(name: string, target: SuiteTarget): void {
         dead_letter_depth: 0,
       })
       expect(metricsA.body.publish_rate_per_second).toBeGreaterThan(0)
-      const metricsAll = await call(`${gw.url}/api/v1/streams/${stream}/metrics`, { token: admin })
+      expect(metricsA.body.consumer_groups).toBeNull()
+      // A group that read everything: an unscoped token sees its figures from bus.inspect().
+      let read = 0
+      const sub = await gw.bus.subscribe(stream, () => void read++, {
+        group: 'metrics-readers',
+        startAt: 'earliest',
+      })
+      await waitUntil(() => read === 7, { timeoutMs: 20_000, message: 'the group to read all 7' })
+      let metricsAll = await call(`${gw.url}/api/v1/streams/${stream}/metrics`, { token: admin })
+      await waitUntil(
+        async () => {
+          metricsAll = await call(`${gw.url}/api/v1/streams/${stream}/metrics`, { token: admin })
+          return metricsAll.body.consumer_groups?.[0]?.lag === 0
+        },
+        { timeoutMs: 20_000, message: 'the group to show lag 0' },
+      )
+      await sub.close()
       expect(metricsAll.body).toMatchObject({ published_total: 7, retained_count: 7 })
+      expect(metricsAll.body.consumer_groups).toEqual([
+        expect.objectContaining({ group: 'metrics-readers', lag: 0, dead_lettered: 0 }),
+      ])
       expect(
         (await call(`${gw.url}/api/v1/streams/${uniqueStream()}/events`, { token: admin })).status,
       ).toBe(404)

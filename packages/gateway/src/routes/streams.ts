@@ -208,6 +208,7 @@ export function streamRoutes(app: FastifyInstance, _options: unknown, done: () =
         }
       })
       const published = ctx.streams.publishStats(id, principal.tenant)
+      const groups = await consumerGroups(ctx, id, principal.tenant)
       return {
         stream: id,
         tenant: principal.tenant ?? null,
@@ -217,12 +218,39 @@ export function streamRoutes(app: FastifyInstance, _options: unknown, done: () =
         retained_count_complete: retained.complete,
         dead_letter_topic: dlqTopic,
         dead_letter_depth: deadMine.length,
-        consumer_groups: null,
-        unavailable: [
-          'consumer_groups (per-group lag and pending need the transport inspection API)',
-        ],
+        consumer_groups: groups.groups,
+        unavailable: groups.unavailable,
       }
     },
   )
   done()
+}
+
+/**
+ * Per-group figures from `bus.inspect()`. Groups read every tenant's events, so their figures
+ * are shown to unscoped tokens only.
+ */
+async function consumerGroups(
+  ctx: GatewayContext,
+  stream: string,
+  tenant: string | undefined,
+): Promise<{ groups: Array<Record<string, unknown>> | null; unavailable: string[] }> {
+  if (tenant !== undefined) {
+    return { groups: null, unavailable: ['consumer_groups (they span every tenant)'] }
+  }
+  if (ctx.bus.transport.inspect === undefined) {
+    return {
+      groups: null,
+      unavailable: [`consumer_groups (${ctx.bus.transport.name} cannot be inspected)`],
+    }
+  }
+  const [topic] = (await ctx.bus.inspect(stream)).topics
+  const groups = (topic?.groups ?? []).map((g) => ({
+    group: g.group,
+    lag: g.lag,
+    pending: g.pending,
+    oldest_unsettled_age_ms: g.oldestUnsettledAgeMs,
+    dead_lettered: g.deadLettered,
+  }))
+  return { groups, unavailable: [] }
 }
