@@ -127,6 +127,8 @@ async function run(load, pkg) {
         cls === core.SwitchyardError || cls.prototype instanceof core.SwitchyardError,
         cls === coreT.SwitchyardError || cls.prototype instanceof coreT.SwitchyardError,
       ])
+      // Errors name themselves after their class (`new.target.name`); a bundler's rename shows.
+      check(`${key} of ${specifier} is named ${key}`, [cls.name === key], cls.name)
     }
   }
   await scenarios[pkg.name]?.(mods, core, coreT, check)
