@@ -27,6 +27,47 @@ describe('streams file', () => {
     await expect(readStreamsFile(file)).rejects.toThrow(
       /entry 0\.partitions must be a positive number/,
     )
-    await expect(readStreamsFile(join(dir, 'streams.yaml'))).rejects.toThrow(/YAML is not read yet/)
+  })
+
+  test("streams file - APG's streams.yaml, as its README writes it, is read", async () => {
+    const file = join(dir, 'streams.yaml')
+    writeFileSync(
+      file,
+      [
+        '# streams.yaml',
+        'streams:',
+        '  user_events:',
+        '    partitions: 6',
+        '    replication_factor: 3',
+        '    retention_time_ms: 604800000  # 7 days',
+        '    compression_type: snappy',
+        '    cleanup_policy: delete',
+        '    ',
+        '  order_events:',
+        '    partitions: 12',
+        '    replication_factor: 3',
+        '    retention_time_ms: 2592000000  # 30 days',
+        '    compression_type: lz4',
+        '    cleanup_policy: compact',
+      ].join('\n'),
+    )
+    expect(await readStreamsFile(file)).toEqual([
+      {
+        id: 'user_events',
+        partitions: 6,
+        retentionMs: 604_800_000,
+        compression: 'snappy',
+        cleanupPolicy: 'delete',
+      },
+      {
+        id: 'order_events',
+        partitions: 12,
+        retentionMs: 2_592_000_000,
+        compression: 'lz4',
+        cleanupPolicy: 'compact',
+      },
+    ])
+    writeFileSync(file, 'streams: [unclosed')
+    await expect(readStreamsFile(file)).rejects.toThrow(/STREAMS_FILE .*streams\.yaml/)
   })
 })

@@ -1,27 +1,32 @@
 import { readFile } from 'node:fs/promises'
+import { parse as parseYaml } from 'yaml'
 import type { StreamInput } from '../streams.js'
 
 const HOUR_MS = 3_600_000
 
 /**
- * Reads the streams to create at start from a JSON file (`STREAMS_FILE`): a list, or
- * `{ "streams": [...] }`, of APG stream entries (`id` or `name`, `partitions`, `retention_ms` or
- * `retention_hours`, `compression` or `compression_type`, `cleanup_policy`, `description`).
+ * Reads the streams to create at start from `STREAMS_FILE`, YAML (`.yaml`/`.yml`, APG's
+ * `streams.yaml`) or JSON: a list, `{ streams: [...] }`, or APG's map `{ streams: { <id>: {...} } }`
+ * of entries (`id` or `name`, `partitions`, `retention_ms`/`retention_time_ms` or
+ * `retention_hours`, `compression` or `compression_type`, `cleanup_policy`, `description`;
+ * `replication_factor` is the broker's and is not read).
  * @throws {Error} naming the file and the entry that is not usable.
  */
 export async function readStreamsFile(path: string): Promise<StreamInput[]> {
-  if (/\.ya?ml$/i.test(path)) {
-    throw new Error(`STREAMS_FILE ${path}: YAML is not read yet; write the same entries as JSON`)
-  }
   let parsed: unknown
   try {
-    parsed = JSON.parse(await readFile(path, 'utf8'))
+    const text = await readFile(path, 'utf8')
+    parsed = /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text)
   } catch (error) {
     throw new Error(`STREAMS_FILE ${path}: ${(error as Error).message}`)
   }
-  const list = Array.isArray(parsed) ? parsed : (parsed as { streams?: unknown })?.streams
+  let list = Array.isArray(parsed) ? parsed : (parsed as { streams?: unknown })?.streams
+  if (list !== null && typeof list === 'object' && !Array.isArray(list)) {
+    // APG's form: a map from stream id to its settings.
+    list = Object.entries(list).map(([id, settings]) => ({ id, ...(settings as object) }))
+  }
   if (!Array.isArray(list)) {
-    throw new Error(`STREAMS_FILE ${path}: expected a list of streams or { "streams": [...] }`)
+    throw new Error(`STREAMS_FILE ${path}: expected a list of streams or { "streams": ... }`)
   }
   return list.map((entry, index) => streamOf(entry, `STREAMS_FILE ${path}: entry ${index}`))
 }
@@ -34,8 +39,8 @@ function streamOf(entry: unknown, where: string): StreamInput {
   const stream: StreamInput = { id }
   const partitions = e.partitions
   if (partitions !== undefined) stream.partitions = positive(partitions, `${where}.partitions`)
-  if (e.retention_ms !== undefined)
-    stream.retentionMs = positive(e.retention_ms, `${where}.retention_ms`)
+  const retentionMs = e.retention_ms ?? e.retention_time_ms
+  if (retentionMs !== undefined) stream.retentionMs = positive(retentionMs, `${where}.retention_ms`)
   else if (e.retention_hours !== undefined) {
     stream.retentionMs = positive(e.retention_hours, `${where}.retention_hours`) * HOUR_MS
   }
