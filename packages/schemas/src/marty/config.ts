@@ -1,4 +1,5 @@
 import { ConfigurationError } from '@switchyard/core'
+import { envReader } from '@switchyard/core/transport'
 
 /** Settings of Marty's `EventPublisher` (Marty's `EventPublisherConfig`). */
 export interface EventPublisherConfig {
@@ -13,7 +14,8 @@ export interface EventPublisherConfig {
 const SEGMENT = /^[A-Za-z0-9_-]{1,100}$/
 
 /**
- * Reads `SERVICE_NAME`, `EVENT_TOPIC_PREFIX` and `USE_OUTBOX_PATTERN` (`true`/`false`, `1`/`0`).
+ * Reads `SERVICE_NAME`, `EVENT_TOPIC_PREFIX` and `USE_OUTBOX_PATTERN` (core's one boolean parser:
+ * `true/1/yes/on`, `false/0/no/off`).
  * @throws {ConfigurationError} when `SERVICE_NAME` is missing or a value is malformed.
  * @example const publisher = new EventPublisher({ ...fromEnv(), bus })
  */
@@ -26,18 +28,8 @@ export function fromEnv(
   }
   const config: EventPublisherConfig = { serviceName }
   if (env.EVENT_TOPIC_PREFIX !== undefined) config.topicPrefix = env.EVENT_TOPIC_PREFIX
-  const outbox = env.USE_OUTBOX_PATTERN?.trim().toLowerCase()
-  if (outbox !== undefined && outbox !== '') {
-    if (!['true', 'false', '1', '0', 'yes', 'no'].includes(outbox)) {
-      throw new ConfigurationError(
-        `USE_OUTBOX_PATTERN must be true or false, got "${env.USE_OUTBOX_PATTERN}"`,
-        {
-          field: 'USE_OUTBOX_PATTERN',
-        },
-      )
-    }
-    config.useOutbox = outbox === 'true' || outbox === '1' || outbox === 'yes'
-  }
+  const useOutbox = envReader(env).bool('USE_OUTBOX_PATTERN')
+  if (useOutbox !== undefined) config.useOutbox = useOutbox
   return config
 }
 

@@ -185,6 +185,11 @@ describe('marty - configuration', () => {
     expect(() => fromEnv({ SERVICE_NAME: 'a', USE_OUTBOX_PATTERN: 'sometimes' })).toThrow(
       ConfigurationError,
     )
+    // The same boolean parser as every other fromEnv: on/off too, and the variable is named.
+    expect(fromEnv({ SERVICE_NAME: 'a', USE_OUTBOX_PATTERN: 'on' }).useOutbox).toBe(true)
+    expect(() => fromEnv({ SERVICE_NAME: 'a', USE_OUTBOX_PATTERN: 'maybe' })).toThrow(
+      /USE_OUTBOX_PATTERN/,
+    )
   })
 
   it('marty - topic naming is {prefix}.{service}.{aggregate}.{eventType}', () => {
