@@ -93,6 +93,9 @@ describe('publisher', () => {
     })
     expect(outboxFromEnv({ USE_OUTBOX_PATTERN: 'off' }).enabled).toBe(false)
     expect(outboxFromEnv({}).enabled).toBe(false)
+    // One boolean parser for every fromEnv: an unknown value is an error naming the variable.
+    expect(() => outboxFromEnv({ USE_OUTBOX_PATTERN: 'maybe' })).toThrow(ConfigurationError)
+    expect(() => outboxFromEnv({ USE_OUTBOX_PATTERN: 'maybe' })).toThrow(/USE_OUTBOX_PATTERN/)
     expect(
       outboxFromEnv({ SWITCHYARD_POSTGRES_URL: 'a', DATABASE_URL: 'b' }).connectionString,
     ).toBe('a')

@@ -1,4 +1,5 @@
 import { ConfigurationError, type EventEnvelope, type EventInput } from '@switchyard/core'
+import { envReader } from '@switchyard/core/transport'
 import type { Queryable } from './driver.js'
 import { enqueue } from './enqueue.js'
 
@@ -75,7 +76,7 @@ export function getEventPublisher(options: GetEventPublisherOptions): EventPubli
 
 /** Outbox settings read from the environment. */
 export interface OutboxEnv {
-  /** `USE_OUTBOX_PATTERN` is `true`, `1`, `yes` or `on`. */
+  /** `USE_OUTBOX_PATTERN` is `true`, `1`, `yes` or `on` (core's boolean parser; other values throw). */
   enabled: boolean
   /** `SWITCHYARD_POSTGRES_URL`, else `DATABASE_URL`. */
   connectionString: string | undefined
@@ -83,12 +84,12 @@ export interface OutboxEnv {
 
 /**
  * Reads `USE_OUTBOX_PATTERN` (Marty's switch) and the database URL.
+ * @throws {ConfigurationError} naming `USE_OUTBOX_PATTERN` when it is not a boolean.
  * @example const { enabled, connectionString } = outboxFromEnv()
  */
 export function outboxFromEnv(env: Record<string, string | undefined> = process.env): OutboxEnv {
-  const flag = (env.USE_OUTBOX_PATTERN ?? '').trim().toLowerCase()
   return {
-    enabled: ['true', '1', 'yes', 'on'].includes(flag),
+    enabled: envReader(env).bool('USE_OUTBOX_PATTERN') ?? false,
     connectionString: env.SWITCHYARD_POSTGRES_URL ?? env.DATABASE_URL,
   }
 }
