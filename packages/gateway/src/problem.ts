@@ -45,7 +45,7 @@ const TITLES: Record<number, string> = {
  * An error a route throws to answer with a problem document. Its `detail` is sent as it is, so
  * it must never contain a token, a secret or a stack trace.
  */
-export class HttpProblem extends Error {
+export class HttpProblem extends SwitchyardError {
   /** HTTP status to answer with. */
   readonly status: number
   /** Extra members of the problem document. */
@@ -61,8 +61,8 @@ export class HttpProblem extends Error {
       headers?: Record<string, string>
     } = {},
   ) {
-    super(detail)
-    this.name = 'HttpProblem'
+    // Busy (429) and server-side (5xx) answers may succeed when tried again; client errors not.
+    super(detail, { code: `ERR_HTTP_${status}`, retryable: status === 429 || status >= 500 })
     this.status = status
     this.extra = options.extra ?? {}
     this.headers = options.headers ?? {}
