@@ -7,5 +7,5 @@ export type {
   KafkaSecurityProtocol,
   KafkaTransportOptions,
 } from './options.js'
-export { fromEnv } from './options.js'
+export { fromEnv, publishRetryFromEnv } from './options.js'
 export { KafkaTransport, kafkaTransport } from './transport.js'

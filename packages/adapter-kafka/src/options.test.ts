@@ -1,6 +1,6 @@
 import { ConfigurationError } from '@switchyard/core'
 import { describe, expect, it } from 'vitest'
-import { fromEnv, resolveOptions } from './options.js'
+import { fromEnv, publishRetryFromEnv, resolveOptions } from './options.js'
 
 describe('resolveOptions', () => {
   it('defaults - local broker, acks all, broker-default topics', () => {
@@ -93,10 +93,13 @@ describe('fromEnv', () => {
       securityProtocol: 'SASL_SSL',
       sasl: { mechanism: 'scram-sha-512', username: 'svc', password: 'pw' },
       acks: 1,
-      retries: 7,
       compression: 'gzip',
       autoOffsetReset: 'earliest',
     })
+    // The producer retries are the bus's publishRetry, not kafkajs's consumer/admin `retries`.
+    expect(options).not.toHaveProperty('retries')
+    expect(publishRetryFromEnv({ KAFKA_PRODUCER_RETRIES: '7' })).toEqual({ maxAttempts: 8 })
+    expect(publishRetryFromEnv({})).toEqual({})
     expect(options.subscribeDefaults?.retry?.maxAttempts).toBe(4)
     expect(options.subscribeDefaults?.deadLetter).toBe(false)
     const backoff = options.subscribeDefaults!.retry!.backoff!
@@ -112,5 +115,34 @@ describe('fromEnv', () => {
     expect(() => fromEnv({ KAFKA_PRODUCER_RETRIES: 'many' })).toThrow(/KAFKA_PRODUCER_RETRIES/)
     expect(() => fromEnv({ KAFKA_SASL_USERNAME: 'only-user' })).toThrow(/KAFKA_SASL_PASSWORD/)
     expect(fromEnv({})).toEqual({})
+  })
+
+  it("aliases - Marty's KAFKA_BROKERS and APG's KAFKA_ACKS / KAFKA_RETRIES, refused when they disagree", () => {
+    expect(fromEnv({ KAFKA_BROKERS: 'k1:9092,k2:9092' }).brokers).toEqual(['k1:9092', 'k2:9092'])
+    const both = { KAFKA_BROKERS: 'k1:9092', KAFKA_BOOTSTRAP_SERVERS: 'k1:9092 ' }
+    expect(fromEnv(both).brokers).toEqual(['k1:9092'])
+    expect(() => fromEnv({ ...both, KAFKA_BROKERS: 'k9:9092' })).toThrow(
+      /KAFKA_BOOTSTRAP_SERVERS and KAFKA_BROKERS/,
+    )
+    expect(fromEnv({ KAFKA_ACKS: '0' }).acks).toBe(0)
+    expect(() => fromEnv({ KAFKA_ACKS: '0', KAFKA_PRODUCER_ACKS: '1' })).toThrow(/KAFKA_ACKS/)
+    expect(publishRetryFromEnv({ KAFKA_RETRIES: '3' })).toEqual({ maxAttempts: 4 })
+    expect(() => fromEnv({ KAFKA_RETRIES: '-2' })).toThrow(/KAFKA_RETRIES/)
+  })
+
+  it('refusals - auto-commit on receipt, SASL under PLAINTEXT, an unknown log level', () => {
+    expect(() => fromEnv({ KAFKA_CONSUMER_ENABLE_AUTO_COMMIT: 'yes' })).toThrow(
+      /KAFKA_CONSUMER_ENABLE_AUTO_COMMIT/,
+    )
+    expect(fromEnv({ KAFKA_CONSUMER_ENABLE_AUTO_COMMIT: 'false' })).toEqual({})
+    const sasl = { KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' }
+    expect(() => fromEnv({ ...sasl, KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT' })).toThrow(
+      /SASL_PLAINTEXT/,
+    )
+    expect(() => fromEnv({ ...sasl, KAFKA_SECURITY_PROTOCOL: 'SSL' })).toThrow(/SASL_SSL/)
+    expect(fromEnv(sasl).sasl).toEqual({ mechanism: 'plain', username: 'u', password: 'p' })
+    expect(() => fromEnv({ KAFKA_SASL_MECHANISM: 'PLAIN' })).toThrow(/KAFKA_SASL_USERNAME/)
+    expect(fromEnv({ KAFKA_LOG_LEVEL: 'critical' }).logLevel).toBe('error')
+    expect(() => fromEnv({ KAFKA_LOG_LEVEL: 'trace' })).toThrow(/KAFKA_LOG_LEVEL/)
   })
 })

@@ -1,4 +1,5 @@
 import type { ConnectionOptions } from 'node:tls'
+import type { PublishRetryOptions } from '@switchyard/core'
 import {
   ConfigurationError,
   checkKeys,
@@ -258,13 +259,43 @@ function partitionCount(value: unknown, field: string): number {
   return n
 }
 
+/** One variable of two spellings: both set to different values is an error naming both. */
+function alias(
+  read: ReturnType<typeof envReader>,
+  names: [string, string],
+  same = (v: string) => v,
+) {
+  const [a, b] = names.map((name) => read.string(name))
+  if (a !== undefined && b !== undefined && same(a) !== same(b)) {
+    throw new ConfigurationError(
+      `${names[0]} and ${names[1]} are the same setting and are set to different values; set one`,
+      { field: names[1] },
+    )
+  }
+  return a !== undefined
+    ? { name: names[0], value: a }
+    : b !== undefined
+      ? { name: names[1], value: b }
+      : undefined
+}
+
+const ENV_LOG_LEVELS: Record<string, ResolvedKafkaOptions['logLevel']> = {
+  ...{ nothing: 'nothing', off: 'nothing', critical: 'error', error: 'error' },
+  ...{ warn: 'warn', warning: 'warn', info: 'info', debug: 'debug' },
+}
+
 /**
- * Reads Olive's environment variables into transport options: `KAFKA_BOOTSTRAP_SERVERS`,
- * `KAFKA_CLIENT_ID` (else `SERVICE_NAME`), `KAFKA_SECURITY_PROTOCOL`, `KAFKA_SASL_*`,
- * `KAFKA_PRODUCER_*` (acks, retries, compression, linger, batch size), `KAFKA_CONSUMER_*`
- * (offset reset, session timeout, heartbeat interval; the README's options table maps each),
- * and core's `subscribeDefaultsFromEnv` (`EVENTS_*`, `DLQ_*`) into `subscribeDefaults`. Unset
- * variables keep the defaults; set but invalid ones fail at once.
+ * Reads the Kafka variables of the seed systems into transport options (the root README's
+ * "Environment variables of the seed systems" table maps each): `KAFKA_BOOTSTRAP_SERVERS` (or
+ * Marty's `KAFKA_BROKERS`), `KAFKA_CLIENT_ID` (else `SERVICE_NAME`), `KAFKA_SECURITY_PROTOCOL`,
+ * `KAFKA_SASL_*`, `KAFKA_PRODUCER_ACKS` (or APG's `KAFKA_ACKS`), `KAFKA_PRODUCER_COMPRESSION`,
+ * `_LINGER_MS`, `_BATCH_SIZE`, `KAFKA_CONSUMER_AUTO_OFFSET_RESET`, `_SESSION_TIMEOUT_MS`,
+ * `_HEARTBEAT_INTERVAL_MS`, `KAFKA_CONSUMER_ENABLE_AUTO_COMMIT` (`false` only: Switchyard commits
+ * after handling), `KAFKA_LOG_LEVEL` (the client's log level), and core's
+ * `subscribeDefaultsFromEnv` (`EVENTS_*`, `DLQ_*`) into `subscribeDefaults`. The producer
+ * retries (`KAFKA_PRODUCER_RETRIES`, APG's `KAFKA_RETRIES`) are checked here but are the bus's
+ * `publishRetry`: read them with `publishRetryFromEnv`. Unset variables keep the defaults; set
+ * but invalid or contradictory ones fail at once.
  * @throws {ConfigurationError} naming the variable that is wrong.
  * @example
  * const transport = kafkaTransport(fromEnv())
@@ -276,33 +307,73 @@ export function fromEnv(env: Env = process.env): KafkaTransportOptions {
   const set = <K extends keyof KafkaTransportOptions>(key: K, value: KafkaTransportOptions[K]) => {
     if (value !== undefined) options[key] = value
   }
-  const servers = read.string('KAFKA_BOOTSTRAP_SERVERS')
-  if (servers !== undefined) options.brokers = parseBrokers(servers, 'KAFKA_BOOTSTRAP_SERVERS')
+  const list = (v: string) =>
+    v
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean)
+      .join(',')
+  const servers = alias(read, ['KAFKA_BOOTSTRAP_SERVERS', 'KAFKA_BROKERS'], list)
+  if (servers !== undefined) options.brokers = parseBrokers(servers.value, servers.name)
   set('clientId', read.string('KAFKA_CLIENT_ID') ?? read.string('SERVICE_NAME'))
   const protocols = ['plaintext', 'ssl', 'sasl_plaintext', 'sasl_ssl'] as const
   const protocol = read.oneOf('KAFKA_SECURITY_PROTOCOL', protocols)
   set('securityProtocol', protocol?.toUpperCase() as KafkaSecurityProtocol | undefined)
   const username = read.string('KAFKA_SASL_USERNAME')
   const password = read.string('KAFKA_SASL_PASSWORD')
-  if (username !== undefined || password !== undefined || protocol?.startsWith('sasl_')) {
+  const mechanism = read.oneOf('KAFKA_SASL_MECHANISM', MECHANISMS)
+  const anySasl = [username, password, mechanism].some((v) => v !== undefined)
+  if (anySasl && (protocol === 'plaintext' || protocol === 'ssl')) {
+    // kafkajs would authenticate anyway, against a listener that expects no SASL.
+    throw new ConfigurationError(
+      `KAFKA_SASL_* variables are set but KAFKA_SECURITY_PROTOCOL=${protocol.toUpperCase()} uses no SASL: set KAFKA_SECURITY_PROTOCOL=SASL_${protocol === 'ssl' ? 'SSL' : 'PLAINTEXT'} to authenticate, or unset KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD`,
+      { field: 'KAFKA_SECURITY_PROTOCOL' },
+    )
+  }
+  if (anySasl || protocol?.startsWith('sasl_')) {
     if (username === undefined || password === undefined) {
       throw new ConfigurationError(
         'KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD must both be set for SASL',
         { field: username === undefined ? 'KAFKA_SASL_USERNAME' : 'KAFKA_SASL_PASSWORD' },
       )
     }
-    const mechanism = read.oneOf('KAFKA_SASL_MECHANISM', MECHANISMS) ?? 'plain'
-    options.sasl = { mechanism, username, password }
+    options.sasl = { mechanism: mechanism ?? 'plain', username, password }
   }
-  const acks = read.oneOf('KAFKA_PRODUCER_ACKS', ['all', '-1', '0', '1'])
+  const acksOf = (v: string) => (v.toLowerCase() === 'all' ? '-1' : v)
+  const acksName = alias(read, ['KAFKA_PRODUCER_ACKS', 'KAFKA_ACKS'], acksOf)?.name
+  const acks = acksName === undefined ? undefined : read.oneOf(acksName, ['all', '-1', '0', '1'])
   set('acks', acks === undefined || acks === 'all' ? acks : (Number(acks) as -1 | 0 | 1))
-  set('retries', read.int('KAFKA_PRODUCER_RETRIES'))
+  publishRetryFromEnv(env)
   set('compression', read.oneOf('KAFKA_PRODUCER_COMPRESSION', COMPRESSIONS))
   set('lingerMs', read.int('KAFKA_PRODUCER_LINGER_MS'))
   set('batchSize', read.int('KAFKA_PRODUCER_BATCH_SIZE'))
   set('autoOffsetReset', read.oneOf('KAFKA_CONSUMER_AUTO_OFFSET_RESET', ['earliest', 'latest']))
   set('sessionTimeoutMs', read.int('KAFKA_CONSUMER_SESSION_TIMEOUT_MS'))
   set('heartbeatIntervalMs', read.int('KAFKA_CONSUMER_HEARTBEAT_INTERVAL_MS'))
+  if (read.bool('KAFKA_CONSUMER_ENABLE_AUTO_COMMIT') === true) {
+    throw new ConfigurationError(
+      'KAFKA_CONSUMER_ENABLE_AUTO_COMMIT=true cannot be honoured: Switchyard commits an offset only after its event was handled or dead-lettered (every commitIntervalMs), so a crash never skips an event; unset it or set it to false',
+      { field: 'KAFKA_CONSUMER_ENABLE_AUTO_COMMIT' },
+    )
+  }
+  const level = read.oneOf('KAFKA_LOG_LEVEL', Object.keys(ENV_LOG_LEVELS))
+  set('logLevel', level === undefined ? undefined : ENV_LOG_LEVELS[level])
   set('subscribeDefaults', subscribeDefaultsFromEnv(env))
   return options
+}
+
+/**
+ * The bus's `publishRetry` from the producer-retry variables (Olive's `KAFKA_PRODUCER_RETRIES`,
+ * APG's `KAFKA_RETRIES`: retries after the first attempt, so `maxAttempts` is one more). The
+ * transport sends each produce request once and the bus retries a retryable failure, so these
+ * belong to `createEventBus`, not to the transport. Empty (the bus's default) when neither is set.
+ * @throws {ConfigurationError} naming the variable that is not a whole number, or both when they differ.
+ * @example
+ * const bus = createEventBus({ transport: kafkaTransport(fromEnv()), publishRetry: publishRetryFromEnv() })
+ */
+export function publishRetryFromEnv(env: Env = process.env): PublishRetryOptions {
+  const read = envReader(env)
+  const name = alias(read, ['KAFKA_PRODUCER_RETRIES', 'KAFKA_RETRIES'])?.name
+  const retries = name === undefined ? undefined : read.int(name)
+  return retries === undefined ? {} : { maxAttempts: retries + 1 }
 }
