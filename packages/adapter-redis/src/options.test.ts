@@ -77,6 +77,15 @@ describe('options - resolve', () => {
     expect(fromEnv({})).toEqual({ url: 'redis://127.0.0.1:6379' })
   })
 
+  it("options - fromEnv reads APG's REDIS_MAX_CONNECTIONS into maxConnections", () => {
+    expect(fromEnv({ REDIS_MAX_CONNECTIONS: '100' })).toEqual({
+      url: 'redis://127.0.0.1:6379',
+      maxConnections: 100,
+    })
+    expect(() => fromEnv({ REDIS_MAX_CONNECTIONS: '1' })).toThrow(/REDIS_MAX_CONNECTIONS/)
+    expect(() => fromEnv({ REDIS_MAX_CONNECTIONS: 'many' })).toThrow(/REDIS_MAX_CONNECTIONS/)
+  })
+
   it('options - fromEnv takes subscription defaults from core (EVENTS_*, DLQ_*)', () => {
     const options = fromEnv({
       EVENTS_MAX_RETRIES: '2',

@@ -189,15 +189,28 @@ function connectionOptions(config: RedisTransportOptions, connectTimeout: number
 }
 
 /**
- * Reads the conventional environment: `REDIS_URL` (default `redis://127.0.0.1:6379`), and the
- * subscription defaults core reads for every transport (`EVENTS_MAX_RETRIES`,
- * `EVENTS_RETRY_BACKOFF_MS`, `EVENTS_RETRY_MAX_BACKOFF_MS`, `DLQ_ENABLED`, `DLQ_TOPIC_SUFFIX`).
+ * Reads the conventional environment: `REDIS_URL` (default `redis://127.0.0.1:6379`),
+ * `REDIS_MAX_CONNECTIONS` (`maxConnections`: one connection for commands plus one per
+ * subscription, so at least 2), and the subscription defaults core reads for every transport
+ * (`EVENTS_MAX_RETRIES`, `EVENTS_RETRY_BACKOFF_MS`, `EVENTS_RETRY_MAX_BACKOFF_MS`,
+ * `DLQ_ENABLED`, `DLQ_TOPIC_SUFFIX`).
  * @throws {ConfigurationError} naming a variable set to something unusable.
  * @example const transport = redisTransport(fromEnv())
  */
 export function fromEnv(env: Env = process.env): RedisTransportOptions {
+  const read = envReader(env)
   const options: RedisTransportOptions = {
-    url: envReader(env).string('REDIS_URL') ?? 'redis://127.0.0.1:6379',
+    url: read.string('REDIS_URL') ?? 'redis://127.0.0.1:6379',
+  }
+  const maxConnections = read.int('REDIS_MAX_CONNECTIONS')
+  if (maxConnections !== undefined) {
+    if (maxConnections < 2) {
+      throw new ConfigurationError(
+        `REDIS_MAX_CONNECTIONS must be at least 2 (one connection for commands, one per subscription), got ${maxConnections}`,
+        { field: 'REDIS_MAX_CONNECTIONS' },
+      )
+    }
+    options.maxConnections = maxConnections
   }
   const subscribeDefaults = subscribeDefaultsFromEnv(env)
   if (subscribeDefaults !== undefined) options.subscribeDefaults = subscribeDefaults
