@@ -65,6 +65,47 @@ describe('options - fromEnv', () => {
     expect(() => resolveOptions(options)).not.toThrow()
   })
 
+  it('fromEnv - stream names without subjects derive them; NATS_CLUSTER_ID is refused', () => {
+    const options = fromEnv({
+      STREAM_NAME: 'ANUMATE_EVENTS_PROD',
+      DEAD_LETTER_STREAM: 'ANUMATE_DEAD_LETTERS_PROD',
+    })
+    expect(options.streams).toEqual([
+      { name: 'ANUMATE_EVENTS_PROD', subjects: ['anumate.*'] },
+      { name: 'ANUMATE_DEAD_LETTERS_PROD', subjects: ['anumate.*.dlq'] },
+    ])
+    // The dead letters follow the main subjects and the bus's suffix.
+    const custom = fromEnv({
+      STREAM_NAME: 'HR',
+      STREAM_SUBJECTS: 'hr.*,payroll.*',
+      DEAD_LETTER_STREAM: 'HR_DLQ',
+      DLQ_TOPIC_SUFFIX: '.dead',
+    })
+    expect(custom.streams?.[1]).toEqual({
+      name: 'HR_DLQ',
+      subjects: ['hr.*.dead', 'payroll.*.dead'],
+    })
+    const field = (env: Record<string, string>) => {
+      try {
+        fromEnv(env)
+      } catch (error) {
+        return (error as { field?: string }).field
+      }
+      return undefined
+    }
+    expect(field({ STREAM_NAME: 'S', STREAM_SUBJECTS: 'hr.>', DEAD_LETTER_STREAM: 'D' })).toBe(
+      'DEAD_LETTER_SUBJECTS',
+    )
+    expect(field({ DEAD_LETTER_STREAM: 'D', DLQ_TOPIC_SUFFIX: '-dlq' })).toBe(
+      'DEAD_LETTER_SUBJECTS',
+    )
+    expect(field({ STREAM_SUBJECTS: 'hr.*' })).toBe('STREAM_SUBJECTS')
+    expect(field({ DEAD_LETTER_SUBJECTS: 'hr.*.dlq' })).toBe('DEAD_LETTER_SUBJECTS')
+    expect(field({ NATS_CLUSTER_ID: 'anumate-cluster' })).toBe('NATS_CLUSTER_ID')
+    expect(() => fromEnv({ NATS_CLUSTER_ID: 'c' })).toThrow(/NATS Streaming/)
+    expect(fromEnv({ NATS_JS_DOMAIN: 'hub' }).domain).toBe('hub')
+  })
+
   it('fromEnv - the bus defaults come from core, MAX_DELIVER_ATTEMPTS fills in the budget', () => {
     const options = fromEnv({
       EVENTS_MAX_RETRIES: '2',

@@ -256,7 +256,12 @@ function refuse(field: string, problem: string): never {
  * `NATS_KEY` (TLS files), Anumate's `STREAM_NAME` (+ `STREAM_SUBJECTS`), `MAX_MSGS`,
  * `MAX_BYTES`, `MAX_AGE` (seconds), `DEAD_LETTER_STREAM` (+ `DEAD_LETTER_SUBJECTS`) and
  * `MAX_DELIVER_ATTEMPTS`, and the bus's subscription defaults (core's `subscribeDefaultsFromEnv`).
- * @throws {ConfigurationError} for a malformed number or an unreadable file.
+ * A stream named without its subjects covers `<first word of its name, lower case>.*`
+ * (`ANUMATE_EVENTS` → `anumate.*`, the two-token topics of Anumate's catalog), and the dead-letter
+ * stream the same subjects plus the dead-letter suffix (`anumate.*.dlq`). `NATS_CLUSTER_ID` is
+ * refused: it names a NATS Streaming (STAN) cluster and has no meaning on JetStream.
+ * @throws {ConfigurationError} naming the variable: a malformed number, an unreadable file,
+ * `NATS_CLUSTER_ID`, or subjects that cannot be derived.
  * @example
  * const transport = natsTransport(fromEnv())
  */
@@ -266,10 +271,17 @@ export function fromEnv(env: Env = process.env): NatsTransportOptions {
   const set = <K extends keyof NatsTransportOptions>(key: K, value: NatsTransportOptions[K]) => {
     if (value !== undefined) out[key] = value
   }
+  if (read.string('NATS_CLUSTER_ID') !== undefined) {
+    throw new ConfigurationError(
+      'NATS_CLUSTER_ID is a NATS Streaming (STAN) setting: JetStream, which this transport uses, has no cluster id (a JetStream domain, NATS_JS_DOMAIN, is a different thing). Remove NATS_CLUSTER_ID; NATS_URL names the servers',
+      { field: 'NATS_CLUSTER_ID' },
+    )
+  }
   set('servers', read.string('NATS_URL'))
   set('token', read.string('NATS_TOKEN'))
   set('user', read.string('NATS_USER'))
   set('pass', read.string('NATS_PASSWORD'))
+  set('domain', read.string('NATS_JS_DOMAIN'))
   const creds = read.string('NATS_CREDS')
   // Checked here too, so a bad file is reported under the variable that named it.
   if (creds !== undefined) readCreds(creds, 'NATS_CREDS')
@@ -291,19 +303,28 @@ export function fromEnv(env: Env = process.env): NatsTransportOptions {
   if (maxMsgs !== undefined) limits.maxMsgs = maxMsgs
   if (maxBytes !== undefined) limits.maxBytes = maxBytes
   if (maxAge !== undefined) limits.maxAgeMs = maxAge * 1_000
+  const split = (name: string) =>
+    read
+      .string(name)
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
   const streams: StreamDefinition[] = []
-  const stream = (name: string | undefined, subjects: string | undefined, extra = {}) => {
-    const list =
-      subjects
-        ?.split(',')
-        .map((s) => s.trim())
-        .filter(Boolean) ?? []
-    if (name !== undefined)
-      streams.push({ name, ...extra, ...(list.length > 0 && { subjects: list }) })
-  }
-  stream(read.string('STREAM_NAME'), read.string('STREAM_SUBJECTS'), limits)
+  const name = read.string('STREAM_NAME')
+  const given = split('STREAM_SUBJECTS')
+  if (given !== undefined && name === undefined) refuse('STREAM_SUBJECTS', 'needs STREAM_NAME')
+  const subjects =
+    name === undefined ? undefined : (given ?? [`${firstWord(name, 'STREAM_NAME')}.*`])
+  if (name !== undefined) streams.push({ name, ...limits, subjects: subjects ?? [] })
   if (streams.length === 0 && Object.keys(limits).length > 0) out.autoStreams = limits
-  stream(read.string('DEAD_LETTER_STREAM'), read.string('DEAD_LETTER_SUBJECTS'))
+  const dlqName = read.string('DEAD_LETTER_STREAM')
+  const own = split('DEAD_LETTER_SUBJECTS')
+  if (own !== undefined && dlqName === undefined)
+    refuse('DEAD_LETTER_SUBJECTS', 'needs DEAD_LETTER_STREAM')
+  if (dlqName !== undefined) {
+    const base = subjects ?? [`${firstWord(dlqName, 'DEAD_LETTER_STREAM')}.*`]
+    streams.push({ name: dlqName, subjects: own ?? deadLetterSubjects(base, read) })
+  }
   if (streams.length > 0) out.streams = streams
   const defaults = subscribeDefaultsFromEnv(env) ?? {}
   const maxDeliver = read.int('MAX_DELIVER_ATTEMPTS')
@@ -313,6 +334,28 @@ export function fromEnv(env: Env = process.env): NatsTransportOptions {
   }
   if (Object.keys(defaults).length > 0) out.subscribeDefaults = defaults
   return out
+}
+
+/** `ANUMATE_EVENTS` → `anumate`: the subject token a stream's name stands for. */
+function firstWord(name: string, variable: string): string {
+  const word = name.split(/[_-]/u)[0]?.toLowerCase() ?? ''
+  if (!/^[a-z0-9]+$/u.test(word)) {
+    refuse(variable, `"${name}" gives no subject to derive; set its subjects (comma-separated)`)
+  }
+  return word
+}
+
+/** The dead letters of topics under `subjects`: each subject plus the dead-letter suffix. */
+function deadLetterSubjects(subjects: readonly string[], read: ReturnType<typeof envReader>) {
+  const suffix = read.string('DLQ_TOPIC_SUFFIX') ?? '.dlq'
+  const bad = subjects.find((s) => s.endsWith('>'))
+  if (!/^(\.[A-Za-z0-9_-]+)+$/u.test(suffix) || bad !== undefined) {
+    refuse(
+      'DEAD_LETTER_SUBJECTS',
+      `cannot be derived (${bad === undefined ? `DLQ_TOPIC_SUFFIX "${suffix}" adds no subject token` : `"${bad}" already covers the dead letters`}): set DEAD_LETTER_SUBJECTS`,
+    )
+  }
+  return subjects.map((s) => `${s}${suffix}`)
 }
 
 /**
