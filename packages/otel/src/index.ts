@@ -3,6 +3,8 @@ export type { Inspectable, InspectionGaugesOptions } from './inspection-gauges.j
 export { inspectionGauges } from './inspection-gauges.js'
 export type { LoggingMiddlewareOptions, LogMethod, StructuredLogger } from './logging-middleware.js'
 export { loggingMiddleware } from './logging-middleware.js'
+export type { ObservabilityFromEnvOptions } from './observability-from-env.js'
+export { observabilityFromEnv, observabilityResourceFromEnv } from './observability-from-env.js'
 export type { OtelMiddlewareOptions } from './options.js'
 export type { OtelHooksOptions } from './otel-hooks.js'
 export { otelHooks } from './otel-hooks.js'
