@@ -7,7 +7,6 @@ export default defineConfig({
       'apps/*',
       'tooling/package-check',
       'tooling/seed-env',
-      'tooling/readme-examples',
     ],
     // Broker suites share one real server each; keep files sequential per project on 2 cores.
     fileParallelism: true,
