@@ -1,7 +1,7 @@
 // The servers the gateway bench measures, in a process of their own so the load generator does
 // not share their event loop: the gateway (JWT, schema validation, no rate limit) and, on another
 // port, a bare Fastify route and a bare `ws` broadcaster over the same memory bus. Prints one JSON
-// line with the URLs and an admin token, then takes commands on a control route.
+// line with the URLs and an admin token.
 import { randomBytes } from 'node:crypto'
 import { memoryTransport } from '@switchyard/adapter-memory'
 import { createEventBus } from '@switchyard/core'
@@ -74,27 +74,10 @@ await bus.subscribe(
   // The same subscription settings as the gateway's live hub.
   { group: 'bench-raw-ws', deadLetter: false, retry: { maxAttempts: 1 }, prefetch: 1024 },
 )
-// Publishes `rate` events a second for `seconds`, each stamped with its publish time.
-bare.post('/control/publish', async (request) => {
-  const { rate, seconds, bytes } = request.body
-  const note = 'x'.repeat(bytes)
-  const perTick = rate / 100
-  const ticks = seconds * 100
-  const started = performance.now()
-  for (let tick = 0; tick < ticks; tick++) {
-    const due = started + tick * 10
-    const wait = due - performance.now()
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
-    const batch = []
-    for (let i = 0; i < perTick; i++) {
-      batch.push({
-        type: 'bench.tick',
-        data: { sent: performance.timeOrigin + performance.now(), note },
-      })
-    }
-    await bus.publishBatch('bench.live', batch)
-  }
-  return { published: rate * seconds, ms: performance.now() - started }
+// The WebSocket rows' publisher (producer.mjs, another process) posts batches here.
+bare.post('/bare-batch', async (request, reply) => {
+  await bus.publishBatch('bench.live', request.body.events)
+  return reply.code(202).send({ status: 'accepted' })
 })
 const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 })
 console.log(JSON.stringify({ url, bareUrl, admin }))

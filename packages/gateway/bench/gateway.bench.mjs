@@ -12,6 +12,7 @@ import WebSocket from 'ws'
 const SENT = /"sent":([\d.]+)/
 
 const serverPath = fileURLToPath(new URL('./gateway-server.mjs', import.meta.url))
+const producerPath = fileURLToPath(new URL('./producer.mjs', import.meta.url))
 
 async function startServers() {
   const child = spawn(process.execPath, [serverPath], { stdio: ['ignore', 'pipe', 'inherit'] })
@@ -67,12 +68,18 @@ async function wsRun({ wsUrl, control, protocols, count, rate, seconds, bytes })
   }
   // Let every client's subscription settle before the clock starts.
   await new Promise((resolve) => setTimeout(resolve, 500))
-  const response = await fetch(control, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ rate, seconds, bytes }),
+  const producer = spawn(
+    process.execPath,
+    [producerPath, control, String(rate), String(seconds), String(bytes)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  )
+  let output = ''
+  producer.stdout.on('data', (chunk) => {
+    output += chunk
   })
-  const { published, ms } = await response.json()
+  const [code] = await once(producer, 'exit')
+  if (code !== 0) throw new Error(`the producer failed (exit code ${code})`)
+  const { published, ms } = JSON.parse(output)
   const deadline = Date.now() + 10_000
   while (latencies.length < published * count && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 50))
@@ -132,13 +139,13 @@ export default async function bench({ report, quick }) {
     const raw = await wsRun({
       ...run,
       wsUrl: `${servers.bareUrl.replace(/^http/, 'ws')}/raw`,
-      control: `${servers.bareUrl}/control/publish`,
+      control: `${servers.bareUrl}/bare-batch`,
     })
     const live = await wsRun({
       ...run,
       wsUrl: `${servers.url.replace(/^http/, 'ws')}/ws/events/bench.live`,
       protocols: ['switchyard.bearer', servers.admin],
-      control: `${servers.bareUrl}/control/publish`,
+      control: `${servers.bareUrl}/bare-batch`,
     })
     const label = (r) =>
       `${r.rate} events/s reached, ${r.missing} deliveries missing, closes ${JSON.stringify(r.closes)}`

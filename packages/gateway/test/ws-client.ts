@@ -92,7 +92,7 @@ export interface WsGateway {
   bus: EventBus
   url: string
   ws: string
-  token(claims: { tenant?: string; roles: string[] }): Promise<string>
+  token(claims: { tenant?: string; roles: string[]; expirationHours?: number }): Promise<string>
   close(): Promise<void>
 }
 
@@ -114,8 +114,14 @@ export async function startWsGateway(transport: Transport, live: LiveOptions): P
     bus,
     url,
     ws: url.replace(/^http/, 'ws'),
-    token: ({ tenant, roles }) =>
-      mintToken({ secret, tenant, roles, subject: `ws-${randomBytes(4).toString('hex')}` }),
+    token: ({ tenant, roles, expirationHours }) =>
+      mintToken({
+        secret,
+        tenant,
+        roles,
+        subject: `ws-${randomBytes(4).toString('hex')}`,
+        ...(expirationHours === undefined ? {} : { expirationHours }),
+      }),
     close: () => app.close(),
   }
 }

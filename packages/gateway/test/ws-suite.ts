@@ -281,6 +281,13 @@ export function wsSuite(name: string, target: WsTarget): void {
       expect(first).toMatchObject({ type: 'metrics', tenant: 'zz', websocket: null })
       const mine = first.streams.find((x: { stream: string }) => x.stream === stream)
       expect(mine).toMatchObject({ published_total: 0, retained_count: 0 })
+      // The frames are read with the connection's token: once it expires, monitoring ends.
+      const shortLived = await gw.token({ roles: ['subscriber'], expirationHours: 2 / 3600 })
+      const expiring = await live(`/ws/monitoring?streams=${stream}`, shortLived)
+      expect(await expiring.closed).toMatchObject({
+        code: 4401,
+        reason: expect.stringMatching(/expired/),
+      })
     })
   })
 }

@@ -1,82 +1,81 @@
-import { type EventEnvelope, readDeadLetter } from '@switchyard/core'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { hasRole, type Principal } from '../auth.js'
-import type { GatewayContext } from '../context.js'
+import { hasRole } from '../auth.js'
 import { HttpProblem } from '../problem.js'
-import { decodeRetained } from '../routes/retained.js'
 import { LiveClient } from './client.js'
 import type { LiveRegistry } from './events-route.js'
 import type { LiveHub } from './hub.js'
-import type { ResolvedLiveOptions } from './options.js'
-import { authenticateUpgrade } from './ws-auth.js'
+import { CLOSE, type ResolvedLiveOptions } from './options.js'
+import { authenticateUpgrade, authorizationOf } from './ws-auth.js'
 
-function visible(principal: Principal, event: EventEnvelope): boolean {
-  return principal.tenant === undefined || event.tenantid === principal.tenant
+/** A connection's caller: its tenant, and the credentials its REST reads are made with. */
+interface Watcher {
+  tenant: string | undefined
+  authorization: string
 }
 
-/** The numbers of `GET /api/v1/streams/{id}/metrics`, for one stream and principal. */
-export async function streamMetrics(
-  ctx: GatewayContext,
-  id: string,
-  principal: Principal,
-): Promise<Record<string, unknown>> {
-  const retained = await decodeRetained(ctx, id, ctx.browseMax)
-  const dlqTopic = `${id}.dlq`
-  const dead = await decodeRetained(ctx, dlqTopic, ctx.browseMax)
-  const deadMine = dead.events.filter((e) => {
-    if (principal.tenant === undefined) return true
-    try {
-      const original = readDeadLetter(e).event
-      return original !== undefined && visible(principal, original)
-    } catch {
-      return false
-    }
-  })
-  const published = ctx.streams.publishStats(id, principal.tenant)
-  return {
-    stream: id,
-    published_total: published.total,
-    publish_rate_per_second: published.ratePerSecond,
-    retained_count: retained.events.filter((e) => visible(principal, e)).length,
-    retained_count_complete: retained.complete,
-    dead_letter_topic: dlqTopic,
-    dead_letter_depth: deadMine.length,
+/** Thrown when a REST read of a tick is refused: the connection ends with its status. */
+class Refused extends Error {
+  constructor(
+    readonly status: number,
+    detail: string,
+  ) {
+    super(detail)
   }
-}
-
-/** The numbers of `GET /api/v1/status`. */
-async function status(ctx: GatewayContext): Promise<Record<string, unknown>> {
-  const [bus, database, streams] = await Promise.all([
-    ctx.bus.health(),
-    ctx.store.health(),
-    ctx.streams.list(),
-  ])
-  return {
-    status: bus.status === 'up' && database.status === 'up' ? 'up' : 'down',
-    uptime_seconds: Math.round((Date.now() - ctx.startedAt) / 1000),
-    transport: { name: bus.transport.name, status: bus.transport.status },
-    database: { kind: ctx.store.kind, status: database.status },
-    streams: streams.length,
-    schemas: ctx.schemas.list().length,
-  }
-}
-
-/** Streams a monitoring connection reports: those asked for, else every one it may see. */
-async function streamsOf(
-  ctx: GatewayContext,
-  principal: Principal,
-  asked: string[] | undefined,
-): Promise<string[]> {
-  const readable = (id: string) =>
-    hasRole(principal, 'subscriber', id) || hasRole(principal, 'publisher', id)
-  if (asked !== undefined) return asked.filter(readable)
-  return (await ctx.streams.list()).map((s) => s.id).filter(readable)
 }
 
 /**
- * `GET /ws/monitoring`: a `metrics` frame every `monitoringIntervalMs` with the gateway status,
+ * Reads a REST route of this gateway in process (`app.inject`) with the connection's token, so a
+ * frame holds exactly what `GET /api/v1/status` and `GET /api/v1/streams/{id}/metrics` answer,
+ * and an expired token or a revoked role ends the monitoring like it ends REST access.
+ */
+async function read(app: FastifyInstance, watcher: Watcher, url: string): Promise<unknown> {
+  const response = await app.inject({
+    method: 'GET',
+    url,
+    headers: { authorization: watcher.authorization },
+  })
+  const body = response.json() as { detail?: string }
+  if (response.statusCode >= 400) {
+    throw new Refused(response.statusCode, body.detail ?? `GET ${url} failed`)
+  }
+  return body
+}
+
+async function frame(
+  app: FastifyInstance,
+  watcher: Watcher,
+  asked: string[] | undefined,
+): Promise<Record<string, unknown>> {
+  const status = await read(app, watcher, '/api/v1/status')
+  const ids =
+    asked ??
+    ((await read(app, watcher, '/api/v1/streams')) as { streams: { id: string }[] }).streams.map(
+      (s) => s.id,
+    )
+  const streams = []
+  for (const id of ids) {
+    try {
+      streams.push(await read(app, watcher, `/api/v1/streams/${encodeURIComponent(id)}/metrics`))
+    } catch (error) {
+      // A stream asked for by name that is missing or not readable is reported, not fatal.
+      if (!(error instanceof Refused) || error.status === 401 || error.status === 429) throw error
+      streams.push({ stream: id, error: { status: error.status, detail: error.message } })
+    }
+  }
+  return {
+    type: 'metrics',
+    time: new Date().toISOString(),
+    tenant: watcher.tenant ?? null,
+    status,
+    streams,
+  }
+}
+
+/**
+ * `GET /ws/monitoring`: a `metrics` frame every `monitoringIntervalMs` with the gateway status and
  * the metrics of each stream the token may read (or those in `?streams=a,b`), as the REST routes
- * give them, and the WebSocket figures. A tick is skipped while the previous one still runs.
+ * answer them, plus the WebSocket figures for operator tokens. A tick is skipped while the
+ * previous one still runs. A token that expires ends the connection (4401).
  */
 export function monitoringRoute(
   app: FastifyInstance,
@@ -85,7 +84,7 @@ export function monitoringRoute(
   options: ResolvedLiveOptions,
 ): void {
   const ctx = app.switchyard
-  const principals = new WeakMap<FastifyRequest, Principal>()
+  const watchers = new WeakMap<FastifyRequest, Watcher>()
   app.get(
     '/ws/monitoring',
     {
@@ -102,11 +101,14 @@ export function monitoringRoute(
         if (!hasRole(principal, 'subscriber')) {
           throw new HttpProblem(403, 'Monitoring needs the "subscriber" or "admin" role')
         }
-        principals.set(request, principal)
+        watchers.set(request, {
+          tenant: principal.tenant,
+          authorization: authorizationOf(request)!,
+        })
       },
     },
     (socket, request) => {
-      const principal = principals.get(request)!
+      const watcher = watchers.get(request)!
       const raw = (request.query as { streams?: string }).streams
       const asked = raw
         ?.split(',')
@@ -118,25 +120,15 @@ export function monitoringRoute(
         if (running || client.closed) return
         running = true
         try {
-          const ids = await streamsOf(ctx, principal, asked)
-          const streams = []
-          for (const id of ids) {
-            if ((await ctx.streams.get(id)) !== undefined) {
-              streams.push(await streamMetrics(ctx, id, principal))
-            }
-          }
-          client.send(
-            JSON.stringify({
-              type: 'metrics',
-              time: new Date().toISOString(),
-              tenant: principal.tenant ?? null,
-              status: await status(ctx),
-              streams,
-              websocket: principal.tenant === undefined ? websocketFigures(registry, hub) : null,
-            }),
-          )
+          const body = await frame(app, watcher, asked)
+          body.websocket = watcher.tenant === undefined ? websocketFigures(registry, hub) : null
+          client.send(JSON.stringify(body))
         } catch (error) {
-          app.log.warn({ error: (error as Error).name }, 'monitoring tick failed')
+          if (error instanceof Refused && error.status === 401) {
+            client.close(CLOSE.unauthorized, error.message)
+          } else {
+            app.log.warn({ error: (error as Error).name }, 'monitoring tick failed')
+          }
         } finally {
           running = false
         }

@@ -55,6 +55,8 @@ export function resolveLiveOptions(options: LiveOptions = {}): ResolvedLiveOptio
 export const CLOSE = {
   /** The client did not read fast enough: its buffer overflowed. */
   slowConsumer: 4008,
+  /** The token expired (or was refused) during a monitoring connection. */
+  unauthorized: 4401,
   /** `after_id` is not among the retained events. */
   resumeNotFound: 4404,
   /** The stream subscription failed at the broker. */
