@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
 import { join, resolve } from 'node:path'
+import { ConfigurationError } from '@switchyard/core'
+import { envReader } from '@switchyard/core/transport'
 
 /** The bin's configuration, from APG's and Anumate's environment variables. */
 export interface BinConfig {
@@ -31,7 +33,7 @@ export interface BinConfig {
   databaseUrl: string | undefined
   /** `SWITCHYARD_DATA_DIR`: PGlite files and the generated secret. @default '.switchyard-gateway' */
   dataDir: string
-  /** `SWITCHYARD_TRANSPORT`, else the first of `KAFKA_BOOTSTRAP_SERVERS`, `REDIS_URL`, `NATS_URL`. */
+  /** `SWITCHYARD_TRANSPORT`, else the first of `KAFKA_BOOTSTRAP_SERVERS` (or `KAFKA_BROKERS`), `REDIS_URL`, `NATS_URL`. */
   transport: 'memory' | 'redis' | 'nats' | 'kafka'
   /** `RATE_LIMIT_PER_SECOND` and `RATE_LIMIT_BURST`; 0 turns limiting off. @default 1000 / 2000 */
   rateLimit: { ratePerSecond: number; burst: number } | false
@@ -48,12 +50,13 @@ function number(env: Env, name: string, fallback: number): number {
   if (raw === undefined || raw === '') return fallback
   const value = Number(raw)
   if (!Number.isFinite(value) || value < 0)
-    throw new Error(`${name} must be a number, got "${raw}"`)
+    throw new ConfigurationError(`${name} must be a number ≥ 0, got "${raw}"`, { field: name })
   return value
 }
 
+/** core's one boolean parser: `true/1/yes/on`, `false/0/no/off`; anything else names the variable. */
 function flag(env: Env, name: string): boolean {
-  return /^(1|true|yes|on)$/i.test(env[name] ?? '')
+  return envReader(env).bool(name) ?? false
 }
 
 function transportOf(env: Env): BinConfig['transport'] {
@@ -62,9 +65,13 @@ function transportOf(env: Env): BinConfig['transport'] {
     if (chosen === 'memory' || chosen === 'redis' || chosen === 'nats' || chosen === 'kafka') {
       return chosen
     }
-    throw new Error(`SWITCHYARD_TRANSPORT must be memory, redis, nats or kafka, got "${chosen}"`)
+    throw new ConfigurationError(
+      `SWITCHYARD_TRANSPORT must be memory, redis, nats or kafka, got "${chosen}"`,
+      { field: 'SWITCHYARD_TRANSPORT' },
+    )
   }
-  if (env.KAFKA_BOOTSTRAP_SERVERS) return 'kafka'
+  // Marty's KAFKA_BROKERS is the same setting as KAFKA_BOOTSTRAP_SERVERS (the adapter reads both).
+  if (env.KAFKA_BOOTSTRAP_SERVERS || env.KAFKA_BROKERS) return 'kafka'
   if (env.REDIS_URL) return 'redis'
   if (env.NATS_URL) return 'nats'
   return 'memory'
@@ -80,7 +87,8 @@ export function isLoopback(host: string): boolean {
 /**
  * Reads the configuration. Without `JWT_SECRET_KEY` or `JWT_JWKS_URL` a secret is generated once
  * and kept in `<dataDir>/jwt-secret` (mode 0600), so `switchyard-gateway token` signs with it.
- * @throws {Error} for an invalid value, or a non-loopback `API_HOST` without a configured key.
+ * @throws {ConfigurationError} naming the variable: an invalid value, or a non-loopback `API_HOST`
+ * without a configured key.
  */
 export async function readConfig(env: Env = process.env): Promise<BinConfig> {
   const host = env.API_HOST || '127.0.0.1'
@@ -89,8 +97,9 @@ export async function readConfig(env: Env = process.env): Promise<BinConfig> {
   let secret = env.JWT_SECRET_KEY || undefined
   const generatedSecret = secret === undefined && jwksUrl === undefined
   if (generatedSecret && !isLoopback(host)) {
-    throw new Error(
+    throw new ConfigurationError(
       `Refusing to listen on ${host} without JWT_SECRET_KEY or JWT_JWKS_URL: a generated secret is for a local gateway only (API_HOST=127.0.0.1)`,
+      { field: 'API_HOST' },
     )
   }
   if (generatedSecret) secret = await generated(dataDir)
