@@ -78,7 +78,7 @@ it('readme-examples - tsc reports nothing outside the blocks', () => {
 
 for (const readme of readmes) {
   const own = blocks.filter((b) => b.readme === readme)
-  describe(readme, () => {
+  describe.concurrent(readme, () => {
     it(`${readme} - every code block has a language the rules know`, () => {
       const unknown = own.filter((b) => b.kind === undefined).map(blockName)
       expect(
