@@ -127,6 +127,18 @@ export default async function bench({ report, quick }) {
       rawLabel: 'bare Fastify route + bus.publish',
       target: '>= 0.8x',
     })
+    const jwt = await cannon({
+      url: `${servers.bareUrl}/bare-jwt`,
+      headers: { ...headers, authorization: `Bearer ${servers.admin}` },
+      ...common,
+    })
+    report({
+      scenario: 'bare Fastify route + jose jwtVerify (HS256) + bus.publish',
+      unit: 'req/s',
+      ours: jwt.rps,
+      raw: bare.rps,
+      rawLabel: 'bare Fastify route + bus.publish',
+    })
     report({
       scenario: 'gateway POST /api/v1/events p99 latency',
       unit: 'ms',
@@ -135,35 +147,33 @@ export default async function bench({ report, quick }) {
       rawLabel: 'bare Fastify route + bus.publish',
       target: '<= 1.5x',
     })
-    const run = { count: 100, rate: 1_000, seconds: quick ? 3 : 10, bytes: 200 }
-    const raw = await wsRun({
-      ...run,
-      wsUrl: `${servers.bareUrl.replace(/^http/, 'ws')}/raw`,
-      control: `${servers.bareUrl}/bare-batch`,
-    })
-    const live = await wsRun({
-      ...run,
-      wsUrl: `${servers.url.replace(/^http/, 'ws')}/ws/events/bench.live`,
-      protocols: ['switchyard.bearer', servers.admin],
-      control: `${servers.bareUrl}/bare-batch`,
-    })
-    const label = (r) =>
-      `${r.rate} events/s reached, ${r.missing} deliveries missing, closes ${JSON.stringify(r.closes)}`
-    console.log(`  gateway: ${label(live)}; bare ws: ${label(raw)}`)
-    report({
-      scenario: 'gateway WebSocket delivery p99, 100 clients, 1 000 events/s',
-      unit: 'ms',
-      ours: live.p99,
-      raw: raw.p99,
-      rawLabel: 'bare ws broadcast of the same frames',
-    })
-    report({
-      scenario: 'gateway WebSocket delivery p50, 100 clients, 1 000 events/s',
-      unit: 'ms',
-      ours: live.p50,
-      raw: raw.p50,
-      rawLabel: 'bare ws broadcast of the same frames',
-    })
+    // 1 000 events/s is the target row; 100 events/s shows the latency of a server that keeps up.
+    for (const rate of [1_000, 100]) {
+      const run = { count: 100, rate, seconds: quick ? 3 : 10, bytes: 200 }
+      const raw = await wsRun({
+        ...run,
+        wsUrl: `${servers.bareUrl.replace(/^http/, 'ws')}/raw`,
+        control: `${servers.bareUrl}/bare-batch`,
+      })
+      const live = await wsRun({
+        ...run,
+        wsUrl: `${servers.url.replace(/^http/, 'ws')}/ws/events/bench.live`,
+        protocols: ['switchyard.bearer', servers.admin],
+        control: `${servers.bareUrl}/bare-batch`,
+      })
+      const label = (r) =>
+        `${r.rate} events/s reached, ${r.missing} deliveries missing, closes ${JSON.stringify(r.closes)}`
+      console.log(`  at ${rate}/s gateway: ${label(live)}; bare ws: ${label(raw)}`)
+      for (const p of ['p99', 'p50']) {
+        report({
+          scenario: `gateway WebSocket delivery ${p}, 100 clients, ${rate.toLocaleString('en-US')} events/s`,
+          unit: 'ms',
+          ours: live[p],
+          raw: raw[p],
+          rawLabel: 'bare ws broadcast of the same frames',
+        })
+      }
+    }
   } finally {
     servers.child.kill('SIGTERM')
     await once(servers.child, 'exit')

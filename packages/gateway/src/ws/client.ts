@@ -2,6 +2,7 @@ import type { WebSocket } from 'ws'
 import { CLOSE, type ResolvedLiveOptions } from './options.js'
 
 const OPEN = 1
+const TEXT = { binary: false }
 
 /**
  * One WebSocket client with a bounded send queue. Frames are handed to `ws` at once; what the
@@ -53,13 +54,21 @@ export class LiveClient {
       )
       return false
     }
-    this.pending++
     this.sent++
-    this.socket.send(frame, { binary: false }, () => {
-      this.pending--
-      if (this.roomWaiter !== undefined && this.hasRoom()) this.wake()
-    })
+    if (this.socket.bufferedAmount === 0) {
+      // Nothing is queued: the frame goes to the OS at once, no frame waits behind it, and a
+      // fast client costs no write callback.
+      this.socket.send(frame, TEXT)
+      return true
+    }
+    this.pending++
+    this.socket.send(frame, TEXT, this.written)
     return true
+  }
+
+  private readonly written = (): void => {
+    this.pending--
+    if (this.roomWaiter !== undefined && this.hasRoom()) this.wake()
   }
 
   /**
@@ -70,6 +79,8 @@ export class LiveClient {
     while (!this.closed && !this.hasRoom()) {
       await new Promise<void>((resolve) => {
         this.roomWaiter = resolve
+        // Frames sent to an idle socket have no callback: look again after a while too.
+        setTimeout(() => this.wake(), 10)
       })
     }
     return this.send(frame)
