@@ -261,12 +261,13 @@ export function wsSuite(name: string, target: WsTarget): void {
       const elapsed = Date.now() - started
       // Four frames: one at once, then one a second.
       expect(elapsed).toBeGreaterThan(2_500)
-      expect(elapsed).toBeLessThan(6_000)
+      expect(elapsed).toBeLessThan(8_000)
       const times = monitor.frames.map((f) => Date.parse(f.time))
       for (let i = 2; i < times.length; i++) {
         const gap = times[i]! - times[i - 1]!
-        expect(gap).toBeGreaterThan(700)
-        expect(gap).toBeLessThan(1_600)
+        // About a second apart; the margin absorbs a busy CI machine.
+        expect(gap).toBeGreaterThan(600)
+        expect(gap).toBeLessThan(1_900)
       }
       const frame = monitor.frames.at(-1)
       expect(frame).toMatchObject({
