@@ -8,6 +8,7 @@ import {
   SignJWT,
 } from 'jose'
 import { HttpProblem } from './problem.js'
+import { TokenCache, type TokenCacheOptions } from './token-cache.js'
 
 /** The roles a token can carry. */
 export type Role = 'admin' | 'publisher' | 'subscriber'
@@ -30,6 +31,11 @@ export interface AuthOptions {
   issuer?: string
   /** Expected `aud`, when set. */
   audience?: string
+  /**
+   * Verified tokens remembered so a repeated token skips the signature check (until its `exp`,
+   * at most `maxAgeMs`); `false` checks every request. @default { maxEntries: 10_000, maxAgeMs: 60_000 }
+   */
+  tokenCache?: TokenCacheOptions | false
 }
 
 /** Who is calling, from a verified token. */
@@ -80,9 +86,13 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
     ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
     ...(options.audience === undefined ? {} : { audience: options.audience }),
   }
+  const cache =
+    options.tokenCache === false ? undefined : new TokenCache<Principal>(options.tokenCache)
   return {
     async authenticate(header) {
       const token = bearerToken(header)
+      const known = cache?.get(token)
+      if (known !== undefined) return known
       let payload: JWTPayload
       try {
         // jose overloads jwtVerify per key kind, so each kind gets its own call.
@@ -103,7 +113,9 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
         }
         throw unauthorized(reasonOf(error))
       }
-      return principalOf(payload, tenantClaim, rolesClaim)
+      const principal = principalOf(payload, tenantClaim, rolesClaim)
+      cache?.set(token, principal, payload.exp)
+      return principal
     },
   }
 }

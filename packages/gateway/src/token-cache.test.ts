@@ -1,0 +1,29 @@
+import { describe, expect, test } from 'vitest'
+import { TokenCache } from './token-cache.js'
+
+describe('token cache', () => {
+  test('token cache - a verified token is remembered until its exp or maxAgeMs, whichever is first', () => {
+    const cache = new TokenCache<string>({ maxAgeMs: 60_000 })
+    const now = 1_000_000
+    cache.set('a', 'principal-a', (now + 10_000) / 1_000, now)
+    cache.set('b', 'principal-b', undefined, now)
+    expect(cache.get('a', now + 9_999)).toBe('principal-a')
+    expect(cache.get('a', now + 10_000)).toBeUndefined()
+    expect(cache.get('b', now + 59_999)).toBe('principal-b')
+    expect(cache.get('b', now + 60_000)).toBeUndefined()
+    // Already expired: never kept.
+    cache.set('c', 'principal-c', (now - 1) / 1_000, now)
+    expect(cache.get('c', now)).toBeUndefined()
+  })
+
+  test('token cache - bounded: the least recently used token goes first', () => {
+    const cache = new TokenCache<number>({ maxEntries: 2 })
+    cache.set('a', 1, undefined)
+    cache.set('b', 2, undefined)
+    expect(cache.get('a')).toBe(1)
+    cache.set('c', 3, undefined)
+    expect(cache.get('b')).toBeUndefined()
+    expect(cache.get('a')).toBe(1)
+    expect(cache.get('c')).toBe(3)
+  })
+})
