@@ -7,6 +7,7 @@ import type { RateLimitOptions } from './rate-limit.js'
 import { openStateStore, type StateOptions } from './state/open-store.js'
 import type { StateStore } from './state/store.js'
 import type { StreamInput } from './streams.js'
+import type { LiveOptions } from './ws/options.js'
 
 /** Options of `createGateway`. */
 export interface GatewayOptions {
@@ -32,6 +33,8 @@ export interface GatewayOptions {
   logStream?: { write(line: string): void }
   /** Close the bus when the server closes. @default true */
   closeBus?: boolean
+  /** The WebSocket routes' buffers, resume window, monitoring interval and live group. */
+  live?: LiveOptions
 }
 
 /**
@@ -70,6 +73,7 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
       preloadCatalogs: options.preloadCatalogs ?? true,
       closeBus: options.closeBus ?? true,
       closeStore: true,
+      live: options.live,
     })
     await app.ready()
   } catch (error) {
