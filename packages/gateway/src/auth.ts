@@ -1,4 +1,4 @@
-import { typeMatcher } from '@switchyard/core'
+import { ConfigurationError, typeMatcher } from '@switchyard/core'
 import {
   createRemoteJWKSet,
   errors,
@@ -59,7 +59,8 @@ export interface Authenticator {
 
 /**
  * Checks bearer JWTs with jose: a shared secret (HS256 by default) or a JWKS URL (RS256/ES256).
- * @throws {Error} when neither `secret` nor `jwksUrl` is given.
+ * @throws {ConfigurationError} when neither `secret` nor `jwksUrl` is given, or the algorithm
+ * does not fit the key kind.
  */
 export function createAuthenticator(options: AuthOptions): Authenticator {
   const tenantClaim = options.tenantClaim ?? 'tenant_id'
@@ -70,16 +71,27 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
     key = createRemoteJWKSet(new URL(options.jwksUrl))
     algorithm = options.algorithm ?? 'RS256'
     if (algorithm.startsWith('HS')) {
-      throw new Error(`JWT algorithm ${algorithm} needs a shared secret, not a JWKS URL`)
+      throw new ConfigurationError(
+        `JWT algorithm ${algorithm} needs a shared secret, not a JWKS URL`,
+        {
+          field: 'auth.algorithm',
+        },
+      )
     }
   } else if (options.secret !== undefined && options.secret.length > 0) {
     key = new TextEncoder().encode(options.secret)
     algorithm = options.algorithm ?? 'HS256'
     if (!algorithm.startsWith('HS')) {
-      throw new Error(`JWT algorithm ${algorithm} needs a JWKS URL (JWT_JWKS_URL), not a secret`)
+      throw new ConfigurationError(
+        `JWT algorithm ${algorithm} needs a JWKS URL (JWT_JWKS_URL), not a secret`,
+        { field: 'auth.algorithm' },
+      )
     }
   } else {
-    throw new Error('auth needs a secret or a jwksUrl')
+    throw new ConfigurationError(
+      'auth needs a secret (JWT_SECRET_KEY) or a jwksUrl (JWT_JWKS_URL)',
+      { field: 'auth' },
+    )
   }
   const verifyOptions = {
     algorithms: [algorithm],

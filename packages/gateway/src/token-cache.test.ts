@@ -27,3 +27,15 @@ describe('token cache', () => {
     expect(cache.get('c')).toBe(3)
   })
 })
+
+describe('auth options', () => {
+  test('auth - no key, or an algorithm that does not fit the key, is a ConfigurationError naming it', async () => {
+    const { createAuthenticator } = await import('./auth.js')
+    const { ConfigurationError } = await import('@switchyard/core')
+    expect(() => createAuthenticator({})).toThrow(ConfigurationError)
+    expect(() => createAuthenticator({})).toThrow(/JWT_SECRET_KEY/)
+    expect(() => createAuthenticator({ secret: 's', algorithm: 'RS256' })).toThrow(
+      ConfigurationError,
+    )
+  })
+})
