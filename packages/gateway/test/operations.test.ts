@@ -28,6 +28,8 @@ const ROUTES = [
   'GET /metrics',
   'GET /openapi.json',
   'GET /docs',
+  'GET /ws/events/{stream}',
+  'GET /ws/monitoring',
 ]
 
 describe('operations', () => {

@@ -89,7 +89,9 @@ export function opsRoutes(app: FastifyInstance, _options: unknown, done: () => v
     { schema: { summary: 'This API as OpenAPI 3.1', tags: ['operations'] } },
     async (request) => {
       principalOf(request)
-      return app.swagger()
+      const doc = app.swagger() as { paths?: Record<string, unknown> }
+      // @fastify/websocket hides WebSocket routes from the document: described here by hand.
+      return { ...doc, paths: { ...doc.paths, ...WEBSOCKET_PATHS } }
     },
   )
   app.get(
@@ -106,4 +108,43 @@ export function opsRoutes(app: FastifyInstance, _options: unknown, done: () => v
     async (_request, reply) => reply.type('text/html; charset=utf-8').send(DOCS_PAGE),
   )
   done()
+}
+
+const upgrade = (summary: string, parameters: unknown[]) => ({
+  get: {
+    summary,
+    tags: ['live'],
+    description:
+      'A WebSocket upgrade (GET with `Upgrade: websocket`). The bearer token goes in the ' +
+      '`Authorization` header, or for browsers as the subprotocols `["switchyard.bearer", <token>]`.',
+    parameters,
+    responses: {
+      '101': { description: 'Switching protocols: JSON frames follow' },
+      '401': { description: 'No valid bearer token' },
+      '403': { description: 'The token lacks the role or the stream' },
+    },
+  },
+})
+
+const query = (name: string, description: string) => ({
+  name,
+  in: 'query',
+  required: false,
+  description,
+  schema: { type: 'string' },
+})
+
+/** The WebSocket routes, for `/openapi.json`. */
+const WEBSOCKET_PATHS = {
+  '/ws/events/{stream}': upgrade('Live events of a stream (subscriber)', [
+    { name: 'stream', in: 'path', required: true, schema: { type: 'string' } },
+    query('types', 'Comma-separated type globs'),
+    query('from', '`earliest` to replay what is retained first'),
+    query('after_id', 'Resume after this event id'),
+    query('from_sequence', 'Resume from this sequence (shown in each frame)'),
+    query('from_time', 'Resume from this time (RFC 3339)'),
+  ]),
+  '/ws/monitoring': upgrade('Status and stream metrics every second', [
+    query('streams', 'Comma-separated streams whose metrics are pushed'),
+  ]),
 }
