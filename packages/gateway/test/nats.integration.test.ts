@@ -1,6 +1,6 @@
 import { natsTransport } from '@switchyard/adapter-nats'
-import { serviceOrSkip } from '@switchyard/testkit'
 import { gatewaySuite } from './suite.js'
+import { transportOrSkip } from './support.js'
 
 const NATS_URL = process.env.SWITCHYARD_NATS_URL ?? 'nats://127.0.0.1:4222'
 const prefix = `SYGW_${Math.random().toString(36).slice(2, 8)}_`
@@ -14,15 +14,5 @@ const make = () =>
 
 gatewaySuite('nats', {
   make,
-  skip: () =>
-    serviceOrSkip('NATS', async () => {
-      const transport = make()
-      try {
-        await transport.connect()
-        const health = await transport.health()
-        if (health.status !== 'up') throw new Error(health.detail ?? 'down')
-      } finally {
-        await transport.close()
-      }
-    }),
+  skip: () => transportOrSkip('NATS', make),
 })

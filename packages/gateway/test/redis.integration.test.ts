@@ -1,6 +1,6 @@
 import { redisTransport } from '@switchyard/adapter-redis'
-import { serviceOrSkip } from '@switchyard/testkit'
 import { gatewaySuite } from './suite.js'
+import { transportOrSkip } from './support.js'
 
 const REDIS_URL = process.env.SWITCHYARD_REDIS_URL ?? 'redis://127.0.0.1:6379'
 const keyPrefix = `sy-test-gateway-${Math.random().toString(36).slice(2, 10)}`
@@ -9,15 +9,5 @@ const make = () => redisTransport({ url: REDIS_URL, keyPrefix, connectTimeoutMs:
 
 gatewaySuite('redis', {
   make,
-  skip: () =>
-    serviceOrSkip('Redis', async () => {
-      const transport = make()
-      try {
-        await transport.connect()
-        const health = await transport.health()
-        if (health.status !== 'up') throw new Error(health.detail ?? 'down')
-      } finally {
-        await transport.close()
-      }
-    }),
+  skip: () => transportOrSkip('Redis', make),
 })

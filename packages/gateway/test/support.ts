@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { createEventBus, type EventBus } from '@switchyard/core'
 import type { Transport } from '@switchyard/core/transport'
+import { serviceOrSkip } from '@switchyard/testkit'
 import type { FastifyInstance } from 'fastify'
 import { createGateway, type GatewayOptions, mintToken } from '../src/index.js'
 
@@ -76,4 +77,24 @@ export async function call(
     parsed = JSON.parse(text)
   } catch {}
   return { status: response.status, headers: response.headers, body: parsed }
+}
+
+/**
+ * The skip reason of a broker suite: `make()`'s transport must connect and report up (with `CI`
+ * set, a missing service fails instead, as `serviceOrSkip` does).
+ */
+export function transportOrSkip(
+  service: string,
+  make: () => Transport,
+): Promise<string | undefined> {
+  return serviceOrSkip(service, async () => {
+    const transport = make()
+    try {
+      await transport.connect()
+      const health = await transport.health()
+      if (health.status !== 'up') throw new Error(health.detail ?? 'down')
+    } finally {
+      await transport.close()
+    }
+  })
 }

@@ -1,5 +1,5 @@
 import { natsTransport } from '@switchyard/adapter-nats'
-import { serviceOrSkip } from '@switchyard/testkit'
+import { transportOrSkip } from './support.js'
 import { wsSuite } from './ws-suite.js'
 
 const NATS_URL = process.env.SWITCHYARD_NATS_URL ?? 'nats://127.0.0.1:4222'
@@ -14,15 +14,5 @@ const make = () =>
 
 wsSuite('nats', {
   make,
-  skip: () =>
-    serviceOrSkip('NATS', async () => {
-      const transport = make()
-      try {
-        await transport.connect()
-        const health = await transport.health()
-        if (health.status !== 'up') throw new Error(health.detail ?? 'down')
-      } finally {
-        await transport.close()
-      }
-    }),
+  skip: () => transportOrSkip('NATS', make),
 })

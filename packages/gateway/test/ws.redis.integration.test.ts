@@ -1,5 +1,5 @@
 import { redisTransport } from '@switchyard/adapter-redis'
-import { serviceOrSkip } from '@switchyard/testkit'
+import { transportOrSkip } from './support.js'
 import { wsSuite } from './ws-suite.js'
 
 const REDIS_URL = process.env.SWITCHYARD_REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -9,15 +9,5 @@ const make = () =>
 
 wsSuite('redis', {
   make,
-  skip: () =>
-    serviceOrSkip('Redis', async () => {
-      const transport = make()
-      try {
-        await transport.connect()
-        const health = await transport.health()
-        if (health.status !== 'up') throw new Error(health.detail ?? 'down')
-      } finally {
-        await transport.close()
-      }
-    }),
+  skip: () => transportOrSkip('Redis', make),
 })
