@@ -41,7 +41,7 @@ export function seekScenarios(h: Harness): void {
   it('seek - an existing group goes back to a time and forward to latest; refused while open here and for an unknown group', async (ctx) => {
     const topic = await h.topic('seek')
     const bus = await h.bus()
-    if (bus.transport.seek === undefined) return ctx.skip()
+    if (bus.transport.seek === undefined) return ctx.skip(`${h.name} has no Transport.seek`)
     const got: number[] = []
     const handler = (e: { data?: unknown }) => void got.push((e.data as { i: number }).i)
     const options = { group: 'seek', startAt: 'earliest' as const }

@@ -8,7 +8,7 @@ export function inspectScenarios(h: Harness): void {
   it('inspect - lag, pending, oldest unsettled age and dead-letter depth of a group, exactly, without joining it', async (ctx) => {
     const topic = await h.topic('inspect')
     const bus = await h.bus()
-    if (bus.transport.inspect === undefined) return ctx.skip()
+    if (bus.transport.inspect === undefined) return ctx.skip(`${h.name} has no Transport.inspect`)
     // Two events for the dead-letter topic, one handled, one hanging, six never delivered.
     const types = ['poison', 'poison', 'ok', 'hang', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok']
     // One key: one partition where the broker has them, so the order holds everywhere.
