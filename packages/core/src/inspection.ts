@@ -50,7 +50,9 @@ export async function inspectBus(
   }
   if (topic !== undefined) checkTopic(topic)
   const at = new Date().toISOString()
-  const found = await transport.inspect(topic === undefined ? undefined : [topic])
+  // A topic asked for comes with its dead-letter topic, in the same request.
+  const asked = topic === undefined ? undefined : [topic, `${topic}${deadLetterSuffix}`]
+  const found = await transport.inspect(asked)
   const byTopic = new Map(found.map((t) => [t.topic, t]))
   const topics: TopicInspection[] = []
   for (const t of found) {
@@ -61,8 +63,7 @@ export async function inspectBus(
     )
       continue
     const deadLetterTopic = `${t.topic}${deadLetterSuffix}`
-    let dlq = byTopic.get(deadLetterTopic)
-    if (dlq === undefined && topic !== undefined) [dlq] = await transport.inspect([deadLetterTopic])
+    const dlq = byTopic.get(deadLetterTopic)
     const counts = await countByGroup(transport, codec, deadLetterTopic, dlq?.retained ?? 0)
     topics.push({
       ...t,
