@@ -1,5 +1,6 @@
 import { type Attributes, type MeterProvider, metrics } from '@opentelemetry/api'
-import { type BusInspection, ConfigurationError } from '@switchyard/core'
+import type { BusInspection } from '@switchyard/core'
+import { checkKeys } from '@switchyard/core/transport'
 import { ATTR, METRIC } from './conventions.js'
 
 /** What `inspectionGauges` reads: a bus, or anything with its `inspect`. */
@@ -28,15 +29,7 @@ export function inspectionGauges(
   bus: Inspectable,
   options: InspectionGaugesOptions = {},
 ): () => void {
-  const allowed = ['topics', 'meterProvider', 'scope', 'onError']
-  for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) {
-      throw new ConfigurationError(
-        `Unknown option inspectionGauges.${key}; expected one of: ${allowed.join(', ')}`,
-        { field: `inspectionGauges.${key}` },
-      )
-    }
-  }
+  checkKeys(options, ['topics', 'meterProvider', 'scope', 'onError'], 'inspectionGauges')
   const provider = options.meterProvider ?? metrics.getMeterProvider()
   const meter = provider.getMeter(options.scope ?? '@switchyard/otel')
   const lag = meter.createObservableGauge(METRIC.consumerLag, {

@@ -1,5 +1,6 @@
 import { type Attributes, type Counter, type MeterProvider, metrics } from '@opentelemetry/api'
-import { type BusHooks, ConfigurationError, MessagesLostError } from '@switchyard/core'
+import { type BusHooks, MessagesLostError } from '@switchyard/core'
+import { checkKeys } from '@switchyard/core/transport'
 import { ATTR, METRIC } from './conventions.js'
 
 /** Options of `otelHooks`. */
@@ -26,15 +27,7 @@ interface Counters {
  * `createEventBus({ transport, hooks: otelHooks({ next: myHooks }) })`.
  */
 export function otelHooks(options: OtelHooksOptions = {}): BusHooks {
-  const allowed = ['meterProvider', 'scope', 'next']
-  for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) {
-      throw new ConfigurationError(
-        `Unknown option otelHooks.${key}; expected one of: ${allowed.join(', ')}`,
-        { field: `otelHooks.${key}` },
-      )
-    }
-  }
+  checkKeys(options, ['meterProvider', 'scope', 'next'], 'otelHooks')
   const scope = options.scope ?? '@switchyard/otel'
   const next = options.next ?? {}
   let counters: Counters | undefined
