@@ -1,3 +1,4 @@
+import { sqlSubscriptions } from '../subscriptions/sql-subscriptions.js'
 import type { StateStore, StoredSchema, StreamDefinition } from './store.js'
 
 /** One SQL statement with positional parameters: a `pg` Pool or a PGlite instance. */
@@ -21,8 +22,8 @@ export interface SqlStateStoreOptions {
 const PREFIX = /^[a-z_][a-z0-9_]{0,40}$/
 
 /**
- * The state store over PostgreSQL or PGlite: two tables, `<prefix>_streams` and
- * `<prefix>_schemas`.
+ * The state store over PostgreSQL or PGlite: tables `<prefix>_streams`, `<prefix>_schemas` and
+ * `<prefix>_subscriptions`.
  * @throws {Error} for a table prefix that is not a plain SQL identifier.
  */
 export function sqlStateStore(options: SqlStateStoreOptions): StateStore {
@@ -31,8 +32,10 @@ export function sqlStateStore(options: SqlStateStoreOptions): StateStore {
   const streams = `${prefix}_streams`
   const schemas = `${prefix}_schemas`
   const db = options.client
+  const subscriptions = sqlSubscriptions(db, prefix)
   return {
     kind: options.kind,
+    subscriptions,
     async migrate() {
       await db.query(`CREATE TABLE IF NOT EXISTS ${streams} (
         id text PRIMARY KEY,
@@ -50,6 +53,7 @@ export function sqlStateStore(options: SqlStateStoreOptions): StateStore {
         description text,
         created_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (event_type, version))`)
+      await subscriptions.migrate()
     },
     async listStreams() {
       const { rows } = await db.query(`SELECT * FROM ${streams} ORDER BY id`)

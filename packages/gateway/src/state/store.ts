@@ -1,3 +1,5 @@
+import type { SubscriptionStore } from '../subscriptions/definition.js'
+
 /** A stream: a topic with the settings APG's `streams.yaml` gives it. */
 export interface StreamDefinition {
   /** Stream id, also the topic name. */
@@ -32,7 +34,7 @@ export interface StoredSchema {
   createdAt: string
 }
 
-/** The gateway's own state: stream definitions and registered schemas. */
+/** The gateway's own state: stream definitions, registered schemas and subscriptions. */
 export interface StateStore {
   /** `pglite` or `postgres`, for health and status. */
   readonly kind: string
@@ -48,6 +50,8 @@ export interface StateStore {
   listSchemas(): Promise<StoredSchema[]>
   /** Stores a schema version; resolves false when this type and version exist already. */
   addSchema(schema: StoredSchema): Promise<boolean>
+  /** Subscription definitions, their paused flag and counters. */
+  readonly subscriptions: SubscriptionStore
   /** Probes the database. */
   health(): Promise<{ status: 'up' | 'down'; detail?: string }>
   /** Closes what the store opened. */
