@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { jetstreamManager } from '@nats-io/jetstream'
 import { connect } from '@nats-io/transport-node'
-import { createEventBus, type EventBus } from '@switchyard/core'
+import { createEventBus, type EventBus, type Logger } from '@switchyard/core'
 import { serviceOrSkip, waitUntil } from '@switchyard/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
 import { natsTransport } from '../src/index.js'
@@ -58,8 +58,17 @@ describe.skipIf(skip !== undefined)('nats adapter (3-node cluster)', () => {
         ackWaitMs: 5_000,
       })
     const buses: EventBus[] = []
+    // What the buses and transports log (retries, reconnects) is counted and summed up, not printed.
+    const warnings: string[] = []
+    const note = (_fields: Record<string, unknown>, message = '') => void warnings.push(message)
+    const logger: Logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: note,
+      error: note,
+    }
     const bus = async () => {
-      const b = createEventBus({ source: 'cluster-test', transport: make() })
+      const b = createEventBus({ source: 'cluster-test', transport: make(), logger })
       buses.push(b)
       await b.connect()
       return b
@@ -125,7 +134,7 @@ describe.skipIf(skip !== undefined)('nats adapter (3-node cluster)', () => {
       const lost = sent.filter((id) => !seen.has(id)).length
       const duplicates = deliveries - seen.size
       console.info(
-        `[cluster:nats] ${EVENTS} events, stream leader ${victim} SIGKILLed at 1/3 and back at 2/3: lost ${lost}, duplicates ${duplicates}, publish retries ${publishRetries}, ${Date.now() - started} ms`,
+        `[cluster:nats] ${EVENTS} events, stream leader ${victim} SIGKILLed at 1/3 and back at 2/3: lost ${lost}, duplicates ${duplicates}, publish retries ${publishRetries}, ${Date.now() - started} ms; ${warnings.length} warnings logged${warnings.length > 0 ? `, the first: ${warnings[0]}` : ''}`,
       )
       expect(lost).toBe(0)
       expect(seen).toEqual(new Set(sent))
