@@ -4,6 +4,7 @@ import type { AuthOptions } from './auth.js'
 import type { GatewayMetrics } from './metrics.js'
 import { switchyardGateway } from './plugin.js'
 import type { RateLimitOptions } from './rate-limit.js'
+import type { OutboxSource } from './routes/outbox.js'
 import { openStateStore, type StateOptions } from './state/open-store.js'
 import type { StateStore } from './state/store.js'
 import type { StreamInput } from './streams.js'
@@ -35,6 +36,10 @@ export interface GatewayOptions {
   closeBus?: boolean
   /** The WebSocket routes' buffers, resume window, monitoring interval and live group. */
   live?: LiveOptions
+  /** Serve the operator console at `/console`. @default true */
+  console?: boolean
+  /** The transactional outbox `/api/v1/outbox` reports on (a `pg` Pool or PGlite, and the table). */
+  outbox?: OutboxSource
 }
 
 /**
@@ -74,6 +79,8 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
       closeBus: options.closeBus ?? true,
       closeStore: true,
       live: options.live,
+      console: options.console ?? true,
+      outbox: options.outbox,
     })
     await app.ready()
   } catch (error) {

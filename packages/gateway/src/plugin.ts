@@ -7,8 +7,11 @@ import type { GatewayContext } from './context.js'
 import type { GatewayMetrics } from './metrics.js'
 import { installErrorHandler } from './problem.js'
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js'
+import { consoleRoutes } from './routes/console.js'
+import { deadLetterRoutes } from './routes/dead-letters.js'
 import { eventRoutes } from './routes/events.js'
 import { opsRoutes } from './routes/ops.js'
+import { type OutboxSource, outboxRoutes } from './routes/outbox.js'
 import { schemaRoutes } from './routes/schemas.js'
 import { streamRoutes } from './routes/streams.js'
 import { Schemas } from './schemas.js'
@@ -43,6 +46,10 @@ export interface GatewayPluginOptions {
   version?: string
   /** WebSocket routes: per-client buffer limits, resume window, monitoring interval. */
   live?: LiveOptions | undefined
+  /** Serve the operator console (`@switchyard/console`) at `/console`. @default true */
+  console?: boolean
+  /** The transactional outbox whose backlog and parked rows `/api/v1/outbox` reports. */
+  outbox?: OutboxSource | undefined
 }
 
 /**
@@ -63,7 +70,7 @@ export const switchyardGateway: FastifyPluginAsync<GatewayPluginOptions> = async
   const { bus, store } = options
   const schemas = new Schemas(store, options.preloadCatalogs ?? true)
   await schemas.init()
-  const streams = new Streams(store)
+  const streams = new Streams(store, bus)
   await streams.init(options.streams ?? [])
   const ctx: GatewayContext = {
     bus,
@@ -118,6 +125,8 @@ export const switchyardGateway: FastifyPluginAsync<GatewayPluginOptions> = async
   }
   app.addHook('onReady', async () => {
     await bus.connect()
+    // Streams declared at start (and any created before a restart) get their broker topics.
+    await streams.provisionAll()
   })
   app.addHook('onClose', async () => {
     if (options.closeBus ?? true) await bus.close()
@@ -130,4 +139,7 @@ export const switchyardGateway: FastifyPluginAsync<GatewayPluginOptions> = async
   await app.register(schemaRoutes)
   await app.register(opsRoutes)
   await app.register(liveRoutes, { live: options.live })
+  await app.register(deadLetterRoutes)
+  await app.register(outboxRoutes, { outbox: options.outbox })
+  if (options.console ?? true) await app.register(consoleRoutes)
 }
