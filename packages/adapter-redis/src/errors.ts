@@ -61,9 +61,43 @@ export function connectionError(what: string, error: unknown): ConnectionError {
       retryable: false,
     })
   }
+  const tls = tlsFailure(error)
+  if (tls !== undefined) {
+    return new ConnectionError(`${what}: TLS: ${tls} (${message})`, {
+      cause: error,
+      retryable: false,
+    })
+  }
   return new ConnectionError(`${what}: ${message}. Is Redis running at that address?`, {
     cause: error,
   })
+}
+
+// Node's codes for a server certificate this client will not accept: trying again cannot help.
+const UNTRUSTED = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE',
+])
+
+/** A TLS handshake failure in words, with the setting to change; undefined for other errors. */
+function tlsFailure(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code
+  if (code === 'CERT_HAS_EXPIRED') return "the server's certificate has expired: renew it"
+  if (code === 'CERT_NOT_YET_VALID') return "the server's certificate is not valid yet"
+  if (typeof code === 'string' && UNTRUSTED.has(code)) {
+    return "the server's certificate is not signed by a CA this client trusts: set tls.ca to the CA that signed it"
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return "the server's certificate is not for this host name: connect by a name it lists, or set tls.servername"
+  }
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER') {
+    return 'the server did not answer in TLS: use redis:// (no tls) for a plain server, or its TLS port'
+  }
+  return undefined
 }
 
 /** What a group lost to `lossyTrim`: `count` events of `stream` trimmed before it settled them. */
