@@ -10,6 +10,7 @@ import {
   PublishError,
   type StartAt,
   type SubscribeDefaults,
+  type TopicSettings,
   type Transport,
   type TransportContext,
   type TransportFeatures,
@@ -31,17 +32,7 @@ import {
   type ProducerLike,
   partitionSpreader,
 } from './client.js'
-import {
-  connectionError,
-  errorType,
-  goneInbox,
-  handshakeError,
-  invalidTopic,
-  missingTopic,
-  notYet,
-  publishError,
-  whileSettling,
-} from './errors.js'
+import { connectionError, handshakeError, invalidTopic, publishError } from './errors.js'
 import { bootstrapFailures, type Handshake } from './handshake.js'
 import { inspectTopics } from './inspect.js'
 import { toRecord } from './mapping.js'
@@ -55,6 +46,7 @@ import { capturePositions } from './positions.js'
 import { PublishBatcher } from './publisher.js'
 import { seekGroup } from './seek.js'
 import { KafkaSubscription } from './subscription.js'
+import { createKafkaTopic, topicPartitions } from './topics.js'
 
 const FEATURES: TransportFeatures = {
   consumerGroups: true,
@@ -296,6 +288,13 @@ export class KafkaTransport implements Transport {
     return this.connect().then(() => seekGroup(this.admin, topic, group, position))
   }
 
+  /** Creates a missing topic with its partitions, replication, retention, compression, cleanup. */
+  createTopic(topic: string, settings: TopicSettings) {
+    const invalid = invalidTopic(topic)
+    if (invalid !== undefined) return Promise.reject(invalid)
+    return this.connect().then(() => createKafkaTopic(this.admin, topic, settings, this.options))
+  }
+
   /** Retained records per topic; lag per group past its committed offsets (pending unknown). */
   inspect(topics?: readonly string[]): Promise<TransportTopicInspection[]> {
     return this.connect().then(() => inspectTopics(this.admin, topics))
@@ -346,7 +345,7 @@ export class KafkaTransport implements Transport {
       // Checked before the first use only: a topic seen before skips this on every publish.
       const invalid = invalidTopic(topic)
       if (invalid !== undefined) return Promise.reject(invalid)
-      known = this.createTopic(topic, create)
+      known = this.provisionTopic(topic, create)
       this.topics.set(topic, known)
       known.then(
         (partitions) => this.partitionCounts.set(topic, partitions),
@@ -356,35 +355,10 @@ export class KafkaTransport implements Transport {
     return known
   }
 
-  private async createTopic(topic: string, create: boolean): Promise<number> {
+  private async provisionTopic(topic: string, create: boolean): Promise<number> {
     if (this.connecting === undefined) await this.connect()
     else await this.connecting
-    const { partitions, replicationFactor } = this.options
-    const createTopics = create && this.options.createTopics
-    if (createTopics) {
-      try {
-        await this.admin.createTopics({
-          topics: [{ topic, numPartitions: partitions, replicationFactor }],
-          // kafkajs's own wait trips over KRaft's short metadata lag; the wait below does it.
-          waitForLeaders: false,
-        })
-      } catch (error) {
-        if (errorType(error) !== 'TOPIC_ALREADY_EXISTS') throw error
-      }
-    }
-    // A new topic reaches the metadata of every listener a little after CreateTopics answers.
-    return whileSettling(async () => {
-      const { topics } = await this.admin.fetchTopicMetadata({ topics: [topic] }).catch((error) => {
-        const type = errorType(error)
-        const absent = type === 'UNKNOWN_TOPIC_OR_PARTITION' || type === 'LEADER_NOT_AVAILABLE'
-        if (!absent || createTopics) throw error
-        throw create ? missingTopic(topic) : goneInbox(topic)
-      })
-      const found = topics.find((t) => t.name === topic)
-      if (found === undefined || found.partitions.length === 0) throw notYet(topic)
-      if (found.partitions.some((p) => p.leader < 0)) throw notYet(topic)
-      return found.partitions.length
-    }, 100)
+    return topicPartitions(this.admin, topic, this.options, create)
   }
 }
 

@@ -5,7 +5,7 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream'
 import { nanos } from '@nats-io/transport-node'
-import { ConfigurationError, type StartAt } from '@switchyard/core/transport'
+import { ConfigurationError, type StartAt, type TopicSettings } from '@switchyard/core/transport'
 import { apiCode } from './errors.js'
 import {
   autoStreamName,
@@ -192,17 +192,59 @@ export class StreamRegistry {
       )
     }
     const { prefix, ...limits } = auto
+    return (await this.addStream(subject, prefix, streamConfig(limits))).name
+  }
+
+  /**
+   * Creates the stream of a topic with broker settings (`bus.createTopic`) unless one stores it
+   * already: `retentionMs` is `max_age`, `replicationFactor` the replicas, `compression` S2.
+   * @throws {ConfigurationError} when the topic maps to several subjects.
+   */
+  async createTopic(topic: string, settings: TopicSettings) {
+    const subjects = subjectsFor(topic, this.options.subjects)
+    if (subjects.length !== 1) {
+      throw new ConfigurationError(
+        `Topic "${topic}" maps to ${subjects.length} subjects; declare its stream in the streams option`,
+        { field: 'subjects' },
+      )
+    }
+    const subject = subjects[0]!
+    const none = { created: false, applied: [] as (keyof TopicSettings)[] }
+    if ((await this.resolve(subject, false)) !== undefined) return none
+    const auto: StreamLimits & { prefix?: string } = this.options.autoStreams || {}
+    const { prefix = 'SY_', ...limits } = auto
+    const applied: (keyof TopicSettings)[] = []
+    if (settings.retentionMs !== undefined) {
+      limits.maxAgeMs = settings.retentionMs
+      applied.push('retentionMs')
+    }
+    if (settings.replicationFactor !== undefined) {
+      limits.replicas = settings.replicationFactor
+      applied.push('replicationFactor')
+    }
+    const config = streamConfig(limits)
+    if (settings.compression !== undefined && this.server.multipleFilterSubjects) {
+      // Stream compression came with nats-server 2.10, like several filter subjects.
+      applied.push('compression')
+      Object.assign(config, { compression: settings.compression === 'none' ? 'none' : 's2' })
+    }
+    const { name, created } = await this.addStream(subject, prefix, config)
+    this.bySubject.set(subject, Promise.resolve(name))
+    return created ? { created, applied } : none
+  }
+
+  private async addStream(subject: string, prefix: string, config: Partial<StreamConfig>) {
     const name = autoStreamName(prefix, subject)
     try {
-      await this.jsm.streams.add({ name, subjects: [subject], ...streamConfig(limits) })
-      return name
+      await this.jsm.streams.add({ name, subjects: [subject], ...config })
+      return { name, created: true }
     } catch (error) {
       // Another process won the race, with a stream of its own or this very one.
       const winner = [SUBJECTS_OVERLAP, NAME_IN_USE].includes(apiCode(error) ?? 0)
         ? await this.onServer(subject)
         : undefined
       if (winner === undefined) throw error
-      return winner
+      return { name: winner, created: false }
     }
   }
 

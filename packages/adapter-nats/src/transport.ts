@@ -13,6 +13,7 @@ import {
   type Logger,
   type OutboundMessage,
   type StartAt,
+  type TopicSettings,
   type Transport,
   type TransportContext,
   type TransportFeatures,
@@ -198,7 +199,6 @@ export class NatsTransport implements Transport {
     return subscription
   }
 
-  /** Reads up to `limit` stored messages of the topic from the start, without consuming them. */
   /** Re-creates an existing group's consumer at `position`; refused while members pull. */
   async seek(topic: string, group: string, position: StartAt): Promise<void> {
     const { jsm, registry } = await this.ready()
@@ -211,6 +211,13 @@ export class NatsTransport implements Transport {
     return inspectTopics(jsm, registry, this.options.subjects, topics)
   }
 
+  /** Creates the topic's stream with `max_age`, replicas and compression unless one stores it. */
+  async createTopic(topic: string, settings: TopicSettings) {
+    const { registry } = await this.ready()
+    return registry.createTopic(topic, settings)
+  }
+
+  /** Reads up to `limit` stored messages of the topic from the start, without consuming them. */
   async browse(topic: string, options: { limit: number }): Promise<InboundMessage[]> {
     const { jsm, registry } = await this.ready()
     const subject = publishSubject(topic, this.options.subjects)

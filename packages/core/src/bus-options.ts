@@ -1,10 +1,10 @@
 import { loudHooks, resolveLogger } from './bus-log.js'
 import type { Codec } from './codec.js'
 import type { DeadLetterEntry } from './dead-letter-entry.js'
-import { ConfigurationError } from './errors.js'
+import { ConfigurationError, toError } from './errors.js'
 import type { Logger } from './logger.js'
 import type { HandleContext, Middleware } from './middleware.js'
-import { checkKeys } from './options.js'
+import { checkKeys, checkNumber, checkString } from './options.js'
 import type { PublishRetryOptions } from './publish-retry.js'
 import type { SubscribeOptions } from './subscribe-options.js'
 import type { Transport, TransportHealth } from './transport.js'
@@ -110,6 +110,8 @@ export function checkBusOptions(options: EventBusOptions): {
   transport: Transport
   logger: Logger
   hooks: BusHooks
+  source: string | undefined
+  closeTimeoutMs: number
 } {
   checkKeys(options, BUS_OPTION_KEYS, 'createEventBus')
   const transport = options?.transport
@@ -120,5 +122,24 @@ export function checkBusOptions(options: EventBusOptions): {
   }
   const logger = resolveLogger(options.logger)
   transport.attach?.({ logger })
-  return { transport, logger, hooks: loudHooks(options.hooks ?? {}, logger) }
+  const source = options.source === undefined ? undefined : checkString(options.source, 'source')
+  const closeTimeoutMs = checkNumber(options.closeTimeoutMs ?? 10_000, 'closeTimeoutMs', { min: 0 })
+  return {
+    transport,
+    logger,
+    hooks: loudHooks(options.hooks ?? {}, logger),
+    source,
+    closeTimeoutMs,
+  }
+}
+
+/** Reports an error to the `onError` hook; a hook that throws must not break publishing. */
+export function reportTo(hooks: BusHooks): (error: unknown, where: string) => void {
+  return (error, where) => {
+    try {
+      hooks.onError?.(toError(error), where)
+    } catch {
+      // Hooks observe only.
+    }
+  }
 }

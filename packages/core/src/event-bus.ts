@@ -5,17 +5,12 @@ import {
   type EventBusOptions,
   INBOX_OPTIONS,
   probeHealth,
+  reportTo,
 } from './bus-options.js'
 import { type Codec, resolveCodec } from './codec.js'
 import { type DeadLetterApi, deadLetterApi } from './dead-letters.js'
 import { createEvent, type EventEnvelope, type EventInput } from './envelope.js'
-import {
-  ClosedError,
-  ConfigurationError,
-  PublishError,
-  SwitchyardError,
-  toError,
-} from './errors.js'
+import { ClosedError, ConfigurationError, PublishError, SwitchyardError } from './errors.js'
 import { type BusInspection, inspectBus } from './inspection.js'
 import type { Logger } from './logger.js'
 import {
@@ -27,7 +22,7 @@ import {
   publishBatchThrough,
   splitMiddleware,
 } from './middleware.js'
-import { checkNumber, checkString, checkTopic, TOPIC, TOPIC_PATTERN } from './options.js'
+import { checkTopic, TOPIC, TOPIC_PATTERN } from './options.js'
 import { outboundEncoder } from './outbound.js'
 import { type PublishRetryPolicy, publishRetry } from './publish-retry.js'
 import { type RequestOptions, RequestReply, replying } from './request-reply.js'
@@ -43,6 +38,8 @@ import type { StartAt } from './start-at.js'
 import type { EventHandler, SubscribeOptions } from './subscribe-options.js'
 import { Subscription } from './subscription.js'
 import { InFlight, sleep, withTimeout } from './timing.js'
+import type { TopicCreation, TopicSettings } from './topic-settings.js'
+import { createTopicOn } from './topics.js'
 import type { OutboundMessage, Transport } from './transport.js'
 
 export type { BusHealth, EventBusOptions } from './bus-options.js'
@@ -75,6 +72,7 @@ export class EventBus implements AsyncDisposable {
   private readonly deadLetterSuffix: string
   private readonly closeTimeoutMs: number
   private readonly hooks: BusHooks
+  private readonly report: (error: unknown, where: string) => void
   private readonly retryPublish: PublishRetryPolicy
   private readonly requests: RequestReply
   private connecting: Promise<void> | undefined
@@ -89,19 +87,18 @@ export class EventBus implements AsyncDisposable {
   private readonly opening = new InFlight()
 
   constructor(options: EventBusOptions) {
-    const { transport, logger, hooks } = checkBusOptions(options)
+    const { transport, logger, hooks, source, closeTimeoutMs } = checkBusOptions(options)
     this.transport = transport
     this.logger = logger
-    this.source = options.source === undefined ? undefined : checkString(options.source, 'source')
+    this.source = source
     this.defaults = this.source === undefined ? {} : { source: this.source }
     this.codec = resolveCodec(options.codec)
     this.toMessage = outboundEncoder(this.codec, transport.features)
     this.chains = splitMiddleware(options.middleware ?? [])
     this.deadLetterSuffix = options.deadLetterSuffix ?? '.dlq'
-    this.closeTimeoutMs = checkNumber(options.closeTimeoutMs ?? 10_000, 'closeTimeoutMs', {
-      min: 0,
-    })
+    this.closeTimeoutMs = closeTimeoutMs
     this.hooks = hooks
+    this.report = reportTo(hooks)
     this.retryPublish = publishRetry(options.publishRetry)
     this.requests = new RequestReply({
       source: this.source,
@@ -189,20 +186,18 @@ export class EventBus implements AsyncDisposable {
     const events = inputs.map((input) => createEvent<T>(input, this.defaults))
     if (events.length === 0) return events
     if (this.chains.publish.length === 0 || allIdle(this.chains.publishGates)) {
-      await this.send(
-        topic,
-        events.map((e) => this.toMessage(e)),
-      )
+      await this.send(topic, this.encodeAll(events))
       return events
     }
     const transport = this.transport.name
     const contexts = events.map((event): PublishContext => ({ topic, event, transport }))
     return (await publishBatchThrough(this.chains.publish, contexts, (batch) =>
-      this.send(
-        topic,
-        batch.map((e) => this.toMessage(e)),
-      ),
+      this.send(topic, this.encodeAll(batch)),
     )) as EventEnvelope<T>[]
+  }
+
+  private encodeAll(events: readonly EventEnvelope[]): OutboundMessage[] {
+    return events.map((e) => this.toMessage(e))
   }
 
   /**
@@ -317,6 +312,13 @@ export class EventBus implements AsyncDisposable {
     return seekGroup(this.transport, this.subscriptions, topic, group, position)
   }
 
+  /** Creates `topic` on the broker with `settings` (an existing one keeps its own); says which
+   *  settings the broker took. @throws {ConfigurationError} for an invalid topic or setting. */
+  async createTopic(topic: string, settings: TopicSettings = {}): Promise<TopicCreation> {
+    await this.connect()
+    return createTopicOn(this.transport, topic, settings)
+  }
+
   /** Probes the transport. Never throws. */
   health(): Promise<BusHealth> {
     return probeHealth(this.transport, this.closing === undefined, this.subscriptions.size)
@@ -387,14 +389,6 @@ export class EventBus implements AsyncDisposable {
       )
     } finally {
       this.sending.leave()
-    }
-  }
-
-  private report(error: unknown, where: string): void {
-    try {
-      this.hooks.onError?.(toError(error), where)
-    } catch {
-      // Hooks observe; they must not break publishing.
     }
   }
 }

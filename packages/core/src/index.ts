@@ -63,6 +63,7 @@ export type {
   SubscribeOptions,
 } from './subscribe-options.js'
 export { Subscription } from './subscription.js'
+export type { TopicCompression, TopicCreation, TopicSettings } from './topic-settings.js'
 export type {
   TransportContext,
   TransportFeatures,

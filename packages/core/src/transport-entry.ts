@@ -22,6 +22,7 @@ export type { StartAt } from './start-at.js'
 export { startAtTime } from './start-at.js'
 export type { SubscribeDefaults } from './subscribe-options.js'
 export { InFlight, sleep, withTimeout } from './timing.js'
+export type { TopicCompression, TopicCreation, TopicSettings } from './topic-settings.js'
 export type {
   InboundMessage,
   NackOptions,

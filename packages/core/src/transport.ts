@@ -2,6 +2,7 @@ import type { EventEnvelope } from './envelope.js'
 import type { Logger } from './logger.js'
 import type { StartAt } from './start-at.js'
 import type { SubscribeDefaults } from './subscribe-options.js'
+import type { TopicSettings } from './topic-settings.js'
 
 export type { StartAt } from './start-at.js'
 
@@ -234,6 +235,15 @@ export interface Transport {
    * members running where the broker cannot move it safely.
    */
   seek?(topic: string, group: string, position: StartAt): Promise<void>
+  /**
+   * Creates `topic` on the broker with the settings it has (checked by core), applied at
+   * creation only: an existing topic keeps its own (`created: false`, nothing applied). Resolves
+   * with the settings the broker took. Transports whose topics need no creation leave it out.
+   */
+  createTopic?(
+    topic: string,
+    settings: TopicSettings,
+  ): Promise<{ created: boolean; applied: (keyof TopicSettings)[] }>
   /** Probes the broker. */
   health(): Promise<TransportHealth>
   /** Closes connections. Subscriptions are closed by the bus first. */

@@ -1,3 +1,4 @@
+import type { EventBus, TopicCreation, TopicSettings } from '@switchyard/core'
 import type { Principal } from './auth.js'
 import { hasRole } from './auth.js'
 import { HttpProblem } from './problem.js'
@@ -53,12 +54,36 @@ export class Streams {
   private readonly cache = new Map<string, StreamDefinition>()
   private readonly counter = new PublishCounter()
 
-  constructor(private readonly store: StateStore) {}
+  constructor(
+    private readonly store: StateStore,
+    private readonly bus: EventBus,
+  ) {}
 
   /** Loads the definitions and adds the configured ones that are missing. */
   async init(initial: readonly StreamInput[]): Promise<void> {
     for (const input of initial) await this.create(input, undefined)
     for (const stream of await this.store.listStreams()) this.cache.set(stream.id, stream)
+  }
+
+  /**
+   * Creates the stream's topic on the broker with its settings (partitions, retention,
+   * compression, cleanup policy), where the transport has broker-side topics; an existing topic
+   * keeps its own. Says which settings the broker took.
+   * @throws {ConfigurationError} for a setting the bus refuses.
+   */
+  provision(stream: StreamInput): Promise<TopicCreation> {
+    const settings: TopicSettings = {
+      partitions: stream.partitions,
+      retentionMs: stream.retentionMs,
+      compression: stream.compression as TopicSettings['compression'],
+      cleanupPolicy: stream.cleanupPolicy as TopicSettings['cleanupPolicy'],
+    }
+    return this.bus.createTopic(stream.id, settings)
+  }
+
+  /** Creates the topic of every stored stream that the broker lacks (at gateway start). */
+  async provisionAll(): Promise<void> {
+    for (const stream of await this.list()) await this.provision(stream)
   }
 
   /** Every stream. */

@@ -22,6 +22,22 @@ const STREAM_SCHEMA = {
   },
 } as const
 
+const CREATED_SCHEMA = {
+  type: 'object',
+  properties: {
+    ...STREAM_SCHEMA.properties,
+    broker: {
+      type: 'object',
+      description: 'What the broker did: created the topic or found it, and which settings it took',
+      properties: {
+        created: { type: 'boolean' },
+        applied: { type: 'array', items: { type: 'string' } },
+        ignored: { type: 'array', items: { type: 'string' } },
+      },
+    },
+  },
+} as const
+
 const CREATE_SCHEMA = {
   type: 'object',
   required: ['id'],
@@ -105,7 +121,7 @@ export function streamRoutes(app: FastifyInstance, _options: unknown, done: () =
         summary: 'Create a stream (admin)',
         tags: ['streams'],
         body: CREATE_SCHEMA,
-        response: { 201: STREAM_SCHEMA, ...PROBLEMS },
+        response: { 201: CREATED_SCHEMA, ...PROBLEMS },
       },
     },
     async (request, reply) => {
@@ -119,19 +135,22 @@ export function streamRoutes(app: FastifyInstance, _options: unknown, done: () =
         cleanup_policy?: string
       }
       requireRole(principal, 'admin', body.id)
-      const created = await ctx.streams.create(
-        {
-          id: body.id,
-          description: body.description,
-          partitions: body.partitions,
-          retentionMs: body.retention_ms,
-          compression: body.compression,
-          cleanupPolicy: body.cleanup_policy,
-        },
-        principal.subject,
-      )
+      const input = {
+        id: body.id,
+        description: body.description,
+        partitions: body.partitions,
+        retentionMs: body.retention_ms,
+        compression: body.compression,
+        cleanupPolicy: body.cleanup_policy,
+      }
+      if ((await ctx.streams.get(body.id)) !== undefined) {
+        throw new HttpProblem(409, `Stream "${body.id}" exists already`)
+      }
+      // The broker's topic first: a stream is stored only once its topic exists with its settings.
+      const { topic: _topic, ...broker } = await ctx.streams.provision(input)
+      const created = await ctx.streams.create(input, principal.subject)
       if (created === undefined) throw new HttpProblem(409, `Stream "${body.id}" exists already`)
-      return reply.code(201).send(streamView(created))
+      return reply.code(201).send({ ...streamView(created), broker })
     },
   )
   app.get(
