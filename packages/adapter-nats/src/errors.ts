@@ -96,9 +96,37 @@ export function connectError(servers: readonly string[], error: unknown): Connec
       { cause: error, retryable: false },
     )
   }
+  const tls = tlsFailure(error)
+  if (tls !== undefined) {
+    return new ConnectionError(`${where}. TLS: ${tls}`, { cause: error, retryable: false })
+  }
   return new ConnectionError(`${where}. Is a nats-server listening there (NATS_URL)?`, {
     cause: error,
   })
+}
+
+// Node's codes for a server certificate this client will not accept: trying again cannot help.
+const UNTRUSTED = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE',
+])
+
+/** A TLS handshake failure in words, with the setting to change; undefined for other errors. */
+function tlsFailure(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code
+  if (code === 'CERT_HAS_EXPIRED') return "the server's certificate has expired: renew it"
+  if (code === 'CERT_NOT_YET_VALID') return "the server's certificate is not valid yet"
+  if (typeof code === 'string' && UNTRUSTED.has(code)) {
+    return "the server's certificate is not signed by a CA this client trusts: set tls.ca (or tls.caFile, NATS_CA) to the CA that signed it"
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return "the server's certificate is not for this host name: connect by a name it lists"
+  }
+  return undefined
 }
 
 /** True for a server that refused the client's credentials (or wanted some). */
