@@ -99,10 +99,44 @@ export function connectionError(error: unknown, brokers: readonly string[]): Con
       { cause: error, retryable: false },
     )
   }
+  const tls = tlsFailure(detail)
+  if (tls !== undefined) {
+    return new ConnectionError(
+      `Could not reach Kafka at ${brokers.join(',')}: ${detail}. TLS: ${tls}`,
+      {
+        cause: error,
+        retryable: false,
+      },
+    )
+  }
   return new ConnectionError(
     `Could not reach Kafka at ${brokers.join(',')}: ${detail}. Is a broker listening there (KAFKA_BOOTSTRAP_SERVERS)?`,
     { cause: error },
   )
+}
+
+// Node's messages for a broker certificate this client will not accept (the handshake probe
+// keeps only the message): each with what to change. Trying again cannot help.
+const TLS_FAILURES: ReadonlyArray<readonly [RegExp, string]> = [
+  [/certificate has expired/u, "the broker's certificate has expired: renew it"],
+  [/certificate is not yet valid/u, "the broker's certificate is not valid yet"],
+  [
+    /self[- ]signed certificate|unable to verify the first certificate|unable to get (local )?issuer certificate/u,
+    "the broker's certificate is not signed by a CA this client trusts: set ssl.ca to the CA that signed it",
+  ],
+  [
+    /does not match certificate's altnames/u,
+    "the broker's certificate is not for this host name: use a name it lists in brokers (KAFKA_BOOTSTRAP_SERVERS)",
+  ],
+  [
+    /wrong version number/u,
+    'the broker did not answer in TLS: this listener may be PLAINTEXT or SASL_PLAINTEXT (securityProtocol)',
+  ],
+]
+
+/** A TLS failure in words, with the setting to change; undefined for other failures. */
+function tlsFailure(detail: string): string | undefined {
+  return TLS_FAILURES.find(([pattern]) => pattern.test(detail))?.[1]
 }
 
 /**
@@ -116,6 +150,12 @@ export function handshakeError(failures: readonly Handshake[]): ConnectionError 
     failures.length === 1
       ? `${failures[0]!.broker}: ${detail(failures[0]!)}`
       : failures.map((f) => `${f.broker} (${detail(f)})`).join(', ')
+  const tls = failures.map((f) => (f.ok ? undefined : tlsFailure(f.detail))).find(Boolean)
+  if (tls !== undefined) {
+    return new ConnectionError(`Could not reach Kafka at ${lines}. TLS: ${tls}`, {
+      retryable: false,
+    })
+  }
   const unreachable = failures.every((f) => !f.ok && f.kind === 'unreachable')
   if (unreachable) {
     return new ConnectionError(
