@@ -8,6 +8,7 @@ import type { OutboxSource } from './routes/outbox.js'
 import { openStateStore, type StateOptions } from './state/open-store.js'
 import type { StateStore } from './state/store.js'
 import type { StreamInput } from './streams.js'
+import type { SubscriptionOptions } from './subscriptions/options.js'
 import type { LiveOptions } from './ws/options.js'
 
 /** Options of `createGateway`. */
@@ -40,6 +41,8 @@ export interface GatewayOptions {
   console?: boolean
   /** The transactional outbox `/api/v1/outbox` reports on (a `pg` Pool or PGlite, and the table). */
   outbox?: OutboxSource
+  /** Subscriptions: the webhook SSRF allow-list (`webhooks.allowNetworks`), sync interval. */
+  subscriptions?: SubscriptionOptions
 }
 
 /**
@@ -81,6 +84,7 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
       live: options.live,
       console: options.console ?? true,
       outbox: options.outbox,
+      subscriptions: options.subscriptions,
     })
     await app.ready()
   } catch (error) {

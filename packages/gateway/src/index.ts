@@ -19,5 +19,19 @@ export type { SqlClient, SqlStateStoreOptions } from './state/sql-store.js'
 export { sqlStateStore } from './state/sql-store.js'
 export type { StateStore, StoredSchema, StreamDefinition } from './state/store.js'
 export type { StreamInput } from './streams.js'
+export type {
+  ContentMode,
+  CounterDelta,
+  DeliveryKind,
+  SubscriptionCounters,
+  SubscriptionDefinition,
+  SubscriptionRecord,
+  SubscriptionRetry,
+  SubscriptionStore,
+} from './subscriptions/definition.js'
+export type { SubscriptionOptions, WebhookOptions } from './subscriptions/options.js'
+export { WebhookDeliveryError } from './subscriptions/runner.js'
+export type { VerifyWebhookOptions } from './subscriptions/signing.js'
+export { signWebhook, verifyWebhook, WebhookVerificationError } from './subscriptions/signing.js'
 export type { TokenCacheOptions } from './token-cache.js'
 export type { LiveOptions } from './ws/options.js'

@@ -17,6 +17,8 @@ import { streamRoutes } from './routes/streams.js'
 import { Schemas } from './schemas.js'
 import type { StateStore } from './state/store.js'
 import { type StreamInput, Streams } from './streams.js'
+import { subscriptionRoutes } from './subscriptions/index.js'
+import type { SubscriptionOptions } from './subscriptions/options.js'
 import { liveRoutes } from './ws/index.js'
 import type { LiveOptions } from './ws/options.js'
 
@@ -50,6 +52,8 @@ export interface GatewayPluginOptions {
   console?: boolean
   /** The transactional outbox whose backlog and parked rows `/api/v1/outbox` reports. */
   outbox?: OutboxSource | undefined
+  /** Subscriptions: the webhook SSRF allow-list, sync interval, WebSocket status interval. */
+  subscriptions?: SubscriptionOptions | undefined
 }
 
 /**
@@ -139,6 +143,7 @@ export const switchyardGateway: FastifyPluginAsync<GatewayPluginOptions> = async
   await app.register(schemaRoutes)
   await app.register(opsRoutes)
   await app.register(liveRoutes, { live: options.live })
+  await app.register(subscriptionRoutes, { subscriptions: options.subscriptions })
   await app.register(deadLetterRoutes)
   await app.register(outboxRoutes, { outbox: options.outbox })
   if (options.console ?? true) await app.register(consoleRoutes)

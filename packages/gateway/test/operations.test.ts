@@ -37,6 +37,14 @@ const ROUTES = [
   'GET /docs',
   'GET /ws/events/{stream}',
   'GET /ws/monitoring',
+  'POST /api/v1/subscriptions',
+  'GET /api/v1/subscriptions',
+  'GET /api/v1/subscriptions/{id}',
+  'GET /api/v1/subscriptions/{id}/status',
+  'DELETE /api/v1/subscriptions/{id}',
+  'POST /api/v1/subscriptions/{id}/pause',
+  'POST /api/v1/subscriptions/{id}/resume',
+  'GET /ws/subscriptions/{id}',
 ]
 
 describe('operations', () => {

@@ -1,0 +1,187 @@
+import {
+  type EventBus,
+  type EventEnvelope,
+  exponential,
+  type HandleContext,
+  HandlerError,
+  type Outcome,
+  outcome,
+  type StartAt,
+  type SubscribeOptions,
+  type Subscription,
+} from '@switchyard/core'
+import type { Counters } from './counters.js'
+import type { SubscriptionDefinition } from './definition.js'
+import type { WebhookSender } from './webhook.js'
+import { WsConsumers } from './ws-consumers.js'
+
+/** A webhook or WebSocket delivery that failed; the dead-letter entry's error. */
+export class WebhookDeliveryError extends HandlerError {
+  /** HTTP status of the receiver's answer, when there was one. */
+  readonly status: number | undefined
+
+  constructor(message: string, status?: number) {
+    super(message, { retryable: true })
+    this.status = status
+  }
+}
+
+/** The `startAt` of a stored definition. */
+export function startAtOf(value: string): StartAt {
+  return value === 'latest' || value === 'earliest' ? value : { time: value }
+}
+
+/** Where a subscription's given-up events go: `<stream>.dlq`, shared by the stream's groups. */
+export function deadLetterTopic(d: SubscriptionDefinition): string {
+  return `${d.streamId}.dlq`
+}
+
+/** What the runner needs from the manager. */
+export interface RunnerHost {
+  readonly bus: EventBus
+  readonly sender: WebhookSender
+  readonly counters: Counters
+  report(error: Error, subscriptionId: string, where: string): void
+}
+
+/**
+ * One subscription on this gateway process: a bus subscription in the subscription's broker
+ * group while it should run (not paused; for WebSocket delivery, while a client is connected
+ * here). Opening and closing are queued, so a pause, a resume and a client arriving at once
+ * settle in order.
+ */
+export class Runner {
+  private subscription: Subscription | undefined
+  private queue: Promise<void> = Promise.resolve()
+  /** Why the last open failed (tried again at the next sync). */
+  failure: string | undefined
+  /** WebSocket clients on this process (WebSocket delivery only). */
+  readonly clients: WsConsumers | undefined
+
+  constructor(
+    public definition: SubscriptionDefinition,
+    private readonly host: RunnerHost,
+  ) {
+    this.clients =
+      definition.delivery === 'websocket'
+        ? new WsConsumers(() => this.definition.ackTimeoutMs)
+        : undefined
+  }
+
+  /** True while the bus subscription is open here. */
+  get running(): boolean {
+    return this.subscription !== undefined
+  }
+
+  private get wanted(): boolean {
+    if (this.definition.paused) return false
+    return this.clients === undefined || this.clients.consumers.size > 0
+  }
+
+  /** Opens or closes the bus subscription to match the definition and the clients. */
+  reconcile(): Promise<void> {
+    this.queue = this.queue.then(async () => {
+      if (this.wanted && this.subscription === undefined) await this.open()
+      else if (!this.wanted && this.subscription !== undefined) await this.close()
+    })
+    return this.queue
+  }
+
+  /** Closes for good (deleted, or the gateway closing). */
+  stop(): Promise<void> {
+    this.queue = this.queue.then(() => this.close())
+    return this.queue
+  }
+
+  /**
+   * Joins the group at the transport and leaves it without reading, so a new group's start
+   * position is fixed now, not when the first WebSocket client connects.
+   */
+  pin(): Promise<void> {
+    this.queue = this.queue.then(async () => {
+      const { bus } = this.host
+      await bus.connect()
+      const source = await bus.transport.subscribe(this.definition.streamId, {
+        group: this.definition.brokerGroup,
+        startAt: startAtOf(this.definition.startAt),
+        prefetch: 1,
+      })
+      await source.close()
+    })
+    return this.queue
+  }
+
+  private options(): SubscribeOptions {
+    const d = this.definition
+    return {
+      group: d.brokerGroup,
+      concurrency: d.concurrency,
+      retry: {
+        maxAttempts: d.retry.maxAttempts,
+        backoff: exponential({ baseMs: d.retry.initialBackoffMs, maxMs: d.retry.maxBackoffMs }),
+      },
+      startAt: startAtOf(d.startAt),
+      // Named, not left to the bus's suffix: the API shows it as `dead_letter_topic`.
+      deadLetter: { topic: deadLetterTopic(d) },
+      ...(d.types.length > 0 ? { types: d.types } : {}),
+      ...(d.tenant === undefined ? {} : { tenant: d.tenant }),
+    }
+  }
+
+  private async open(): Promise<void> {
+    try {
+      this.subscription = await this.host.bus.subscribe(
+        this.definition.streamId,
+        (event, ctx) => this.handle(event, ctx),
+        this.options(),
+      )
+      this.failure = undefined
+    } catch (error) {
+      this.failure = (error as Error).message
+      this.host.report(error as Error, this.definition.id, 'subscribe')
+    }
+  }
+
+  private async close(): Promise<void> {
+    const subscription = this.subscription
+    this.subscription = undefined
+    await subscription?.close().catch((error: unknown) => {
+      this.host.report(error as Error, this.definition.id, 'close')
+    })
+  }
+
+  private async handle(event: EventEnvelope, ctx: HandleContext): Promise<Outcome | undefined> {
+    const { id } = this.definition
+    const { counters } = this.host
+    let detail: string
+    let status: number | undefined
+    let retryAfter: number | undefined
+    let permanent = false
+    if (this.clients !== undefined) {
+      const result = await this.clients.deliver(id, event, ctx.attempt, ctx.signal)
+      if (result.ok) {
+        counters.delivered(id)
+        return undefined
+      }
+      // Handed back at close: the broker redelivers it, no failure to count.
+      if (result.closing) return outcome.retry({ delayMs: 0 })
+      detail = result.detail
+    } else {
+      const result = await this.host.sender.send(this.definition, event)
+      if (result.ok) {
+        counters.delivered(id)
+        return undefined
+      }
+      ;({ detail, status, permanent } = result)
+      retryAfter = result.retryAfterMs
+    }
+    counters.failed(id, detail)
+    const error = new WebhookDeliveryError(detail, status)
+    if (permanent || ctx.attempt >= ctx.maxAttempts) {
+      counters.deadLettered(id)
+      // The policy's last attempt failed: dead-letter with what the receiver said as the reason.
+      return outcome.deadLetter(`${detail} (attempt ${ctx.attempt} of ${ctx.maxAttempts})`, error)
+    }
+    return outcome.retry({ ...(retryAfter === undefined ? {} : { delayMs: retryAfter }), error })
+  }
+}
