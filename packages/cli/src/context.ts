@@ -70,6 +70,8 @@ export async function withBus<T>(ctx: Context, work: (bus: EventBus) => Promise<
   const bus = await openBus(target, ctx.options.verbose === true)
   try {
     await withTimeout(bus.connect(), ctx.timeoutMs).catch((error: unknown) => {
+      // The adapters' own connection errors already name the address and what to check.
+      if (error instanceof ConnectionError) throw error
       throw new ConnectionError(`Cannot connect to ${target.kind} at ${target.address}`, {
         cause: error,
       })

@@ -48,6 +48,8 @@ export interface TailReadOptions {
   signal: AbortSignal
   /** The event time of a message without a broker timestamp (decoded by the caller). */
   timeOf: (message: InboundMessage) => number | undefined
+  /** Called once the first read placed the reader: events published from then on are shown. */
+  onReady?: () => void
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -99,6 +101,7 @@ export async function* tailTopic(
     if (start < 0)
       throw new NotFoundError(`Position "${from.position}" is not retained on topic "${topic}"`)
   }
+  options.onReady?.()
   for (let i = start; i < first.length; i++) yield first[i]!
   while (!options.signal.aborted) {
     await sleep(options.intervalMs, options.signal)

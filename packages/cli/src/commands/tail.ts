@@ -72,22 +72,19 @@ async function tail(ctx: Context, topic: string, options: TailOptions): Promise<
     }
     let shown = 0
     try {
-      const reader = tailTopic(bus, topic, { from, intervalMs, signal: stop.signal, timeOf })
-      let announced = false
-      const announce = () => {
-        if (announced) return
-        announced = true
+      const onReady = () =>
         note(
           io,
           `tail: reading "${topic}" on ${bus.transport.name} from ${options.from}, no consumer group joined; Ctrl-C to stop`,
         )
-      }
-      // The first read positions the reader: announce once it is done, so "after it started" holds.
-      const first = reader.next()
-      first.then(announce, () => undefined)
-      for (let step = await first; step.done !== true; step = await reader.next()) {
-        announce()
-        const message = step.value
+      const reader = tailTopic(bus, topic, {
+        from,
+        intervalMs,
+        signal: stop.signal,
+        timeOf,
+        onReady,
+      })
+      for await (const message of reader) {
         let event: EventEnvelope
         try {
           event = decode(message)
@@ -104,7 +101,6 @@ async function tail(ctx: Context, topic: string, options: TailOptions): Promise<
         else line(io, humanLine(io, event))
         if (count !== undefined && ++shown >= count) break
       }
-      announce()
     } finally {
       io.signal.removeEventListener('abort', abort)
     }

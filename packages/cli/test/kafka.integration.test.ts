@@ -1,0 +1,23 @@
+import { kafkaTransport } from '@switchyard/adapter-kafka'
+import { Kafka, logLevel } from 'kafkajs'
+import { cliBrokerSuite } from './broker-suite.js'
+import { KAFKA_BROKERS } from './support.js'
+
+cliBrokerSuite(
+  {
+    name: 'kafka',
+    url: `kafka://${KAFKA_BROKERS}`,
+    transport: () => kafkaTransport({ brokers: KAFKA_BROKERS.split(',') }),
+    // The bin reads Kafka through the adapter's browse, which uses a throwaway group: kafkajs
+    // has no consumer without a group.
+    groupless: false,
+  },
+  async () => {
+    const admin = new Kafka({
+      brokers: KAFKA_BROKERS.split(','),
+      logLevel: logLevel.NOTHING,
+    }).admin()
+    await admin.connect()
+    await admin.disconnect()
+  },
+)
