@@ -1,3 +1,4 @@
+import type { BatchHandler, BatchOptions } from './batch.js'
 import {
   type BusHealth,
   type BusHooks,
@@ -209,6 +210,11 @@ export class EventBus implements AsyncDisposable {
    */
   subscribe<T = unknown>(
     topic: string,
+    handler: BatchHandler<T>,
+    options: SubscribeOptions & { batch: BatchOptions },
+  ): Promise<Subscription>
+  subscribe<T = unknown>(
+    topic: string,
     handler: EventHandler<T> | EventRoutes,
     options?: SubscribeOptions,
   ): Promise<Subscription>
@@ -219,10 +225,10 @@ export class EventBus implements AsyncDisposable {
   ): Promise<Subscriptions>
   async subscribe(
     topic: string | readonly string[],
-    given: EventHandler | EventRoutes,
+    given: EventHandler | EventRoutes | BatchHandler,
     subscribeOptions: SubscribeOptions = {},
   ): Promise<Subscription | Subscriptions> {
-    const { handler, options } = toHandler(given, subscribeOptions)
+    const { handler, options } = toHandler(given as EventHandler, subscribeOptions)
     if (typeof topic === 'string') return this.open(topic, handler, options, false)
     return openAll(topic, (t) => this.open(t, handler, options, false))
   }

@@ -1,3 +1,4 @@
+export type { BatchContext, BatchHandler, BatchOptions } from './batch.js'
 export type { BusHealth, BusHooks, EventBusOptions } from './bus-options.js'
 export type { Codec, EncodedMessage } from './codec.js'
 export { binaryCodec, isJsonContentType, structuredCodec } from './codec.js'

@@ -49,6 +49,11 @@ export function toHandler(
   options: SubscribeOptions,
 ): { handler: EventHandler; options: SubscribeOptions } {
   if (typeof handler === 'function') return { handler, options }
+  if (options.batch !== undefined) {
+    throw new ConfigurationError('A batch subscription takes one batch handler, not routes', {
+      field: 'handler',
+    })
+  }
   if (handler === null || typeof handler !== 'object' || Array.isArray(handler)) {
     throw new ConfigurationError(
       'subscribe needs a handler function or routes ({ "type.glob": handler, default: handler })',

@@ -1,3 +1,4 @@
+import { type BatchOptions, type ResolvedBatch, resolveBatch } from './batch.js'
 import type { EventEnvelope } from './envelope.js'
 import type { HandleContext } from './middleware.js'
 import { checkKeys, checkNumber, checkString } from './options.js'
@@ -38,6 +39,11 @@ export interface SubscribeOptions {
   tenant?: string | readonly string[]
   /** Upper bound for `close()` to drain running handlers. @default the bus's closeTimeoutMs */
   closeTimeoutMs?: number
+  /**
+   * Hand the handler (a `BatchHandler`) up to `maxSize` events at once; `concurrency` then counts
+   * batches. Retries, dead letters and per-key order work as for single events.
+   */
+  batch?: BatchOptions
 }
 
 /** The subscription settings a transport's configuration may carry (`Transport.subscribeDefaults`). */
@@ -53,6 +59,7 @@ const SUBSCRIBE_KEYS = [
   'types',
   'tenant',
   'closeTimeoutMs',
+  'batch',
 ]
 
 /** Subscribe options validated, with the bus's defaults applied. */
@@ -65,6 +72,8 @@ export interface ResolvedSubscribeOptions {
   /** Undefined when dead-lettering is off. */
   deadLetterTopic: string | undefined
   closeTimeoutMs: number
+  /** Undefined for a single-event handler. */
+  batch: ResolvedBatch | undefined
 }
 
 /** Validates `subscribe` options. @throws {ConfigurationError} naming the option. */
@@ -74,10 +83,11 @@ export function resolveSubscribeOptions(
   bus: { deadLetterSuffix: string; defaultCloseTimeoutMs: number },
 ): ResolvedSubscribeOptions {
   checkKeys(options, SUBSCRIBE_KEYS, 'subscribe')
-  const concurrency = checkNumber(options.concurrency ?? 1, 'subscribe.concurrency', {
-    min: 1,
-    integer: true,
-  })
+  const batch = resolveBatch(options.batch)
+  // With batches, each of `concurrency` batches has up to maxSize events running in it.
+  const concurrency =
+    checkNumber(options.concurrency ?? 1, 'subscribe.concurrency', { min: 1, integer: true }) *
+    (batch?.maxSize ?? 1)
   const deadLetter = options.deadLetter ?? {}
   if (deadLetter !== false) checkKeys(deadLetter, ['topic', 'suffix'], 'subscribe.deadLetter')
   const suffix = () =>
@@ -100,5 +110,6 @@ export function resolveSubscribeOptions(
       'subscribe.closeTimeoutMs',
       { min: 0 },
     ),
+    batch,
   }
 }

@@ -1,3 +1,4 @@
+import { BatchCollector, type BatchHandler } from './batch.js'
 import type { BusHooks } from './bus-options.js'
 import type { Codec } from './codec.js'
 import { deadLetterEntry, deadLetterEvent } from './dead-letter-entry.js'
@@ -48,6 +49,12 @@ export class Subscription implements AsyncDisposable {
   readonly topic: string
   /** Consumer group. */
   readonly group: string
+  /** @internal The retry budget. */
+  readonly maxAttempts: number
+  /** @internal True for a request/reply inbox. */
+  readonly ephemeral: boolean
+  /** @internal The transport's name. */
+  readonly transportName: string
   private readonly init: SubscriptionInit
   /** Validated options with the bus's defaults. */
   private readonly resolved: ResolvedSubscribeOptions
@@ -58,6 +65,9 @@ export class Subscription implements AsyncDisposable {
   /** Per-middleware `enabled` gates; when all are idle the handler is called directly. */
   private readonly gates: readonly ((() => boolean) | undefined)[]
   private dispatcher: Dispatcher | undefined
+  private readonly batcher: BatchCollector | undefined
+  /** A handler declared with one parameter, no `onHandled` hook, no batch: no context needed. */
+  private readonly needsContext: boolean
   private source: TransportSubscription | undefined
   private closing: Promise<void> | undefined
 
@@ -68,6 +78,14 @@ export class Subscription implements AsyncDisposable {
     this.topic = init.topic
     this.resolved = resolveSubscribeOptions(options, init.topic, init)
     this.group = this.resolved.group
+    this.maxAttempts = this.resolved.policy.maxAttempts
+    this.ephemeral = init.ephemeral === true
+    this.transportName = init.transport.name
+    const { batch } = this.resolved
+    // A batch handler: each event's attempt waits in the collector for its batch's outcome.
+    this.needsContext = init.handler.length !== 1 || init.hooks.onHandled !== undefined || !!batch
+    if (batch)
+      this.batcher = new BatchCollector(init.handler as unknown as BatchHandler, batch, this)
     this.nativeDelay = init.transport.features.nativeDelay && init.ephemeral !== true
     this.accepts = eventFilter(options)
     this.chain = composeHandle(init.middleware, async (ctx) =>
@@ -147,14 +165,8 @@ export class Subscription implements AsyncDisposable {
   private async doClose(timeoutMs: number): Promise<void> {
     try {
       const finished = await this.dispatcher?.stop(timeoutMs)
-      if (finished === false) {
-        this.report(
-          new Error(
-            `Handlers still running after ${timeoutMs} ms; their events will be redelivered`,
-          ),
-          'close',
-        )
-      }
+      const late = `Handlers still running after ${timeoutMs} ms; their events will be redelivered`
+      if (finished === false) this.report(new Error(late), 'close')
       await this.source?.close()
     } finally {
       this.init.onClosed(this)
@@ -191,9 +203,8 @@ export class Subscription implements AsyncDisposable {
     attempt: number,
   ): Promise<void> | undefined {
     const direct = allIdle(this.gates)
-    // A handler declared with exactly one parameter never sees the context: skip building it.
     const ctx =
-      direct && this.init.handler.length === 1 && this.init.hooks.onHandled === undefined
+      direct && !this.needsContext
         ? undefined
         : new DeliveryContext(this, event, message, attempt, this.dispatcher!.signal)
     const result = direct
@@ -211,6 +222,7 @@ export class Subscription implements AsyncDisposable {
     ctx: HandleContext | undefined,
     attempt: number,
   ): Outcome | Promise<Outcome> {
+    if (this.batcher !== undefined) return this.batcher.add(event, ctx!)
     let value: unknown
     try {
       value = this.init.handler(event, ctx as HandleContext)
@@ -293,8 +305,8 @@ export class Subscription implements AsyncDisposable {
     return this.settle(() => message.nack({ delayMs: remaining, attempt }), 'nack')
   }
 
-  /** Turns what a handler returned into an outcome; a retry past the budget dead-letters. */
-  private fromHandler(value: unknown, attempt: number): Outcome {
+  /** @internal Turns what a handler returned into an outcome; a retry past the budget dead-letters. */
+  fromHandler(value: unknown, attempt: number): Outcome {
     if (!isOutcome(value)) return SUCCESS
     if (value.kind === 'retry' && attempt >= this.resolved.policy.maxAttempts) {
       return {
@@ -306,7 +318,8 @@ export class Subscription implements AsyncDisposable {
     return value
   }
 
-  private classify(error: Error, attempt: number): Outcome {
+  /** @internal The outcome of a thrown error at this attempt, per the retry policy. */
+  classify(error: Error, attempt: number): Outcome {
     const decision = this.resolved.policy.decide(error, attempt)
     return decision.retry
       ? { kind: 'retry', delayMs: decision.delayMs, error }
@@ -316,21 +329,6 @@ export class Subscription implements AsyncDisposable {
   /** @internal Answers a request event; used by `HandleContext.reply`. */
   replyTo(event: EventEnvelope, data: unknown, init?: { type?: string }): Promise<void> {
     return this.init.reply(event, data, init)
-  }
-
-  /** @internal The retry budget. */
-  get maxAttempts(): number {
-    return this.resolved.policy.maxAttempts
-  }
-
-  /** @internal True for a request/reply inbox. */
-  get ephemeral(): boolean {
-    return this.init.ephemeral === true
-  }
-
-  /** @internal The transport's name. */
-  get transportName(): string {
-    return this.init.transport.name
   }
 
   private async deadLetter(

@@ -1,0 +1,153 @@
+import {
+  constant,
+  type DeadLetterRecord,
+  type EventEnvelope,
+  outcome,
+  readDeadLetter,
+} from '@switchyard/core'
+import { expect, it } from 'vitest'
+import type { Harness } from './harness.js'
+
+type Row = { i: number; key?: string; seq?: number }
+
+/** Batch consumption (`subscribe(..., { batch })`): sizes, per-event outcomes, per-key order. */
+export function batchScenarios(h: Harness): void {
+  const deadLetters = async (topic: string) => {
+    const entries: DeadLetterRecord[] = []
+    const bus = await h.bus()
+    await bus.subscribe(`${topic}.dlq`, (event) => void entries.push(readDeadLetter(event)), {
+      group: 'dlq-reader',
+      startAt: 'earliest',
+    })
+    return entries
+  }
+
+  it('batch - batches of at most maxSize with per-event outcomes: retried events come back, one is dead-lettered with its reason, one dropped, the rest handled once', async () => {
+    const topic = await h.topic('batch-outcomes')
+    const entries = await deadLetters(topic)
+    const bus = await h.bus()
+    const sizes: number[] = []
+    const handled: number[] = []
+    const retried: Array<[number, number]> = []
+    await bus.subscribe<Row>(
+      topic,
+      (events, batch) => {
+        sizes.push(events.length)
+        return events.map((event, n) => {
+          const { i } = event.data!
+          const attempt = batch.contexts[n]!.attempt
+          if (i % 10 === 3 && attempt === 1) return outcome.retry()
+          if (i === 7) return outcome.deadLetter('row 7 is malformed')
+          if (i === 9) return outcome.drop('row 9 is not ours')
+          if (i % 10 === 3) retried.push([i, attempt])
+          handled.push(i)
+          return undefined
+        })
+      },
+      {
+        group: 'batch',
+        batch: { maxSize: 10, maxWaitMs: 50 },
+        retry: { maxAttempts: 3, backoff: constant(10) },
+      },
+    )
+    await bus.publishBatch(
+      topic,
+      Array.from({ length: 60 }, (_, i) => ({ type: 'conformance.row', data: { i } })),
+    )
+    await h.until(
+      () => handled.length >= 58 && entries.length >= 1,
+      '58 handled rows and one dead letter',
+      () => `${handled.length} handled, ${entries.length} dead-lettered, batches ${sizes}`,
+    )
+    await h.settle(() => handled.length + entries.length)
+    const expected = Array.from({ length: 60 }, (_, i) => i).filter((i) => i !== 7 && i !== 9)
+    expect(handled.sort((a, b) => a - b)).toEqual(expected)
+    expect(retried.sort((a, b) => a[0] - b[0])).toEqual([3, 13, 23, 33, 43, 53].map((i) => [i, 2]))
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(10)
+    expect(Math.max(...sizes)).toBeGreaterThan(1)
+    expect(entries).toHaveLength(1)
+    expect(entries[0]!.event?.data).toEqual({ i: 7 })
+    expect(entries[0]!.reason).toBe('row 7 is malformed')
+    expect(entries[0]!.group).toBe('batch')
+  })
+
+  it('batch - a handler that throws fails its whole batch: each event is retried per the policy and then handled', async () => {
+    const topic = await h.topic('batch-throw')
+    const bus = await h.bus()
+    const seen = new Map<number, number[]>()
+    let thrown = false
+    await bus.subscribe<Row>(
+      topic,
+      (events, batch) => {
+        events.forEach((e, n) => {
+          seen.set(e.data!.i, [...(seen.get(e.data!.i) ?? []), batch.contexts[n]!.attempt])
+        })
+        if (!thrown) {
+          thrown = true
+          throw new Error('bulk insert failed')
+        }
+      },
+      { group: 'batch-throw', batch: { maxSize: 5 }, retry: { backoff: constant(10) } },
+    )
+    await bus.publishBatch(
+      topic,
+      Array.from({ length: 5 }, (_, i) => ({ type: 'conformance.row', data: { i } })),
+    )
+    const done = () => [...seen.values()].filter((a) => a.length > 0).length
+    await h.until(
+      () => done() >= 5 && [...seen.values()].some((a) => a.includes(2)),
+      'the failed batch retried',
+    )
+    await h.settle(() => [...seen.values()].flat().length)
+    const attempts = [...seen.values()]
+    // The events of the failed batch came back once, on attempt 2; the others never failed.
+    const failedFirst = attempts.filter((a) => a[0] === 1 && a[1] === 2)
+    expect(failedFirst.length).toBeGreaterThanOrEqual(1)
+    for (const a of attempts)
+      expect(a.length === 1 ? a : a.slice(0, 2)).toEqual(a.length === 1 ? [1] : [1, 2])
+    expect(seen.size).toBe(5)
+  })
+
+  it.skipIf(!h.options.features.orderedPerKey)(
+    'batch - per-key order: a batch holds one event per key, and a retried event is handled before the next of its key',
+    async () => {
+      const topic = await h.topic('batch-order')
+      const bus = await h.bus()
+      const order = new Map<string, number[]>()
+      let sameKeyInBatch = 0
+      await bus.subscribe<Row>(
+        topic,
+        (events: EventEnvelope<Row>[], batch) => {
+          const keys = events.map((e) => e.data!.key)
+          if (new Set(keys).size !== keys.length) sameKeyInBatch++
+          return events.map((e, n) => {
+            const { key = '', seq = 0 } = e.data!
+            if (key === 'k1' && seq === 2 && batch.contexts[n]!.attempt === 1) {
+              return outcome.retry({ delayMs: 30 })
+            }
+            order.set(key, [...(order.get(key) ?? []), seq])
+            return undefined
+          })
+        },
+        { group: 'batch-order', batch: { maxSize: 8, maxWaitMs: 20 }, concurrency: 2 },
+      )
+      const events = []
+      for (let seq = 0; seq < 10; seq++) {
+        for (const key of ['k0', 'k1', 'k2']) {
+          events.push({ type: 'conformance.row', partitionkey: key, data: { i: seq, key, seq } })
+        }
+      }
+      await bus.publishBatch(topic, events)
+      const count = () => [...order.values()].flat().length
+      await h.until(
+        () => count() >= 30,
+        '30 ordered events',
+        () => `${count()} handled`,
+      )
+      await h.settle(count)
+      const inOrder = Array.from({ length: 10 }, (_, i) => i)
+      expect(Object.fromEntries(order)).toEqual({ k0: inOrder, k1: inOrder, k2: inOrder })
+      expect(sameKeyInBatch).toBe(0)
+    },
+  )
+}
