@@ -41,6 +41,8 @@ export class MessagingMetrics {
   constructor(
     private readonly configured: MeterProvider | undefined,
     private readonly scope: string,
+    /** Label series with the event's tenant (`tenantAttribute`). */
+    private readonly byTenant = false,
   ) {}
 
   /**
@@ -53,26 +55,36 @@ export class MessagingMetrics {
     return this.instruments.noop ? undefined : this.instruments
   }
 
-  /** One publish to `topic` (its `destinationLabel`) finished after `seconds`; `errorType` when it failed. */
+  /**
+   * One publish to `topic` (its `destinationLabel`) finished after `seconds`; `errorType` when it
+   * failed; `tenant` is the event's, used only with `tenantAttribute`.
+   */
   sent(
     i: Instruments,
     transport: string,
     topic: string,
     seconds: number,
     errorType: string | undefined,
+    tenant?: string,
   ): void {
-    let attrs = cached(this.sendAttrs, `${transport}\0${topic}`, () => ({
-      [ATTR.operationName]: 'send',
-      [ATTR.operationType]: 'send',
-      [ATTR.messagingSystem]: transport,
-      [ATTR.destinationName]: topic,
-    }))
+    const t = this.byTenant ? tenant : undefined
+    let attrs = cached(this.sendAttrs, `${transport}\0${topic}\0${t ?? ''}`, () =>
+      withTenant(
+        {
+          [ATTR.operationName]: 'send',
+          [ATTR.operationType]: 'send',
+          [ATTR.messagingSystem]: transport,
+          [ATTR.destinationName]: topic,
+        },
+        t,
+      ),
+    )
     if (errorType !== undefined) attrs = { ...attrs, [ATTR.errorType]: errorType }
     i.sent.add(1, attrs)
     i.operationDuration.record(seconds, attrs)
   }
 
-  /** One handling attempt finished after `seconds`. */
+  /** One handling attempt finished after `seconds`; `tenant` as for `sent`. */
   processed(
     i: Instruments,
     transport: string,
@@ -81,14 +93,21 @@ export class MessagingMetrics {
     seconds: number,
     result: ProcessResult,
     errorType: string | undefined,
+    tenant?: string,
   ): void {
-    let attrs = cached(this.processAttrs, `${transport}\0${topic}\0${group}`, () => ({
-      [ATTR.operationName]: 'process',
-      [ATTR.operationType]: 'process',
-      [ATTR.messagingSystem]: transport,
-      [ATTR.destinationName]: topic,
-      [ATTR.consumerGroup]: group,
-    }))
+    const t = this.byTenant ? tenant : undefined
+    let attrs = cached(this.processAttrs, `${transport}\0${topic}\0${group}\0${t ?? ''}`, () =>
+      withTenant(
+        {
+          [ATTR.operationName]: 'process',
+          [ATTR.operationType]: 'process',
+          [ATTR.messagingSystem]: transport,
+          [ATTR.destinationName]: topic,
+          [ATTR.consumerGroup]: group,
+        },
+        t,
+      ),
+    )
     if (errorType !== undefined) attrs = { ...attrs, [ATTR.errorType]: errorType }
     i.consumed.add(1, attrs)
     i.processDuration.record(seconds, attrs)
@@ -130,6 +149,12 @@ function create(provider: MeterProvider, scope: string): Instruments {
       description: 'Messages sent to the dead-letter destination.',
     }),
   }
+}
+
+/** `attrs` with the tenant attribute when there is a tenant to record. */
+function withTenant(attrs: Attributes, tenant: string | undefined): Attributes {
+  if (tenant !== undefined) attrs[ATTR.tenant] = tenant
+  return attrs
 }
 
 function cached(map: Map<string, Attributes>, key: string, make: () => Attributes): Attributes {

@@ -21,6 +21,13 @@ export interface OtelMiddlewareOptions {
   metrics?: boolean
   /** Instrumentation scope name of the tracer and meter. @default '@switchyard/otel' */
   scope?: string
+  /**
+   * Label the messaging metrics with each event's `tenantid` (as `switchyard.tenant_id`), for
+   * per-tenant rates, durations, retries and dead letters. Off by default: every tenant
+   * multiplies the series of every topic and group, so turn it on only for a bounded set of
+   * tenants. Spans carry the tenant either way. @default false
+   */
+  tenantAttribute?: boolean
 }
 
 /** Options with defaults applied. */
@@ -31,9 +38,18 @@ export interface ResolvedOtelOptions {
   traces: boolean
   metrics: boolean
   scope: string
+  tenantAttribute: boolean
 }
 
-const KEYS = ['tracerProvider', 'meterProvider', 'propagator', 'traces', 'metrics', 'scope']
+const KEYS = [
+  'tracerProvider',
+  'meterProvider',
+  'propagator',
+  'traces',
+  'metrics',
+  'scope',
+  'tenantAttribute',
+]
 
 /**
  * Validates options and applies defaults.
@@ -71,6 +87,7 @@ export function resolveOtelOptions(options: OtelMiddlewareOptions): ResolvedOtel
     traces: flag(options.traces, 'traces'),
     metrics: flag(options.metrics, 'metrics'),
     scope,
+    tenantAttribute: flag(options.tenantAttribute, 'tenantAttribute', false),
   }
 }
 
@@ -83,8 +100,8 @@ function requireMethod(value: unknown, method: string, field: string): void {
   }
 }
 
-function flag(value: unknown, field: string): boolean {
-  if (value === undefined) return true
+function flag(value: unknown, field: string, fallback = true): boolean {
+  if (value === undefined) return fallback
   if (typeof value !== 'boolean') {
     throw new ConfigurationError(`otelMiddleware.${field} must be true or false`, {
       field: `otelMiddleware.${field}`,

@@ -62,7 +62,7 @@ export function otelMiddleware(options: OtelMiddlewareOptions = {}): Middleware 
   const configured =
     traces && tracerProvider !== undefined ? tracerProvider.getTracer(resolved.scope) : undefined
   const meter = resolved.metrics
-    ? new MessagingMetrics(resolved.meterProvider, resolved.scope)
+    ? new MessagingMetrics(resolved.meterProvider, resolved.scope, resolved.tenantAttribute)
     : undefined
   let globalProvider: TracerProvider | undefined
   let globalTracer: Tracer | undefined
@@ -117,6 +117,7 @@ export function otelMiddleware(options: OtelMiddlewareOptions = {}): Middleware 
           destinationLabel(ctx.topic, ctx.temporary),
           seconds(started),
           errorType(error),
+          ctx.event.tenantid,
         )
       throw error
     }
@@ -127,6 +128,7 @@ export function otelMiddleware(options: OtelMiddlewareOptions = {}): Middleware 
         destinationLabel(ctx.topic, ctx.temporary),
         seconds(started),
         undefined,
+        ctx.event.tenantid,
       )
   }
 
@@ -265,6 +267,7 @@ function record(
     seconds(started),
     result,
     error,
+    ctx.event.tenantid,
   )
 }
 
