@@ -1,0 +1,210 @@
+import type { Queryable } from '@switchyard/outbox'
+import { type StoreNames, storeNames } from './names.js'
+
+/** The columns of an event row as the readers select them. */
+export const EVENT_COLUMNS =
+  'e.position, e.stream_id, e.stream_version, e.topic, e.recorded_at, e.envelope'
+
+/**
+ * The DDL of the event store as one script: tables, indexes, the notify trigger and the two
+ * write functions. Exported for teams that keep SQL migrations in files.
+ * @throws {ConfigurationError} for an invalid schema name.
+ */
+export function eventStoreMigrationSql(schema = 'event_store'): string {
+  const n = storeNames(schema)
+  const s = `"${n.schema}"`
+  return `
+SELECT pg_advisory_xact_lock(${n.lockSpace}, -1);
+CREATE SCHEMA IF NOT EXISTS ${s};
+CREATE TABLE IF NOT EXISTS ${n.head} (
+  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  position bigint NOT NULL
+);
+INSERT INTO ${n.head} (singleton, position) VALUES (true, 0) ON CONFLICT DO NOTHING;
+CREATE TABLE IF NOT EXISTS ${n.streams} (
+  stream_id text PRIMARY KEY,
+  stream_type text,
+  tenant text,
+  version bigint NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS ${n.events} (
+  position bigint PRIMARY KEY,
+  id text NOT NULL,
+  stream_id text,
+  stream_version bigint,
+  tenant text,
+  type text NOT NULL,
+  source text NOT NULL,
+  subject text,
+  time timestamptz NOT NULL,
+  aggregate_type text,
+  aggregate_id text,
+  topic text,
+  envelope jsonb NOT NULL,
+  recorded_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX IF NOT EXISTS events_id ON ${n.events} (id);
+CREATE UNIQUE INDEX IF NOT EXISTS events_stream ON ${n.events} (stream_id, stream_version)
+  WHERE stream_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_tenant ON ${n.events} (tenant, position);
+CREATE INDEX IF NOT EXISTS events_time ON ${n.events} (time);
+CREATE TABLE IF NOT EXISTS ${n.checkpoints} (
+  name text PRIMARY KEY,
+  position bigint NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS ${n.snapshots} (
+  stream_id text NOT NULL,
+  name text NOT NULL,
+  version bigint NOT NULL,
+  state jsonb,
+  taken_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (stream_id, name)
+);
+CREATE OR REPLACE FUNCTION ${s}.notify_appended() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  PERFORM pg_notify('${n.channel}', '');
+  RETURN NULL;
+END
+$fn$;
+DO $do$
+BEGIN
+  IF NOT EXISTS (
+    SELECT 1 FROM pg_trigger WHERE tgname = 'events_notify' AND tgrelid = '${n.events}'::regclass
+  ) THEN
+    CREATE TRIGGER events_notify AFTER INSERT ON ${n.events}
+      FOR EACH STATEMENT EXECUTE FUNCTION ${s}.notify_appended();
+  END IF;
+END
+$do$;
+${appendFunction(n)}
+${recordFunction(n)}
+`
+}
+
+// Every write takes the head row's lock just before its insert and keeps it until it commits, so
+// positions are handed out in commit order: a reader that sees position p sees every position
+// below p, and a transaction that commits late cannot leave a hole behind a reader's checkpoint.
+// Statements inside a PL/pgSQL function each take a fresh snapshot under READ COMMITTED, so the
+// checks after a lock wait see what the writer before committed.
+function appendFunction(n: StoreNames): string {
+  return `CREATE OR REPLACE FUNCTION ${n.append}(
+  p_stream text, p_stream_type text, p_aggregate_id text, p_tenant text, p_expected text,
+  p_topic text, p_events jsonb
+) RETURNS TABLE (outcome text, version bigint, first_position bigint, tenant text)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_count bigint := jsonb_array_length(p_events);
+  v_version bigint;
+  v_tenant text;
+  v_found bigint;
+  v_same bigint;
+  v_lo bigint;
+  v_hi bigint;
+  v_first bigint;
+  v_head bigint;
+BEGIN
+  SELECT s.version, s.tenant INTO v_version, v_tenant
+    FROM ${n.streams} s WHERE s.stream_id = p_stream FOR UPDATE;
+  IF NOT FOUND THEN
+    INSERT INTO ${n.streams} (stream_id, stream_type, tenant, version)
+      VALUES (p_stream, p_stream_type, p_tenant, 0) ON CONFLICT (stream_id) DO NOTHING;
+    IF FOUND THEN
+      v_version := 0;
+      v_tenant := p_tenant;
+    ELSE
+      SELECT s.version, s.tenant INTO v_version, v_tenant
+        FROM ${n.streams} s WHERE s.stream_id = p_stream FOR UPDATE;
+    END IF;
+  END IF;
+  IF p_tenant IS NOT NULL AND v_tenant IS DISTINCT FROM p_tenant THEN
+    RETURN QUERY SELECT 'tenant'::text, v_version, NULL::bigint, NULL::text;
+    RETURN;
+  END IF;
+  SELECT count(*), count(*) FILTER (WHERE e.stream_id = p_stream),
+         min(e.stream_version - x.o), max(e.stream_version - x.o), min(e.position)
+    INTO v_found, v_same, v_lo, v_hi, v_first
+    FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(ev, o)
+    JOIN ${n.events} e ON e.id = x.ev->>'id';
+  IF v_found > 0 THEN
+    IF v_found = v_count AND v_same = v_count AND v_lo = v_hi THEN
+      IF p_expected = 'any' OR p_expected = 'exists'
+         OR (p_expected = 'no_stream' AND v_lo = 0) OR p_expected = v_lo::text THEN
+        RETURN QUERY SELECT 'idempotent'::text, v_lo + v_count, v_first, v_tenant;
+      ELSE
+        RETURN QUERY SELECT 'conflict'::text, v_version, NULL::bigint, v_tenant;
+      END IF;
+    ELSE
+      RETURN QUERY SELECT 'duplicate'::text, v_version, NULL::bigint, v_tenant;
+    END IF;
+    RETURN;
+  END IF;
+  IF (p_expected = 'no_stream' AND v_version <> 0) OR (p_expected = 'exists' AND v_version = 0)
+     OR (p_expected NOT IN ('any', 'no_stream', 'exists') AND v_version <> p_expected::bigint) THEN
+    RETURN QUERY SELECT 'conflict'::text, v_version, NULL::bigint, v_tenant;
+    RETURN;
+  END IF;
+  UPDATE ${n.streams} s SET version = v_version + v_count, updated_at = now()
+    WHERE s.stream_id = p_stream;
+  SELECT h.position INTO v_head FROM ${n.head} h FOR UPDATE;
+  INSERT INTO ${n.events} (position, id, stream_id, stream_version, tenant, type, source, subject,
+                           time, aggregate_type, aggregate_id, topic, envelope)
+  SELECT v_head + x.o, x.ev->>'id', p_stream, v_version + x.o, v_tenant, x.ev->>'type',
+         x.ev->>'source', x.ev->>'subject', (x.ev->>'time')::timestamptz, p_stream_type,
+         p_aggregate_id, p_topic,
+         CASE WHEN v_tenant IS NULL OR x.ev ? 'tenantid' THEN x.ev
+              ELSE x.ev || jsonb_build_object('tenantid', v_tenant) END
+    FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(ev, o);
+  UPDATE ${n.head} SET position = v_head + v_count;
+  RETURN QUERY SELECT 'ok'::text, v_version + v_count, v_head + 1, v_tenant;
+END
+$fn$;`
+}
+
+function recordFunction(n: StoreNames): string {
+  return `CREATE OR REPLACE FUNCTION ${n.record}(p_topic text, p_events jsonb)
+RETURNS TABLE (recorded bigint, first_position bigint)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_head bigint;
+  v_count bigint;
+BEGIN
+  SELECT h.position INTO v_head FROM ${n.head} h FOR UPDATE;
+  INSERT INTO ${n.events} (position, id, stream_id, stream_version, tenant, type, source, subject,
+                           time, aggregate_type, aggregate_id, topic, envelope)
+  SELECT v_head + row_number() OVER (ORDER BY x.o), x.ev->>'id', NULL, NULL, x.ev->>'tenantid',
+         x.ev->>'type', x.ev->>'source', x.ev->>'subject', (x.ev->>'time')::timestamptz,
+         x.ev->'extensions'->>'aggregatetype',
+         CASE WHEN x.ev->'extensions' ? 'aggregatetype' THEN x.ev->>'subject' END,
+         p_topic, x.ev
+    FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(ev, o)
+   WHERE NOT EXISTS (SELECT 1 FROM ${n.events} e WHERE e.id = x.ev->>'id');
+  GET DIAGNOSTICS v_count = ROW_COUNT;
+  UPDATE ${n.head} SET position = v_head + v_count;
+  RETURN QUERY SELECT v_count, v_head + 1;
+END
+$fn$;`
+}
+
+/** Something `migrateEventStore` can run a script on: a `pg` client or pool, PGlite, a driver. */
+export type EventStoreMigrationTarget = Queryable | { exec(sql: string): Promise<unknown> }
+
+/**
+ * Creates the event store's schema, tables, trigger and functions. Idempotent and safe to run
+ * from several processes at once (an advisory lock serialises them).
+ * @example
+ * await migrateEventStore(pool, { schema: 'event_store' })
+ * @throws when the database refuses the DDL (permissions, an incompatible existing table).
+ */
+export async function migrateEventStore(
+  db: EventStoreMigrationTarget,
+  options: { schema?: string } = {},
+): Promise<void> {
+  const sql = eventStoreMigrationSql(options.schema)
+  // One multi-statement script runs as one implicit transaction on one connection, so the
+  // advisory lock covers every statement.
+  if ('exec' in db && typeof db.exec === 'function') await db.exec(sql)
+  else await (db as Queryable).query(sql)
+}
