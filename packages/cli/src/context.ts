@@ -70,14 +70,22 @@ export async function withBus<T>(ctx: Context, work: (bus: EventBus) => Promise<
   const bus = await openBus(target, ctx.options.verbose === true)
   try {
     await withTimeout(bus.connect(), ctx.timeoutMs).catch((error: unknown) => {
-      // The adapters' own connection errors already name the address and what to check.
-      if (error instanceof ConnectionError) throw error
-      throw new ConnectionError(`Cannot connect to ${target.kind} at ${target.address}`, {
-        cause: error,
-      })
+      const where = `${target.kind} at ${target.address}`
+      // The adapters' own connection errors say what to check; add the address when they don't.
+      if (error instanceof ConnectionError && error.message.includes(hostOf(target.address)))
+        throw error
+      const message = error instanceof ConnectionError ? error.message : undefined
+      throw new ConnectionError(
+        message === undefined ? `Cannot connect to ${where}` : `${where}: ${message}`,
+        { cause: message === undefined ? error : undefined, retryable: false },
+      )
     })
     return await work(bus)
   } finally {
     await withTimeout(bus.close({ timeoutMs: 5_000 }), 10_000).catch(() => undefined)
   }
+}
+
+function hostOf(address: string): string {
+  return address.replace(/^[a-z+]+:\/\//, '').replace(/^.*@/, '')
 }

@@ -32,7 +32,7 @@ export function errorLine(error: unknown): string {
   let text = messageOf(error)
   const cause = (error as { cause?: unknown } | undefined)?.cause
   if (cause !== undefined) {
-    const more = messageOf(cause)
+    const more = messageOf(cause).replace(/\.$/, '')
     if (more !== '' && !text.includes(more)) text = `${text}: ${more}`
   }
   return redact(text.replace(/\s*\n\s*/g, ' ').trim())

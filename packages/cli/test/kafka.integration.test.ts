@@ -1,7 +1,6 @@
 import { kafkaTransport } from '@switchyard/adapter-kafka'
-import { Kafka, logLevel } from 'kafkajs'
 import { cliBrokerSuite } from './broker-suite.js'
-import { KAFKA_BROKERS } from './support.js'
+import { KAFKA_BROKERS, probeKafka } from './support.js'
 
 cliBrokerSuite(
   {
@@ -12,12 +11,5 @@ cliBrokerSuite(
     // has no consumer without a group.
     groupless: false,
   },
-  async () => {
-    const admin = new Kafka({
-      brokers: KAFKA_BROKERS.split(','),
-      logLevel: logLevel.NOTHING,
-    }).admin()
-    await admin.connect()
-    await admin.disconnect()
-  },
+  probeKafka,
 )

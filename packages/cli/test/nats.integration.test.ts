@@ -1,8 +1,6 @@
-import { jetstreamManager } from '@nats-io/jetstream'
-import { connect } from '@nats-io/transport-node'
 import { natsTransport } from '@switchyard/adapter-nats'
 import { cliBrokerSuite } from './broker-suite.js'
-import { NATS_URL } from './support.js'
+import { NATS_URL, probeNats } from './support.js'
 
 cliBrokerSuite(
   {
@@ -11,12 +9,5 @@ cliBrokerSuite(
     transport: () => natsTransport({ servers: NATS_URL }),
     groupless: true,
   },
-  async () => {
-    const nc = await connect({ servers: NATS_URL, timeout: 2_000, reconnect: false })
-    try {
-      await jetstreamManager(nc)
-    } finally {
-      await nc.close()
-    }
-  },
+  probeNats,
 )

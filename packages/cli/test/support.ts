@@ -57,8 +57,7 @@ export function runBin(
       },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1
-        if (error !== null && error.killed)
-          reject(new Error(`bin timed out: ${args.join(' ')}\n${stderr}`))
+        if (error?.killed) reject(new Error(`bin timed out: ${args.join(' ')}\n${stderr}`))
         else resolve({ code, stdout, stderr })
       },
     )
@@ -117,4 +116,41 @@ export function oneLineError(result: BinResult): string {
   if (lines.length !== 1 || !lines[0]!.startsWith('switchyard: ') || /\n\s+at /.test(result.stderr))
     throw new Error(`expected one error line, got: ${JSON.stringify(result.stderr)}`)
   return lines[0]!
+}
+
+/** Resolves when Redis answers PING. */
+export async function probeRedis(): Promise<void> {
+  const { Redis } = await import('ioredis')
+  const client = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  })
+  client.on('error', () => undefined)
+  try {
+    await client.connect()
+    await client.ping()
+  } finally {
+    client.disconnect()
+  }
+}
+
+/** Resolves when NATS answers with JetStream on. */
+export async function probeNats(): Promise<void> {
+  const { connect } = await import('@nats-io/transport-node')
+  const { jetstreamManager } = await import('@nats-io/jetstream')
+  const nc = await connect({ servers: NATS_URL, timeout: 2_000, reconnect: false })
+  try {
+    await jetstreamManager(nc)
+  } finally {
+    await nc.close()
+  }
+}
+
+/** Resolves when a Kafka broker answers a metadata request. */
+export async function probeKafka(): Promise<void> {
+  const { Kafka, logLevel } = await import('kafkajs')
+  const admin = new Kafka({ brokers: KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING }).admin()
+  await admin.connect()
+  await admin.disconnect()
 }
