@@ -93,6 +93,25 @@ async function busConsume(client, count, prefetch) {
   return rate
 }
 
+/** The same consume with a batch handler of up to 100 events, raw's XREADGROUP COUNT. */
+async function busBatchConsume(client, count) {
+  const topic = nextTopic('consume-batch')
+  await fill(client, topic, count)
+  const consumer = bus('bench')
+  const clock = firstToLast(count)
+  await consumer.subscribe(
+    topic,
+    (events) => {
+      for (let i = 0; i < events.length; i++) clock.tick()
+    },
+    { group: 'bench', startAt: 'earliest', batch: { maxSize: 100, maxWaitMs: 5 }, concurrency: 4 },
+  )
+  await clock.done
+  const rate = clock.rate
+  await consumer.close()
+  return rate
+}
+
 async function rawConsume(client, count) {
   const topic = nextTopic('consume-raw')
   await fill(client, topic, count)
@@ -217,6 +236,16 @@ export default async function bench({ report, quick }) {
       raw: () => rawConsume(client, count),
       400: () => busConsume(client, count, 400),
       100: () => busConsume(client, count, 100),
+      batch: () => busBatchConsume(client, count),
+    })
+    report({
+      scenario: 'redis batch consume, 1 KB events, batch handler of up to 100',
+      unit: 'events/s',
+      ours: best.batch,
+      raw: best.raw,
+      rawLabel: 'ioredis XREADGROUP COUNT 100 + one XACK per batch + JSON.parse',
+      higherIsBetter: true,
+      target: '>= 0.9x raw',
     })
     for (const prefetch of [400, 100]) {
       report({

@@ -95,7 +95,8 @@ export class BatchCollector {
     })
   }
 
-  private flush(): void {
+  /** Hands what was gathered to the handler now (the dispatcher started all it could). */
+  flush(): void {
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.timer = undefined
     const batch = this.pending

@@ -41,6 +41,8 @@ export interface DispatcherWork {
   giveBack(message: InboundMessage): Promise<void>
   /** A read or processing error outside any handler. */
   onError(error: unknown): void
+  /** After `process` was called for everything that could start now (a batch may go). */
+  started?: (() => void) | undefined
 }
 
 /**
@@ -234,6 +236,7 @@ export class Dispatcher {
     // Re-entrant calls (a lane finishing synchronously) leave the work to the loop already running.
     if (this.pumping) return
     this.pumping = true
+    let started = 0
     try {
       while (
         this.running < this.concurrency &&
@@ -242,6 +245,7 @@ export class Dispatcher {
         !this.paused
       ) {
         const item = this.ready.shift()!
+        started++
         this.running++
         if (this.running > this.maxRunning) this.maxRunning = this.running
         if (item instanceof Lane) {
@@ -254,6 +258,7 @@ export class Dispatcher {
     } finally {
       this.pumping = false
     }
+    if (started > 0) this.work.started?.()
   }
 
   private runOne(message: InboundMessage, lane: Lane | undefined): void {
