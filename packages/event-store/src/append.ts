@@ -27,6 +27,12 @@ export interface AppendOptions {
    * tenant, stamped as `tenantid` on events that carry none. @default the events' `tenantid`
    */
   tenant?: string
+  /**
+   * Your open transaction (a `pg` client inside `BEGIN`, PGlite's `tx`): the append, its outbox
+   * rows and inline projections join it and commit or roll back with your own writes. The
+   * append lock is held from the append until your commit, so commit soon after.
+   */
+  tx?: Queryable
 }
 
 /** What an append wrote. */
@@ -123,7 +129,12 @@ export async function append<T>(
   }
   const aggregate = aggregateOf(streamId)
   const topic = ctx.outbox === undefined ? undefined : ctx.outbox.topicFor(streamId, aggregate)
-  return ctx.driver.transaction(async (tx) => {
+  if (options.tx !== undefined && typeof options.tx?.query !== 'function') {
+    throw new ConfigurationError('tx must be a client with query(text, params)', { field: 'tx' })
+  }
+  const run = <R>(fn: (tx: Queryable) => Promise<R>): Promise<R> =>
+    options.tx === undefined ? ctx.driver.transaction(fn) : fn(options.tx)
+  return run(async (tx) => {
     const row = await callAppend(tx, ctx, streamId, expected, tenant, topic, list)
     const version = Number(row.version)
     if (row.outcome === 'conflict') throw new WrongExpectedVersionError(streamId, expected, version)
