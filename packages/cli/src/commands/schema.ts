@@ -29,7 +29,8 @@ async function validate(ctx: Context, type: string, file: string, options: { ver
   const result = registry.check(type, data, { version: used })
   const issues = result.ok ? [] : result.issues
   if (ctx.io.json) printJson(ctx.io, { type, version: used, valid: result.ok, issues })
-  else if (result.ok) line(ctx.io, `${ctx.io.colors.green('valid')}: ${file} is a ${type} v${used}`)
+  else if (result.ok)
+    line(ctx.io, `${ctx.io.colors.green('valid')}: ${file} matches ${type} v${used}`)
   else
     for (const i of issues) line(ctx.io, `${ctx.io.colors.red('invalid')} ${i.path}: ${i.message}`)
   if (!result.ok)
