@@ -1,36 +1,72 @@
-import { serviceOrSkip, transportConformance } from '@switchyard/testkit'
-import { Cluster } from 'ioredis'
+import { fileURLToPath } from 'node:url'
+import { serviceOrSkip, startConsumerProcess, transportConformance } from '@switchyard/testkit'
+import type { Cluster } from 'ioredis'
 import { afterAll } from 'vitest'
 import { redisTransport, topicKeys } from '../src/index.js'
-import { hasRedisCli, hasRedisServer, PrivateCluster, uniquePrefix } from './helpers.js'
+import { clusterClient, hasClusterTools, RedisCluster } from './cluster-nodes.js'
+import { uniquePrefix } from './helpers.js'
 
-// The whole suite on a private three-node Redis Cluster: a topic's keys share one hash slot, so
-// its scripts and pipelines stay on one node while topics spread over all three.
-const skip = await serviceOrSkip('redis-server and redis-cli binaries', async () => {
-  if (!hasRedisServer() || !hasRedisCli())
-    throw new Error('redis-server or redis-cli is not on the PATH')
+// The whole suite on a private Redis Cluster of three masters and three replicas
+// (tooling/cluster/redis.sh): a topic's keys share one hash slot, so its scripts and pipelines
+// stay on one node while topics spread over all three masters. The killed consumer runs as a
+// process of its own on the same cluster; the broker restart stops and starts every node of a
+// second cluster on its append-only files.
+const skip = await serviceOrSkip('redis-server and redis-cli binaries', hasClusterTools)
+const cluster = skip === undefined ? await RedisCluster.start() : undefined
+const clients: Cluster[] = []
+afterAll(async () => {
+  for (const client of clients.splice(0)) client.disconnect()
+  await cluster?.destroy()
 })
-const cluster = skip === undefined ? await PrivateCluster.start() : undefined
-afterAll(() => cluster?.destroy())
 const keyPrefix = uniquePrefix('cluster')
-const make = () => redisTransport({ client: new Cluster(cluster!.nodes), keyPrefix })
+// The killed consumer and its survivor hand over within a second, not the default 30 s.
+const HAND_OVER_MS = 1_000
 
-transportConformance('redis (cluster)', make, {
-  skip,
-  features: redisTransport().features,
-  delayToleranceMs: 500,
-  // Foreign entries on a Cluster: the XADD goes to the node of the topic's hash slot.
-  injectRaw: async (topic, { headers = {}, body, key }) => {
-    const fields = Object.entries(headers).flat()
-    if (key !== undefined) fields.push('key', key)
-    const client = new Cluster(cluster!.nodes)
-    try {
+/** A client on `on` that the suite disconnects at the end (the transport never quits a client it was given). */
+function client(on: RedisCluster): Cluster {
+  const made = clusterClient(on.nodes)
+  clients.push(made)
+  return made
+}
+
+transportConformance(
+  'redis (cluster)',
+  () => redisTransport({ client: client(cluster!), keyPrefix }),
+  {
+    skip,
+    features: redisTransport().features,
+    delayToleranceMs: 500,
+    // Foreign entries on a Cluster: the XADD goes to the node of the topic's hash slot.
+    injectRaw: async (topic, { headers = {}, body, key }) => {
+      const fields = Object.entries(headers).flat()
+      if (key !== undefined) fields.push('key', key)
+      const raw = client(cluster!)
       const stream = topicKeys(keyPrefix, topic).stream
-      const id = await client.xadd(stream, '*', ...fields, 'data', Buffer.from(body))
+      const id = await raw.xadd(stream, '*', ...fields, 'data', Buffer.from(body))
       return Number(id!.split('-')[0])
-    } finally {
-      client.disconnect()
-    }
+    },
+    spawnConsumer: (spec) =>
+      startConsumerProcess(new URL('./fixtures/cluster-consumer.ts', import.meta.url), spec, {
+        args: [
+          cluster!.nodes.map((n) => `${n.host}:${n.port}`).join(','),
+          keyPrefix,
+          String(HAND_OVER_MS),
+        ],
+        execArgv: ['--conditions=@switchyard/source', '--import', '@switchyard/config/ts-child'],
+        cwd: fileURLToPath(new URL('..', import.meta.url)),
+      }),
+    survivor: () =>
+      redisTransport({ client: client(cluster!), keyPrefix, consumerTimeoutMs: HAND_OVER_MS }),
+    // The visibility timeout, then a reclaim sweep (every half of it).
+    handOverMs: 2 * HAND_OVER_MS,
+    privateBroker: async () => {
+      const own = await RedisCluster.start()
+      return {
+        make: () => redisTransport({ client: client(own), keyPrefix }),
+        restart: () => own.restart(),
+        dispose: () => own.destroy(),
+        timeoutMs: 60_000,
+      }
+    },
   },
-  spawnConsumer: { skip: 'a killed consumer is proven on the single server (same code path)' },
-})
+)
