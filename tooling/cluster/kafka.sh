@@ -64,20 +64,31 @@ write_config() {
     "$cluster_here/kafka.properties.template" >"$dir/n$i.properties"
 }
 
+format_node() {
+  local i=$1
+  # shellcheck disable=SC2046 # logging_opts is one word
+  java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp "$libs/*" $(logging_opts) \
+    kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/n$i.properties" --ignore-formatted \
+    >>"$dir/n$i.out" 2>&1 || { log "formatting node $i failed; see $dir/n$i.out"; return 1; }
+}
+
 start_nodes() {
   command -v java >/dev/null || { log 'java not found (Java 17+ is needed)'; return 1; }
   fetch_jars
   load_ports $((2 * nodes))
-  local i
+  local i formats=()
+  # A new data dir is formatted first, the three at once (a JVM start each).
   for ((i = 1; i <= nodes; i++)); do
     node_pid "$i" >/dev/null && continue
     write_config "$i"
     if [[ ! -f $dir/n$i/meta.properties ]]; then
-      # shellcheck disable=SC2046 # logging_opts is one word
-      java -cp "$libs/*" $(logging_opts) kafka.tools.StorageTool format -t "$cluster_id" \
-        -c "$dir/n$i.properties" --ignore-formatted >>"$dir/n$i.out" 2>&1 ||
-        { log "formatting node $i failed; see $dir/n$i.out"; return 1; }
+      format_node "$i" &
+      formats+=($!)
     fi
+  done
+  for i in "${formats[@]}"; do wait "$i" || return 1; done
+  for ((i = 1; i <= nodes; i++)); do
+    node_pid "$i" >/dev/null && continue
     # shellcheck disable=SC2086,SC2046 # heap holds several flags
     spawn_node "$i" java $heap -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:TieredStopAtLevel=1 \
       -Djava.awt.headless=true $(logging_opts) -cp "$libs/*" kafka.Kafka "$dir/n$i.properties"

@@ -141,5 +141,5 @@ describe.skipIf(skip !== undefined)('kafka adapter (3-broker cluster)', () => {
     } finally {
       await Promise.allSettled(buses.map((b) => b.close({ timeoutMs: 5_000 })))
     }
-  }, 240_000)
+  }, 300_000)
 })
