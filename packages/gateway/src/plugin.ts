@@ -1,12 +1,14 @@
 import swagger from '@fastify/swagger'
 import websocket from '@fastify/websocket'
 import type { EventBus } from '@switchyard/core'
+import type { EventStore } from '@switchyard/event-store'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import { type AuthOptions, createAuthenticator } from './auth.js'
 import type { GatewayContext } from './context.js'
 import type { GatewayMetrics } from './metrics.js'
 import { installErrorHandler } from './problem.js'
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js'
+import { archiveRoutes } from './routes/archive.js'
 import { consoleRoutes } from './routes/console.js'
 import { deadLetterRoutes } from './routes/dead-letters.js'
 import { eventRoutes } from './routes/events.js'
@@ -54,6 +56,12 @@ export interface GatewayPluginOptions {
   outbox?: OutboxSource | undefined
   /** Subscriptions: the webhook SSRF allow-list, sync interval, WebSocket status interval. */
   subscriptions?: SubscriptionOptions | undefined
+  /**
+   * The event store (`@switchyard/event-store`) behind `GET /api/v1/events/{id}`,
+   * `POST /api/v1/events/query` and `POST /api/v1/streams/{id}/replay`; those routes exist only
+   * when it is given.
+   */
+  eventStore?: EventStore | undefined
 }
 
 /**
@@ -146,5 +154,8 @@ export const switchyardGateway: FastifyPluginAsync<GatewayPluginOptions> = async
   await app.register(subscriptionRoutes, { subscriptions: options.subscriptions })
   await app.register(deadLetterRoutes)
   await app.register(outboxRoutes, { outbox: options.outbox })
+  if (options.eventStore !== undefined) {
+    await app.register(archiveRoutes, { store: options.eventStore })
+  }
   if (options.console ?? true) await app.register(consoleRoutes)
 }
