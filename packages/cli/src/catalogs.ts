@@ -1,11 +1,6 @@
 import { readFile } from 'node:fs/promises'
-import {
-  type Catalog,
-  type CatalogInit,
-  createSchemaRegistry,
-  defineCatalog,
-  type SchemaRegistry,
-} from '@switchyard/schemas'
+// Loaded on use: ajv and the catalogs cost more start-up time than the rest of the bin.
+import type { Catalog, CatalogInit, SchemaRegistry } from '@switchyard/schemas'
 import { UsageError } from './exit-codes.js'
 
 const BUILT_IN = ['olive', 'anumate', 'marty'] as const
@@ -44,6 +39,7 @@ async function fromFile(path: string): Promise<Catalog> {
     throw new UsageError(
       `Catalog "${path}" must be a JSON object with name, title, version, description and specs (as defineCatalog takes)`,
     )
+  const { defineCatalog } = await import('@switchyard/schemas')
   try {
     return defineCatalog(init as CatalogInit)
   } catch (error) {
@@ -68,6 +64,7 @@ export async function loadCatalogs(names: readonly string[] | undefined): Promis
 
 /** A registry holding every event of the catalogs. */
 export async function loadRegistry(names: readonly string[] | undefined): Promise<SchemaRegistry> {
+  const { createSchemaRegistry } = await import('@switchyard/schemas')
   const registry = createSchemaRegistry() as SchemaRegistry
   for (const catalog of await loadCatalogs(names)) registry.use(catalog)
   return registry

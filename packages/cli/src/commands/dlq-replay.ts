@@ -11,7 +11,7 @@ import { readDeadLetters, waitingEntries } from '../dead-letters.js'
 import { deadLetterFilter } from '../dlq-filter.js'
 import { UsageError } from '../exit-codes.js'
 import { line, note, printJson } from '../io.js'
-import { type DlqOptions, limitOf, printEntries } from './dlq.js'
+import { type DlqOptions, limitOf, printEntries } from './dlq-shared.js'
 
 /** How many entries each step saw, for the summary. */
 interface Tally {

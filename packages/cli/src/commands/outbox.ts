@@ -1,12 +1,5 @@
 import { ConnectionError } from '@switchyard/core'
-import {
-  listParked,
-  outboxFromEnv,
-  outboxStatus,
-  pruneSent,
-  type Queryable,
-  requeueParked,
-} from '@switchyard/outbox'
+import type { Queryable } from '@switchyard/outbox'
 import type { Command } from 'commander'
 import { type Context, directOnly } from '../context.js'
 import { NotFoundError, UsageError } from '../exit-codes.js'
@@ -26,10 +19,11 @@ interface OutboxOptions {
 async function withDatabase<T>(
   ctx: Context,
   options: OutboxOptions,
-  work: (db: Queryable) => Promise<T>,
+  work: (db: Queryable, outbox: typeof import('@switchyard/outbox')) => Promise<T>,
 ): Promise<T> {
   directOnly(ctx, 'outbox')
-  const url = options.database ?? outboxFromEnv(ctx.io.env).connectionString
+  const outbox = await import('@switchyard/outbox')
+  const url = options.database ?? outbox.outboxFromEnv(ctx.io.env).connectionString
   if (url === undefined || url === '')
     throw new UsageError('The outbox commands need a database: set DATABASE_URL or pass --database')
   let Pool: typeof import('pg').Pool
@@ -45,7 +39,7 @@ async function withDatabase<T>(
     await pool.query('SELECT 1').catch((error: unknown) => {
       throw new ConnectionError('Cannot connect to the outbox database', { cause: error })
     })
-    return await work(pool).catch((error: { code?: string }) => {
+    return await work(pool, outbox).catch((error: { code?: string }) => {
       if (error?.code === '42P01')
         throw new NotFoundError(
           `Outbox table "${options.table ?? 'outbox'}" does not exist: create it with migrate() from @switchyard/outbox, or pass --table`,
@@ -81,8 +75,8 @@ export function registerOutbox(program: Command, context: (cmd: Command) => Cont
     )
     .action((options: OutboxOptions, cmd: Command) => {
       const ctx = context(cmd)
-      return withDatabase(ctx, options, async (pool) => {
-        const s = await outboxStatus(pool, tableOf(options))
+      return withDatabase(ctx, options, async (pool, o) => {
+        const s = await o.outboxStatus(pool, tableOf(options))
         if (ctx.io.json) return printJson(ctx.io, s)
         printTable(
           ctx.io,
@@ -103,8 +97,8 @@ export function registerOutbox(program: Command, context: (cmd: Command) => Cont
       const limit = Number(options.limit)
       if (!Number.isInteger(limit) || limit <= 0)
         throw new UsageError('--limit must be a whole number above 0')
-      return withDatabase(ctx, options, async (pool) => {
-        const rows = await listParked(pool, { ...tableOf(options), limit })
+      return withDatabase(ctx, options, async (pool, o) => {
+        const rows = await o.listParked(pool, { ...tableOf(options), limit })
         if (ctx.io.json) return printJson(ctx.io, rows)
         printTable(
           ctx.io,
@@ -125,9 +119,9 @@ export function registerOutbox(program: Command, context: (cmd: Command) => Cont
       const ctx = context(cmd)
       if ((options.id === undefined) === (options.all !== true))
         throw new UsageError('Give either --id <id...> or --all')
-      return withDatabase(ctx, options, async (pool) => {
+      return withDatabase(ctx, options, async (pool, o) => {
         const ids = options.id === undefined ? {} : { ids: options.id }
-        const requeued = await requeueParked(pool, { ...tableOf(options), ...ids })
+        const requeued = await o.requeueParked(pool, { ...tableOf(options), ...ids })
         if (ctx.io.json) return printJson(ctx.io, { requeued })
         line(ctx.io, `requeued ${requeued} parked row${requeued === 1 ? '' : 's'}`)
       })
@@ -149,8 +143,8 @@ export function registerOutbox(program: Command, context: (cmd: Command) => Cont
           throw new UsageError('--older-than must be a duration such as 30s, 10m, 1h or 7d')
         olderThanMs = now - from.ms
       }
-      return withDatabase(ctx, options, async (pool) => {
-        const pruned = await pruneSent(pool, { ...tableOf(options), olderThanMs })
+      return withDatabase(ctx, options, async (pool, o) => {
+        const pruned = await o.pruneSent(pool, { ...tableOf(options), olderThanMs })
         if (ctx.io.json) return printJson(ctx.io, { pruned })
         line(ctx.io, `pruned ${pruned} sent row${pruned === 1 ? '' : 's'}`)
       })

@@ -1,12 +1,6 @@
 import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
-import {
-  type AsyncApiServer,
-  type Catalog,
-  compatibilityProblems,
-  type JsonSchema,
-  toAsyncApi,
-} from '@switchyard/schemas'
+import type { AsyncApiServer, Catalog, JsonSchema } from '@switchyard/schemas'
 import type { Command } from 'commander'
 import { loadCatalogs, loadRegistry, readJsonFile } from '../catalogs.js'
 import type { Context } from '../context.js'
@@ -55,6 +49,7 @@ async function schemaArg(ctx: Context, arg: string): Promise<JsonSchema> {
 }
 
 async function compat(ctx: Context, oldArg: string, newArg: string) {
+  const { compatibilityProblems } = await import('@switchyard/schemas')
   const problems = compatibilityProblems(await schemaArg(ctx, oldArg), await schemaArg(ctx, newArg))
   const compatible = problems.length === 0
   if (ctx.io.json) printJson(ctx.io, { compatible, problems })
@@ -93,6 +88,7 @@ async function asyncapi(ctx: Context, options: { out?: string }) {
           description: catalogs.map((c) => c.description).join(' '),
           events: catalogs.flatMap((c) => c.events),
         }
+  const { toAsyncApi } = await import('@switchyard/schemas')
   const doc = toAsyncApi(catalog, { servers: serverOf(ctx) })
   const text = `${JSON.stringify(doc, null, 2)}\n`
   if (options.out === undefined) return void ctx.io.stdout.write(text)
