@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { EventEnvelope } from '@switchyard/core'
+import { ConfigurationError, type EventEnvelope } from '@switchyard/core'
 import type { EventQuery, EventStore, RecordedEvent, ReplayProgress } from '@switchyard/event-store'
 import type { FastifyInstance } from 'fastify'
 import { hasRole, type Principal, type Role, requireRole } from '../auth.js'
@@ -248,9 +248,9 @@ export function archiveRoutes(
     async (request) => {
       const principal = principalOf(request)
       requireRole(principal, 'subscriber')
-      const page = await store.queryEvents(
-        queryOf(principal, request.body as Record<string, unknown>),
-      )
+      const page = await store
+        .queryEvents(queryOf(principal, request.body as Record<string, unknown>))
+        .catch(invalidQuery)
       return {
         events: page.events.map(eventView),
         next_cursor: page.next === undefined ? null : String(page.next),
@@ -346,6 +346,13 @@ export function archiveRoutes(
     },
   )
   done()
+}
+
+/** A query the store refused as malformed is the client's error, said as such. */
+function invalidQuery(error: unknown): never {
+  if (error instanceof ConfigurationError)
+    throw new HttpProblem(400, `Invalid query: ${error.message}`)
+  throw error
 }
 
 function forgetOld(jobs: Map<string, ReplayJob>): void {
