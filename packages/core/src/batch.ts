@@ -77,6 +77,7 @@ interface Pending {
 export class BatchCollector {
   private pending: Pending[] = []
   private timer: ReturnType<typeof setTimeout> | undefined
+  private immediate: ReturnType<typeof setImmediate> | undefined
 
   constructor(
     private readonly handler: BatchHandler,
@@ -95,10 +96,19 @@ export class BatchCollector {
     })
   }
 
-  /** Hands what was gathered to the handler now (the dispatcher started all it could). */
-  flush(): void {
+  /**
+   * The dispatcher started all it could: the batch goes once this turn's microtasks ran, so the
+   * events that the settling of a batch frees (each in its own microtask) go together.
+   */
+  soon(): void {
+    this.immediate ??= setImmediate(() => this.flush())
+  }
+
+  private flush(): void {
     if (this.timer !== undefined) clearTimeout(this.timer)
+    if (this.immediate !== undefined) clearImmediate(this.immediate)
     this.timer = undefined
+    this.immediate = undefined
     const batch = this.pending
     this.pending = []
     if (batch.length > 0) void this.run(batch)

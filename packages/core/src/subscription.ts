@@ -128,7 +128,7 @@ export class Subscription implements AsyncDisposable {
             'give back',
           ),
         onError: (error) => this.report(error, 'pull'),
-        started: this.batcher && (() => this.batcher!.flush()),
+        started: this.batcher && (() => this.batcher!.soon()),
       },
     )
     this.dispatcher.start()
