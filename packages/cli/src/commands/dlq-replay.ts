@@ -6,12 +6,13 @@ import {
   readDeadLetter,
 } from '@switchyard/core'
 import cliProgress from 'cli-progress'
-import { type Context, directOnly, withBus } from '../context.js'
+import { type Context, withBus } from '../context.js'
 import { readDeadLetters, waitingEntries } from '../dead-letters.js'
 import { deadLetterFilter } from '../dlq-filter.js'
 import { UsageError } from '../exit-codes.js'
 import { line, note, printJson } from '../io.js'
 import { type DlqOptions, limitOf, printEntries } from './dlq-shared.js'
+import { gatewayAct, gatewayDryRun } from './gateway-dlq.js'
 
 /** How many entries each step saw, for the summary. */
 interface Tally {
@@ -78,7 +79,7 @@ function summary(ctx: Context, topic: string, verb: string, tally: Tally): void 
 
 /** `dlq replay`: core's `deadLetters.replay`, counting what its filter saw. */
 export async function replay(ctx: Context, topic: string, options: DlqOptions): Promise<void> {
-  directOnly(ctx, 'dlq replay')
+  if (ctx.options.gateway !== undefined) return throughGateway(ctx, topic, options, 'replay')
   const matches = deadLetterFilter(options.filter)
   await withBus(ctx, async (bus) => {
     if (options.dryRun === true) return dryRun(ctx, bus, topic, options, 'replayed')
@@ -117,7 +118,7 @@ export async function replay(ctx: Context, topic: string, options: DlqOptions): 
  * replay does; the others are handed back for a later replay, as replay's filter does.
  */
 export async function discard(ctx: Context, topic: string, options: DlqOptions): Promise<void> {
-  directOnly(ctx, 'dlq discard')
+  if (ctx.options.gateway !== undefined) return throughGateway(ctx, topic, options, 'discard')
   const matches = deadLetterFilter(options.filter)
   const limit = limitOf(options, Number.POSITIVE_INFINITY)
   await withBus(ctx, async (bus) => {
@@ -167,4 +168,27 @@ export async function discard(ctx: Context, topic: string, options: DlqOptions):
     bar.stop()
     summary(ctx, topic, 'discarded', tally)
   })
+}
+
+/** `dlq replay|discard` through a gateway's dead-letter routes. */
+async function throughGateway(
+  ctx: Context,
+  topic: string,
+  options: DlqOptions,
+  action: 'replay' | 'discard',
+): Promise<void> {
+  const verb = action === 'replay' ? 'replayed' : 'discarded'
+  const limit = limitOf(options, 1000)
+  if (options.dryRun === true) return gatewayDryRun(ctx, topic, options, limit, verb)
+  let bar: ReturnType<typeof progress> | undefined
+  try {
+    const tally = await gatewayAct(ctx, topic, options, limit, action, (total) => {
+      bar = progress(ctx, total, verb)
+      return bar.update
+    })
+    bar?.stop()
+    summary(ctx, topic, verb, tally)
+  } finally {
+    bar?.stop()
+  }
 }

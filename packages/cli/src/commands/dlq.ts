@@ -1,15 +1,16 @@
 import type { Command } from 'commander'
-import { type Context, directOnly, withBus } from '../context.js'
+import { type Context, withBus } from '../context.js'
 import { findEntry, readDeadLetters } from '../dead-letters.js'
 import { deadLetterFilter } from '../dlq-filter.js'
 import { line, note, printJson } from '../io.js'
 import { discard, replay } from './dlq-replay.js'
 import { type DlqOptions, limitOf, printEntries } from './dlq-shared.js'
+import { gatewayList, gatewayShow } from './gateway-dlq.js'
 
 async function list(ctx: Context, topic: string, options: DlqOptions): Promise<void> {
-  directOnly(ctx, 'dlq list')
   const matches = deadLetterFilter(options.filter)
   const limit = limitOf(options, 100)
+  if (ctx.options.gateway !== undefined) return gatewayList(ctx, topic, options, limit)
   await withBus(ctx, async (bus) => {
     const view = await readDeadLetters(bus, topic)
     const entries = view.entries.filter(matches).slice(0, limit)
@@ -23,7 +24,7 @@ async function list(ctx: Context, topic: string, options: DlqOptions): Promise<v
 }
 
 async function show(ctx: Context, topic: string, id: string): Promise<void> {
-  directOnly(ctx, 'dlq show')
+  if (ctx.options.gateway !== undefined) return gatewayShow(ctx, topic, id)
   await withBus(ctx, async (bus) => {
     const entry = findEntry(await readDeadLetters(bus, topic), id, topic)
     if (ctx.io.json) return printJson(ctx.io, entry)

@@ -1,59 +1,9 @@
-import { ConnectionError } from '@switchyard/core'
-import type { Queryable } from '@switchyard/outbox'
 import type { Command } from 'commander'
-import { type Context, directOnly } from '../context.js'
-import { NotFoundError, UsageError } from '../exit-codes.js'
+import type { Context } from '../context.js'
+import { UsageError } from '../exit-codes.js'
 import { age, line, printJson, printTable } from '../io.js'
+import { type OutboxOptions, withOutbox } from '../outbox-backend.js'
 import { parseFrom } from '../tail-reader.js'
-
-interface OutboxOptions {
-  database?: string
-  table?: string
-  limit?: string
-  id?: string[]
-  all?: boolean
-  olderThan?: string
-}
-
-/** Runs `work` on a pg pool of `--database`, else `SWITCHYARD_POSTGRES_URL`/`DATABASE_URL`. */
-async function withDatabase<T>(
-  ctx: Context,
-  options: OutboxOptions,
-  work: (db: Queryable, outbox: typeof import('@switchyard/outbox')) => Promise<T>,
-): Promise<T> {
-  directOnly(ctx, 'outbox')
-  const outbox = await import('@switchyard/outbox')
-  const url = options.database ?? outbox.outboxFromEnv(ctx.io.env).connectionString
-  if (url === undefined || url === '')
-    throw new UsageError('The outbox commands need a database: set DATABASE_URL or pass --database')
-  let Pool: typeof import('pg').Pool
-  try {
-    const pg = await import('pg')
-    Pool = (pg.default ?? pg).Pool
-  } catch {
-    throw new UsageError('The outbox commands need the pg client: npm install pg')
-  }
-  const pool = new Pool({ connectionString: url, connectionTimeoutMillis: ctx.timeoutMs, max: 1 })
-  pool.on('error', () => undefined)
-  try {
-    await pool.query('SELECT 1').catch((error: unknown) => {
-      throw new ConnectionError('Cannot connect to the outbox database', { cause: error })
-    })
-    return await work(pool, outbox).catch((error: { code?: string }) => {
-      if (error?.code === '42P01')
-        throw new NotFoundError(
-          `Outbox table "${options.table ?? 'outbox'}" does not exist: create it with migrate() from @switchyard/outbox, or pass --table`,
-        )
-      throw error
-    })
-  } finally {
-    await pool.end().catch(() => undefined)
-  }
-}
-
-function tableOf(options: OutboxOptions): { table?: string } {
-  return options.table === undefined ? {} : { table: options.table }
-}
 
 /** `switchyard outbox status|parked|requeue|prune`. */
 export function registerOutbox(program: Command, context: (cmd: Command) => Context): void {
@@ -75,8 +25,8 @@ export function registerOutbox(program: Command, context: (cmd: Command) => Cont
     )
     .action((options: OutboxOptions, cmd: Command) => {
       const ctx = context(cmd)
-      return withDatabase(ctx, options, async (pool, o) => {
-        const s = await o.outboxStatus(pool, tableOf(options))
+      return withOutbox(ctx, options, async (outbox) => {
+        const s = await outbox.status()
         if (ctx.io.json) return printJson(ctx.io, s)
         printTable(
           ctx.io,
@@ -97,8 +47,8 @@ export function registerOutbox(program: Command, context: (cmd: Command) => Cont
       const limit = Number(options.limit)
       if (!Number.isInteger(limit) || limit <= 0)
         throw new UsageError('--limit must be a whole number above 0')
-      return withDatabase(ctx, options, async (pool, o) => {
-        const rows = await o.listParked(pool, { ...tableOf(options), limit })
+      return withOutbox(ctx, options, async (outbox) => {
+        const rows = await outbox.parked(limit)
         if (ctx.io.json) return printJson(ctx.io, rows)
         printTable(
           ctx.io,
@@ -119,9 +69,8 @@ export function registerOutbox(program: Command, context: (cmd: Command) => Cont
       const ctx = context(cmd)
       if ((options.id === undefined) === (options.all !== true))
         throw new UsageError('Give either --id <id...> or --all')
-      return withDatabase(ctx, options, async (pool, o) => {
-        const ids = options.id === undefined ? {} : { ids: options.id }
-        const requeued = await o.requeueParked(pool, { ...tableOf(options), ...ids })
+      return withOutbox(ctx, options, async (outbox) => {
+        const requeued = await outbox.requeue(options.id)
         if (ctx.io.json) return printJson(ctx.io, { requeued })
         line(ctx.io, `requeued ${requeued} parked row${requeued === 1 ? '' : 's'}`)
       })
@@ -143,8 +92,8 @@ export function registerOutbox(program: Command, context: (cmd: Command) => Cont
           throw new UsageError('--older-than must be a duration such as 30s, 10m, 1h or 7d')
         olderThanMs = now - from.ms
       }
-      return withDatabase(ctx, options, async (pool, o) => {
-        const pruned = await o.pruneSent(pool, { ...tableOf(options), olderThanMs })
+      return withOutbox(ctx, options, async (outbox) => {
+        const pruned = await outbox.prune(olderThanMs)
         if (ctx.io.json) return printJson(ctx.io, { pruned })
         line(ctx.io, `pruned ${pruned} sent row${pruned === 1 ? '' : 's'}`)
       })
