@@ -87,11 +87,11 @@ export function byId(received: readonly Received[]): Map<string, Received[]> {
 }
 
 /** Creates a subscription through the REST API and expects a 201. */
-// biome-ignore lint/suspicious/noExplicitAny: tests read response bodies freely
 export async function createSubscription(
   gw: RunningGateway,
   token: string,
   json: object,
+  // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies freely
 ): Promise<any> {
   const res = await call(`${gw.url}/api/v1/subscriptions`, { token, json })
   expect(res.status, JSON.stringify(res.body)).toBe(201)
