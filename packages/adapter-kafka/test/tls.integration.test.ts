@@ -95,7 +95,6 @@ describe.skipIf(skip !== undefined)('kafka tls - SSL and SASL_SSL with SCRAM-SHA
       securityProtocol: 'SSL',
       ssl: { ca: pki!.otherCa.cert },
     })
-    console.log('MSG', error.message, (error.cause as any)?.code, (error.cause as any)?.name)
     expect(error).toBeInstanceOf(ConnectionError)
     expect(error.retryable).toBe(false)
     expect(error.message).toMatch(/TLS/)
@@ -109,7 +108,6 @@ describe.skipIf(skip !== undefined)('kafka tls - SSL and SASL_SSL with SCRAM-SHA
       securityProtocol: 'SSL',
       ssl: { ca: pki!.ca.cert },
     })
-    console.log('MSG', error.message, (error.cause as any)?.code, (error.cause as any)?.name)
     expect(error).toBeInstanceOf(ConnectionError)
     expect(error.retryable).toBe(false)
     expect(error.message).toMatch(/certificate has expired/i)
@@ -122,7 +120,6 @@ describe.skipIf(skip !== undefined)('kafka tls - SSL and SASL_SSL with SCRAM-SHA
       ssl: { ca: pki!.ca.cert },
       sasl: { mechanism: 'scram-sha-256', username: broker!.username, password: 'wrong-password' },
     })
-    console.log('MSG', error.message, (error.cause as any)?.code, (error.cause as any)?.name)
     expect(error).toBeInstanceOf(ConnectionError)
     expect(error.retryable).toBe(false)
     expect(error.message).toMatch(/refused the SASL credentials/)
