@@ -51,16 +51,6 @@ export function createContext(options: GlobalOptions, run: RunEnvironment): Cont
   }
 }
 
-/** Refuses `--gateway` for a command the gateway has no route for yet. */
-export function directOnly(ctx: Context, command: string): void {
-  if (ctx.options.gateway !== undefined) {
-    throw new UsageError(
-      `"${command}" cannot go through a gateway yet: the gateway has no route for it. Connect to the broker with --url or its environment variables`,
-      { field: 'gateway' },
-    )
-  }
-}
-
 /**
  * Opens a bus on the target, connects within `--timeout`, runs `work`, and closes the bus
  * (bounded too, so a dead broker cannot hold the command).

@@ -34,7 +34,10 @@ export function buildProgram(run: RunEnvironment): Command {
       'Operate a Switchyard event bus: tail, publish, dead letters, lag, outbox, schemas.',
     )
     .option('--url <url>', 'broker URL (redis://, nats://, kafka://host:port, memory:)')
-    .option('--gateway <url>', 'go through a Switchyard gateway (publish, groups, topics)')
+    .option(
+      '--gateway <url>',
+      'go through a Switchyard gateway instead of the broker (all but outbox prune)',
+    )
     .option('--token <token>', 'bearer token for --gateway (else SWITCHYARD_TOKEN)')
     .option('--json', 'machine-readable JSON on stdout')
     .option('--catalog <name...>', 'schema catalogs: olive, anumate, marty or a JSON file')

@@ -1,10 +1,11 @@
 import { binaryCodec, type EventEnvelope, typeMatcher } from '@switchyard/core'
 import type { InboundMessage } from '@switchyard/core/transport'
 import type { Command } from 'commander'
-import { type Context, directOnly, withBus } from '../context.js'
+import { type Context, withBus } from '../context.js'
 import { NotFoundError, UsageError } from '../exit-codes.js'
 import { excerpt, type Io, line, note } from '../io.js'
 import { parseFrom, tailTopic } from '../tail-reader.js'
+import { gatewayTail } from './gateway-tail.js'
 import { isUnknown } from './groups.js'
 
 interface TailOptions {
@@ -43,7 +44,6 @@ function positiveInt(text: string, name: string): number {
 }
 
 async function tail(ctx: Context, topic: string, options: TailOptions): Promise<void> {
-  directOnly(ctx, 'tail')
   const from = parseFrom(options.from)
   const intervalMs = positiveInt(options.interval, '--interval')
   const count = options.count === undefined ? undefined : positiveInt(options.count, '--count')
@@ -51,6 +51,15 @@ async function tail(ctx: Context, topic: string, options: TailOptions): Promise<
   const codec = binaryCodec()
   const decode = (m: InboundMessage): EventEnvelope => m.event ?? codec.decode(m)
   const { io } = ctx
+  if (ctx.options.gateway !== undefined) {
+    let shown = 0
+    return gatewayTail(ctx, topic, { from, types: options.type }, (event, position) => {
+      if (options.tenant !== undefined && event.tenantid !== options.tenant) return true
+      if (io.json) line(io, JSON.stringify({ topic, position, event }))
+      else line(io, humanLine(io, event))
+      return count === undefined || ++shown < count
+    })
+  }
   await withBus(ctx, async (bus) => {
     if (options.wait !== true) {
       const inspection = await bus.inspect(topic)
