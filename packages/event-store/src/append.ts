@@ -14,6 +14,7 @@ import {
 } from './errors.js'
 import { aggregateOf, checkStreamId } from './names.js'
 import { type RecordedEvent, toStoredJson } from './recorded.js'
+import { APPEND_ERRORS } from './schema.js'
 
 /** Options of `append`. */
 export interface AppendOptions {
@@ -97,7 +98,7 @@ function tenantOf(
 }
 
 interface AppendRow {
-  outcome: 'ok' | 'idempotent' | 'conflict' | 'duplicate' | 'tenant'
+  outcome: 'ok' | 'idempotent'
   version: string | number
   first_position: string | number | null
   tenant: string | null
@@ -105,7 +106,8 @@ interface AppendRow {
 
 /**
  * Appends in one transaction: the stream check and insert (one function call), the outbox rows,
- * the inline projections. Anything that throws rolls all of it back.
+ * the inline projections. Anything that throws rolls all of it back. With no outbox and no
+ * inline projection the function call runs alone, one round trip.
  */
 export async function append<T>(
   ctx: StoreContext,
@@ -132,16 +134,18 @@ export async function append<T>(
   if (options.tx !== undefined && typeof options.tx?.query !== 'function') {
     throw new ConfigurationError('tx must be a client with query(text, params)', { field: 'tx' })
   }
-  const run = <R>(fn: (tx: Queryable) => Promise<R>): Promise<R> =>
-    options.tx === undefined ? ctx.driver.transaction(fn) : fn(options.tx)
+  const run = <R>(fn: (tx: Queryable) => Promise<R>): Promise<R> => {
+    if (options.tx !== undefined) return fn(options.tx)
+    // Nothing else joins the append: its one statement is a transaction of its own.
+    if (topic === undefined && !ctx.hasInline) return fn(ctx.driver)
+    return ctx.driver.transaction(fn)
+  }
   return run(async (tx) => {
     const row = await callAppend(tx, ctx, streamId, expected, tenant, topic, list)
     const version = Number(row.version)
-    if (row.outcome === 'conflict') throw new WrongExpectedVersionError(streamId, expected, version)
-    if (row.outcome === 'tenant') throw new StreamTenantError(streamId, tenant!)
-    if (row.outcome === 'duplicate') throw new DuplicateEventError(streamId, ids)
     const first = Number(row.first_position)
     const streamTenant = row.tenant ?? undefined
+    const recordedAt = new Date().toISOString()
     const recorded = list.map((event, i): RecordedEvent<T> => {
       if (streamTenant !== undefined) event.tenantid ??= streamTenant
       return {
@@ -150,7 +154,7 @@ export async function append<T>(
         streamId,
         streamVersion: version - list.length + 1 + i,
         topic,
-        recordedAt: new Date().toISOString(),
+        recordedAt,
       }
     })
     const result = { nextExpectedVersion: version, position: first + list.length - 1 }
@@ -188,8 +192,13 @@ async function callAppend(
     )
     return rows[0] as AppendRow
   } catch (error) {
-    // A concurrent archive of one of these ids committed between the check and the insert.
-    if ((error as { code?: string }).code === '23505') {
+    const { code, detail } = error as { code?: string; detail?: string }
+    if (code === APPEND_ERRORS.conflict) {
+      throw new WrongExpectedVersionError(streamId, expected, Number(detail))
+    }
+    if (code === APPEND_ERRORS.tenant) throw new StreamTenantError(streamId, tenant!)
+    // 23505: a concurrent archive of one of these ids committed between the check and the insert.
+    if (code === APPEND_ERRORS.duplicate || code === '23505') {
       throw new DuplicateEventError(
         streamId,
         list.map((e) => e.id),

@@ -19,6 +19,8 @@ export interface StoreContext {
   readonly outbox: OutboxTarget | undefined
   readonly logger: Logger
   readonly pollIntervalMs: number
+  /** Whether any inline projection runs in appends. */
+  readonly hasInline: boolean
   /** Runs the inline projections on events just appended, inside the append's transaction. */
   runInline(events: RecordedEvent[], tx: Queryable): Promise<void>
 }

@@ -56,7 +56,7 @@ export async function readStream<T>(
       : checkNumber(options.from, 'from', { min: 0, integer: true })
   const limit = checkLimit(options.limit, 'limit')
   const { rows } = await db.query(
-    `SELECT s.version AS current_version, ${EVENT_COLUMNS.replaceAll('e.', 'x.')}
+    `SELECT s.version AS current_version, x.*
        FROM ${n.streams} s
        LEFT JOIN LATERAL (
          SELECT ${EVENT_COLUMNS} FROM ${n.events} e
@@ -95,9 +95,10 @@ export interface ReadAllResult<T = unknown> {
 }
 
 /**
- * Reads events by global position. The head and the events come from one snapshot, and every
- * position up to the head is committed (positions are handed out in commit order), so a page
- * that did not fill reached the end and `nextPosition` can move past it safely.
+ * Reads events by global position. Positions are handed out in commit order, so what a
+ * snapshot sees is always every position up to its head, none missing: a page that did not fill
+ * reached the head, and `nextPosition` can move past it (and past what a filter skipped) safely.
+ * The head comes from the same statement, so from the same snapshot.
  */
 export async function readAll<T>(
   db: Queryable,
@@ -108,20 +109,26 @@ export async function readAll<T>(
   const limit = checkLimit(options.limit, 'limit') ?? 1000
   const params: unknown[] = [Math.max(1, Math.floor(from)), limit]
   const where = filterSql(options.filter, params)
+  // One statement, so the head and the page come from one snapshot; the head row comes first.
   const { rows } = await db.query(
-    `SELECT h.position AS head, ${EVENT_COLUMNS.replaceAll('e.', 'x.')}
+    `SELECT h.position AS head, NULL::bigint AS position, NULL AS stream_id,
+            NULL::bigint AS stream_version, NULL AS topic, NULL::jsonb AS envelope,
+            NULL::float8 AS recorded_ms
        FROM ${n.head} h
-       LEFT JOIN LATERAL (
-         SELECT ${EVENT_COLUMNS} FROM ${n.events} e
-          WHERE e.position >= $1 AND e.position <= h.position
-          ${where.map((w) => `AND ${w}`).join(' ')}
-          ORDER BY e.position LIMIT $2
-       ) x ON true`,
+     UNION ALL
+     (SELECT NULL::bigint, ${EVENT_COLUMNS} FROM ${n.events} e
+       WHERE e.position >= $1
+       ${where.map((w) => `AND ${w}`).join(' ')}
+       ORDER BY e.position LIMIT $2)`,
     params,
   )
-  const list = rows as Array<EventRow & { head: string | number }>
-  const head = Number(list[0]?.head ?? 0)
-  const events = list.filter((r) => r.position !== null).map((r) => fromRow<T>(r))
+  const list = rows as Array<EventRow & { head: string | number | null }>
+  const head = Number(list.find((r) => r.head !== null)?.head ?? 0)
+  // UNION ALL keeps each branch's order in practice; sorting makes it a guarantee, at no cost.
+  const events = list
+    .filter((r) => r.position !== null)
+    .map((r) => fromRow<T>(r))
+    .sort((a, b) => a.position - b.position)
   const full = events.length === limit
   const start = Math.max(1, Math.floor(from))
   const nextPosition = full ? events[events.length - 1]!.position + 1 : Math.max(start, head + 1)

@@ -22,7 +22,7 @@ export interface EventRow {
   stream_id: string | null
   stream_version: string | number | null
   topic: string | null
-  recorded_at: Date | string
+  recorded_ms: string | number
   envelope: Record<string, unknown> | string
 }
 
@@ -48,14 +48,12 @@ const int = (value: string | number): number => (typeof value === 'number' ? val
 /** A row of `EVENT_COLUMNS` as a `RecordedEvent`. */
 export function fromRow<T = unknown>(row: EventRow): RecordedEvent<T> {
   const stored = typeof row.envelope === 'string' ? JSON.parse(row.envelope) : row.envelope
-  const recordedAt =
-    row.recorded_at instanceof Date ? row.recorded_at : new Date(String(row.recorded_at))
   return {
     event: fromStoredJson<T>(stored),
     position: int(row.position),
     streamId: row.stream_id ?? undefined,
     streamVersion: row.stream_version === null ? undefined : int(row.stream_version),
     topic: row.topic ?? undefined,
-    recordedAt: recordedAt.toISOString(),
+    recordedAt: new Date(int(row.recorded_ms)).toISOString(),
   }
 }

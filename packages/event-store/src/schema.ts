@@ -3,7 +3,16 @@ import { type StoreNames, storeNames } from './names.js'
 
 /** The columns of an event row as the readers select them. */
 export const EVENT_COLUMNS =
-  'e.position, e.stream_id, e.stream_version, e.topic, e.recorded_at, e.envelope'
+  'e.position, e.stream_id, e.stream_version, e.topic, e.envelope, ' +
+  // Milliseconds as a float: parsing a timestamptz in the client costs more than the JSON.
+  '(extract(epoch FROM e.recorded_at) * 1000)::float8 AS recorded_ms'
+
+/** SQLSTATEs the append function raises: the whole statement (and transaction) is undone. */
+export const APPEND_ERRORS = {
+  conflict: 'SY409',
+  tenant: 'SY403',
+  duplicate: 'SY422',
+} as const
 
 /**
  * The DDL of the event store as one script: tables, indexes, the notify trigger and the two
@@ -88,7 +97,8 @@ ${recordFunction(n)}
 // positions are handed out in commit order: a reader that sees position p sees every position
 // below p, and a transaction that commits late cannot leave a hole behind a reader's checkpoint.
 // Statements inside a PL/pgSQL function each take a fresh snapshot under READ COMMITTED, so the
-// checks after a lock wait see what the writer before committed.
+// checks after a lock wait see what the writer before committed. A refused append raises, so the
+// call undoes its own writes even when it runs alone, outside BEGIN ... COMMIT.
 function appendFunction(n: StoreNames): string {
   return `CREATE OR REPLACE FUNCTION ${n.append}(
   p_stream text, p_stream_type text, p_aggregate_id text, p_tenant text, p_expected text,
@@ -120,8 +130,7 @@ BEGIN
     END IF;
   END IF;
   IF p_tenant IS NOT NULL AND v_tenant IS DISTINCT FROM p_tenant THEN
-    RETURN QUERY SELECT 'tenant'::text, v_version, NULL::bigint, NULL::text;
-    RETURN;
+    RAISE EXCEPTION 'stream belongs to another tenant' USING ERRCODE = 'SY403';
   END IF;
   SELECT count(*), count(*) FILTER (WHERE e.stream_id = p_stream),
          min(e.stream_version - x.o), max(e.stream_version - x.o), min(e.position)
@@ -133,18 +142,15 @@ BEGIN
       IF p_expected = 'any' OR p_expected = 'exists'
          OR (p_expected = 'no_stream' AND v_lo = 0) OR p_expected = v_lo::text THEN
         RETURN QUERY SELECT 'idempotent'::text, v_lo + v_count, v_first, v_tenant;
-      ELSE
-        RETURN QUERY SELECT 'conflict'::text, v_version, NULL::bigint, v_tenant;
+        RETURN;
       END IF;
-    ELSE
-      RETURN QUERY SELECT 'duplicate'::text, v_version, NULL::bigint, v_tenant;
+      RAISE EXCEPTION 'wrong expected version' USING ERRCODE = 'SY409', DETAIL = v_version::text;
     END IF;
-    RETURN;
+    RAISE EXCEPTION 'event ids stored already' USING ERRCODE = 'SY422';
   END IF;
   IF (p_expected = 'no_stream' AND v_version <> 0) OR (p_expected = 'exists' AND v_version = 0)
      OR (p_expected NOT IN ('any', 'no_stream', 'exists') AND v_version <> p_expected::bigint) THEN
-    RETURN QUERY SELECT 'conflict'::text, v_version, NULL::bigint, v_tenant;
-    RETURN;
+    RAISE EXCEPTION 'wrong expected version' USING ERRCODE = 'SY409', DETAIL = v_version::text;
   END IF;
   UPDATE ${n.streams} s SET version = v_version + v_count, updated_at = now()
     WHERE s.stream_id = p_stream;

@@ -30,6 +30,7 @@ import {
 } from './read.js'
 import { type RecordResult, record } from './record.js'
 import type { RecordedEvent } from './recorded.js'
+import { type ReplayOptions, type ReplayProgress, type ReplayTarget, replay } from './replay.js'
 import { migrateEventStore } from './schema.js'
 import {
   type AllHandler,
@@ -63,6 +64,7 @@ export class EventStore {
       outbox: resolved.outbox,
       logger: resolved.logger,
       pollIntervalMs: resolved.pollIntervalMs,
+      hasInline: inline.length > 0,
       async runInline(events: RecordedEvent[], tx: Queryable) {
         for (const projection of inline) {
           const mine = eventsFor(projection, events)
@@ -184,6 +186,14 @@ export class EventStore {
   /** How many events match a query. */
   countEvents(query: EventQuery): Promise<number> {
     return countEvents(this.ctx.driver, this.names, query)
+  }
+
+  /**
+   * Publishes stored events matching `options.query` again to `options.topic` through `bus`,
+   * oldest first, unchanged; resolves with the final progress (see `replay`).
+   */
+  replay(bus: ReplayTarget, options: ReplayOptions): Promise<ReplayProgress> {
+    return replay(bus, this, options)
   }
 
   /** Stops the subscriptions and projections started through this store. The driver stays open. */
