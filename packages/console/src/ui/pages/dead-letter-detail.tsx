@@ -1,5 +1,5 @@
 import { type PageProps, Problem, useApi } from './common.tsx'
-import type { Entry } from './dead-letters.tsx'
+import type { Entry } from './dead-letter-entry.ts'
 
 interface Detail extends Entry {
   topic: string

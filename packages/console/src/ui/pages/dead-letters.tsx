@@ -10,21 +10,7 @@ import {
   useStreams,
 } from './common.tsx'
 import { DeadLetterDetail } from './dead-letter-detail.tsx'
-
-/** A dead letter as the list route gives it. */
-export interface Entry {
-  id: string
-  event_id: string | null
-  type: string | null
-  subject: string | null
-  tenant: string | null
-  group: string
-  reason: string
-  error: { name: string; message: string }
-  attempts: number
-  dead_lettered_at: string
-  status: string
-}
+import type { Entry } from './dead-letter-entry.ts'
 
 interface ActionResult {
   done: string[]
