@@ -13,6 +13,7 @@ export type {
 } from './dead-letters.js'
 export type { DedupClaim, DedupOptions, DedupStore } from './dedup.js'
 export { dedup, memoryDedupStore } from './dedup.js'
+export type { DeliveryMode } from './delivery-mode.js'
 export type { DispatcherStats } from './dispatcher.js'
 export type { EventEnvelope, EventInput } from './envelope.js'
 export { assertValidEvent, createEvent } from './envelope.js'

@@ -1,9 +1,11 @@
 import { type BatchOptions, type ResolvedBatch, resolveBatch } from './batch.js'
+import { checkDelivery, type DeliveryMode } from './delivery-mode.js'
 import type { EventEnvelope } from './envelope.js'
 import type { HandleContext } from './middleware.js'
 import { checkKeys, checkNumber, checkString } from './options.js'
 import { type RetryOptions, type RetryPolicy, retryPolicy } from './retry-policy.js'
 import type { StartAt } from './start-at.js'
+import type { TransportFeatures } from './transport.js'
 
 /**
  * Handles one event. Return nothing (or `outcome.success()`) when done, throw to retry per the
@@ -44,6 +46,8 @@ export interface SubscribeOptions {
    * batches. Retries, dead letters and per-key order work as for single events.
    */
   batch?: BatchOptions
+  /** When events are settled with the broker (see `DeliveryMode`). @default 'at-least-once' */
+  delivery?: DeliveryMode
 }
 
 /** The subscription settings a transport's configuration may carry (`Transport.subscribeDefaults`). */
@@ -60,6 +64,7 @@ const SUBSCRIBE_KEYS = [
   'tenant',
   'closeTimeoutMs',
   'batch',
+  'delivery',
 ]
 
 /** Subscribe options validated, with the bus's defaults applied. */
@@ -74,15 +79,21 @@ export interface ResolvedSubscribeOptions {
   closeTimeoutMs: number
   /** Undefined for a single-event handler. */
   batch: ResolvedBatch | undefined
+  delivery: DeliveryMode
 }
 
 /** Validates `subscribe` options. @throws {ConfigurationError} naming the option. */
 export function resolveSubscribeOptions(
   options: SubscribeOptions,
   topic: string,
-  bus: { deadLetterSuffix: string; defaultCloseTimeoutMs: number },
+  bus: {
+    deadLetterSuffix: string
+    defaultCloseTimeoutMs: number
+    transport: { name: string; features: TransportFeatures }
+  },
 ): ResolvedSubscribeOptions {
   checkKeys(options, SUBSCRIBE_KEYS, 'subscribe')
+  const delivery = checkDelivery(options.delivery, bus.transport)
   const batch = resolveBatch(options.batch)
   // With batches, each of `concurrency` batches has up to maxSize events running in it.
   const concurrency =
@@ -102,7 +113,10 @@ export function resolveSubscribeOptions(
       min: 1,
       integer: true,
     }),
-    policy: retryPolicy(options.retry),
+    // At most once: a retry would handle the event a second time.
+    policy: retryPolicy(
+      delivery === 'at-most-once' ? { ...options.retry, maxAttempts: 1 } : options.retry,
+    ),
     startAt: options.startAt ?? 'latest',
     deadLetterTopic: deadLetter === false ? undefined : (deadLetter.topic ?? `${topic}${suffix()}`),
     closeTimeoutMs: checkNumber(
@@ -111,5 +125,6 @@ export function resolveSubscribeOptions(
       { min: 0 },
     ),
     batch,
+    delivery,
   }
 }

@@ -3,11 +3,13 @@ import type { BusHooks } from './bus-options.js'
 import type { Codec } from './codec.js'
 import { deadLetterEntry, deadLetterEvent } from './dead-letter-entry.js'
 import { DeliveryContext, eventFilter } from './delivery-context.js'
+import { settleOnReceipt } from './delivery-mode.js'
 import { Dispatcher, type DispatcherStats, type Slot } from './dispatcher.js'
 import type { EventEnvelope } from './envelope.js'
 import { ClosedError, HandlerError, toError } from './errors.js'
 import { allIdle, composeHandle, type HandleContext, type HandleMiddleware } from './middleware.js'
 import { isOutcome, type Outcome } from './outcome.js'
+import { quietly, settleQuietly } from './settle.js'
 import {
   type EventHandler,
   type ResolvedSubscribeOptions,
@@ -49,11 +51,9 @@ export class Subscription implements AsyncDisposable {
   readonly topic: string
   /** Consumer group. */
   readonly group: string
-  /** @internal The retry budget. */
+  /** @internal For delivery contexts: the retry budget, the inbox flag, the transport's name. */
   readonly maxAttempts: number
-  /** @internal True for a request/reply inbox. */
   readonly ephemeral: boolean
-  /** @internal The transport's name. */
   readonly transportName: string
   private readonly init: SubscriptionInit
   /** Validated options with the bus's defaults. */
@@ -120,7 +120,15 @@ export class Subscription implements AsyncDisposable {
       this.resolved.concurrency,
       this.resolved.prefetch,
       {
-        process: (message, slot) => this.handle(message, slot),
+        process:
+          this.resolved.delivery === 'at-most-once'
+            ? (message, slot) =>
+                settleOnReceipt(
+                  message,
+                  (m) => this.handle(m, slot),
+                  (e) => this.report(e, 'ack'),
+                )
+            : (message, slot) => this.handle(message, slot),
         // Never started, so the attempt it came with is not used up.
         giveBack: async (message) =>
           this.settle(
@@ -259,8 +267,8 @@ export class Subscription implements AsyncDisposable {
         const acked = this.settle(() => message.ack(), 'ack')
         const onHandled = this.init.hooks.onHandled
         if (result.kind === 'drop' || onHandled === undefined || ctx === undefined) return acked
-        if (acked === undefined) this.hook(() => onHandled(ctx))
-        else return acked.then(() => this.hook(() => onHandled(ctx)))
+        if (acked === undefined) quietly(() => onHandled(ctx))
+        else return acked.then(() => quietly(() => onHandled(ctx)))
         return undefined
       }
       case 'dead-letter': {
@@ -286,7 +294,7 @@ export class Subscription implements AsyncDisposable {
   ): Promise<void> {
     const delayMs = result.delayMs ?? this.resolved.policy.delayFor(attempt)
     const signal = this.dispatcher!.signal
-    this.hook(() =>
+    quietly(() =>
       this.init.hooks.onRetry?.({
         ctx: ctx ?? new DeliveryContext(this, event, message, attempt, signal),
         error: result.error,
@@ -363,35 +371,19 @@ export class Subscription implements AsyncDisposable {
         return this.settle(() => message.nack({ delayMs, attempt: attempts }), 'nack')
       }
     }
-    this.hook(() => this.init.hooks.onDeadLetter?.(entry))
+    quietly(() => this.init.hooks.onDeadLetter?.(entry))
     return this.settle(() => message.ack(), 'ack')
   }
 
-  /** Runs an ack or nack; a failure is reported, never thrown. A promise only for an async one. */
   private settle(action: () => void | Promise<void>, where: string): Promise<void> | undefined {
-    try {
-      const pending = action()
-      if (pending !== undefined) {
-        return pending.then(undefined, (error: unknown) => this.report(error, where))
-      }
-    } catch (error) {
-      this.report(error, where)
-    }
-    return undefined
+    return settleQuietly(action, this, where)
   }
 
-  private report(error: unknown, where: string): void {
-    this.hook(() =>
+  /** @internal Reports a failure outside a handler to the `onError` hook. */
+  report(error: unknown, where: string): void {
+    quietly(() =>
       this.init.hooks.onError?.(toError(error), `${this.topic}/${this.group}: ${where}`),
     )
-  }
-
-  private hook(call: () => void): void {
-    try {
-      call()
-    } catch {
-      // Hooks observe; they must not break delivery.
-    }
   }
 }
 

@@ -149,6 +149,11 @@ export interface TransportFeatures {
    * and no bytes: the bus skips encoding and decoding. In-process transports only. @default false
    */
   passByReference?: boolean
+  /**
+   * The transport commits a handler's publishes and the consumed position in one transaction
+   * (`subscribe(..., { delivery: 'exactly-once' })`). @default false
+   */
+  exactlyOnce?: boolean
 }
 
 /** One consumer group of a topic as its transport sees it (`Transport.inspect`). */

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, describe } from 'vitest'
 import { type ConformanceOptions, Harness, type TransportFactory } from './harness.js'
-import { batchScenarios } from './scenarios-batch.js'
+import { batchScenarios, deliveryModeScenarios } from './scenarios-batch.js'
 import { controlScenarios, seekScenarios } from './scenarios-control.js'
 import { deliveryScenarios } from './scenarios-delivery.js'
 import { faultScenarios } from './scenarios-faults.js'
@@ -44,5 +44,6 @@ export function transportConformance(
     controlScenarios(h)
     seekScenarios(h)
     batchScenarios(h)
+    deliveryModeScenarios(h)
   })
 }

@@ -13,4 +13,6 @@ export interface ConsumerSpec {
   concurrency: number
   /** Messages held at most. */
   prefetch: number
+  /** The subscription's delivery mode. @default 'at-least-once' */
+  delivery?: 'at-least-once' | 'at-most-once'
 }

@@ -30,7 +30,12 @@ export async function runConsumerProcess(transport: Transport): Promise<void> {
       finished++
       say({ finished: event.id })
     },
-    { group: spec.group, concurrency: spec.concurrency, prefetch: spec.prefetch },
+    {
+      group: spec.group,
+      concurrency: spec.concurrency,
+      prefetch: spec.prefetch,
+      ...(spec.delivery === undefined ? {} : { delivery: spec.delivery }),
+    },
   )
   say({ ready: true })
 }

@@ -1,4 +1,5 @@
 import {
+  ConfigurationError,
   constant,
   type DeadLetterRecord,
   type EventEnvelope,
@@ -152,4 +153,51 @@ export function batchScenarios(h: Harness): void {
       expect(sameKeyInBatch).toBe(0)
     },
   )
+}
+
+/** Delivery modes that need no fault hook: at-most-once retries nothing; exactly-once where offered. */
+export function deliveryModeScenarios(h: Harness): void {
+  it('delivery - at-most-once: a failing handler is tried once and its event dead-lettered with the reason; exactly-once is refused unless the transport commits publishes and position together', async () => {
+    const topic = await h.topic('amo-fail')
+    const bus = await h.bus()
+    const entries: DeadLetterRecord[] = []
+    await bus.subscribe(`${topic}.dlq`, (event) => void entries.push(readDeadLetter(event)), {
+      group: 'dlq-reader',
+      startAt: 'earliest',
+    })
+    const attempts: number[] = []
+    const good: number[] = []
+    await bus.subscribe<Row>(
+      topic,
+      (event, ctx) => {
+        if (event.data!.i === 0) {
+          attempts.push(ctx.attempt)
+          throw new Error('cannot handle row 0')
+        }
+        good.push(event.data!.i)
+      },
+      { group: 'amo', delivery: 'at-most-once', retry: { maxAttempts: 5 } },
+    )
+    await bus.publishBatch(
+      topic,
+      Array.from({ length: 5 }, (_, i) => ({ type: 'conformance.row', data: { i } })),
+    )
+    await h.until(() => entries.length >= 1 && good.length >= 4, 'one dead letter, 4 handled')
+    await h.settle(() => attempts.length + good.length + entries.length)
+    expect(attempts).toEqual([1])
+    expect(good.sort()).toEqual([1, 2, 3, 4])
+    expect(entries[0]!.error).toMatchObject({ message: 'cannot handle row 0' })
+    const exactly = bus.subscribe(topic, () => undefined, {
+      group: 'eos',
+      delivery: 'exactly-once',
+    })
+    if (h.options.features.exactlyOnce === true) {
+      await (await exactly).close()
+    } else {
+      await expect(exactly).rejects.toBeInstanceOf(ConfigurationError)
+      await expect(
+        bus.subscribe(topic, () => undefined, { group: 'eos', delivery: 'exactly-once' }),
+      ).rejects.toThrow(/dedup\(\)/)
+    }
+  })
 }

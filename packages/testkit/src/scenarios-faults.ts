@@ -11,6 +11,7 @@ import { waitUntil } from './wait.js'
  */
 export function faultScenarios(h: Harness): void {
   killedConsumer(h)
+  killedAtMostOnce(h)
   foreignMessages(h)
   untimedEvent(h)
   brokerRestart(h)
@@ -91,6 +92,74 @@ function killedConsumer(h: Harness): void {
       )
     },
     3 * h.timeoutMs + handOverMs,
+  )
+}
+
+function killedAtMostOnce(h: Harness): void {
+  const spawn = h.options.spawnConsumer
+  const reason =
+    spawn === undefined
+      ? 'no spawnConsumer hook'
+      : typeof spawn === 'function'
+        ? undefined
+        : spawn.skip
+  hooked(
+    reason,
+    'delivery - at-most-once: a consumer process killed mid-handler loses exactly its in-flight events, nothing else',
+    async () => {
+      const topic = await h.topic('at-most-once')
+      const group = 'at-most-once'
+      const survivor = new Set<string>()
+      const member = await h.bus({}, h.options.survivor)
+      await member.subscribe(topic, (event) => void survivor.add(event.id), {
+        group,
+        concurrency: 4,
+        delivery: 'at-most-once',
+      })
+      const victim = await h.consumerProcess({
+        topic,
+        group,
+        finishFirst: 3,
+        concurrency: 4,
+        prefetch: 8,
+        delivery: 'at-most-once',
+      })
+      const producer = await h.bus()
+      const sent: string[] = []
+      const hung = () => [...victim.started].filter((id) => !victim.finished.has(id))
+      // Every slot of the victim hangs: no acknowledgement of it is under way at the kill.
+      await waitUntil(
+        async () => {
+          const events = await producer.publishBatch(
+            topic,
+            Array.from({ length: 20 }, (_, i) => ({ type: 'conformance.amo', data: { i } })),
+          )
+          sent.push(...events.map((e) => e.id))
+          return victim.finished.size >= 3 && hung().length >= 4
+        },
+        {
+          timeoutMs: h.timeoutMs,
+          intervalMs: 200,
+          message: 'the consumer process to finish 3 events and hang on 4',
+          describe: () => `${victim.started.size} started, ${victim.finished.size} finished`,
+        },
+      )
+      const inFlight = new Set(hung())
+      await victim.kill()
+      const others = () => sent.filter((id) => !inFlight.has(id) && !victim.finished.has(id))
+      await waitUntil(() => others().every((id) => survivor.has(id)), {
+        timeoutMs: h.timeoutMs + (h.options.handOverMs ?? 10_000),
+        message: 'every event but the in-flight ones handled by the survivor',
+        describe: () => `${others().filter((id) => !survivor.has(id)).length} missing`,
+      })
+      await h.settle(() => survivor.size)
+      // Acknowledged on receipt: what the dead process was handling never comes back.
+      expect([...inFlight].filter((id) => survivor.has(id))).toEqual([])
+      console.info(
+        `[conformance:${h.name}] at-most-once kill: ${sent.length} events, ${inFlight.size} lost in flight, 0 others`,
+      )
+    },
+    3 * h.timeoutMs + (h.options.handOverMs ?? 10_000),
   )
 }
 

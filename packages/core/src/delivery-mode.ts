@@ -1,0 +1,62 @@
+import { ConfigurationError } from './errors.js'
+import type { InboundMessage, TransportFeatures } from './transport.js'
+
+/**
+ * When a subscription settles an event with the broker. `at-least-once` (default): after the
+ * handler succeeded or the event was dead-lettered, so a crash redelivers it. `at-most-once`: on
+ * receipt, before the handler, so a crash loses the events in flight and nothing is handled
+ * twice; a failing handler's event is dead-lettered at once, never retried. `exactly-once`: a
+ * handler's publishes and the consumed position commit together, where the transport can do it.
+ */
+export type DeliveryMode = 'at-least-once' | 'at-most-once' | 'exactly-once'
+
+const MODES: readonly string[] = ['at-least-once', 'at-most-once', 'exactly-once']
+
+/**
+ * Checks the `delivery` option against what the transport can do.
+ * @throws {ConfigurationError} for an unknown mode, or `exactly-once` on a transport without it.
+ */
+export function checkDelivery(
+  mode: DeliveryMode | undefined,
+  transport: { name: string; features: TransportFeatures },
+): DeliveryMode {
+  const delivery = mode ?? 'at-least-once'
+  if (!MODES.includes(delivery)) {
+    throw new ConfigurationError(
+      `subscribe.delivery must be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}`,
+      { field: 'subscribe.delivery' },
+    )
+  }
+  if (delivery === 'exactly-once' && transport.features.exactlyOnce !== true) {
+    throw new ConfigurationError(
+      `The ${transport.name} transport cannot commit a handler's publishes and its consumed position together, so exactly-once is refused. For effectively-once handling use at-least-once with dedup() and a shared store (redisDedupStore), or record "handled" in the handler's own database transaction (the outbox's inbox table)`,
+      { field: 'subscribe.delivery' },
+    )
+  }
+  return delivery
+}
+
+const settled = { value: () => undefined }
+
+/**
+ * At-most-once: acknowledges the message before anything handles it, then runs `handle` with a
+ * copy whose ack and nack do nothing, on its first handling attempt whatever its delivery count.
+ * When the acknowledgement fails the message is not handled here (the broker delivers it again,
+ * and it is handled then).
+ */
+export async function settleOnReceipt(
+  message: InboundMessage,
+  handle: (message: InboundMessage) => Promise<void> | undefined,
+  report: (error: unknown) => void,
+): Promise<void> {
+  try {
+    await message.ack()
+  } catch (error) {
+    report(error)
+    return
+  }
+  // A copy over the original keeps whatever the transport defined on it (accessors included).
+  // Redelivered means never acknowledged, so never handled: this is its first handling attempt.
+  const copy = { ack: settled, nack: settled, attempt: { value: 1 } }
+  await handle(Object.create(message, copy) as InboundMessage)
+}
