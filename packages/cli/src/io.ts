@@ -57,6 +57,12 @@ export function printJson(io: Io, value: unknown): void {
   io.stdout.write(`${JSON.stringify(value, null, 2)}\n`)
 }
 
+const NO_RULES = Object.fromEntries(
+  ['top', 'top-mid', 'top-left', 'top-right', 'bottom', 'bottom-mid', 'bottom-left']
+    .concat(['bottom-right', 'left', 'left-mid', 'mid', 'mid-mid', 'right', 'right-mid', 'middle'])
+    .map((name) => [name, '']),
+)
+
 /** A cell: text, or nothing (shown as `-`). */
 export type Cell = string | number | null | undefined
 
@@ -73,10 +79,19 @@ export function printTable(io: Io, head: readonly string[], rows: readonly Cell[
   }
   const table = new Table({
     head: head.map((h) => io.colors.bold(h)),
-    style: { head: [], border: [] },
+    // Columns without rules, as kubectl and gh print them: easy to read and to copy from.
+    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 2 },
+    chars: NO_RULES,
   })
   for (const row of rows) table.push(row.map(text))
-  line(io, table.toString())
+  line(
+    io,
+    table
+      .toString()
+      .split('\n')
+      .map((l) => l.trimEnd())
+      .join('\n'),
+  )
 }
 
 /** Milliseconds as a short age: `850 ms`, `12.4 s`, `3 min`, `2.5 h`. */
