@@ -6,7 +6,7 @@ import { promisify } from 'node:util'
 import { createEventBus, type EventBus, type Logger } from '@switchyard/core'
 import { serviceOrSkip, waitUntil } from '@switchyard/testkit'
 import { ConfigResourceTypes } from 'kafkajs'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { kafkaTransport } from '../src/index.js'
 import { FAST, probe, rawClient } from './helpers.js'
 
@@ -16,13 +16,16 @@ import { FAST, probe, rawClient } from './helpers.js'
 // (checked before it returns), and it is brought back on its data two thirds of the way in.
 const run = promisify(execFile)
 const SCRIPT = new URL('../../../tooling/cluster/kafka.sh', import.meta.url).pathname
-const env = { ...process.env, CLUSTER_DIR: mkdtempSync(join(tmpdir(), 'sy-kafka-cluster-')) }
-const cluster = (...args: string[]) =>
-  run('bash', [SCRIPT, ...args], { env, timeout: 180_000 }).then(({ stdout }) => stdout.trim())
+
+/** Runs the script on a cluster of its own: a new state directory per call of this function. */
+function ownCluster(): (...args: string[]) => Promise<string> {
+  const env = { ...process.env, CLUSTER_DIR: mkdtempSync(join(tmpdir(), 'sy-kafka-cluster-')) }
+  return (...args) =>
+    run('bash', [SCRIPT, ...args], { env, timeout: 180_000 }).then(({ stdout }) => stdout.trim())
+}
 
 // The shared broker answering says the jars and Java are here; the test runs brokers of its own.
 const skip = await serviceOrSkip('Kafka', () => probe())
-afterAll(() => (skip === undefined ? cluster('destroy') : undefined))
 
 const EVENTS = 10_000
 const BATCH = 100
@@ -51,7 +54,8 @@ async function layout(brokers: string, topic: string) {
 
 describe.skipIf(skip !== undefined)('kafka adapter (3-broker cluster)', () => {
   it('cluster - a partition leader SIGKILLed mid-stream of 10 000 events and brought back: none lost with acks=all', async () => {
-    const brokers = await cluster('start')
+    const cluster = ownCluster()
+    let brokers = ''
     const make = () => kafkaTransport({ brokers, ...FAST, replicationFactor: 3, partitions: 3 })
     const buses: EventBus[] = []
     // What the buses and transports log (retries, reconnects) is counted and summed up, not printed.
@@ -70,6 +74,7 @@ describe.skipIf(skip !== undefined)('kafka adapter (3-broker cluster)', () => {
       return b
     }
     try {
+      brokers = await cluster('start')
       const topic = `sy.cluster.${Math.random().toString(36).slice(2, 8)}`
       const producer = await bus()
       const consumer = await bus()
@@ -99,7 +104,7 @@ describe.skipIf(skip !== undefined)('kafka adapter (3-broker cluster)', () => {
         if (batch === 66) {
           // Two brokers are an in-sync majority: all sent so far arrives before the third is back.
           await waitUntil(() => sent.every((id) => seen.has(id)), {
-            timeoutMs: 60_000,
+            timeoutMs: 90_000,
             message: `the events published while broker ${victim} was down, delivered by the other two`,
             describe: () =>
               `${sent.filter((id) => !seen.has(id)).length} of ${sent.length} missing`,
@@ -140,6 +145,7 @@ describe.skipIf(skip !== undefined)('kafka adapter (3-broker cluster)', () => {
       expect(seen).toEqual(new Set(sent))
     } finally {
       await Promise.allSettled(buses.map((b) => b.close({ timeoutMs: 5_000 })))
+      await cluster('destroy')
     }
   }, 300_000)
 })

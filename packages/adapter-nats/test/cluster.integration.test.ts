@@ -7,7 +7,7 @@ import { jetstreamManager } from '@nats-io/jetstream'
 import { connect } from '@nats-io/transport-node'
 import { createEventBus, type EventBus, type Logger } from '@switchyard/core'
 import { serviceOrSkip, waitUntil } from '@switchyard/testkit'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { natsTransport } from '../src/index.js'
 import { serverBinary } from './nats-server.js'
 
@@ -17,15 +17,18 @@ import { serverBinary } from './nats-server.js'
 // back on its store two thirds of the way in.
 const run = promisify(execFile)
 const SCRIPT = new URL('../../../tooling/cluster/nats.sh', import.meta.url).pathname
-const env = { ...process.env, CLUSTER_DIR: mkdtempSync(join(tmpdir(), 'sy-nats-cluster-')) }
-const cluster = (...args: string[]) =>
-  run('bash', [SCRIPT, ...args], { env, timeout: 120_000 }).then(({ stdout }) => stdout.trim())
+
+/** Runs the script on a cluster of its own: a new state directory per call of this function. */
+function ownCluster(): (...args: string[]) => Promise<string> {
+  const env = { ...process.env, CLUSTER_DIR: mkdtempSync(join(tmpdir(), 'sy-nats-cluster-')) }
+  return (...args) =>
+    run('bash', [SCRIPT, ...args], { env, timeout: 120_000 }).then(({ stdout }) => stdout.trim())
+}
 
 const skip = await serviceOrSkip('nats-server binary', async () => {
   if (spawnSync(serverBinary(), ['--version']).status !== 0)
     throw new Error(`${serverBinary()} does not run`)
 })
-afterAll(() => (skip === undefined ? cluster('destroy') : undefined))
 
 const EVENTS = 10_000
 const BATCH = 100
@@ -48,7 +51,8 @@ async function streamLeader(servers: string, prefix: string): Promise<string> {
 
 describe.skipIf(skip !== undefined)('nats adapter (3-node cluster)', () => {
   it('cluster - the stream leader SIGKILLed mid-stream of 10 000 events and brought back: none lost', async () => {
-    const servers = await cluster('start')
+    const cluster = ownCluster()
+    let servers = ''
     const prefix = `SYC_${Math.random().toString(36).slice(2, 8)}_`
     const make = () =>
       natsTransport({
@@ -74,6 +78,7 @@ describe.skipIf(skip !== undefined)('nats adapter (3-node cluster)', () => {
       return b
     }
     try {
+      servers = await cluster('start')
       const topic = 'cluster.events'
       const producer = await bus()
       const consumer = await bus()
@@ -100,7 +105,7 @@ describe.skipIf(skip !== undefined)('nats adapter (3-node cluster)', () => {
         if (batch === 66) {
           // Two nodes carry the stream on their own: all sent so far arrives before the third is back.
           await waitUntil(() => sent.every((id) => seen.has(id)), {
-            timeoutMs: 60_000,
+            timeoutMs: 90_000,
             message: `the events published while ${victim} was down, delivered by the other two`,
             describe: () =>
               `${sent.filter((id) => !seen.has(id)).length} of ${sent.length} missing`,
@@ -140,6 +145,7 @@ describe.skipIf(skip !== undefined)('nats adapter (3-node cluster)', () => {
       expect(seen).toEqual(new Set(sent))
     } finally {
       await Promise.allSettled(buses.map((b) => b.close({ timeoutMs: 5_000 })))
+      await cluster('destroy')
     }
   }, 180_000)
 })

@@ -1,7 +1,7 @@
 import { createEventBus, type EventBus, type Logger } from '@switchyard/core'
 import { serviceOrSkip, waitUntil } from '@switchyard/testkit'
 import { type Cluster, Redis } from 'ioredis'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { redisTransport, topicKeys } from '../src/index.js'
 import { clusterClient, hasClusterTools, RedisCluster } from './cluster-nodes.js'
 import { uniquePrefix } from './helpers.js'
@@ -11,15 +11,13 @@ import { uniquePrefix } from './helpers.js'
 // the slot over and the stream goes on (checked before the node returns), and the killed node
 // is brought back two thirds of the way in, rejoining as a replica.
 const skip = await serviceOrSkip('redis-server and redis-cli binaries', hasClusterTools)
-const cluster = skip === undefined ? await RedisCluster.start() : undefined
-afterAll(() => cluster?.destroy())
 
 const EVENTS = 10_000
 const BATCH = 100
 
-/** The node (1-6) that is master of `key`'s hash slot. */
-async function masterOf(key: string): Promise<number> {
-  const nodes = cluster!.nodes
+/** The node (1-6) of `cluster` that is master of `key`'s hash slot. */
+async function masterOf(cluster: RedisCluster, key: string): Promise<number> {
+  const nodes = cluster.nodes
   const client = new Redis(nodes[0]!.port, '127.0.0.1')
   try {
     const slot = Number(await client.call('CLUSTER', 'KEYSLOT', key))
@@ -38,6 +36,7 @@ async function masterOf(key: string): Promise<number> {
 
 describe.skipIf(skip !== undefined)('redis adapter (3 masters + 3 replicas)', () => {
   it('cluster - the master of the topic SIGKILLed mid-stream of 10 000 events, its replica takes over, the node comes back: none lost', async () => {
+    const cluster = await RedisCluster.start()
     const keyPrefix = uniquePrefix('failover')
     const buses: EventBus[] = []
     // What the buses and transports log (retries, reconnects) is counted and summed up, not printed.
@@ -51,7 +50,7 @@ describe.skipIf(skip !== undefined)('redis adapter (3 masters + 3 replicas)', ()
     }
     const clients: Cluster[] = []
     const bus = async () => {
-      const client = clusterClient(cluster!.nodes)
+      const client = clusterClient(cluster.nodes)
       clients.push(client)
       const transport = redisTransport({ client, keyPrefix, consumerTimeoutMs: 5_000 })
       const b = createEventBus({ source: 'cluster-test', transport, logger })
@@ -80,19 +79,19 @@ describe.skipIf(skip !== undefined)('redis adapter (3 masters + 3 replicas)', ()
       const started = Date.now()
       for (let batch = 0; batch < EVENTS / BATCH; batch++) {
         if (batch === 33) {
-          victim = await masterOf(topicKeys(keyPrefix, topic).stream)
-          await cluster!.kill(victim)
+          victim = await masterOf(cluster, topicKeys(keyPrefix, topic).stream)
+          await cluster.kill(victim)
         }
         if (batch === 66) {
           // The replica serves the slot now: all sent so far arrives before the old master is back.
           await waitUntil(() => sent.every((id) => seen.has(id)), {
-            timeoutMs: 60_000,
+            timeoutMs: 90_000,
             message: `the events published while node ${victim} was down, delivered after the failover`,
             describe: () =>
               `${sent.filter((id) => !seen.has(id)).length} of ${sent.length} missing`,
           })
           // Not awaited: publishing goes on while the node starts again.
-          revived = cluster!.start()
+          revived = cluster.start()
         }
         const events = Array.from({ length: BATCH }, (_, i) => ({
           type: 'cluster.event',
@@ -128,6 +127,7 @@ describe.skipIf(skip !== undefined)('redis adapter (3 masters + 3 replicas)', ()
     } finally {
       await Promise.allSettled(buses.map((b) => b.close({ timeoutMs: 5_000 })))
       for (const client of clients) client.disconnect()
+      await cluster.destroy()
     }
   }, 180_000)
 })

@@ -35,7 +35,11 @@ export class RedisCluster {
   static async start(): Promise<RedisCluster> {
     const env = { ...process.env, CLUSTER_DIR: mkdtempSync(join(tmpdir(), 'sy-redis-cluster-')) }
     const cluster = new RedisCluster(env, [])
-    const addresses = await cluster.script('start')
+    // A start that fails half-way leaves no node behind.
+    const addresses = await cluster.script('start').catch(async (error: unknown) => {
+      await cluster.destroy().catch(() => undefined)
+      throw error
+    })
     for (const address of addresses.split(',')) {
       const [host = '127.0.0.1', port = ''] = address.split(':')
       cluster.nodes.push({ host, port: Number(port) })

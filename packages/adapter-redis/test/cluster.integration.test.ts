@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import { serviceOrSkip, startConsumerProcess, transportConformance } from '@switchyard/testkit'
 import type { Cluster } from 'ioredis'
-import { afterAll } from 'vitest'
+import { afterAll, beforeAll } from 'vitest'
 import { redisTransport, topicKeys } from '../src/index.js'
 import { clusterClient, hasClusterTools, RedisCluster } from './cluster-nodes.js'
 import { uniquePrefix } from './helpers.js'
@@ -12,7 +12,12 @@ import { uniquePrefix } from './helpers.js'
 // process of its own on the same cluster; the broker restart stops and starts every node of a
 // second cluster on its append-only files.
 const skip = await serviceOrSkip('redis-server and redis-cli binaries', hasClusterTools)
-const cluster = skip === undefined ? await RedisCluster.start() : undefined
+// Started by the first test that runs, not when the file loads: a run whose filter leaves out
+// every test here starts no cluster (and would run no afterAll to stop it).
+let cluster: RedisCluster | undefined
+beforeAll(async () => {
+  if (skip === undefined) cluster = await RedisCluster.start()
+}, 180_000)
 const clients: Cluster[] = []
 afterAll(async () => {
   for (const client of clients.splice(0)) client.disconnect()
