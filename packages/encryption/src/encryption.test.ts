@@ -175,6 +175,7 @@ describe('encryption - on the memory transport', () => {
     const [entry] = await deadLetters(strict, 'pay', 1)
     expect(entry!.reason).toMatch(/not encrypted .* requireEncrypted/)
     expect(entry!.error.name).toBe('DecryptionError')
+    expect(entry!.error.code).toBe('ERR_DECODE')
     expect(strictSeen).toEqual([])
   })
 

@@ -106,7 +106,7 @@ export function encryption(keys: KeyProvider, options: EncryptionOptions = {}): 
         if (requireEncrypted === true && !event.type.startsWith(OWN_TYPES)) {
           const error = new DecryptionError(
             `event is not encrypted (no ${KEY_ID_ATTRIBUTE} attribute) and requireEncrypted is on`,
-            { kind: 'malformed' },
+            { kind: 'unencrypted' },
           )
           return outcome.deadLetter(error.message, error)
         }
