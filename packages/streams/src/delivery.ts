@@ -41,17 +41,27 @@ export class Delivery {
     for (const id of ids) this.sent.push(id)
   }
 
-  /** Delivers everything queued; on a failure logs it and tries again after a second. */
-  async flush(): Promise<void> {
-    while (this.flushing !== undefined) await this.flushing
-    if (this.queue.length === 0) return
-    this.flushing = this.deliver().finally(() => {
+  /** Items waiting for delivery. */
+  get backlog(): number {
+    return this.queue.length
+  }
+
+  /**
+   * Delivers everything queued, in order, and resolves when the queue is empty or a delivery
+   * failed (logged; tried again after a second). Calls while one runs join it.
+   */
+  flush(): Promise<void> {
+    if (this.flushing !== undefined) return this.flushing
+    if (this.queue.length === 0) return Promise.resolve()
+    this.flushing = (async () => {
+      while (this.queue.length > 0) if (!(await this.deliver())) return
+    })().finally(() => {
       this.flushing = undefined
     })
     return this.flushing
   }
 
-  private async deliver(): Promise<void> {
+  private async deliver(): Promise<boolean> {
     const items = this.queue
     this.queue = []
     let done = 0
@@ -71,9 +81,10 @@ export class Delivery {
         done += group.length
       }
       await this.deliverResults(results)
-      done = items.length
+      return true
     } catch (error) {
-      const failed = items.filter((i) => !this.sent.includes(i.id))
+      const sent = new Set(this.sent)
+      const failed = items.filter((i) => !sent.has(i.id))
       this.queue = [...failed, ...this.queue]
       this.bus.logger.error(
         {
@@ -89,6 +100,7 @@ export class Delivery {
         void this.flush()
       }, RETRY_MS)
       this.timer.unref?.()
+      return false
     }
   }
 

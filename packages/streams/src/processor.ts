@@ -64,6 +64,8 @@ interface Pending {
 }
 
 const MAX_ATTEMPTS = 50
+/** Results waiting for delivery past which a batch waits for them. */
+const MAX_BACKLOG = 10_000
 
 /**
  * A running stream processor: subscriptions feeding a stateful operator, in batches committed
@@ -232,7 +234,9 @@ export class Processor implements AsyncDisposable {
         c.results += outputs.length
         c.batches++
         this.delivery.add(outbox)
-        await this.delivery.flush()
+        // The outbox is committed: delivery may trail the acknowledgements, within a bound.
+        const delivered = this.delivery.flush()
+        if (this.delivery.backlog > MAX_BACKLOG) await delivered
         return
       }
       this.delivery.restoreSent(sent)

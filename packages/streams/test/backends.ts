@@ -143,10 +143,15 @@ export async function collect(
   return { events, close: () => sub.close() }
 }
 
-/** Waits for a count, with a generous deadline for a busy machine. */
-export function until(condition: () => boolean, message: string, describe?: () => string) {
+/** Waits for a condition, with a generous deadline for a busy machine. */
+export function until(
+  condition: () => boolean,
+  message: string,
+  describe?: () => string,
+  timeoutMs = 60_000,
+) {
   return waitUntil(condition, {
-    timeoutMs: 60_000,
+    timeoutMs,
     intervalMs: 20,
     message,
     ...(describe === undefined ? {} : { describe }),
