@@ -127,17 +127,21 @@ async function raw({ receiver, count, concurrency }) {
 
 export default async function bench({ report, quick }) {
   const receiver = await startReceiver()
-  const count = quick ? 3_000 : 20_000
+  const count = quick ? 2_000 : 10_000
+  const rounds = quick ? 2 : 4
   try {
     for (const concurrency of [16, 64]) {
       const settings = { receiver, count, concurrency }
-      // Warm both paths once, then measure.
-      await raw({ ...settings, count: Math.min(count, 2_000) })
-      await ours({ ...settings, count: Math.min(count, 2_000) })
-      const theirs = await raw(settings)
-      const mine = await ours(settings)
+      // Alternating rounds, best of each: load from other work on a shared machine comes and
+      // goes, and hits both sides alike only when they take turns.
+      let theirs = 0
+      let mine = 0
+      for (let round = 0; round < rounds; round++) {
+        theirs = Math.max(theirs, await raw(settings))
+        mine = Math.max(mine, await ours(settings))
+      }
       report({
-        scenario: `webhook delivery, ${concurrency} in flight, ~450 B events`,
+        scenario: `webhook delivery, ${concurrency} in flight, ~450 B events (best of ${rounds})`,
         ours: mine,
         raw: theirs,
         rawLabel: 'undici loop',

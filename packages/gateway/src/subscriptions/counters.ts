@@ -16,11 +16,20 @@ export class Counters {
     return delta
   }
 
+  /** When each subscription last delivered, ms: made an ISO string only when read. */
+  private lastDelivery = new Map<string, number>()
+
   /** One event delivered. */
   delivered(id: string): void {
-    const delta = this.of(id)
-    delta.delivered++
-    delta.lastDeliveryAt = new Date().toISOString()
+    this.of(id).delivered++
+    this.lastDelivery.set(id, Date.now())
+  }
+
+  /** The delta of `id` with its last delivery time filled in. */
+  private finished(id: string, delta: CounterDelta): CounterDelta {
+    const at = this.lastDelivery.get(id)
+    if (at !== undefined) delta.lastDeliveryAt = new Date(at).toISOString()
+    return delta
   }
 
   /** One failed attempt, and what went wrong. */
@@ -38,8 +47,11 @@ export class Counters {
 
   /** Takes every delta out, to be written. */
   take(): Array<[string, CounterDelta]> {
-    const taken = [...this.deltas]
+    const taken = [...this.deltas].map(
+      ([id, delta]) => [id, this.finished(id, delta)] as [string, CounterDelta],
+    )
     this.deltas = new Map()
+    this.lastDelivery = new Map()
     return taken
   }
 
@@ -56,8 +68,9 @@ export class Counters {
 
   /** Stored counters plus what this process has not written yet. */
   merged(id: string, stored: SubscriptionCounters): SubscriptionCounters {
-    const delta = this.deltas.get(id)
-    if (delta === undefined) return stored
+    const pending = this.deltas.get(id)
+    if (pending === undefined) return stored
+    const delta = this.finished(id, { ...pending })
     const later = (a: string | undefined, b: string | undefined) =>
       a === undefined ? b : b === undefined || a > b ? a : b
     const errorIsNewer =
@@ -76,5 +89,6 @@ export class Counters {
   /** Forgets a deleted subscription's deltas. */
   forget(id: string): void {
     this.deltas.delete(id)
+    this.lastDelivery.delete(id)
   }
 }

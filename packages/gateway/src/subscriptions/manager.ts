@@ -116,7 +116,12 @@ export class SubscriptionManager implements RunnerHost {
   async create(definition: SubscriptionDefinition): Promise<boolean> {
     if (!(await this.store.create(definition))) return false
     const runner = await this.apply(definition)
-    if (definition.delivery === 'websocket') await runner.pin()
+    if (definition.delivery === 'websocket') {
+      // Without it the group starts when the first client connects; worth a warning, not a 500.
+      await runner
+        .pin()
+        .catch((error: unknown) => this.report(error as Error, definition.id, 'pin'))
+    }
     return true
   }
 

@@ -53,6 +53,7 @@ export interface RunnerHost {
 export class Runner {
   private subscription: Subscription | undefined
   private queue: Promise<void> = Promise.resolve()
+  private stopped = false
   /** Why the last open failed (tried again at the next sync). */
   failure: string | undefined
   /** WebSocket clients on this process (WebSocket delivery only). */
@@ -78,19 +79,26 @@ export class Runner {
     return this.clients === undefined || this.clients.consumers.size > 0
   }
 
+  /** Runs `step` after the queued ones; a failed step does not stop the ones after it. */
+  private enqueue(step: () => Promise<void>): Promise<void> {
+    const run = this.queue.then(step)
+    this.queue = run.catch(() => undefined)
+    return run
+  }
+
   /** Opens or closes the bus subscription to match the definition and the clients. */
   reconcile(): Promise<void> {
-    this.queue = this.queue.then(async () => {
+    return this.enqueue(async () => {
+      if (this.stopped) return
       if (this.wanted && this.subscription === undefined) await this.open()
       else if (!this.wanted && this.subscription !== undefined) await this.close()
     })
-    return this.queue
   }
 
   /** Closes for good (deleted, or the gateway closing). */
   stop(): Promise<void> {
-    this.queue = this.queue.then(() => this.close())
-    return this.queue
+    this.stopped = true
+    return this.enqueue(() => this.close())
   }
 
   /**
@@ -98,7 +106,7 @@ export class Runner {
    * position is fixed now, not when the first WebSocket client connects.
    */
   pin(): Promise<void> {
-    this.queue = this.queue.then(async () => {
+    return this.enqueue(async () => {
       const { bus } = this.host
       await bus.connect()
       const source = await bus.transport.subscribe(this.definition.streamId, {
@@ -108,7 +116,6 @@ export class Runner {
       })
       await source.close()
     })
-    return this.queue
   }
 
   private options(): SubscribeOptions {
