@@ -1,5 +1,4 @@
 import { ConfigurationError } from './errors.js'
-import type { InboundMessage, TransportFeatures } from './transport.js'
 
 /**
  * When a subscription settles an event with the broker. `at-least-once` (default): after the
@@ -18,7 +17,7 @@ const MODES: readonly string[] = ['at-least-once', 'at-most-once', 'exactly-once
  */
 export function checkDelivery(
   mode: DeliveryMode | undefined,
-  transport: { name: string; features: TransportFeatures },
+  transport: { name: string; features: { exactlyOnce?: boolean | undefined } },
 ): DeliveryMode {
   const delivery = mode ?? 'at-least-once'
   if (!MODES.includes(delivery)) {
@@ -34,29 +33,4 @@ export function checkDelivery(
     )
   }
   return delivery
-}
-
-const settled = { value: () => undefined }
-
-/**
- * At-most-once: acknowledges the message before anything handles it, then runs `handle` with a
- * copy whose ack and nack do nothing, on its first handling attempt whatever its delivery count.
- * When the acknowledgement fails the message is not handled here (the broker delivers it again,
- * and it is handled then).
- */
-export async function settleOnReceipt(
-  message: InboundMessage,
-  handle: (message: InboundMessage) => Promise<void> | undefined,
-  report: (error: unknown) => void,
-): Promise<void> {
-  try {
-    await message.ack()
-  } catch (error) {
-    report(error)
-    return
-  }
-  // A copy over the original keeps whatever the transport defined on it (accessors included).
-  // Redelivered means never acknowledged, so never handled: this is its first handling attempt.
-  const copy = { ack: settled, nack: settled, attempt: { value: 1 } }
-  await handle(Object.create(message, copy) as InboundMessage)
 }

@@ -1,3 +1,5 @@
+import type { InboundMessage } from './transport.js'
+
 /** Where a failed ack or nack is reported. */
 export interface SettleReporter {
   report(error: unknown, where: string): void
@@ -30,4 +32,29 @@ export function quietly(call: () => void): void {
   } catch {
     // Swallowed on purpose: see above.
   }
+}
+
+const settled = { value: () => undefined }
+
+/**
+ * At-most-once: acknowledges the message before anything handles it, then runs `handle` with a
+ * copy whose ack and nack do nothing, on its first handling attempt whatever its delivery count.
+ * When the acknowledgement fails the message is not handled here (the broker delivers it again,
+ * and it is handled then).
+ */
+export async function settleOnReceipt(
+  message: InboundMessage,
+  handle: (message: InboundMessage) => Promise<void> | undefined,
+  report: (error: unknown) => void,
+): Promise<void> {
+  try {
+    await message.ack()
+  } catch (error) {
+    report(error)
+    return
+  }
+  // A copy over the original keeps whatever the transport defined on it (accessors included).
+  // Redelivered means never acknowledged, so never handled: this is its first handling attempt.
+  const copy = { ack: settled, nack: settled, attempt: { value: 1 } }
+  await handle(Object.create(message, copy) as InboundMessage)
 }

@@ -5,7 +5,6 @@ import type { HandleContext } from './middleware.js'
 import { checkKeys, checkNumber, checkString } from './options.js'
 import { type RetryOptions, type RetryPolicy, retryPolicy } from './retry-policy.js'
 import type { StartAt } from './start-at.js'
-import type { TransportFeatures } from './transport.js'
 
 /**
  * Handles one event. Return nothing (or `outcome.success()`) when done, throw to retry per the
@@ -89,7 +88,7 @@ export function resolveSubscribeOptions(
   bus: {
     deadLetterSuffix: string
     defaultCloseTimeoutMs: number
-    transport: { name: string; features: TransportFeatures }
+    transport: { name: string; features: { exactlyOnce?: boolean | undefined } }
   },
 ): ResolvedSubscribeOptions {
   checkKeys(options, SUBSCRIBE_KEYS, 'subscribe')

@@ -3,13 +3,12 @@ import type { BusHooks } from './bus-options.js'
 import type { Codec } from './codec.js'
 import { deadLetterEntry, deadLetterEvent } from './dead-letter-entry.js'
 import { DeliveryContext, eventFilter } from './delivery-context.js'
-import { settleOnReceipt } from './delivery-mode.js'
 import { Dispatcher, type DispatcherStats, type Slot } from './dispatcher.js'
 import type { EventEnvelope } from './envelope.js'
 import { ClosedError, HandlerError, toError } from './errors.js'
 import { allIdle, composeHandle, type HandleContext, type HandleMiddleware } from './middleware.js'
 import { isOutcome, type Outcome } from './outcome.js'
-import { quietly, settleQuietly } from './settle.js'
+import { quietly, settleOnReceipt, settleQuietly } from './settle.js'
 import {
   type EventHandler,
   type ResolvedSubscribeOptions,
