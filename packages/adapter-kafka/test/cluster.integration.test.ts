@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { createEventBus, type EventBus, type Logger } from '@switchyard/core'
+import { createEventBus, type EventBus, exponential, type Logger } from '@switchyard/core'
 import { serviceOrSkip, waitUntil } from '@switchyard/testkit'
 import { ConfigResourceTypes } from 'kafkajs'
 import { describe, expect, it } from 'vitest'
@@ -19,15 +19,22 @@ const SCRIPT = new URL('../../../tooling/cluster/kafka.sh', import.meta.url).pat
 
 /** Runs the script on a cluster of its own: a new state directory per call of this function. */
 function ownCluster(): (...args: string[]) => Promise<string> {
-  const env = { ...process.env, CLUSTER_DIR: mkdtempSync(join(tmpdir(), 'sy-kafka-cluster-')) }
+  const env = {
+    ...process.env,
+    CLUSTER_DIR: mkdtempSync(join(tmpdir(), 'sy-kafka-cluster-')),
+    CLUSTER_WAIT_SECONDS: '150',
+  }
   return (...args) =>
-    run('bash', [SCRIPT, ...args], { env, timeout: 180_000 }).then(({ stdout }) => stdout.trim())
+    run('bash', [SCRIPT, ...args], { env, timeout: 200_000 }).then(({ stdout }) => stdout.trim())
 }
 
 // The shared broker answering says the jars and Java are here; the test runs brokers of its own.
 const skip = await serviceOrSkip('Kafka', () => probe())
 
 const EVENTS = 10_000
+// The bus rides out a failover itself: up to 10 attempts over about 11 s (the default, 3 attempts
+// over 0.3 s, gives up while a new leader is being chosen).
+const FAILOVER_RETRY = { maxAttempts: 10, backoff: exponential({ baseMs: 100, maxMs: 2_000 }) }
 const BATCH = 100
 
 /** The replicas of each partition of `topic`, the leader of partition 0, and its min.insync.replicas. */
@@ -68,7 +75,12 @@ describe.skipIf(skip !== undefined)('kafka adapter (3-broker cluster)', () => {
       error: note,
     }
     const bus = async () => {
-      const b = createEventBus({ source: 'cluster-test', transport: make(), logger })
+      const b = createEventBus({
+        source: 'cluster-test',
+        transport: make(),
+        logger,
+        publishRetry: FAILOVER_RETRY,
+      })
       buses.push(b)
       await b.connect()
       return b

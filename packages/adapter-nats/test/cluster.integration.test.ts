@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { jetstreamManager } from '@nats-io/jetstream'
 import { connect } from '@nats-io/transport-node'
-import { createEventBus, type EventBus, type Logger } from '@switchyard/core'
+import { createEventBus, type EventBus, exponential, type Logger } from '@switchyard/core'
 import { serviceOrSkip, waitUntil } from '@switchyard/testkit'
 import { describe, expect, it } from 'vitest'
 import { natsTransport } from '../src/index.js'
@@ -20,9 +20,13 @@ const SCRIPT = new URL('../../../tooling/cluster/nats.sh', import.meta.url).path
 
 /** Runs the script on a cluster of its own: a new state directory per call of this function. */
 function ownCluster(): (...args: string[]) => Promise<string> {
-  const env = { ...process.env, CLUSTER_DIR: mkdtempSync(join(tmpdir(), 'sy-nats-cluster-')) }
+  const env = {
+    ...process.env,
+    CLUSTER_DIR: mkdtempSync(join(tmpdir(), 'sy-nats-cluster-')),
+    CLUSTER_WAIT_SECONDS: '150',
+  }
   return (...args) =>
-    run('bash', [SCRIPT, ...args], { env, timeout: 120_000 }).then(({ stdout }) => stdout.trim())
+    run('bash', [SCRIPT, ...args], { env, timeout: 200_000 }).then(({ stdout }) => stdout.trim())
 }
 
 const skip = await serviceOrSkip('nats-server binary', async () => {
@@ -31,6 +35,9 @@ const skip = await serviceOrSkip('nats-server binary', async () => {
 })
 
 const EVENTS = 10_000
+// The bus rides out a failover itself: up to 10 attempts over about 11 s (the default, 3 attempts
+// over 0.3 s, gives up while a new leader is being chosen).
+const FAILOVER_RETRY = { maxAttempts: 10, backoff: exponential({ baseMs: 100, maxMs: 2_000 }) }
 const BATCH = 100
 
 /** The server name (`n1`..`n3`) leading the replicas of the one stream named `prefix`... */
@@ -72,7 +79,12 @@ describe.skipIf(skip !== undefined)('nats adapter (3-node cluster)', () => {
       error: note,
     }
     const bus = async () => {
-      const b = createEventBus({ source: 'cluster-test', transport: make(), logger })
+      const b = createEventBus({
+        source: 'cluster-test',
+        transport: make(),
+        logger,
+        publishRetry: FAILOVER_RETRY,
+      })
       buses.push(b)
       await b.connect()
       return b
@@ -147,5 +159,5 @@ describe.skipIf(skip !== undefined)('nats adapter (3-node cluster)', () => {
       await Promise.allSettled(buses.map((b) => b.close({ timeoutMs: 5_000 })))
       await cluster('destroy')
     }
-  }, 180_000)
+  }, 240_000)
 })

@@ -1,4 +1,4 @@
-import { createEventBus, type EventBus, type Logger } from '@switchyard/core'
+import { createEventBus, type EventBus, exponential, type Logger } from '@switchyard/core'
 import { serviceOrSkip, waitUntil } from '@switchyard/testkit'
 import { type Cluster, Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
@@ -13,6 +13,9 @@ import { uniquePrefix } from './helpers.js'
 const skip = await serviceOrSkip('redis-server and redis-cli binaries', hasClusterTools)
 
 const EVENTS = 10_000
+// The bus rides out a failover itself: up to 10 attempts over about 11 s (the default, 3 attempts
+// over 0.3 s, gives up while a new leader is being chosen).
+const FAILOVER_RETRY = { maxAttempts: 10, backoff: exponential({ baseMs: 100, maxMs: 2_000 }) }
 const BATCH = 100
 
 /** The node (1-6) of `cluster` that is master of `key`'s hash slot. */
@@ -53,7 +56,12 @@ describe.skipIf(skip !== undefined)('redis adapter (3 masters + 3 replicas)', ()
       const client = clusterClient(cluster.nodes)
       clients.push(client)
       const transport = redisTransport({ client, keyPrefix, consumerTimeoutMs: 5_000 })
-      const b = createEventBus({ source: 'cluster-test', transport, logger })
+      const b = createEventBus({
+        source: 'cluster-test',
+        transport,
+        logger,
+        publishRetry: FAILOVER_RETRY,
+      })
       buses.push(b)
       await b.connect()
       return b
@@ -129,5 +137,5 @@ describe.skipIf(skip !== undefined)('redis adapter (3 masters + 3 replicas)', ()
       for (const client of clients) client.disconnect()
       await cluster.destroy()
     }
-  }, 180_000)
+  }, 240_000)
 })

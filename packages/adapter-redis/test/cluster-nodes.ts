@@ -33,7 +33,8 @@ export class RedisCluster {
 
   /** Creates the cluster and waits until every slot is served and every replica in sync. */
   static async start(): Promise<RedisCluster> {
-    const env = { ...process.env, CLUSTER_DIR: mkdtempSync(join(tmpdir(), 'sy-redis-cluster-')) }
+    const dir = mkdtempSync(join(tmpdir(), 'sy-redis-cluster-'))
+    const env = { ...process.env, CLUSTER_DIR: dir, CLUSTER_WAIT_SECONDS: '150' }
     const cluster = new RedisCluster(env, [])
     // A start that fails half-way leaves no node behind.
     const addresses = await cluster.script('start').catch(async (error: unknown) => {
@@ -48,7 +49,7 @@ export class RedisCluster {
   }
 
   private async script(...args: string[]): Promise<string> {
-    const { stdout } = await run('bash', [SCRIPT, ...args], { env: this.env, timeout: 120_000 })
+    const { stdout } = await run('bash', [SCRIPT, ...args], { env: this.env, timeout: 200_000 })
     return stdout.trim()
   }
 
