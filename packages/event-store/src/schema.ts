@@ -58,7 +58,6 @@ CREATE UNIQUE INDEX IF NOT EXISTS events_id ON ${n.events} (id);
 CREATE UNIQUE INDEX IF NOT EXISTS events_stream ON ${n.events} (stream_id, stream_version)
   WHERE stream_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS events_tenant ON ${n.events} (tenant, position);
-CREATE INDEX IF NOT EXISTS events_time ON ${n.events} (time);
 CREATE TABLE IF NOT EXISTS ${n.checkpoints} (
   name text PRIMARY KEY,
   position bigint NOT NULL,
@@ -116,31 +115,40 @@ DECLARE
   v_first bigint;
   v_head bigint;
 BEGIN
-  SELECT s.version, s.tenant INTO v_version, v_tenant
-    FROM ${n.streams} s WHERE s.stream_id = p_stream FOR UPDATE;
+  -- The stream's row: locked and moved on in one statement; a refusal below raises, which undoes it.
+  UPDATE ${n.streams} s SET version = s.version + v_count, updated_at = now()
+   WHERE s.stream_id = p_stream RETURNING s.version - v_count, s.tenant INTO v_version, v_tenant;
   IF NOT FOUND THEN
     INSERT INTO ${n.streams} (stream_id, stream_type, tenant, version)
-      VALUES (p_stream, p_stream_type, p_tenant, 0) ON CONFLICT (stream_id) DO NOTHING;
+      VALUES (p_stream, p_stream_type, p_tenant, v_count) ON CONFLICT (stream_id) DO NOTHING;
     IF FOUND THEN
       v_version := 0;
       v_tenant := p_tenant;
     ELSE
-      SELECT s.version, s.tenant INTO v_version, v_tenant
-        FROM ${n.streams} s WHERE s.stream_id = p_stream FOR UPDATE;
+      UPDATE ${n.streams} s SET version = s.version + v_count, updated_at = now()
+       WHERE s.stream_id = p_stream RETURNING s.version - v_count, s.tenant
+        INTO v_version, v_tenant;
     END IF;
   END IF;
   IF p_tenant IS NOT NULL AND v_tenant IS DISTINCT FROM p_tenant THEN
     RAISE EXCEPTION 'stream belongs to another tenant' USING ERRCODE = 'SY403';
   END IF;
+  -- LIMIT keeps the lookup a per-id probe of the unique index: a join the planner could
+  -- flatten would be planned once, on a small table, as a scan of every event.
   SELECT count(*), count(*) FILTER (WHERE e.stream_id = p_stream),
          min(e.stream_version - x.o), max(e.stream_version - x.o), min(e.position)
     INTO v_found, v_same, v_lo, v_hi, v_first
     FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(ev, o)
-    JOIN ${n.events} e ON e.id = x.ev->>'id';
+    CROSS JOIN LATERAL (
+      SELECT d.stream_id, d.stream_version, d.position FROM ${n.events} d
+       WHERE d.id = x.ev->>'id' LIMIT 1
+    ) e;
   IF v_found > 0 THEN
     IF v_found = v_count AND v_same = v_count AND v_lo = v_hi THEN
       IF p_expected = 'any' OR p_expected = 'exists'
          OR (p_expected = 'no_stream' AND v_lo = 0) OR p_expected = v_lo::text THEN
+        -- Written before by this same append: give the version back, write nothing.
+        UPDATE ${n.streams} s SET version = v_version WHERE s.stream_id = p_stream;
         RETURN QUERY SELECT 'idempotent'::text, v_lo + v_count, v_first, v_tenant;
         RETURN;
       END IF;
@@ -152,9 +160,7 @@ BEGIN
      OR (p_expected NOT IN ('any', 'no_stream', 'exists') AND v_version <> p_expected::bigint) THEN
     RAISE EXCEPTION 'wrong expected version' USING ERRCODE = 'SY409', DETAIL = v_version::text;
   END IF;
-  UPDATE ${n.streams} s SET version = v_version + v_count, updated_at = now()
-    WHERE s.stream_id = p_stream;
-  SELECT h.position INTO v_head FROM ${n.head} h FOR UPDATE;
+  UPDATE ${n.head} h SET position = h.position + v_count RETURNING h.position - v_count INTO v_head;
   INSERT INTO ${n.events} (position, id, stream_id, stream_version, tenant, type, source, subject,
                            time, aggregate_type, aggregate_id, topic, envelope)
   SELECT v_head + x.o, x.ev->>'id', p_stream, v_version + x.o, v_tenant, x.ev->>'type',
@@ -163,7 +169,6 @@ BEGIN
          CASE WHEN v_tenant IS NULL OR x.ev ? 'tenantid' THEN x.ev
               ELSE x.ev || jsonb_build_object('tenantid', v_tenant) END
     FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(ev, o);
-  UPDATE ${n.head} SET position = v_head + v_count;
   RETURN QUERY SELECT 'ok'::text, v_version + v_count, v_head + 1, v_tenant;
 END
 $fn$;`
@@ -186,7 +191,10 @@ BEGIN
          CASE WHEN x.ev->'extensions' ? 'aggregatetype' THEN x.ev->>'subject' END,
          p_topic, x.ev
     FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(ev, o)
-   WHERE NOT EXISTS (SELECT 1 FROM ${n.events} e WHERE e.id = x.ev->>'id');
+    LEFT JOIN LATERAL (
+      SELECT true AS stored FROM ${n.events} d WHERE d.id = x.ev->>'id' LIMIT 1
+    ) e ON true
+   WHERE e.stored IS NULL;
   GET DIAGNOSTICS v_count = ROW_COUNT;
   UPDATE ${n.head} SET position = v_head + v_count;
   RETURN QUERY SELECT v_count, v_head + 1;
