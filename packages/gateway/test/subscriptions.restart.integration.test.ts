@@ -116,11 +116,14 @@ describe('subscriptions across processes (Redis, PostgreSQL)', { timeout: 90_000
     await once(first.process, 'exit')
     const before = byId(hook.received).size
     expect(before).toBeLessThan(300)
-    await startChild(secret)
+    const second = await startChild(secret)
     await waitUntil(() => ids.every((id) => byId(hook.received).has(id)), {
       timeoutMs: 60_000,
       describe: () => `${ids.filter((id) => byId(hook.received).has(id)).length} of 300`,
     })
+    // Stopped here: its short visibility timeout would take entries from the next test's group.
+    second.process.kill('SIGTERM')
+    await once(second.process, 'exit')
   })
 
   test('multi-instance - two gateways on one broker and database share a subscription', async ({
