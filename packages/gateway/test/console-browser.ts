@@ -70,5 +70,7 @@ export async function loggedIn(browser: Browser, url: string, token: string): Pr
 /** Saves a full-page screenshot as `<name>.png` in the console's screenshots folder. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true })
+  // The pointer off the navigation, so no link shows its hover state.
+  await page.mouse.move(1279, 799)
   await page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: true })
 }
