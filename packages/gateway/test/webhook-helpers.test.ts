@@ -49,6 +49,7 @@ describe('webhook helpers', () => {
         id: 'e1',
         source: 'urn:test',
         type: 'order.placed',
+        time: '2026-01-01T00:00:00Z',
         subject: 'Bestellung über 42 €',
         tenantid: 'acme',
         data: { total: 42 },
