@@ -48,15 +48,6 @@ export async function readDeadLetters(bus: EventBus, topic: string): Promise<Dea
   return { entries, waiting, replayGroup }
 }
 
-/**
- * The entries the replay group has not taken, oldest first: the newest `waiting` of them (exact
- * on single-stream brokers, Redis and NATS; by time across Kafka partitions).
- */
-export function waitingEntries(view: DeadLetterView): DeadLetterRecord[] {
-  if (view.waiting === null) return view.entries
-  return view.entries.slice(Math.max(0, view.entries.length - view.waiting))
-}
-
 /** Finds one entry by its id or its original event's id. */
 export function findEntry(view: DeadLetterView, id: string, topic: string): DeadLetterRecord {
   const found = view.entries.find((e) => e.id === id || e.event?.id === id)

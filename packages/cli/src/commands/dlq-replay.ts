@@ -7,7 +7,7 @@ import {
 } from '@switchyard/core'
 import cliProgress from 'cli-progress'
 import { type Context, withBus } from '../context.js'
-import { readDeadLetters, waitingEntries } from '../dead-letters.js'
+import { readDeadLetters } from '../dead-letters.js'
 import { deadLetterFilter } from '../dlq-filter.js'
 import { UsageError } from '../exit-codes.js'
 import { line, note, printJson } from '../io.js'
@@ -48,7 +48,10 @@ function progress(ctx: Context, total: number, verb: string) {
   }
 }
 
-/** Prints the dry run: the entries that would be taken. */
+/**
+ * Prints the dry run: the retained entries that match. Which of them the replay group already
+ * took cannot be read without consuming, so the note says how many it has not taken yet.
+ */
 async function dryRun(
   ctx: Context,
   bus: EventBus,
@@ -57,13 +60,17 @@ async function dryRun(
   verb: string,
 ) {
   const view = await readDeadLetters(bus, topic)
-  const entries = waitingEntries(view)
+  const entries = view.entries
     .filter(deadLetterFilter(options.filter))
     .slice(0, limitOf(options, Number.POSITIVE_INFINITY))
+  const waiting = view.waiting
   if (ctx.io.json)
-    return printJson(ctx.io, { topic, dryRun: true, [verb]: entries.length, entries })
+    return printJson(ctx.io, { topic, dryRun: true, matching: entries.length, waiting, entries })
   printEntries(ctx, entries)
-  note(ctx.io, `dry run: ${entries.length} entries would be ${verb}; nothing was changed`)
+  note(
+    ctx.io,
+    `dry run: ${entries.length} retained entries match; ${waiting ?? '?'} of all retained were not replayed or discarded yet, so at most that many would be ${verb}. Nothing was changed`,
+  )
 }
 
 function summary(ctx: Context, topic: string, verb: string, tally: Tally): void {
@@ -136,20 +143,26 @@ export async function discard(ctx: Context, topic: string, options: DlqOptions):
       clearTimeout(timer)
       timer = setTimeout(finish, ms)
     }
-    const later = outcome.retry({ delayMs: 60_000 })
+    // Entries left out are handed back a second later: this run stops before they come again
+    // (a repeat does not count as activity), and the next replay or discard finds them at once.
+    const later = outcome.retry({ delayMs: 1_000 })
     const subscription = await bus.subscribe(
       topic,
       (event) => {
         if (tally.done >= limit) return later
-        idle(500)
-        if (event.type !== DEAD_LETTER_TYPE) return
+        if (event.type !== DEAD_LETTER_TYPE) {
+          idle(500)
+          return
+        }
         const entry = readDeadLetter(event)
         if (!matches(entry)) {
+          if (!skipped.has(entry.id)) idle(500)
           skipped.add(entry.id)
           tally.skipped = skipped.size
           bar.update(tally)
           return later
         }
+        idle(500)
         tally.done++
         bar.update(tally)
         if (tally.done >= limit) finish()

@@ -29,9 +29,10 @@ function humanLine(io: Io, event: EventEnvelope): string {
   const width = Math.max(40, (process.stdout.columns ?? 160) - 100)
   return [
     c.dim(event.time ?? '-'),
-    c.cyan(event.type),
-    event.subject ?? '-',
-    c.magenta(event.tenantid ?? '-'),
+    // Padded so the columns line up for the usual lengths; longer values push, never cut.
+    c.cyan(event.type.padEnd(20)),
+    (event.subject ?? '-').padEnd(10),
+    c.magenta((event.tenantid ?? '-').padEnd(8)),
     c.dim(event.id),
     excerpt(dataText(event), width),
   ].join('  ')
