@@ -7,17 +7,26 @@ import {
   SwitchyardError,
   toError,
 } from '@switchyard/core'
+import { type AppliedBatch, applyBatch } from './batch.js'
 import { Delivery, type Sink } from './delivery.js'
 import type { Operator, StreamOutput, StreamRecord } from './operator.js'
 import { lateEvent } from './results.js'
 import { runSteps, type Step } from './steps.js'
-import type { KeyState, OutboxItem, StateStore, StoredKeyState } from './store.js'
+import {
+  inProcess,
+  type MemoryStream,
+  type OutboxItem,
+  type StateChange,
+  type StateStore,
+} from './store.js'
 
 /** One input of a processor: a topic and the steps that key and shape its events. */
 export interface Source {
   topic: string
   side: 0 | 1
   steps: readonly Step[]
+  /** Where this source's late events go. */
+  lateTopic: string
 }
 
 /** Everything a processor is made of (assembled by the DSL). */
@@ -29,7 +38,6 @@ export interface ProcessorInit {
   operator: Operator
   sources: readonly Source[]
   sink: Sink
-  lateTopic: ((topic: string) => string) | undefined
   subscribe: { concurrency: number; prefetch: number; startAt: NonNullable<unknown> }
   maxBatch: number
   dedupMs: number
@@ -58,7 +66,7 @@ export class StateConflictError extends SwitchyardError {
 
 interface Pending {
   record: StreamRecord
-  source: Source
+  lateTopic: string
   resolve: () => void
   reject: (error: unknown) => void
 }
@@ -88,12 +96,17 @@ export class Processor implements AsyncDisposable {
   private queue: Pending[] = []
   private running = false
   private closing: Promise<void> | undefined
+  /** The memory store's maps, when the store is one (see `processNow`). */
+  private readonly memory: MemoryStream | undefined
+  private readonly scratch: StreamOutput[] = []
+  private sinceForget = 0
 
   /** @internal Made by `.to()` / `.forEach()`. */
   constructor(init: ProcessorInit) {
     this.init = init
     this.name = init.name
     this.delivery = new Delivery(init.bus, init.name, init.sink)
+    this.memory = inProcess.get(init.store)?.(init.name)
   }
 
   /** @internal Delivers what a previous run committed and did not deliver, then subscribes. */
@@ -157,8 +170,10 @@ export class Processor implements AsyncDisposable {
       side: source.side,
       event,
     }
+    const lateTopic = source.lateTopic
+    if (!this.running && this.processNow(record, lateTopic)) return undefined
     return new Promise((resolve, reject) => {
-      this.queue.push({ record, source, resolve, reject })
+      this.queue.push({ record, lateTopic, resolve, reject })
       if (!this.running) {
         this.running = true
         queueMicrotask(() => void this.loop())
@@ -184,56 +199,15 @@ export class Processor implements AsyncDisposable {
   }
 
   private async process(batch: Pending[]): Promise<void> {
-    const { store, operator } = this.init
+    const { store } = this.init
     const keys = [...new Set(batch.map((p) => p.record.key))]
     const ids = batch.map((p) => p.record.id)
     for (let attempt = 1; ; attempt++) {
       const loaded = await store.load(this.name, keys, ids)
-      const seen = loaded.seen
-      const taken: string[] = []
-      const states = new Map<string, StoredKeyState>()
-      for (const key of keys) {
-        states.set(key, loaded.states.get(key) ?? { version: 0, state: fresh(operator) })
-      }
-      const outputs: StreamOutput[] = []
-      const outbox: OutboxItem[] = []
-      let events = 0
-      let duplicates = 0
-      for (const { record, source } of batch) {
-        const state = (states.get(record.key) as StoredKeyState).state
-        if (seen.has(record.id)) {
-          duplicates++
-          continue
-        }
-        seen.add(record.id)
-        taken.push(record.id)
-        if (record.t > state.wm) state.wm = record.t
-        if (operator.apply(state.s, record, state.wm, outputs)) {
-          events++
-          continue
-        }
-        state.late++
-        const topic = this.init.lateTopic?.(source.topic) ?? `${source.topic}.late`
-        outbox.push({
-          id: record.id,
-          late: { topic, event: lateEvent(this.name, record.event, state.wm) },
-        })
-      }
-      for (const [key, { state }] of states) {
-        operator.advance(state.s, key, state.wm, outputs)
-      }
-      for (const output of outputs) outbox.push({ id: output.id, output })
+      const applied = applyBatch(this.name, this.init.operator, batch, loaded)
       const sent = this.delivery.takeSent()
-      const entries = [...states].map(([key, s]) => ({ key, version: s.version, state: s.state }))
-      const change = { entries, outbox, sent, seen: taken, dedupMs: this.init.dedupMs }
-      if (await store.commit(this.name, change)) {
-        const c = this.counters
-        c.events += events
-        c.duplicates += duplicates
-        c.late += outbox.length - outputs.length
-        c.results += outputs.length
-        c.batches++
-        this.delivery.add(outbox)
+      if (await store.commit(this.name, this.change(applied, sent))) {
+        this.committed(applied)
         // The outbox is committed: delivery may trail the acknowledgements, within a bound.
         const delivered = this.delivery.flush()
         if (this.delivery.backlog > MAX_BACKLOG) await delivered
@@ -248,8 +222,78 @@ export class Processor implements AsyncDisposable {
       }
     }
   }
-}
 
-function fresh(operator: Operator): KeyState {
-  return { wm: Number.NEGATIVE_INFINITY, late: 0, s: operator.init() }
+  /**
+   * With an in-process store there is nothing to wait for: the event is applied to the store's
+   * maps inside the handler call, with none of a batch's bookkeeping.
+   */
+  private processNow(record: StreamRecord, lateTopic: string): boolean {
+    const mem = this.memory
+    if (mem === undefined) return false
+    const now = Date.now()
+    if ((mem.seen.get(record.id) ?? 0) > now) {
+      this.counters.duplicates++
+      return true
+    }
+    mem.seen.set(record.id, now + this.init.dedupMs)
+    if (++this.sinceForget >= 1_000) this.forget(mem.seen, now)
+    let entry = mem.keys.get(record.key)
+    if (entry === undefined) {
+      entry = {
+        version: 0,
+        state: { wm: Number.NEGATIVE_INFINITY, late: 0, s: this.init.operator.init() },
+      }
+      mem.keys.set(record.key, entry)
+    }
+    entry.version++
+    const state = entry.state
+    if (record.t > state.wm) state.wm = record.t
+    const out = this.scratch
+    out.length = 0
+    const c = this.counters
+    if (this.init.operator.apply(state.s, record, state.wm, out)) c.events++
+    else {
+      state.late++
+      c.late++
+      const event = lateEvent(this.name, record.event, state.wm)
+      this.outboxNow(mem, { id: record.id, late: { topic: lateTopic, event } })
+    }
+    this.init.operator.advance(state.s, record.key, state.wm, out)
+    c.batches++
+    if (out.length === 0) return true
+    c.results += out.length
+    for (const output of out) this.outboxNow(mem, { id: output.id, output })
+    for (const id of this.delivery.takeSent()) mem.out.delete(id)
+    void this.delivery.flush()
+    return true
+  }
+
+  private outboxNow(mem: MemoryStream, item: OutboxItem): void {
+    mem.out.set(item.id, item)
+    this.delivery.add([item])
+  }
+
+  /** Forgets expired ids: all have the same lifetime, so the oldest come first. */
+  private forget(seen: Map<string, number>, now: number): void {
+    this.sinceForget = 0
+    for (const [id, until] of seen) {
+      if (until > now) return
+      seen.delete(id)
+    }
+  }
+
+  private change(applied: AppliedBatch, sent: string[]): StateChange {
+    const { entries, outbox, taken } = applied
+    return { entries, outbox, sent, seen: taken, dedupMs: this.init.dedupMs }
+  }
+
+  private committed(applied: AppliedBatch): void {
+    const c = this.counters
+    c.events += applied.events
+    c.duplicates += applied.duplicates
+    c.late += applied.late
+    c.results += applied.results
+    c.batches++
+    if (applied.outbox.length > 0) this.delivery.add(applied.outbox)
+  }
 }

@@ -103,7 +103,7 @@ export function memoryStore(): StateStore {
     }
     return s
   }
-  return {
+  const store: StateStore = {
     name: 'memory',
     async load(stream, keys, ids) {
       const s = of(stream)
@@ -141,9 +141,18 @@ export function memoryStore(): StateStore {
     },
     async close() {},
   }
+  inProcess.set(store, of)
+  return store
 }
 
-interface MemoryStream {
+/**
+ * The maps of an in-process store, by store: the processor applies each event to them inside
+ * the handler call instead of batching (nothing to wait for, so nothing to gather).
+ */
+export const inProcess = new WeakMap<StateStore, (stream: string) => MemoryStream>()
+
+/** One stream's state in a memory store. */
+export interface MemoryStream {
   keys: Map<string, StoredKeyState>
   out: Map<string, OutboxItem>
   /** Taken ids and until when they are remembered. */

@@ -204,13 +204,19 @@ export class Stream<V> {
   ): Results<R> {
     const { bus, topic, options } = this.origin
     const name = options.name ?? options.group
-    const sources: Source[] = [{ topic, side: 0, steps: this.steps }]
-    if (otherTopic !== undefined)
-      sources.push({ topic: otherTopic, side: 1, steps: otherSteps ?? [] })
+    const late = (t: string) => options.lateTopic ?? `${t}.late`
+    const sources: Source[] = [{ topic, side: 0, steps: this.steps, lateTopic: late(topic) }]
+    if (otherTopic !== undefined) {
+      sources.push({
+        topic: otherTopic,
+        side: 1,
+        steps: otherSteps ?? [],
+        lateTopic: late(otherTopic),
+      })
+    }
     const operator = make(name)
     return new Results<R>((sink) => {
       const concurrency = options.concurrency ?? 64
-      const lateTopic = options.lateTopic
       return new Processor({
         bus,
         name,
@@ -219,7 +225,6 @@ export class Stream<V> {
         operator,
         sources,
         sink,
-        lateTopic: lateTopic === undefined ? undefined : () => lateTopic,
         subscribe: {
           concurrency,
           prefetch: options.prefetch ?? concurrency * 4,
