@@ -18,12 +18,25 @@ const nats = () => natsTransport({ servers: NATS_URL, autoStreams: { prefix, max
 const kafkaSkip = await transportOrSkip('Kafka', kafka)
 const natsSkip = await transportOrSkip('NATS', nats)
 
+/** The part of kafkajs's admin client these tests read with. */
+interface KafkaAdmin {
+  connect(): Promise<void>
+  disconnect(): Promise<void>
+  fetchTopicMetadata(o: { topics: string[] }): Promise<{ topics: { partitions: unknown[] }[] }>
+  describeConfigs(o: {
+    resources: { type: number; name: string }[]
+    includeSynonyms: boolean
+  }): Promise<{
+    resources: { configEntries: { configName: string; configValue: string }[] }[]
+  }>
+}
+
 // kafkajs's ConfigResourceTypes.TOPIC.
 const TOPIC_RESOURCE = 2
 
 /** The topic's partition count and configs, read through the gateway transport's own client. */
 async function kafkaTopic(gw: RunningGateway, topic: string) {
-  const admin = (gw.bus.transport as KafkaTransport).client.admin()
+  const admin = (gw.bus.transport as KafkaTransport).client.admin() as KafkaAdmin
   await admin.connect()
   try {
     const { topics } = await admin.fetchTopicMetadata({ topics: [topic] })
