@@ -186,7 +186,7 @@ export default async function bench({ report, quick }) {
     target: '>= 0.5x',
   })
 
-  const kafkaCount = quick ? 20_000 : 100_000
+  const kafkaCount = quick ? 20_000 : 50_000
   const bus = createEventBus({
     transport: kafkaTransport({
       brokers,

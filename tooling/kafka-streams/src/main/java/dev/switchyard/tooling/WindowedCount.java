@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -15,6 +16,7 @@ import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Suppressed;
@@ -31,7 +33,9 @@ import org.apache.kafka.streams.processor.TimestampExtractor;
  */
 public final class WindowedCount {
   /** Event time from the CloudEvents ce_time header; the broker's timestamp when absent. */
-  static final class CeTime implements TimestampExtractor {
+  public static final class CeTime implements TimestampExtractor {
+    public CeTime() {}
+
     @Override
     public long extract(ConsumerRecord<Object, Object> record, long partitionTime) {
       Header header = record.headers().lastHeader("ce_time");
@@ -62,6 +66,7 @@ public final class WindowedCount {
     AtomicLong first = new AtomicLong();
     AtomicLong results = new AtomicLong();
     CountDownLatch done = new CountDownLatch(1);
+    AtomicBoolean failed = new AtomicBoolean();
 
     StreamsBuilder builder = new StreamsBuilder();
     builder.stream(topic, Consumed.with(Serdes.String(), Serdes.ByteArray()))
@@ -83,8 +88,15 @@ public final class WindowedCount {
         .to(output, Produced.with(Serdes.String(), Serdes.String()));
 
     KafkaStreams streams = new KafkaStreams(builder.build(), props);
+    streams.setStateListener((now, before) -> System.err.println("kafka-streams: " + before + " -> " + now));
+    streams.setUncaughtExceptionHandler(error -> {
+      error.printStackTrace();
+      failed.set(true);
+      done.countDown();
+      return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+    });
     streams.start();
-    boolean finished = done.await(10, TimeUnit.MINUTES);
+    boolean finished = done.await(10, TimeUnit.MINUTES) && !failed.get();
     long ms = (System.nanoTime() - first.get()) / 1_000_000;
     streams.close(Duration.ofSeconds(10));
     streams.cleanUp();
