@@ -39,7 +39,8 @@ async function masterOf(cluster: RedisCluster, key: string): Promise<number> {
 
 describe.skipIf(skip !== undefined)('redis adapter (3 masters + 3 replicas)', () => {
   it('cluster - the master of the topic SIGKILLed mid-stream of 10 000 events, its replica takes over, the node comes back: none lost', async () => {
-    const cluster = await RedisCluster.start()
+    // A master silent for 3 s is failed over: soon, yet not on a moment's stall of a busy machine.
+    const cluster = await RedisCluster.start(3_000)
     const keyPrefix = uniquePrefix('failover')
     const buses: EventBus[] = []
     // What the buses and transports log (retries, reconnects) is counted and summed up, not printed.
