@@ -1,4 +1,10 @@
-import { createEventBus, type EventBus, type EventBusOptions } from '@switchyard/core'
+import {
+  createEventBus,
+  type DeadLetterRecord,
+  type EventBus,
+  type EventBusOptions,
+  readDeadLetter,
+} from '@switchyard/core'
 import { type Transport, type TransportFeatures, withTimeout } from '@switchyard/core/transport'
 import type { ConsumerProcess } from './consumer-process.js'
 import type { ConsumerSpec } from './consumer-protocol.js'
@@ -129,6 +135,17 @@ export class Harness {
     this.buses.push(bus)
     await bus.connect()
     return bus
+  }
+
+  /** The entries arriving on `<topic>.dlq` from the earliest kept, read by a bus of their own. */
+  async deadLetters(topic: string): Promise<DeadLetterRecord[]> {
+    const entries: DeadLetterRecord[] = []
+    const bus = await this.bus()
+    await bus.subscribe(`${topic}.dlq`, (event) => void entries.push(readDeadLetter(event)), {
+      group: 'dlq-reader',
+      startAt: 'earliest',
+    })
+    return entries
   }
 
   /** A bus on a fresh transport that has not connected yet; closed after the test. */

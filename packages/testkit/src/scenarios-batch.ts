@@ -1,11 +1,4 @@
-import {
-  ConfigurationError,
-  constant,
-  type DeadLetterRecord,
-  type EventEnvelope,
-  outcome,
-  readDeadLetter,
-} from '@switchyard/core'
+import { ConfigurationError, constant, type EventEnvelope, outcome } from '@switchyard/core'
 import { expect, it } from 'vitest'
 import type { Harness } from './harness.js'
 
@@ -13,19 +6,9 @@ type Row = { i: number; key?: string; seq?: number }
 
 /** Batch consumption (`subscribe(..., { batch })`): sizes, per-event outcomes, per-key order. */
 export function batchScenarios(h: Harness): void {
-  const deadLetters = async (topic: string) => {
-    const entries: DeadLetterRecord[] = []
-    const bus = await h.bus()
-    await bus.subscribe(`${topic}.dlq`, (event) => void entries.push(readDeadLetter(event)), {
-      group: 'dlq-reader',
-      startAt: 'earliest',
-    })
-    return entries
-  }
-
   it('batch - batches of at most maxSize with per-event outcomes: retried events come back, one is dead-lettered with its reason, one dropped, the rest handled once', async () => {
     const topic = await h.topic('batch-outcomes')
-    const entries = await deadLetters(topic)
+    const entries = await h.deadLetters(topic)
     const bus = await h.bus()
     const sizes: number[] = []
     const handled: number[] = []
@@ -160,11 +143,7 @@ export function deliveryModeScenarios(h: Harness): void {
   it('delivery - at-most-once: a failing handler is tried once and its event dead-lettered with the reason; exactly-once is refused unless the transport commits publishes and position together', async () => {
     const topic = await h.topic('amo-fail')
     const bus = await h.bus()
-    const entries: DeadLetterRecord[] = []
-    await bus.subscribe(`${topic}.dlq`, (event) => void entries.push(readDeadLetter(event)), {
-      group: 'dlq-reader',
-      startAt: 'earliest',
-    })
+    const entries = await h.deadLetters(topic)
     const attempts: number[] = []
     const good: number[] = []
     await bus.subscribe<Row>(

@@ -1,5 +1,6 @@
 import type { DeadLetterRecord } from '@switchyard/core'
 import { expect, it } from 'vitest'
+import type { ConsumerProcess } from './consumer-process.js'
 import { type Harness, pause } from './harness.js'
 import { waitUntil } from './wait.js'
 
@@ -55,26 +56,7 @@ function killedConsumer(h: Harness): void {
         concurrency: 4,
         prefetch: 8,
       })
-      const producer = await h.bus()
-      const sent: string[] = []
-      const hung = () => [...victim.started].filter((id) => !victim.finished.has(id))
-      // Publish until the victim hangs on events of its own (on Kafka: once it owns a partition).
-      await waitUntil(
-        async () => {
-          const events = await producer.publishBatch(
-            topic,
-            Array.from({ length: 20 }, (_, i) => ({ type: 'conformance.killed', data: { i } })),
-          )
-          sent.push(...events.map((e) => e.id))
-          return victim.finished.size >= 3 && hung().length >= 2
-        },
-        {
-          timeoutMs: h.timeoutMs,
-          intervalMs: 200,
-          message: 'the consumer process to finish 3 events and hang on 2',
-          describe: () => `${victim.started.size} started, ${victim.finished.size} finished`,
-        },
-      )
+      const { sent, hung } = await publishUntilHung(h, victim, topic, 2)
       const held = hung()
       // While the victim lives, what it holds is its own.
       expect(held.filter((id) => survivor.has(id))).toEqual([])
@@ -93,6 +75,38 @@ function killedConsumer(h: Harness): void {
     },
     3 * h.timeoutMs + handOverMs,
   )
+}
+
+/**
+ * Publishes batches of 20 until the consumer process finished 3 events and hangs on `hanging`
+ * of its own (on Kafka: once it owns a partition). Returns the ids sent and the hung ones.
+ */
+async function publishUntilHung(
+  h: Harness,
+  victim: ConsumerProcess,
+  topic: string,
+  hanging: number,
+): Promise<{ sent: string[]; hung: () => string[] }> {
+  const producer = await h.bus()
+  const sent: string[] = []
+  const hung = () => [...victim.started].filter((id) => !victim.finished.has(id))
+  await waitUntil(
+    async () => {
+      const events = await producer.publishBatch(
+        topic,
+        Array.from({ length: 20 }, (_, i) => ({ type: 'conformance.killed', data: { i } })),
+      )
+      sent.push(...events.map((e) => e.id))
+      return victim.finished.size >= 3 && hung().length >= hanging
+    },
+    {
+      timeoutMs: h.timeoutMs,
+      intervalMs: 200,
+      message: `the consumer process to finish 3 events and hang on ${hanging}`,
+      describe: () => `${victim.started.size} started, ${victim.finished.size} finished`,
+    },
+  )
+  return { sent, hung }
 }
 
 function killedAtMostOnce(h: Harness): void {
@@ -124,26 +138,8 @@ function killedAtMostOnce(h: Harness): void {
         prefetch: 8,
         delivery: 'at-most-once',
       })
-      const producer = await h.bus()
-      const sent: string[] = []
-      const hung = () => [...victim.started].filter((id) => !victim.finished.has(id))
       // Every slot of the victim hangs: no acknowledgement of it is under way at the kill.
-      await waitUntil(
-        async () => {
-          const events = await producer.publishBatch(
-            topic,
-            Array.from({ length: 20 }, (_, i) => ({ type: 'conformance.amo', data: { i } })),
-          )
-          sent.push(...events.map((e) => e.id))
-          return victim.finished.size >= 3 && hung().length >= 4
-        },
-        {
-          timeoutMs: h.timeoutMs,
-          intervalMs: 200,
-          message: 'the consumer process to finish 3 events and hang on 4',
-          describe: () => `${victim.started.size} started, ${victim.finished.size} finished`,
-        },
-      )
+      const { sent, hung } = await publishUntilHung(h, victim, topic, 4)
       const inFlight = new Set(hung())
       await victim.kill()
       const others = () => sent.filter((id) => !inFlight.has(id) && !victim.finished.has(id))

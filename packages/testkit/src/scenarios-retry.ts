@@ -1,24 +1,10 @@
-import {
-  constant,
-  type DeadLetterRecord,
-  outcome,
-  readDeadLetter,
-  SchemaValidationError,
-} from '@switchyard/core'
+import { constant, outcome, SchemaValidationError } from '@switchyard/core'
 import { expect, it } from 'vitest'
 import type { Harness } from './harness.js'
 
 /** Scenarios 6-10: redelivery, continuing after errors, dead letters, non-retryable, delays. */
 export function retryScenarios(h: Harness): void {
-  const collectDeadLetters = async (topic: string) => {
-    const entries: DeadLetterRecord[] = []
-    const bus = await h.bus()
-    await bus.subscribe(`${topic}.dlq`, (event) => void entries.push(readDeadLetter(event)), {
-      group: 'dlq-reader',
-      startAt: 'earliest',
-    })
-    return entries
-  }
+  const collectDeadLetters = (topic: string) => h.deadLetters(topic)
 
   for (const via of ['in-process', 'broker'] as const) {
     it(`redelivery - a first-attempt failure is handled on attempt 2 (retry ${via})`, async () => {
