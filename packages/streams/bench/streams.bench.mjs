@@ -40,10 +40,17 @@ const waitFor = async (condition, timeoutMs = 300_000) => {
 
 async function publishAll(bus, topic, count) {
   for (let i = 0; i < count; i += 1_000) {
-    await bus.publishBatch(
-      topic,
-      Array.from({ length: Math.min(1_000, count - i) }, (_, j) => input(i + j)),
-    )
+    const batch = Array.from({ length: Math.min(1_000, count - i) }, (_, j) => input(i + j))
+    // A topic created a moment ago may not have its partition leaders yet: try again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await bus.publishBatch(topic, batch)
+        break
+      } catch (error) {
+        if (attempt === 10) throw error
+        await new Promise((resolve) => setTimeout(resolve, 500))
+      }
+    }
   }
 }
 

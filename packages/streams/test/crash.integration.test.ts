@@ -42,6 +42,13 @@ function input(run: string, i: number) {
 const signature = (e: EventEnvelope) =>
   `${e.extensions?.streamkey}|${e.extensions?.windowstart}|${e.extensions?.windowend}|${JSON.stringify(e.data)}`
 
+/** True while the child runs; a child that exited on its own fails the test at once. */
+function alive(child: ChildProcess): boolean {
+  if (child.exitCode !== null)
+    throw new Error(`the processor process exited with ${child.exitCode}`)
+  return true
+}
+
 function startChild(env: Record<string, string>): {
   child: ChildProcess
   stats: () => ProcessorStats | undefined
@@ -127,7 +134,7 @@ describe.skipIf(skip !== undefined)(
         const first = startChild(env)
         children.push(first.child)
         await until(
-          () => (first.stats()?.events ?? 0) >= TOTAL / 3,
+          () => alive(first.child) && (first.stats()?.events ?? 0) >= TOTAL / 3,
           'the first processor takes a third',
         )
         first.child.kill('SIGKILL')
@@ -138,7 +145,10 @@ describe.skipIf(skip !== undefined)(
         children.push(second.child)
         const have = () => [...got.events.values()].map(signature).sort()
         await until(
-          () => got.events.size >= want.length && JSON.stringify(have()) === JSON.stringify(want),
+          () =>
+            alive(second.child) &&
+            got.events.size >= want.length &&
+            JSON.stringify(have()) === JSON.stringify(want),
           'the restarted processor completes the results',
           () =>
             `${got.events.size} of ${want.length} results; killed at ${JSON.stringify(killedAt)}, now ${JSON.stringify(second.stats())}`,
