@@ -37,6 +37,19 @@ function configEntries(settings: TopicSettings) {
   return { entries, applied }
 }
 
+type TopicSpec = Parameters<AdminLike['createTopics']>[0]['topics'][number]
+
+/** Creates the topic unless it exists; true when this call created it. */
+async function createIfMissing(admin: AdminLike, spec: TopicSpec): Promise<boolean> {
+  try {
+    // kafkajs's own wait trips over KRaft's short metadata lag; `topicPartitions` waits instead.
+    return await admin.createTopics({ topics: [spec], waitForLeaders: false })
+  } catch (error) {
+    if (errorType(error) !== 'TOPIC_ALREADY_EXISTS') throw error
+    return false
+  }
+}
+
 /**
  * Creates a missing topic with `settings` (configs, partitions, replication) and waits until its
  * partitions have leaders; an existing topic is left as it is. `bus.createTopic` on Kafka.
@@ -48,23 +61,12 @@ export async function createKafkaTopic(
   defaults: TopicDefaults,
 ): Promise<{ created: boolean; applied: (keyof TopicSettings)[] }> {
   const { entries, applied } = configEntries(settings)
-  let created: boolean
-  try {
-    created = await admin.createTopics({
-      topics: [
-        {
-          topic,
-          numPartitions: settings.partitions ?? defaults.partitions,
-          replicationFactor: settings.replicationFactor ?? defaults.replicationFactor,
-          configEntries: entries,
-        },
-      ],
-      waitForLeaders: false,
-    })
-  } catch (error) {
-    if (errorType(error) !== 'TOPIC_ALREADY_EXISTS') throw error
-    created = false
-  }
+  const created = await createIfMissing(admin, {
+    topic,
+    numPartitions: settings.partitions ?? defaults.partitions,
+    replicationFactor: settings.replicationFactor ?? defaults.replicationFactor,
+    configEntries: entries,
+  })
   await topicPartitions(admin, topic, defaults, false)
   if (!created) return { created, applied: [] }
   const sized: (keyof TopicSettings)[] = ['partitions', 'replicationFactor']
@@ -84,17 +86,8 @@ export async function topicPartitions(
 ): Promise<number> {
   const { partitions, replicationFactor } = defaults
   const createTopics = create && defaults.createTopics
-  if (createTopics) {
-    try {
-      await admin.createTopics({
-        topics: [{ topic, numPartitions: partitions, replicationFactor }],
-        // kafkajs's own wait trips over KRaft's short metadata lag; the wait below does it.
-        waitForLeaders: false,
-      })
-    } catch (error) {
-      if (errorType(error) !== 'TOPIC_ALREADY_EXISTS') throw error
-    }
-  }
+  if (createTopics)
+    await createIfMissing(admin, { topic, numPartitions: partitions, replicationFactor })
   // A new topic reaches the metadata of every listener a little after CreateTopics answers.
   return whileSettling(async () => {
     const { topics } = await admin.fetchTopicMetadata({ topics: [topic] }).catch((error) => {

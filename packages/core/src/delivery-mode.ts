@@ -1,4 +1,5 @@
 import { ConfigurationError } from './errors.js'
+import { checkOneOf } from './options.js'
 
 /**
  * When a subscription settles an event with the broker. `at-least-once` (default): after the
@@ -9,7 +10,7 @@ import { ConfigurationError } from './errors.js'
  */
 export type DeliveryMode = 'at-least-once' | 'at-most-once' | 'exactly-once'
 
-const MODES: readonly string[] = ['at-least-once', 'at-most-once', 'exactly-once']
+const MODES: readonly DeliveryMode[] = ['at-least-once', 'at-most-once', 'exactly-once']
 
 /**
  * Checks the `delivery` option against what the transport can do.
@@ -19,13 +20,7 @@ export function checkDelivery(
   mode: DeliveryMode | undefined,
   transport: { name: string; features: { exactlyOnce?: boolean | undefined } },
 ): DeliveryMode {
-  const delivery = mode ?? 'at-least-once'
-  if (!MODES.includes(delivery)) {
-    throw new ConfigurationError(
-      `subscribe.delivery must be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}`,
-      { field: 'subscribe.delivery' },
-    )
-  }
+  const delivery = checkOneOf(mode ?? 'at-least-once', MODES, 'subscribe.delivery')
   if (delivery === 'exactly-once' && transport.features.exactlyOnce !== true) {
     throw new ConfigurationError(
       `The ${transport.name} transport cannot commit a handler's publishes and its consumed position together, so exactly-once is refused. For effectively-once handling use at-least-once with dedup() and a shared store (redisDedupStore), or record "handled" in the handler's own database transaction (the outbox's inbox table)`,

@@ -47,6 +47,24 @@ export function checkNumber(
 }
 
 /**
+ * Validates an option that takes one of a few names.
+ * @throws {ConfigurationError} naming the field and the names it takes.
+ */
+export function checkOneOf<T extends string>(
+  value: unknown,
+  allowed: readonly T[],
+  field: string,
+): T {
+  if (!(allowed as readonly unknown[]).includes(value)) {
+    throw new ConfigurationError(
+      `${field} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`,
+      { field },
+    )
+  }
+  return value as T
+}
+
+/**
  * Validates a non-empty string option and returns it.
  * @throws {ConfigurationError} naming the field.
  */

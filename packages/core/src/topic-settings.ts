@@ -1,5 +1,4 @@
-import { ConfigurationError } from './errors.js'
-import { checkKeys, checkNumber } from './options.js'
+import { checkKeys, checkNumber, checkOneOf } from './options.js'
 
 /** Compression codecs a broker may apply to a topic's stored records. */
 export type TopicCompression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
@@ -34,8 +33,8 @@ export interface TopicCreation {
 }
 
 const SETTINGS = ['partitions', 'replicationFactor', 'retentionMs', 'compression', 'cleanupPolicy']
-const COMPRESSIONS: readonly string[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd']
-const CLEANUP: readonly string[] = ['delete', 'compact']
+const COMPRESSIONS: readonly TopicCompression[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd']
+const CLEANUP: readonly ('delete' | 'compact')[] = ['delete', 'compact']
 
 /**
  * Checks topic settings and returns the ones that are set.
@@ -52,15 +51,11 @@ export function checkTopicSettings(settings: TopicSettings): TopicSettings {
     checkNumber(set.replicationFactor, 'settings.replicationFactor', whole)
   }
   if (set.retentionMs !== undefined) checkNumber(set.retentionMs, 'settings.retentionMs', whole)
-  const oneOf = (value: string | undefined, allowed: readonly string[], field: string) => {
-    if (value !== undefined && !allowed.includes(value)) {
-      throw new ConfigurationError(
-        `${field} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`,
-        { field },
-      )
-    }
+  if (set.compression !== undefined) {
+    checkOneOf(set.compression, COMPRESSIONS, 'settings.compression')
   }
-  oneOf(set.compression, COMPRESSIONS, 'settings.compression')
-  oneOf(set.cleanupPolicy, CLEANUP, 'settings.cleanupPolicy')
+  if (set.cleanupPolicy !== undefined) {
+    checkOneOf(set.cleanupPolicy, CLEANUP, 'settings.cleanupPolicy')
+  }
   return set
 }
