@@ -94,8 +94,9 @@ export function batchScenarios(h: Harness): void {
     expect(seen.size).toBe(5)
   })
 
-  it.skipIf(!h.options.features.orderedPerKey)(
-    'batch - per-key order: a batch holds one event per key, and a retried event is handled before the next of its key',
+  const unordered = !h.options.features.orderedPerKey
+  it.skipIf(unordered)(
+    `batch - per-key order: a batch holds one event per key, and a retried event is handled before the next of its key${unordered ? ' (skipped: the transport does not order per key)' : ''}`,
     async () => {
       const topic = await h.topic('batch-order')
       const bus = await h.bus()
