@@ -1,4 +1,5 @@
 import type { EventBus } from '@switchyard/core'
+import type { EventStore } from '@switchyard/event-store'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { AuthOptions } from './auth.js'
 import type { GatewayMetrics } from './metrics.js'
@@ -43,6 +44,12 @@ export interface GatewayOptions {
   outbox?: OutboxSource
   /** Subscriptions: the webhook SSRF allow-list (`webhooks.allowNetworks`), sync interval. */
   subscriptions?: SubscriptionOptions
+  /**
+   * The event store (`@switchyard/event-store`) behind `GET /api/v1/events/{id}`,
+   * `POST /api/v1/events/query` and `POST /api/v1/streams/{id}/replay`; those routes exist only
+   * when it is given.
+   */
+  eventStore?: EventStore
 }
 
 /**
@@ -85,6 +92,7 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
       console: options.console ?? true,
       outbox: options.outbox,
       subscriptions: options.subscriptions,
+      eventStore: options.eventStore,
     })
     await app.ready()
   } catch (error) {
