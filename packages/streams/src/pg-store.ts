@@ -38,10 +38,12 @@ export interface PgStoreOptions {
 const NAME = /^[a-z_][a-z0-9_]{0,40}$/
 /** Forgotten ids are deleted at most this often per stream. */
 const PRUNE_EVERY_MS = 10_000
+/** SQLSTATE of the deliberate division by zero that refuses a commit. */
+const DIVISION_BY_ZERO = '22012'
 
 /**
- * State in PostgreSQL: a row per key (version, JSON state) and an outbox table, written in one
- * transaction whose updates match on the version. Tables are created on first use.
+ * State in PostgreSQL: a row per key (version, JSON state) and an outbox table, written by one
+ * statement per batch whose updates match on the version. Tables are created on first use.
  * @example const store = pgStore({ pool: new pg.Pool({ connectionString: process.env.DATABASE_URL }) })
  * @throws {ConfigurationError} without a pool or with a table prefix that is not a plain name.
  */
@@ -81,20 +83,54 @@ export function pgStore(options: PgStoreOptions): StateStore {
       )
     return ready
   }
+  // One statement per batch, atomic on its own: new keys inserted, known keys updated where the
+  // version matches, taken ids recorded unless taken within their lifetime, the outbox written.
+  // When a count falls short, the division by zero in the last line aborts the whole statement
+  // (22012), which `commit` reports as a refusal.
+  const commitSql = `WITH input AS (
+      SELECT * FROM unnest($2::text[], $3::bigint[], $4::text[]) AS t(k, v, s)
+    ), fresh AS (
+      INSERT INTO ${state} (stream, key, version, state)
+      SELECT $1, k, 1, s::jsonb FROM input WHERE v = 0
+      ON CONFLICT DO NOTHING RETURNING 1
+    ), known AS (
+      UPDATE ${state} AS x SET version = x.version + 1, state = t.s::jsonb
+      FROM input AS t WHERE t.v <> 0 AND x.stream = $1 AND x.key = t.k AND x.version = t.v
+      RETURNING 1
+    ), taken AS (
+      INSERT INTO ${seenTable} AS x (stream, id, until)
+      SELECT $1, i, $8 FROM unnest($7::text[]) AS t(i)
+      ON CONFLICT (stream, id) DO UPDATE SET until = excluded.until WHERE x.until <= $9
+      RETURNING 1
+    ), queued AS (
+      INSERT INTO ${outbox} (stream, id, item)
+      SELECT $1, i, j::jsonb FROM unnest($5::text[], $6::text[]) AS t(i, j)
+      ON CONFLICT DO NOTHING
+    ), gone AS (
+      DELETE FROM ${outbox} WHERE stream = $1 AND id = ANY($10::text[])
+    )
+    SELECT 1 / ((SELECT count(*) FROM fresh) + (SELECT count(*) FROM known) = $11
+      AND (SELECT count(*) FROM taken) = $12)::int AS ok`
   return {
     name: 'postgres',
+    checksSeen: true,
     async load(stream, keys, ids) {
       await setup()
       const states = new Map<string, StoredKeyState>()
+      const none = { rows: [] as Record<string, unknown>[] }
       const [found, taken] = await Promise.all([
-        pool.query(
-          `SELECT key, version, state::text AS state FROM ${state} WHERE stream = $1 AND key = ANY($2)`,
-          [stream, keys],
-        ),
-        pool.query(
-          `SELECT id FROM ${seenTable} WHERE stream = $1 AND id = ANY($2) AND until > $3`,
-          [stream, ids, Date.now()],
-        ),
+        keys.length === 0
+          ? none
+          : pool.query(
+              `SELECT key, version, state::text AS state FROM ${state} WHERE stream = $1 AND key = ANY($2)`,
+              [stream, keys],
+            ),
+        ids.length === 0
+          ? none
+          : pool.query(
+              `SELECT id FROM ${seenTable} WHERE stream = $1 AND id = ANY($2) AND until > $3`,
+              [stream, ids, Date.now()],
+            ),
       ])
       for (const row of found.rows) {
         states.set(row.key as string, {
@@ -106,71 +142,32 @@ export function pgStore(options: PgStoreOptions): StateStore {
     },
     async commit(stream, change) {
       await setup()
-      const client = await pool.connect()
+      const { entries, outbox: items, seen } = change
+      const now = Date.now()
       try {
-        await client.query('BEGIN')
-        const fresh = change.entries.filter((e) => e.version === 0)
-        const known = change.entries.filter((e) => e.version !== 0)
-        if (fresh.length > 0) {
-          const inserted = await client.query(
-            `INSERT INTO ${state} (stream, key, version, state)
-             SELECT $1, k, 1, s::jsonb FROM unnest($2::text[], $3::text[]) AS t(k, s)
-             ON CONFLICT DO NOTHING`,
-            [stream, fresh.map((e) => e.key), fresh.map((e) => encodeKeyState(e.state))],
-          )
-          if (inserted.rowCount !== fresh.length) return await rollback(client)
-        }
-        if (known.length > 0) {
-          const updated = await client.query(
-            `UPDATE ${state} AS x SET version = x.version + 1, state = t.s::jsonb
-             FROM unnest($2::text[], $3::bigint[], $4::text[]) AS t(k, v, s)
-             WHERE x.stream = $1 AND x.key = t.k AND x.version = t.v`,
-            [
-              stream,
-              known.map((e) => e.key),
-              known.map((e) => e.version),
-              known.map((e) => encodeKeyState(e.state)),
-            ],
-          )
-          if (updated.rowCount !== known.length) return await rollback(client)
-        }
-        if (change.outbox.length > 0) {
-          await client.query(
-            `INSERT INTO ${outbox} (stream, id, item)
-             SELECT $1, i, j::jsonb FROM unnest($2::text[], $3::text[]) AS t(i, j)
-             ON CONFLICT DO NOTHING`,
-            [stream, change.outbox.map((o) => o.id), change.outbox.map((o) => JSON.stringify(o))],
-          )
-        }
-        if (change.sent.length > 0) {
-          await client.query(`DELETE FROM ${outbox} WHERE stream = $1 AND id = ANY($2)`, [
-            stream,
-            change.sent,
-          ])
-        }
-        if (change.seen.length > 0) {
-          await client.query(
-            `INSERT INTO ${seenTable} (stream, id, until) SELECT $1, i, $3 FROM unnest($2::text[]) AS t(i)
-             ON CONFLICT (stream, id) DO UPDATE SET until = excluded.until`,
-            [stream, change.seen, Date.now() + change.dedupMs],
-          )
-        }
-        const now = Date.now()
-        if (now - (pruned.get(stream) ?? 0) > PRUNE_EVERY_MS) {
-          pruned.set(stream, now)
-          await client.query(`DELETE FROM ${seenTable} WHERE stream = $1 AND until < $2`, [
-            stream,
-            now,
-          ])
-        }
-        await client.query('COMMIT')
-        return true
+        await pool.query(commitSql, [
+          stream,
+          entries.map((e) => e.key),
+          entries.map((e) => e.version),
+          entries.map((e) => encodeKeyState(e.state)),
+          items.map((o) => o.id),
+          items.map((o) => JSON.stringify(o)),
+          seen,
+          now + change.dedupMs,
+          now,
+          change.sent,
+          entries.length,
+          seen.length,
+        ])
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined)
+        if ((error as { code?: unknown }).code === DIVISION_BY_ZERO) return false
         throw error
-      } finally {
-        client.release()
       }
+      if (now - (pruned.get(stream) ?? 0) > PRUNE_EVERY_MS) {
+        pruned.set(stream, now)
+        await pool.query(`DELETE FROM ${seenTable} WHERE stream = $1 AND until < $2`, [stream, now])
+      }
+      return true
     },
     async outbox(stream) {
       await setup()
@@ -182,9 +179,4 @@ export function pgStore(options: PgStoreOptions): StateStore {
     },
     async close() {},
   }
-}
-
-async function rollback(client: PgStoreClient): Promise<false> {
-  await client.query('ROLLBACK')
-  return false
 }

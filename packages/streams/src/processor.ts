@@ -9,15 +9,16 @@ import {
 } from '@switchyard/core'
 import { type AppliedBatch, applyBatch } from './batch.js'
 import { Delivery, type Sink } from './delivery.js'
-import type { Operator, StreamOutput, StreamRecord } from './operator.js'
-import { lateEvent } from './results.js'
-import { runSteps, type Step } from './steps.js'
+import { InProcess } from './in-process.js'
+import { KeyCache } from './key-cache.js'
+import type { Operator, StreamRecord } from './operator.js'
+import { runSteps, type Shaped, type Step } from './steps.js'
 import {
   inProcess,
-  type MemoryStream,
-  type OutboxItem,
+  type LoadedState,
   type StateChange,
   type StateStore,
+  type StoredKeyState,
 } from './store.js'
 
 /** One input of a processor: a topic and the steps that key and shape its events. */
@@ -64,16 +65,35 @@ export class StateConflictError extends SwitchyardError {
   override readonly name = 'StateConflictError'
 }
 
-interface Pending {
+/** One record and where it goes when late. */
+interface Item {
   record: StreamRecord
   lateTopic: string
+}
+
+/** One handler batch waiting for its commit. */
+interface Pending {
+  items: Item[]
   resolve: () => void
   reject: (error: unknown) => void
 }
 
+/** A StreamRecord being filled (the memory path reuses one for every event). */
+type MutableRecord = { -readonly [K in keyof StreamRecord]: StreamRecord[K] }
+
+const newRecord = (): MutableRecord => ({
+  id: '',
+  t: 0,
+  key: '',
+  value: undefined,
+  side: 0,
+  event: undefined as unknown as EventEnvelope,
+})
+
 const MAX_ATTEMPTS = 50
 /** Results waiting for delivery past which a batch waits for them. */
 const MAX_BACKLOG = 10_000
+const NOTHING_LOADED: LoadedState = { states: new Map(), seen: new Set() }
 
 /**
  * A running stream processor: subscriptions feeding a stateful operator, in batches committed
@@ -96,38 +116,72 @@ export class Processor implements AsyncDisposable {
   private queue: Pending[] = []
   private running = false
   private closing: Promise<void> | undefined
-  /** The memory store's maps, when the store is one (see `processNow`). */
-  private readonly memory: MemoryStream | undefined
-  private readonly scratch: StreamOutput[] = []
-  private sinceForget = 0
+  /** Applies events to a memory store's maps inside the handler call (no I/O, no batches). */
+  private readonly now: InProcess | undefined
+  /** States of a durable store committed by this processor, so a batch reads only new keys. */
+  private readonly cache = new KeyCache()
+  /** What `runSteps` wrote for the event being shaped. */
+  private readonly shaped: Shaped = { key: '', value: undefined }
+  /** The memory path's one record, refilled for every event. */
+  private readonly record = newRecord()
 
   /** @internal Made by `.to()` / `.forEach()`. */
   constructor(init: ProcessorInit) {
     this.init = init
     this.name = init.name
     this.delivery = new Delivery(init.bus, init.name, init.sink)
-    this.memory = inProcess.get(init.store)?.(init.name)
+    const memory = inProcess.get(init.store)?.(init.name)
+    if (memory !== undefined) {
+      this.now = new InProcess(init.name, init.operator, memory, init.dedupMs, this.delivery)
+    }
   }
 
-  /** @internal Delivers what a previous run committed and did not deliver, then subscribes. */
+  /**
+   * @internal Delivers what a previous run committed and did not deliver, then subscribes: one
+   * event per handler call with a memory store, batches (`subscribe`'s `batch` option) with a
+   * durable one, so that each batch is one read of new keys and one atomic write.
+   */
   async start(): Promise<void> {
-    const { bus, store, group, subscribe } = this.init
+    const { bus, store, group, subscribe, maxBatch } = this.init
     this.delivery.add(await store.outbox(this.name))
     await this.delivery.flush()
+    const startAt = subscribe.startAt as 'earliest'
     for (const source of this.init.sources) {
-      const sub = await bus.subscribe(source.topic, (event) => this.offer(event, source), {
-        group,
-        concurrency: subscribe.concurrency,
-        prefetch: subscribe.prefetch,
-        startAt: subscribe.startAt as 'earliest',
-      })
+      let sub: Subscription
+      if (this.now !== undefined) {
+        sub = await bus.subscribe(source.topic, (event) => this.offerNow(event, source), {
+          group,
+          concurrency: subscribe.concurrency,
+          prefetch: subscribe.prefetch,
+          startAt,
+        })
+      } else {
+        // `concurrency` events at once, in batches of up to maxBatch.
+        const maxSize = Math.min(subscribe.concurrency, maxBatch)
+        sub = await bus.subscribe(source.topic, (events) => this.offerBatch(events, source), {
+          group,
+          concurrency: Math.ceil(subscribe.concurrency / maxSize),
+          prefetch: subscribe.prefetch,
+          startAt,
+          batch: { maxSize },
+        })
+      }
       this.subscriptions.push(sub)
     }
   }
 
   /** Counters since this processor started. */
   stats(): ProcessorStats {
-    return { ...this.counters }
+    const c = { ...this.counters }
+    if (this.now !== undefined) {
+      const n = this.now.counters
+      c.events += n.events
+      c.duplicates += n.duplicates
+      c.late += n.late
+      c.results += n.results
+      c.batches += n.batches
+    }
+    return c
   }
 
   /** Stops the subscriptions (running batches finish and are acknowledged), then delivers what is left. */
@@ -150,30 +204,65 @@ export class Processor implements AsyncDisposable {
     return this.close()
   }
 
-  private offer(event: EventEnvelope, source: Source): Promise<void> | Outcome | undefined {
-    const shaped = runSteps(source.steps, event)
-    if (shaped === undefined) return undefined
-    if (shaped instanceof Error) {
-      return outcome.deadLetter(`stream "${this.name}": ${shaped.message}`, shaped)
-    }
+  /**
+   * Fills `into` from an event: true to process it, undefined when a filter dropped it, or the
+   * dead-letter outcome of a step that threw or a time that does not parse.
+   */
+  private shape(
+    event: EventEnvelope,
+    source: Source,
+    into: MutableRecord,
+  ): true | Outcome | undefined {
+    const shaped = this.shaped
+    const kept = runSteps(source.steps, event, shaped)
+    if (kept === false) return undefined
+    if (kept !== true) return outcome.deadLetter(`stream "${this.name}": ${kept.message}`, kept)
     const t = Date.parse(event.time)
     if (!Number.isFinite(t)) {
       return outcome.deadLetter(
         `stream "${this.name}": event time ${JSON.stringify(event.time)} does not parse`,
       )
     }
-    const record: StreamRecord = {
-      id: event.id,
-      t,
-      key: shaped.key,
-      value: shaped.value,
-      side: source.side,
-      event,
+    into.id = event.id
+    into.t = t
+    into.key = shaped.key
+    into.value = shaped.value
+    into.side = source.side
+    into.event = event
+    return true
+  }
+
+  /** One event into a memory store, inside the handler call. */
+  private offerNow(event: EventEnvelope, source: Source): Outcome | undefined {
+    const record = this.record
+    const shaped = this.shape(event, source, record)
+    if (shaped !== true) return shaped
+    ;(this.now as InProcess).apply(record, source.lateTopic)
+    // Nothing keeps the record: the next event refills it.
+    record.value = undefined
+    record.event = undefined as unknown as EventEnvelope
+    return undefined
+  }
+
+  /** A batch of events for a durable store: settled once its state is committed. */
+  private offerBatch(
+    events: readonly EventEnvelope[],
+    source: Source,
+  ): Promise<(Outcome | undefined)[] | undefined> | (Outcome | undefined)[] | undefined {
+    let outcomes: (Outcome | undefined)[] | undefined
+    const items: Item[] = []
+    for (let i = 0; i < events.length; i++) {
+      const record = newRecord()
+      const shaped = this.shape(events[i] as EventEnvelope, source, record)
+      if (shaped === true) items.push({ record, lateTopic: source.lateTopic })
+      else if (shaped !== undefined) {
+        outcomes ??= new Array<Outcome | undefined>(events.length).fill(undefined)
+        outcomes[i] = shaped
+      }
     }
-    const lateTopic = source.lateTopic
-    if (!this.running && this.processNow(record, lateTopic)) return undefined
+    if (items.length === 0) return outcomes
     return new Promise((resolve, reject) => {
-      this.queue.push({ record, lateTopic, resolve, reject })
+      this.queue.push({ items, resolve: () => resolve(outcomes), reject })
       if (!this.running) {
         this.running = true
         queueMicrotask(() => void this.loop())
@@ -181,104 +270,87 @@ export class Processor implements AsyncDisposable {
     })
   }
 
+  /** Commits queued batches one after another, several together up to maxBatch events. */
   private async loop(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.init.maxBatch)
+    const queue = this.queue
+    while (queue.length > 0) {
+      let size = (queue[0] as Pending).items.length
+      let n = 1
+      while (n < queue.length && size + (queue[n] as Pending).items.length <= this.init.maxBatch) {
+        size += (queue[n] as Pending).items.length
+        n++
+      }
+      const taken = queue.splice(0, n)
+      const items = n === 1 ? (taken[0] as Pending).items : taken.flatMap((p) => p.items)
       try {
-        await this.process(batch)
-        for (const p of batch) p.resolve()
+        await this.process(items)
+        for (const p of taken) p.resolve()
       } catch (error) {
         this.init.bus.logger.error(
           { stream: this.name, store: this.init.store.name, error: toError(error).message },
           'stream batch failed; its events will be redelivered',
         )
-        for (const p of batch) p.reject(error)
+        for (const p of taken) p.reject(error)
       }
     }
     this.running = false
   }
 
-  private async process(batch: Pending[]): Promise<void> {
+  /**
+   * Applies a batch to its keys' states and commits it: one write, plus one read of the keys not
+   * cached. A store that checks taken ids on commit (`checksSeen`) is asked about ids only after
+   * it refused a commit; a refused or failed commit drops the batch's keys from the cache.
+   */
+  private async process(items: readonly Item[]): Promise<void> {
     const { store } = this.init
-    const keys = [...new Set(batch.map((p) => p.record.key))]
-    const ids = batch.map((p) => p.record.id)
+    const cache = this.cache
+    const keys = [...new Set(items.map((i) => i.record.key))]
+    const ids = items.map((i) => i.record.id)
+    let refused = false
     for (let attempt = 1; ; attempt++) {
-      const loaded = await store.load(this.name, keys, ids)
-      const applied = applyBatch(this.name, this.init.operator, batch, loaded)
-      const sent = this.delivery.takeSent()
-      if (await store.commit(this.name, this.change(applied, sent))) {
-        this.committed(applied)
-        // The outbox is committed: delivery may trail the acknowledgements, within a bound.
-        const delivered = this.delivery.flush()
-        if (this.delivery.backlog > MAX_BACKLOG) await delivered
-        return
+      const lookUp = refused || store.checksSeen !== true
+      const missing = keys.filter((k) => !cache.has(k))
+      const loaded =
+        missing.length > 0 || lookUp
+          ? await store.load(this.name, missing, lookUp ? ids : [])
+          : NOTHING_LOADED
+      // A refusal with none of the ids taken before was a newer version of a key.
+      if (refused && (store.checksSeen !== true || loaded.seen.size === 0)) {
+        this.counters.conflicts++
       }
-      this.delivery.restoreSent(sent)
-      this.counters.conflicts++
+      const states = new Map<string, StoredKeyState>()
+      for (const key of keys) {
+        const state = cache.get(key) ?? loaded.states.get(key)
+        if (state !== undefined) states.set(key, state)
+      }
+      const seen = loaded === NOTHING_LOADED ? new Set<string>() : loaded.seen
+      let done = false
+      try {
+        const applied = applyBatch(this.name, this.init.operator, items, { states, seen })
+        const sent = this.delivery.takeSent()
+        done = await store.commit(this.name, this.change(applied, sent)).catch((error) => {
+          this.delivery.restoreSent(sent)
+          throw error
+        })
+        if (done) {
+          cache.committed(applied.entries)
+          this.committed(applied)
+          // The outbox is committed: delivery may trail the acknowledgements, within a bound.
+          const delivered = this.delivery.flush()
+          if (this.delivery.backlog > MAX_BACKLOG) await delivered
+          return
+        }
+        this.delivery.restoreSent(sent)
+      } finally {
+        // The attempt changed the states in place: read them again next time.
+        if (!done) cache.drop(keys)
+      }
+      refused = true
       if (attempt >= MAX_ATTEMPTS) {
         throw new StateConflictError(
           `stream "${this.name}": ${attempt} commits in a row met a newer version of a key; is a second processor of this stream changing the same keys?`,
         )
       }
-    }
-  }
-
-  /**
-   * With an in-process store there is nothing to wait for: the event is applied to the store's
-   * maps inside the handler call, with none of a batch's bookkeeping.
-   */
-  private processNow(record: StreamRecord, lateTopic: string): boolean {
-    const mem = this.memory
-    if (mem === undefined) return false
-    const now = Date.now()
-    if ((mem.seen.get(record.id) ?? 0) > now) {
-      this.counters.duplicates++
-      return true
-    }
-    mem.seen.set(record.id, now + this.init.dedupMs)
-    if (++this.sinceForget >= 1_000) this.forget(mem.seen, now)
-    let entry = mem.keys.get(record.key)
-    if (entry === undefined) {
-      entry = {
-        version: 0,
-        state: { wm: Number.NEGATIVE_INFINITY, late: 0, s: this.init.operator.init() },
-      }
-      mem.keys.set(record.key, entry)
-    }
-    entry.version++
-    const state = entry.state
-    if (record.t > state.wm) state.wm = record.t
-    const out = this.scratch
-    out.length = 0
-    const c = this.counters
-    if (this.init.operator.apply(state.s, record, state.wm, out)) c.events++
-    else {
-      state.late++
-      c.late++
-      const event = lateEvent(this.name, record.event, state.wm)
-      this.outboxNow(mem, { id: record.id, late: { topic: lateTopic, event } })
-    }
-    this.init.operator.advance(state.s, record.key, state.wm, out)
-    c.batches++
-    if (out.length === 0) return true
-    c.results += out.length
-    for (const output of out) this.outboxNow(mem, { id: output.id, output })
-    for (const id of this.delivery.takeSent()) mem.out.delete(id)
-    void this.delivery.flush()
-    return true
-  }
-
-  private outboxNow(mem: MemoryStream, item: OutboxItem): void {
-    mem.out.set(item.id, item)
-    this.delivery.add([item])
-  }
-
-  /** Forgets expired ids: all have the same lifetime, so the oldest come first. */
-  private forget(seen: Map<string, number>, now: number): void {
-    this.sinceForget = 0
-    for (const [id, until] of seen) {
-      if (until > now) return
-      seen.delete(id)
     }
   }
 

@@ -27,38 +27,43 @@ export interface RedisStoreOptions {
   keyPrefix?: string
 }
 
-// Checks every version first, then writes: all or nothing, in one round trip. A state is stored
-// as "<version>|<json>" so the check reads one field. Taken ids live in a sorted set scored by
-// when they may be forgotten.
+// Checks every version and every taken id first, then writes: all or nothing, in one round
+// trip. A state is stored as "<version>|<json>" so the check reads one field. Taken ids live in
+// a sorted set scored by when they may be forgotten.
 const COMMIT = `
 local n = tonumber(ARGV[1])
+local outAt = 2 + n * 3
+local m = tonumber(ARGV[outAt])
+local sentAt = outAt + m * 2 + 1
+local sent = tonumber(ARGV[sentAt])
+local nowAt = sentAt + sent + 1
+local now = tonumber(ARGV[nowAt])
+local expiry = now + tonumber(ARGV[nowAt + 1])
 for i = 0, n - 1 do
   local cur = redis.call('HGET', KEYS[1], ARGV[2 + i * 3])
   local v = 0
   if cur then v = tonumber(string.match(cur, '^(%d+)|')) end
   if v ~= tonumber(ARGV[3 + i * 3]) then return 0 end
 end
+for i = nowAt + 2, #ARGV do
+  local score = redis.call('ZSCORE', KEYS[3], ARGV[i])
+  if score and tonumber(score) > now then return 0 end
+end
 for i = 0, n - 1 do
   local v = tonumber(ARGV[3 + i * 3]) + 1
   redis.call('HSET', KEYS[1], ARGV[2 + i * 3], v .. '|' .. ARGV[4 + i * 3])
 end
-local at = 2 + n * 3
-local m = tonumber(ARGV[at])
-for i = 1, m do redis.call('HSET', KEYS[2], ARGV[at + i * 2 - 1], ARGV[at + i * 2]) end
-at = at + m * 2 + 1
-local sent = tonumber(ARGV[at])
-for i = at + 1, at + sent do redis.call('HDEL', KEYS[2], ARGV[i]) end
-at = at + sent + 1
-local now = tonumber(ARGV[at])
-local expiry = now + tonumber(ARGV[at + 1])
+for i = 1, m do redis.call('HSET', KEYS[2], ARGV[outAt + i * 2 - 1], ARGV[outAt + i * 2]) end
+for i = sentAt + 1, sentAt + sent do redis.call('HDEL', KEYS[2], ARGV[i]) end
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
-for i = at + 2, #ARGV do redis.call('ZADD', KEYS[3], expiry, ARGV[i]) end
+for i = nowAt + 2, #ARGV do redis.call('ZADD', KEYS[3], expiry, ARGV[i]) end
 return 1
 `
 
 /**
  * State in Redis: one hash per stream for the keys' states and one for the outbox, written
- * atomically by a Lua script that checks each key's version. Survives a crash of the processor
+ * atomically by one Lua script per batch that checks each key's version and that none of the
+ * batch's events was taken before. Survives a crash of the processor
  * (and of Redis, with its persistence on).
  * @example
  * const store = redisStore({ client: new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379') })
@@ -75,6 +80,7 @@ export function redisStore(options: RedisStoreOptions): StateStore {
   const key = (stream: string, what: string) => `${prefix}:{${stream}}:${what}`
   return {
     name: 'redis',
+    checksSeen: true,
     async load(stream, keys, ids) {
       const states = new Map<string, StoredKeyState>()
       const seen = new Set<string>()

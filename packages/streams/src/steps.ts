@@ -6,20 +6,29 @@ export type Step =
   | { readonly kind: 'map'; readonly fn: (value: unknown) => unknown }
   | { readonly kind: 'key'; readonly fn: (value: unknown) => string }
 
+/** Where `runSteps` writes an event's key and value (one object reused for every event). */
+export interface Shaped {
+  key: string
+  value: unknown
+}
+
 /**
- * Runs the steps over an event: its value and key, `undefined` when a filter dropped it, or the
- * error a step threw (or a key that is not a string), for the dead-letter reason.
+ * Runs the steps over an event and writes its key and value into `into`: true when it was kept,
+ * false when a filter dropped it, or the error a step threw (or a key that is not a string), for
+ * the dead-letter reason.
  */
 export function runSteps(
   steps: readonly Step[],
   event: EventEnvelope,
-): { key: string; value: unknown } | undefined | Error {
+  into: Shaped,
+): boolean | Error {
   let value: unknown = event
   let key = event.partitionkey ?? ''
-  for (const step of steps) {
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i] as Step
     try {
       if (step.kind === 'filter') {
-        if (!step.fn(value)) return undefined
+        if (!step.fn(value)) return false
       } else if (step.kind === 'map') {
         value = step.fn(value)
       } else {
@@ -34,7 +43,9 @@ export function runSteps(
       })
     }
   }
-  return { key, value }
+  into.key = key
+  into.value = value
+  return true
 }
 
 /** Runs result steps (filter and map only) over a result value: the new value, or `undefined` to drop it. */

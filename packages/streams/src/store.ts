@@ -1,4 +1,5 @@
 import type { EventEnvelope } from '@switchyard/core'
+import { IdMemory } from './id-memory.js'
 import type { StreamOutput } from './operator.js'
 
 /** Everything a processor keeps for one key: watermark, late count, operator state. */
@@ -59,6 +60,12 @@ export interface StateChange {
 export interface StateStore {
   /** Shown in logs. */
   readonly name: string
+  /**
+   * True when `commit` also refuses (returns false, writes nothing) if one of `change.seen` was
+   * taken already within its `dedupMs`. The processor then skips the id lookup of `load` before
+   * a batch's first attempt, and looks the ids up only after a refusal. @default false
+   */
+  readonly checksSeen?: boolean
   /** The stored states of these keys, and which of these event ids were taken already. */
   load(stream: string, keys: readonly string[], ids: readonly string[]): Promise<LoadedState>
   /** Writes a batch atomically; false on a version conflict (nothing written). */
@@ -98,13 +105,14 @@ export function memoryStore(): StateStore {
   const of = (stream: string) => {
     let s = streams.get(stream)
     if (s === undefined) {
-      s = { keys: new Map(), out: new Map(), seen: new Map() }
+      s = { keys: new Map(), out: new Map(), seen: new IdMemory() }
       streams.set(stream, s)
     }
     return s
   }
   const store: StateStore = {
     name: 'memory',
+    checksSeen: true,
     async load(stream, keys, ids) {
       const s = of(stream)
       const states = new Map<string, StoredKeyState>()
@@ -113,27 +121,19 @@ export function memoryStore(): StateStore {
         if (entry !== undefined) states.set(key, entry)
       }
       const seen = new Set<string>()
-      const now = Date.now()
-      for (const id of ids) if ((s.seen.get(id) ?? 0) > now) seen.add(id)
+      for (const id of ids) if (s.seen.has(id)) seen.add(id)
       return { states, seen }
     },
     async commit(stream, change) {
       const s = of(stream)
       for (const e of change.entries)
         if ((s.keys.get(e.key)?.version ?? 0) !== e.version) return false
+      for (const id of change.seen) if (s.seen.has(id)) return false
       for (const e of change.entries) s.keys.set(e.key, { version: e.version + 1, state: e.state })
       for (const item of change.outbox) s.out.set(item.id, item)
       for (const id of change.sent) s.out.delete(id)
       const now = Date.now()
-      // Every id gets the same lifetime, so the oldest are first in the map's order.
-      for (const [id, until] of s.seen) {
-        if (until > now) break
-        s.seen.delete(id)
-      }
-      for (const id of change.seen) {
-        s.seen.delete(id)
-        s.seen.set(id, now + change.dedupMs)
-      }
+      for (const id of change.seen) s.seen.add(id, now, change.dedupMs)
       return true
     },
     async outbox(stream) {
@@ -155,6 +155,6 @@ export const inProcess = new WeakMap<StateStore, (stream: string) => MemoryStrea
 export interface MemoryStream {
   keys: Map<string, StoredKeyState>
   out: Map<string, OutboxItem>
-  /** Taken ids and until when they are remembered. */
-  seen: Map<string, number>
+  /** Taken ids. */
+  seen: IdMemory
 }

@@ -52,6 +52,7 @@ const OPTION_KEYS = [
   'concurrency',
   'prefetch',
   'maxBatch',
+  'dedupMs',
 ]
 
 interface Origin {

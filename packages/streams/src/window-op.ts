@@ -1,6 +1,6 @@
 import { resultId } from './ids.js'
 import type { Operator, StreamOutput } from './operator.js'
-import { type SessionWindow, type WindowSpec, windowStarts } from './windows.js'
+import type { SessionWindow, WindowSpec } from './windows.js'
 
 /** How values fold into a window's aggregate. */
 export interface Aggregation<V, A> {
@@ -51,17 +51,29 @@ export function windowOperator<V, A>(
   options: { grace: number; early: boolean },
 ): Operator<WindowState> {
   if (spec.kind === 'session') return sessionOperator(name, spec, agg, options)
-  const { size } = spec
+  const { size, advance } = spec
   const { grace, early } = options
+  /** From the last window start covering an event back to the first. */
+  const span = Math.ceil(size / advance - 1) * advance
   return {
     init: () => ({ w: [] }),
     apply(state, record, wm, out) {
       const windows = state.w as Fixed[]
+      const t = record.t
+      // The windows that cover t, earliest first: one for tumbling, size / advance for hopping.
+      // A plain loop, no array of starts and no closure per event.
+      const last = Math.floor(t / advance) * advance
       let applied = false
-      for (const start of windowStarts(spec, record.t)) {
+      for (let start = last - span; start <= last; start += advance) {
         const end = start + size
-        if (end + grace <= wm) continue
-        let w = windows.find((x) => x[0] === start)
+        if (end <= t || end + grace <= wm) continue
+        let w: Fixed | undefined
+        for (let i = 0; i < windows.length; i++) {
+          if ((windows[i] as Fixed)[0] === start) {
+            w = windows[i]
+            break
+          }
+        }
         if (w === undefined) {
           w = [start, agg.init(), 0]
           windows.push(w)
@@ -75,7 +87,15 @@ export function windowOperator<V, A>(
     },
     advance(state, key, wm, out) {
       const windows = state.w as Fixed[]
-      if (windows.length === 0) return
+      // Most calls close nothing: look before sorting or allocating.
+      let closing = false
+      for (let i = 0; i < windows.length; i++) {
+        if ((windows[i] as Fixed)[0] + size + grace <= wm) {
+          closing = true
+          break
+        }
+      }
+      if (!closing) return
       const open: Fixed[] = []
       for (const w of windows.sort((a, b) => a[0] - b[0])) {
         const end = w[0] + size

@@ -67,16 +67,3 @@ export function session(gap: number): SessionWindow {
   positive(gap, 'session.gap')
   return { kind: 'session', gap }
 }
-
-/** Start times of the windows of a tumbling or hopping spec that contain `t`, earliest first. */
-export function windowStarts(spec: TumblingWindow | HoppingWindow, t: number): number[] {
-  const last = Math.floor(t / spec.advance) * spec.advance
-  const starts: number[] = []
-  for (
-    let s = last - Math.ceil(spec.size / spec.advance - 1) * spec.advance;
-    s <= last;
-    s += spec.advance
-  )
-    if (s + spec.size > t) starts.push(s)
-  return starts
-}
