@@ -19,6 +19,7 @@ import kafkajs, {
   type SASLOptions,
 } from 'kafkajs'
 import type { KafkaClientLike, ResolvedKafkaOptions } from './options.js'
+import type { TransactionalProducerLike } from './transactions.js'
 
 /** A record as produced. */
 export interface RecordOut {
@@ -163,6 +164,23 @@ export function createProducer(client: KafkaClientLike): ProducerLike {
     createPartitioner: Partitioners.DefaultPartitioner,
     retry: { retries: 0 },
   }) as ProducerLike
+}
+
+/**
+ * A transactional producer for exactly-once subscriptions: idempotent, one request in flight,
+ * and retries of its own, which idempotence makes safe inside a transaction.
+ */
+export function createTransactionalProducer(
+  client: KafkaClientLike,
+  transactionalId: string,
+): TransactionalProducerLike {
+  return client.producer({
+    transactionalId,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  }) as TransactionalProducerLike
 }
 
 /**

@@ -1,11 +1,11 @@
-import type { InboundMessage, NackOptions } from '@switchyard/core/transport'
+import type { InboundMessage, NackOptions, TransactionalOutput } from '@switchyard/core/transport'
 import type { RecordIn } from './client.js'
 import { position, readBody, readHeaders, readKey, readTimestamp } from './mapping.js'
 import type { Entry, PartitionTracker } from './offsets.js'
 
 /** Where a delivery reports its outcome. */
 export interface DeliveryOwner {
-  settle(delivery: Delivery): void
+  settle(delivery: Delivery, outputs?: readonly TransactionalOutput[]): void
   redeliver(delivery: Delivery, options: NackOptions): void
 }
 
@@ -61,8 +61,8 @@ export class Delivery implements InboundMessage {
     return new Delivery(owner, topic, partition, record, entry, tracker, generation, attempt)
   }
 
-  ack(): void {
-    this.owner.settle(this)
+  ack(outputs?: readonly TransactionalOutput[]): void {
+    this.owner.settle(this, outputs)
   }
 
   nack(options: NackOptions): void {

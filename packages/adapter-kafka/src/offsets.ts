@@ -1,9 +1,13 @@
+import type { TransactionalOutput } from '@switchyard/core/transport'
+
 /** One fetched record's place in its partition's commit order. */
 export interface Entry {
   /** Kafka offsets are int64; a number is exact up to 2^53, far beyond any real partition. */
   readonly offset: number
   /** `waiting` in the buffer or running (a retry delay included), `done` when settled. */
   state: 'waiting' | 'done'
+  /** Exactly-once: what its handler published, stored once every record before it is done. */
+  outputs?: readonly TransactionalOutput[] | undefined
 }
 
 /**
@@ -18,19 +22,27 @@ export class PartitionTracker {
   private head = 0
   private mark: number | undefined
   private committed: number | undefined
+  /** The first offset tracked: where this generation started reading the partition. */
+  private base: number | undefined
+  /** Outputs of records behind the mark, in offset order, not yet taken by a transaction. */
+  private released: TransactionalOutput[] = []
 
   /** Starts tracking a record; records must be added in offset order. */
   add(offset: string): Entry {
     const entry: Entry = { offset: Number(offset), state: 'waiting' }
+    this.base ??= entry.offset
     this.entries.push(entry)
     return entry
   }
 
   /** Marks a record handled and moves the commit mark over every finished record at the front. */
-  done(entry: Entry): void {
+  done(entry: Entry, outputs?: readonly TransactionalOutput[]): void {
     entry.state = 'done'
+    entry.outputs = outputs
     while (this.head < this.entries.length && this.entries[this.head]!.state === 'done') {
-      this.mark = this.entries[this.head]!.offset + 1
+      const front = this.entries[this.head]!
+      this.mark = front.offset + 1
+      if (front.outputs !== undefined) this.released.push(...front.outputs)
       this.head++
     }
     if (this.head > 1024 && this.head * 2 > this.entries.length) {
@@ -48,6 +60,18 @@ export class PartitionTracker {
   pendingCommit(): string | undefined {
     if (this.mark === undefined || this.mark === this.committed) return undefined
     return this.mark.toString()
+  }
+
+  /** Exactly-once: the outputs released since the last call, in offset order. */
+  takeOutputs(): TransactionalOutput[] {
+    const outputs = this.released
+    if (outputs.length > 0) this.released = []
+    return outputs
+  }
+
+  /** Where reading must start again to redo everything not committed, if anything was read. */
+  resumeAt(): string | undefined {
+    return (this.committed ?? this.base)?.toString()
   }
 
   /** Records that `offset` was committed. */

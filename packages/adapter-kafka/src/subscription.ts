@@ -4,6 +4,7 @@ import {
   InFlight,
   type NackOptions,
   sleep,
+  type TransactionalOutput,
   type TransportSubscription,
   withTimeout,
 } from '@switchyard/core/transport'
@@ -13,6 +14,8 @@ import { Delivery, type DeliveryOwner } from './delivery.js'
 import { isRebalance } from './errors.js'
 import { Committer, PartitionTracker } from './offsets.js'
 import { StartPositions } from './positions.js'
+import { seekCommitted, TransactionalCommitter, type TransactionsInit } from './transactions.js'
+import { PullWaiter } from './waiter.js'
 
 const RELAUNCH_MIN_MS = 500
 const RELAUNCH_MAX_MS = 10_000
@@ -37,6 +40,8 @@ export interface SubscriptionInit {
   heartbeatIntervalMs: number
   /** A request/reply inbox: its group and topic are deleted once closed, nothing left behind. */
   ephemeral?: boolean
+  /** Exactly-once: each partition's producer and how outputs become records. */
+  transactions?: Omit<TransactionsInit, 'failed'>
   /** Called once the subscription closed. */
   onClosed(): void
 }
@@ -50,20 +55,12 @@ export interface SubscriptionInit {
  */
 export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
   private buffer = new Deque<Delivery>()
-  /** The open `pull`, answered by `answer` / `answerError`. */
-  private waiter:
-    | {
-        max: number
-        signal: AbortSignal
-        deliver: (messages: InboundMessage[]) => void
-        fail: (error: unknown) => void
-      }
-    | undefined
-  /** Signals with an abort listener: one each, not one per pull (EventTarget calls are slow). */
-  private readonly watched = new WeakSet<AbortSignal>()
+  /** The open `pull`. */
+  private readonly waiter = new PullWaiter()
   private roomWaiters: Array<() => void> = []
   private trackers = new Map<number, PartitionTracker>()
-  private committer: Committer
+  private committer: Committer | TransactionalCommitter
+  private assigned: number[] = []
   private generation = 0
   /** Deliveries of the current generation pulled and not yet settled. */
   private held = new InFlight()
@@ -129,7 +126,7 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
 
   /** Hands an error to the dispatcher (and so to the bus's `onError` hook) at its next pull. */
   private report(error: unknown): void {
-    if (this.waiter !== undefined) this.answerError(error)
+    if (this.waiter.waiting) this.waiter.fail(error)
     else this.problem = error
   }
 
@@ -165,25 +162,7 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
       deliver(this.take(max))
       return
     }
-    if (!this.watched.has(signal)) {
-      this.watched.add(signal)
-      signal.addEventListener('abort', () => {
-        if (this.waiter?.signal === signal) this.answer([])
-      })
-    }
-    this.waiter = { max, signal, deliver, fail }
-  }
-
-  private answer(messages: InboundMessage[]): void {
-    const waiter = this.waiter!
-    this.waiter = undefined
-    waiter.deliver(messages)
-  }
-
-  private answerError(error: unknown): void {
-    const waiter = this.waiter!
-    this.waiter = undefined
-    waiter.fail(error)
+    this.waiter.park(max, signal, deliver, fail)
   }
 
   /** Commits what was handled, then leaves the group; unsettled records go to the next owner. */
@@ -191,11 +170,12 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
     if (this.closed) return
     this.closed = true
     this.stop.abort()
-    if (this.waiter !== undefined) this.answer([])
+    if (this.waiter.waiting) this.waiter.answer([])
     this.dropHeld()
     await atMost(this.committer.flush(), 5_000)
     await atMost(this.heads.release(), 5_000)
     this.committer.stop()
+    await atMost(this.init.transactions?.producers.close() ?? Promise.resolve(), 5_000)
     // Leaving while the first join is still under way would leave a member behind.
     if (this.running !== undefined) await atMost(this.running, 10_000)
     try {
@@ -288,7 +268,8 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
   }
 
   private wakePuller(): void {
-    if (this.waiter !== undefined && this.buffer.length > 0) this.answer(this.take(this.waiter.max))
+    if (this.waiter.waiting && this.buffer.length > 0)
+      this.waiter.answer(this.take(this.waiter.max))
   }
 
   /** Marks a delivery settled once; true when it belongs to the current generation. */
@@ -299,12 +280,12 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
     return true
   }
 
-  /** @internal An ack: the record counts as handled for the commit mark. */
-  settle(delivery: Delivery): void {
+  /** @internal An ack: the record counts as handled for the commit mark (with its outputs). */
+  settle(delivery: Delivery, outputs?: readonly TransactionalOutput[]): void {
     // Acks of an earlier generation are dropped: the partition's next owner redelivers them.
     if (!this.current(delivery)) return
-    delivery.tracker.done(delivery.entry)
-    this.committer.schedule()
+    delivery.tracker.done(delivery.entry, outputs)
+    this.committer.schedule(delivery.partition)
   }
 
   /**
@@ -342,6 +323,8 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
 
   /** A (re)join finished: a new generation with fresh trackers, positioned where it must start. */
   private joined(assigned: number[]): void {
+    this.assigned = assigned
+    this.init.transactions?.producers.assign(assigned)
     if (this.revoked === undefined) this.dropHeld()
     this.committer.stop()
     this.generation++
@@ -366,8 +349,27 @@ export class KafkaSubscription implements TransportSubscription, DeliveryOwner {
     this.ready = ready
   }
 
-  private newCommitter(): Committer {
+  /** Exactly-once: a transaction failed, its outputs are gone; redo all not committed. */
+  private rewind(error: unknown): void {
+    this.report(error)
+    const { admin, consumer, topic, groupId } = this.init
+    const redo = seekCommitted(admin, consumer, topic, groupId, this.trackers)
+    this.joined(this.assigned)
+    const ready: Promise<void> = Promise.all([this.ready, redo])
+      .catch((e: unknown) => this.report(e))
+      .then(() => {
+        if (this.ready === ready) this.ready = undefined
+      })
+    this.ready = ready
+  }
+
+  private newCommitter(): Committer | TransactionalCommitter {
     const generation = this.generation
+    const { transactions } = this.init
+    if (transactions !== undefined) {
+      const failed = (error: unknown) => generation === this.generation && this.rewind(error)
+      return new TransactionalCommitter(() => this.trackers, { ...transactions, failed })
+    }
     return new Committer(
       () => this.trackers,
       async (offsets) => {

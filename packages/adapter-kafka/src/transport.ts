@@ -11,6 +11,7 @@ import {
   type StartAt,
   type SubscribeDefaults,
   type TopicSettings,
+  type TransactionalOutput,
   type Transport,
   type TransportContext,
   type TransportFeatures,
@@ -28,6 +29,7 @@ import {
   createClient,
   createConsumer,
   createProducer,
+  createTransactionalProducer,
   hasCompressionCodec,
   type ProducerLike,
   partitionSpreader,
@@ -47,6 +49,7 @@ import { PublishBatcher } from './publisher.js'
 import { seekGroup } from './seek.js'
 import { KafkaSubscription } from './subscription.js'
 import { createKafkaTopic, topicPartitions } from './topics.js'
+import { TransactionalProducers } from './transactions.js'
 
 const FEATURES: TransportFeatures = {
   consumerGroups: true,
@@ -57,6 +60,8 @@ const FEATURES: TransportFeatures = {
   nativeDelay: false,
   // JSON bodies reach kafkajs as the codec's text: encoded once, into the produce request.
   textBodies: true,
+  // A handler's publishes and the consumed offset commit in one Kafka transaction.
+  exactlyOnce: true,
 }
 
 const CLOSED = 'The Kafka transport is closed'
@@ -271,9 +276,24 @@ export class KafkaTransport implements Transport {
       drainMs: Math.min(rebalanceTimeoutMs, sessionTimeoutMs) / 2,
       heartbeatIntervalMs,
       ephemeral: options.ephemeral === true,
+      ...(options.exactlyOnce === true ? { transactions: this.transactions(topic, options) } : {}),
       onClosed: () => this.subscriptions.delete(subscription),
     })
     return subscription
+  }
+
+  /** Exactly-once: a producer per input partition, and outputs as records on created topics. */
+  private transactions(topic: string, { group }: TransportSubscribeOptions) {
+    const make = (id: string) => createTransactionalProducer(this.client, id)
+    const producers = new TransactionalProducers(make, `switchyard.${group}.${topic}.`)
+    const records = (outputs: readonly TransactionalOutput[]) =>
+      Promise.all(
+        outputs.map(async ({ topic: to, messages }) => {
+          const partitions = await this.ensureTopic(to)
+          return { topic: to, messages: this.spread(to, messages.map(toRecord), partitions) }
+        }),
+      )
+    return { topic, groupId: group, producers, records }
   }
 
   /** Reads up to `limit` retained records from the start, committing nothing. Bad name: ConfigurationError. */

@@ -1,8 +1,8 @@
-import type { EventEnvelope } from './envelope.js'
+import type { EventEnvelope, EventInput } from './envelope.js'
 import { typeMatcher } from './glob.js'
 import type { HandleContext } from './middleware.js'
 import type { SubscribeOptions } from './subscribe-options.js'
-import type { InboundMessage } from './transport.js'
+import type { InboundMessage, TransactionalOutput } from './transport.js'
 
 /** What a delivery context reads from its subscription. */
 export interface ContextOwner {
@@ -12,6 +12,11 @@ export interface ContextOwner {
   readonly transportName: string
   readonly ephemeral: boolean
   replyTo(event: EventEnvelope, data: unknown, init?: { type?: string }): Promise<void>
+  publishFrom<T>(
+    ctx: DeliveryContext,
+    topic: string,
+    input: EventInput<T>,
+  ): Promise<EventEnvelope<T>>
 }
 
 /** The context of one attempt; a class, so no closures are allocated per event. */
@@ -21,6 +26,8 @@ export class DeliveryContext implements HandleContext {
   readonly maxAttempts: number
   readonly transport: string
   readonly temporary: boolean
+  /** Under exactly-once: what the handler published, stored with the event's position. */
+  staged: TransactionalOutput[] | undefined
 
   constructor(
     private readonly subscription: ContextOwner,
@@ -42,6 +49,10 @@ export class DeliveryContext implements HandleContext {
 
   reply(data: unknown, init?: { type?: string }): Promise<void> {
     return this.subscription.replyTo(this.event, data, init)
+  }
+
+  publish<T>(topic: string, input: EventInput<T>): Promise<EventEnvelope<T>> {
+    return this.subscription.publishFrom(this, topic, input)
   }
 }
 

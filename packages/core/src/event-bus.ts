@@ -35,6 +35,7 @@ import {
   toHandler,
 } from './routing.js'
 import { seekGroup } from './seek.js'
+import { type StagePublish, stagingPublisher } from './staged-publish.js'
 import type { StartAt } from './start-at.js'
 import type { EventHandler, SubscribeOptions } from './subscribe-options.js'
 import { Subscription } from './subscription.js'
@@ -69,6 +70,7 @@ export class EventBus implements AsyncDisposable {
   private readonly defaults: { source?: string }
   private readonly toMessage: (event: EventEnvelope) => OutboundMessage
   private readonly publishOne: (ctx: PublishContext) => Promise<void>
+  private readonly staging: StagePublish
   private readonly subscriptions = new Set<Subscription>()
   private readonly deadLetterSuffix: string
   private readonly closeTimeoutMs: number
@@ -104,17 +106,15 @@ export class EventBus implements AsyncDisposable {
     this.requests = new RequestReply({
       source: this.source,
       publish: (topic, input) => this.publish(topic, input),
-      publishReply: (topic, input) => {
-        this.assertOpen()
-        checkTopic(topic)
-        return this.publishThroughChain(createEvent(input, this.defaults), topic, true)
-      },
+      publishReply: (topic, input) =>
+        this.publishThroughChain(this.draft(topic, input), topic, true),
       openInbox: (topic, handler) =>
         this.open(topic, handler as EventHandler, INBOX_OPTIONS(topic), true),
     })
     this.publishOne = composePublish(this.chains.publish, (ctx) =>
       this.send(ctx.topic, [this.toMessage(ctx.event)], undefined, ctx.temporary),
     )
+    this.staging = stagingPublisher(this.chains.publish, this.toMessage, transport.name)
     this.deadLetters = deadLetterApi({
       transport,
       codec: this.codec,
@@ -148,9 +148,7 @@ export class EventBus implements AsyncDisposable {
   publish<T>(topic: string, input: EventInput<T>): Promise<EventEnvelope<T>> {
     // Not async itself: without middleware the only async step is `send`, one frame per event.
     try {
-      this.assertOpen()
-      checkTopic(topic)
-      const event = createEvent(input, this.defaults)
+      const event = this.draft(topic, input)
       if (this.chains.publish.length === 0 || allIdle(this.chains.publishGates))
         return this.send(topic, [this.toMessage(event)], event)
       return this.publishThroughChain(event, topic)
@@ -172,10 +170,8 @@ export class EventBus implements AsyncDisposable {
     return ctx.event as EventEnvelope<T>
   }
 
-  /**
-   * Publishes events as one transport batch, in order. Resolves with the complete envelopes.
-   * @throws {ConfigurationError} before anything is sent if any event is invalid.
-   */
+  /** Publishes events as one transport batch, in order; resolves with the complete envelopes.
+   *  @throws {ConfigurationError} before anything is sent if any event is invalid. */
   async publishBatch<T>(
     topic: string,
     inputs: readonly EventInput<T>[],
@@ -257,6 +253,8 @@ export class EventBus implements AsyncDisposable {
       publishRaw: (t, messages) => this.send(t, messages),
       toMessage: (e) => this.toMessage(e),
       reply: (request, data, init) => this.requests.reply(request, data, init),
+      publish: (t, input) => this.publish(t, input),
+      stage: (t, input, outputs) => this.staging(t, this.draft(t, input), outputs),
       source: this.source ?? 'switchyard',
       onClosed: (s) => {
         this.subscriptions.delete(s)
@@ -294,10 +292,7 @@ export class EventBus implements AsyncDisposable {
     return this.open(topic, replying(responder), { group: 'responders', ...options }, false)
   }
 
-  /**
-   * Publishes a request and resolves with the first reply.
-   * @throws {TimeoutError} when no reply arrives within `timeoutMs`.
-   */
+  /** Publishes a request and resolves with the first reply. @throws {TimeoutError} after `timeoutMs`. */
   request<T = unknown, R = unknown>(
     topic: string,
     input: EventInput<T> | T,
@@ -359,11 +354,15 @@ export class EventBus implements AsyncDisposable {
     if (this.closing !== undefined) throw new ClosedError()
   }
 
-  /**
-   * Hands messages to the transport, connecting first if needed; resolves with `result`. The one
-   * async frame of a publish: this runs for every event, and each extra promise or frame here
-   * was measurable garbage.
-   */
+  /** The complete envelope of a publish to `topic`; throws as `publish` documents. */
+  private draft<T>(topic: string, input: EventInput<T>): EventEnvelope<T> {
+    this.assertOpen()
+    checkTopic(topic)
+    return createEvent(input, this.defaults)
+  }
+
+  /** Hands messages to the transport, connecting first if needed; resolves with `result`. The one
+   *  async frame of a publish: each extra promise or frame here was measurable garbage. */
   private async send<R = void>(
     topic: string,
     messages: OutboundMessage[],

@@ -1,4 +1,4 @@
-import type { EventEnvelope } from './envelope.js'
+import type { EventEnvelope, EventInput } from './envelope.js'
 import { ConfigurationError } from './errors.js'
 import type { Outcome } from './outcome.js'
 
@@ -42,6 +42,13 @@ export interface HandleContext<T = unknown> {
   readonly signal: AbortSignal
   /** Answers a `bus.request()`; throws if the event carries no reply address. */
   reply(data: unknown, init?: { type?: string }): Promise<void>
+  /**
+   * Publishes an event this one caused. Under `delivery: 'exactly-once'` it is held and stored
+   * together with this event's position once the handler succeeds (a failed attempt's publishes
+   * are discarded), and resolves with the envelope as soon as it is held; otherwise it is
+   * `bus.publish`.
+   */
+  publish<T>(topic: string, input: EventInput<T>): Promise<EventEnvelope<T>>
 }
 
 /** Publish middleware: call `next()` to continue; skip it to drop the event silently. */

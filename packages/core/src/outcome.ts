@@ -40,3 +40,19 @@ export function isOutcome(value: unknown): value is Outcome {
   const kind = (value as { kind?: unknown }).kind
   return kind === 'success' || kind === 'retry' || kind === 'dead-letter' || kind === 'drop'
 }
+
+/**
+ * What a handler's return value means at this attempt: an explicit outcome, else success; a
+ * retry asked for after the last of `maxAttempts` becomes a dead letter.
+ */
+export function outcomeOf(value: unknown, attempt: number, maxAttempts: number): Outcome {
+  if (!isOutcome(value)) return SUCCESS
+  if (value.kind === 'retry' && attempt >= maxAttempts) {
+    return {
+      kind: 'dead-letter',
+      reason: `retry requested after the last of ${maxAttempts} attempts`,
+      error: value.error,
+    }
+  }
+  return value
+}

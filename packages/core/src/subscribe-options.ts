@@ -1,6 +1,7 @@
 import { type BatchOptions, type ResolvedBatch, resolveBatch } from './batch.js'
 import { checkDelivery, type DeliveryMode } from './delivery-mode.js'
 import type { EventEnvelope } from './envelope.js'
+import { ConfigurationError } from './errors.js'
 import type { HandleContext } from './middleware.js'
 import { checkKeys, checkNumber, checkString } from './options.js'
 import { type RetryOptions, type RetryPolicy, retryPolicy } from './retry-policy.js'
@@ -94,6 +95,11 @@ export function resolveSubscribeOptions(
   checkKeys(options, SUBSCRIBE_KEYS, 'subscribe')
   const delivery = checkDelivery(options.delivery, bus.transport)
   const batch = resolveBatch(options.batch)
+  if (batch && delivery === 'exactly-once')
+    throw new ConfigurationError(
+      'exactly-once commits each event with its own publishes; use it without batch',
+      { field: 'subscribe.delivery' },
+    )
   // With batches, each of `concurrency` batches has up to maxSize events running in it.
   const concurrency =
     checkNumber(options.concurrency ?? 1, 'subscribe.concurrency', { min: 1, integer: true }) *

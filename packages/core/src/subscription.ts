@@ -4,10 +4,10 @@ import type { Codec } from './codec.js'
 import { deadLetterEntry, deadLetterEvent } from './dead-letter-entry.js'
 import { DeliveryContext, eventFilter } from './delivery-context.js'
 import { Dispatcher, type DispatcherStats, type Slot } from './dispatcher.js'
-import type { EventEnvelope } from './envelope.js'
+import type { EventEnvelope, EventInput } from './envelope.js'
 import { ClosedError, HandlerError, toError } from './errors.js'
 import { allIdle, composeHandle, type HandleContext, type HandleMiddleware } from './middleware.js'
-import { isOutcome, type Outcome } from './outcome.js'
+import { type Outcome, outcomeOf } from './outcome.js'
 import { quietly, settleOnReceipt, settleQuietly } from './settle.js'
 import {
   type EventHandler,
@@ -19,6 +19,7 @@ import { sleep } from './timing.js'
 import type {
   InboundMessage,
   OutboundMessage,
+  TransactionalOutput,
   Transport,
   TransportSubscription,
 } from './transport.js'
@@ -41,6 +42,9 @@ export interface SubscriptionInit {
   publishRaw(topic: string, messages: OutboundMessage[]): Promise<void>
   toMessage(event: EventEnvelope): OutboundMessage
   reply(request: EventEnvelope, data: unknown, init?: { type?: string }): Promise<void>
+  publish<T>(topic: string, input: EventInput<T>): Promise<EventEnvelope<T>>
+  /** Runs an event through the publish middleware into `outputs` instead of sending it. */
+  stage(topic: string, input: EventInput, outputs: TransactionalOutput[]): Promise<EventEnvelope>
   onClosed(subscription: Subscription): void
 }
 
@@ -59,6 +63,8 @@ export class Subscription implements AsyncDisposable {
   private readonly resolved: ResolvedSubscribeOptions
   /** The broker delays redeliveries itself; otherwise every retry delay is waited out here. */
   private readonly nativeDelay: boolean
+  /** `delivery: 'exactly-once'`: publishes are held and acked with the event's position. */
+  private readonly exactlyOnce: boolean
   private readonly accepts: (event: EventEnvelope) => boolean
   private readonly chain: (ctx: HandleContext) => Promise<Outcome>
   /** Per-middleware `enabled` gates; when all are idle the handler is called directly. */
@@ -81,8 +87,10 @@ export class Subscription implements AsyncDisposable {
     this.ephemeral = init.ephemeral === true
     this.transportName = init.transport.name
     const { batch } = this.resolved
+    this.exactlyOnce = this.resolved.delivery === 'exactly-once'
     // A batch handler: each event's attempt waits in the collector for its batch's outcome.
-    this.needsContext = init.handler.length !== 1 || init.hooks.onHandled !== undefined || !!batch
+    this.needsContext =
+      init.handler.length !== 1 || init.hooks.onHandled !== undefined || !!batch || this.exactlyOnce
     if (batch)
       this.batcher = new BatchCollector(init.handler as unknown as BatchHandler, batch, this)
     this.nativeDelay = init.transport.features.nativeDelay && init.ephemeral !== true
@@ -102,6 +110,7 @@ export class Subscription implements AsyncDisposable {
         startAt: this.resolved.startAt,
         prefetch: this.resolved.prefetch,
         ...(this.init.ephemeral === true ? { ephemeral: true } : {}),
+        ...(this.exactlyOnce ? { exactlyOnce: true } : {}),
       })
     } catch (error) {
       // A client closed under a pending subscribe fails in its own words: close() won.
@@ -263,7 +272,8 @@ export class Subscription implements AsyncDisposable {
     switch (result.kind) {
       case 'success':
       case 'drop': {
-        const acked = this.settle(() => message.ack(), 'ack')
+        // Under exactly-once the handler's held publishes go with the ack, in one transaction.
+        const acked = this.settle(() => message.ack((ctx as DeliveryContext)?.staged), 'ack')
         const onHandled = this.init.hooks.onHandled
         if (result.kind === 'drop' || onHandled === undefined || ctx === undefined) return acked
         if (acked === undefined) quietly(() => onHandled(ctx))
@@ -315,15 +325,7 @@ export class Subscription implements AsyncDisposable {
 
   /** @internal Turns what a handler returned into an outcome; a retry past the budget dead-letters. */
   fromHandler(value: unknown, attempt: number): Outcome {
-    if (!isOutcome(value)) return SUCCESS
-    if (value.kind === 'retry' && attempt >= this.resolved.policy.maxAttempts) {
-      return {
-        kind: 'dead-letter',
-        reason: `retry requested after the last of ${this.resolved.policy.maxAttempts} attempts`,
-        error: value.error,
-      }
-    }
-    return value
+    return outcomeOf(value, attempt, this.resolved.policy.maxAttempts)
   }
 
   /** @internal The outcome of a thrown error at this attempt, per the retry policy. */
@@ -337,6 +339,13 @@ export class Subscription implements AsyncDisposable {
   /** @internal Answers a request event; used by `HandleContext.reply`. */
   replyTo(event: EventEnvelope, data: unknown, init?: { type?: string }): Promise<void> {
     return this.init.reply(event, data, init)
+  }
+
+  /** @internal `HandleContext.publish`: held for the ack under exactly-once, else sent now. */
+  async publishFrom<T>(ctx: DeliveryContext, topic: string, input: EventInput<T>) {
+    if (!this.exactlyOnce) return this.init.publish(topic, input)
+    ctx.staged ??= []
+    return (await this.init.stage(topic, input, ctx.staged)) as EventEnvelope<T>
   }
 
   private async deadLetter(
@@ -357,10 +366,12 @@ export class Subscription implements AsyncDisposable {
       attempts,
       group: this.group,
     })
-    if (this.resolved.deadLetterTopic !== undefined) {
-      const record = deadLetterEvent(entry, source, message.key)
+    const topic = this.resolved.deadLetterTopic
+    const record = topic && this.init.toMessage(deadLetterEvent(entry, source, message.key))
+    const parked = record ? [{ topic: topic!, messages: [record] }] : undefined
+    if (parked !== undefined && !this.exactlyOnce) {
       try {
-        await this.init.publishRaw(this.resolved.deadLetterTopic, [this.init.toMessage(record)])
+        await this.init.publishRaw(topic!, parked[0]!.messages)
       } catch (publishError) {
         // Never ack what could not be parked: it comes back and we try again after a pause.
         this.report(toError(publishError), 'dead-letter publish')
@@ -371,7 +382,8 @@ export class Subscription implements AsyncDisposable {
       }
     }
     quietly(() => this.init.hooks.onDeadLetter?.(entry))
-    return this.settle(() => message.ack(), 'ack')
+    // Under exactly-once the dead letter is stored in one transaction with the position.
+    return this.settle(() => message.ack(this.exactlyOnce ? parked : undefined), 'ack')
   }
 
   private settle(action: () => void | Promise<void>, where: string): Promise<void> | undefined {
@@ -385,5 +397,3 @@ export class Subscription implements AsyncDisposable {
     )
   }
 }
-
-const SUCCESS: Outcome = Object.freeze({ kind: 'success' })

@@ -27,6 +27,7 @@ export type {
   InboundMessage,
   NackOptions,
   OutboundMessage,
+  TransactionalOutput,
   Transport,
   TransportContext,
   TransportFeatures,

@@ -25,6 +25,14 @@ export interface OutboundMessage {
   event?: EventEnvelope
 }
 
+/** Messages a handler published under exactly-once, committed with the consumed position. */
+export interface TransactionalOutput {
+  /** Destination topic. */
+  topic: string
+  /** Encoded messages, in publish order. */
+  messages: OutboundMessage[]
+}
+
 /** Options of `Transport.nack`. */
 export interface NackOptions {
   /**
@@ -64,8 +72,12 @@ export interface InboundMessage {
   readonly timestamp?: number | undefined
   /** Set by pass-by-reference transports: the envelope, no decoding needed. */
   readonly event?: EventEnvelope | undefined
-  /** Settles the message: it will not be delivered to this group again. */
-  ack(): void | Promise<void>
+  /**
+   * Settles the message: it will not be delivered to this group again. On a subscription opened
+   * with `exactlyOnce`, core passes the handler's publishes as `outputs` (maybe none), and the
+   * transport stores them and this message's position in one transaction: both or neither.
+   */
+  ack(outputs?: readonly TransactionalOutput[]): void | Promise<void>
   /** Gives the message back for redelivery after `delayMs`. */
   nack(options: NackOptions): void | Promise<void>
 }
@@ -107,6 +119,11 @@ export interface TransportSubscribeOptions {
    * durable consumer) and should leave no state behind on close. @default false
    */
   ephemeral?: boolean
+  /**
+   * `delivery: 'exactly-once'`, offered only by transports with `features.exactlyOnce`: each
+   * `ack(outputs)` commits the outputs and the message's position in one transaction. @default false
+   */
+  exactlyOnce?: boolean
 }
 
 /** Options the bus passes to `Transport.publish`. */

@@ -239,5 +239,6 @@ function withSignal(ctx: HandleContext, signal: AbortSignal): HandleContext {
     },
     signal,
     reply: (data, init) => ctx.reply(data, init),
+    publish: (topic, input) => ctx.publish(topic, input),
   }
 }

@@ -167,17 +167,42 @@ export function deliveryModeScenarios(h: Harness): void {
     expect(attempts).toEqual([1])
     expect(good.sort()).toEqual([1, 2, 3, 4])
     expect(entries[0]!.error).toMatchObject({ message: 'cannot handle row 0' })
-    const exactly = bus.subscribe(topic, () => undefined, {
-      group: 'eos',
-      delivery: 'exactly-once',
-    })
-    if (h.options.features.exactlyOnce === true) {
-      await (await exactly).close()
-    } else {
-      await expect(exactly).rejects.toBeInstanceOf(ConfigurationError)
-      await expect(
-        bus.subscribe(topic, () => undefined, { group: 'eos', delivery: 'exactly-once' }),
-      ).rejects.toThrow(/dedup\(\)/)
-    }
+    if (h.options.features.exactlyOnce === true) return
+    await expect(
+      bus.subscribe(topic, () => undefined, { group: 'eos', delivery: 'exactly-once' }),
+    ).rejects.toThrow(ConfigurationError)
+    await expect(
+      bus.subscribe(topic, () => undefined, { group: 'eos', delivery: 'exactly-once' }),
+    ).rejects.toThrow(/dedup\(\)/)
+  })
+
+  // Only where the transport offers it; the test above checks the refusal everywhere else.
+  if (h.options.features.exactlyOnce !== true) return
+  it("delivery - exactly-once: a handler's publishes are stored once with its event's position, a failed attempt's are discarded, and a dead letter goes in the same commit", async () => {
+    const topic = await h.topic('eos-in')
+    const out = await h.topic('eos-out')
+    const bus = await h.bus()
+    const entries = await h.deadLetters(topic)
+    const results: number[] = []
+    await bus.subscribe<Row>(out, (event) => void results.push(event.data!.i), { group: 'reader' })
+    await bus.subscribe<Row>(
+      topic,
+      async (event, ctx) => {
+        const { i } = event.data!
+        await ctx.publish(out, { type: 'conformance.result', data: { i } })
+        if (i === 4) throw new Error('row 4 always fails')
+        if (i % 3 === 0 && ctx.attempt === 1) throw new Error('fails once after publishing')
+      },
+      { group: 'eos', delivery: 'exactly-once', retry: { maxAttempts: 2, backoff: () => 0 } },
+    )
+    await bus.publishBatch(
+      topic,
+      Array.from({ length: 10 }, (_, i) => ({ type: 'conformance.row', data: { i } })),
+    )
+    await h.until(() => results.length >= 9 && entries.length >= 1, '9 results, 1 dead letter')
+    await h.settle(() => results.length + entries.length)
+    expect(results.sort()).toEqual([0, 1, 2, 3, 5, 6, 7, 8, 9])
+    expect(entries).toHaveLength(1)
+    expect(entries[0]!.error).toMatchObject({ message: 'row 4 always fails' })
   })
 }
