@@ -7,6 +7,7 @@ import { kafkaTransport } from '@switchyard/adapter-kafka'
 import { createEventBus } from '@switchyard/core'
 import { Kafka, logLevel } from 'kafkajs'
 import { bestOfRounds, firstToLast } from '../../../tooling/bench/pacing.mjs'
+import { adminOrSkip } from './connect.mjs'
 
 const brokers = process.env.SWITCHYARD_KAFKA_BROKERS ?? '127.0.0.1:9092'
 const data = { employee_id: 'emp_123', note: 'x'.repeat(1_000 - 40) }
@@ -49,17 +50,8 @@ export default async function bench({ report, quick }) {
     brokers: brokers.split(','),
     logLevel: logLevel.NOTHING,
   })
-  const admin = kafka.admin()
-  try {
-    await admin.connect()
-    await admin.describeCluster()
-  } catch (error) {
-    console.log(
-      `  skipped: no Kafka at ${brokers} (${error.message}); start it with bash tooling/services/kafka.sh`,
-    )
-    await admin.disconnect().catch(() => undefined)
-    return
-  }
+  const admin = await adminOrSkip(kafka, brokers)
+  if (admin === undefined) return
   try {
     const count = quick ? 5_000 : 30_000
     const input = await createTopic(admin, 'eos-in')

@@ -16,6 +16,7 @@ import {
   now,
   summary,
 } from '../../../tooling/bench/pacing.mjs'
+import { adminOrSkip } from './connect.mjs'
 
 const brokers = process.env.SWITCHYARD_KAFKA_BROKERS ?? '127.0.0.1:9092'
 const data = { employee_id: 'emp_123', note: 'x'.repeat(1_000 - 40) }
@@ -293,17 +294,8 @@ async function latency(admin, producer, rate, seconds) {
 }
 
 export default async function bench({ report, quick }) {
-  const admin = kafka.admin()
-  try {
-    await admin.connect()
-    await admin.describeCluster()
-  } catch (error) {
-    console.log(
-      `  skipped: no Kafka at ${brokers} (${error.message}); start it with bash tooling/services/kafka.sh`,
-    )
-    await admin.disconnect().catch(() => undefined)
-    return
-  }
+  const admin = await adminOrSkip(kafka, brokers)
+  if (admin === undefined) return
   const producer = await rawProducer()
   try {
     const count = quick ? 20_000 : 100_000
