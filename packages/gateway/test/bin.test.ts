@@ -1,5 +1,8 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -123,6 +126,66 @@ describe('bin', { timeout: 120_000 }, () => {
     expect(output()).toMatch(
       /Refusing to listen on 0\.0\.0\.0 without JWT_SECRET_KEY or JWT_JWKS_URL/,
     )
+  })
+})
+
+describe('bin webhook allow-list', { timeout: 120_000 }, () => {
+  test('bin - WEBHOOK_ALLOW_NETWORKS lets webhooks reach a loopback receiver, others stay refused', async () => {
+    const received: string[] = []
+    const receiver = createServer((req, res) => {
+      received.push(String(req.headers['ce-type']))
+      req.resume()
+      res.writeHead(204).end()
+    })
+    receiver.listen(0, '127.0.0.1')
+    await once(receiver, 'listening')
+    const port = (receiver.address() as AddressInfo).port
+    try {
+      const { child, output } = start({
+        API_PORT: '0',
+        LOG_LEVEL: 'warn',
+        SWITCHYARD_DATA_DIR: join(cwd, 'allow-list-run'),
+        WEBHOOK_ALLOW_NETWORKS: '127.0.0.1/32',
+      })
+      await waitUntil(() => /Admin token[^\n]*\n(\S+)\n/.test(output()), {
+        timeoutMs: 90_000,
+        message: 'the bin prints its token',
+        describe: output,
+      })
+      const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output())![1]!
+      const admin = /Admin token[^\n]*\n(\S+)\n/.exec(output())![1]!
+      const post = (path: string, body: unknown) =>
+        fetch(`${url}${path}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+      expect((await post('/api/v1/streams', { id: 'hooks' })).status).toBe(201)
+      const hook = (webhook_url: string) =>
+        post('/api/v1/subscriptions', { subscription_name: 'h', stream_id: 'hooks', webhook_url })
+      // Not in the list: refused as the default guard refuses it.
+      const refused = await hook('http://10.20.30.40/hook')
+      expect(refused.status).toBe(400)
+      expect(await refused.text()).toMatch(/10\.20\.30\.40.*private address/)
+      // Loopback is refused without the variable; listed, the subscription is made and delivers.
+      expect((await hook(`http://127.0.0.1:${port}/hook`)).status).toBe(201)
+      const published = await curlPublish(url, admin, {
+        event_type: 'demo.allowed',
+        stream_id: 'hooks',
+        payload: {},
+      })
+      expect(published.status).toBe(202)
+      await waitUntil(() => received.includes('demo.allowed'), {
+        timeoutMs: 30_000,
+        message: 'the loopback receiver gets the event',
+        describe: output,
+      })
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+      child.kill('SIGTERM')
+      expect(await exited).toBe(0)
+    } finally {
+      receiver.close()
+    }
   })
 })
 

@@ -38,4 +38,20 @@ describe('bin configuration', () => {
     )
     expect(await field(readConfig({ ...base, API_HOST: '0.0.0.0' }))).toBe('API_HOST')
   })
+
+  test('config - WEBHOOK_ALLOW_NETWORKS lists the SSRF allow-list; a bad entry names the variable', async () => {
+    expect((await readConfig(base)).webhookAllowNetworks).toEqual([])
+    const listed = await readConfig({
+      ...base,
+      WEBHOOK_ALLOW_NETWORKS: ' 10.0.0.0/8, 127.0.0.1 fd00::/8,',
+    })
+    expect(listed.webhookAllowNetworks).toEqual(['10.0.0.0/8', '127.0.0.1', 'fd00::/8'])
+    const bad = await readConfig({ ...base, WEBHOOK_ALLOW_NETWORKS: '10.0.0.0/8,intranet' }).then(
+      () => undefined,
+      (error: ConfigurationError) => error,
+    )
+    expect(bad).toBeInstanceOf(ConfigurationError)
+    expect(bad?.field).toBe('WEBHOOK_ALLOW_NETWORKS')
+    expect(bad?.message).toMatch(/"intranet" is not an IP address/)
+  })
 })

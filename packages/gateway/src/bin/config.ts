@@ -4,6 +4,7 @@ import { isIP } from 'node:net'
 import { join, resolve } from 'node:path'
 import { ConfigurationError } from '@switchyard/core'
 import { envReader } from '@switchyard/core/transport'
+import { checkNetworks } from '../subscriptions/ssrf.js'
 
 /** The bin's configuration, from APG's and Anumate's environment variables. */
 export interface BinConfig {
@@ -41,6 +42,12 @@ export interface BinConfig {
   bodyLimit: number
   /** `STREAMS_FILE`: streams created at start when missing (JSON). */
   streamsFile: string | undefined
+  /**
+   * `WEBHOOK_ALLOW_NETWORKS`: CIDR ranges or addresses, separated by commas or spaces, that
+   * webhooks may reach although the SSRF guard refuses them by default (`webhooks.allowNetworks`).
+   * @default []
+   */
+  webhookAllowNetworks: string[]
 }
 
 type Env = Record<string, string | undefined>
@@ -75,6 +82,12 @@ function transportOf(env: Env): BinConfig['transport'] {
   if (env.REDIS_URL) return 'redis'
   if (env.NATS_URL) return 'nats'
   return 'memory'
+}
+
+function networks(env: Env, name: string): string[] {
+  const entries = (env[name] ?? '').split(/[\s,]+/).filter((entry) => entry !== '')
+  checkNetworks(entries, name)
+  return entries
 }
 
 /** True for 127.0.0.0/8, ::1 and `localhost`. */
@@ -125,6 +138,7 @@ export async function readConfig(env: Env = process.env): Promise<BinConfig> {
         : { ratePerSecond: rate, burst: number(env, 'RATE_LIMIT_BURST', rate * 2) },
     bodyLimit: number(env, 'MAX_REQUEST_BYTES', 1_048_576),
     streamsFile: env.STREAMS_FILE || undefined,
+    webhookAllowNetworks: networks(env, 'WEBHOOK_ALLOW_NETWORKS'),
   }
 }
 

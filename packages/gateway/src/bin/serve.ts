@@ -33,6 +33,7 @@ export async function serve(config: BinConfig): Promise<void> {
     metrics,
     logLevel: config.logLevel,
     streams: config.streamsFile === undefined ? [] : await readStreamsFile(config.streamsFile),
+    subscriptions: { webhooks: { allowNetworks: config.webhookAllowNetworks } },
   })
   const url = await app.listen({ host: config.host, port: config.port })
   const out = process.stdout

@@ -43,6 +43,15 @@ function subnet(list: BlockList, cidr: string, field: string): void {
   list.addSubnet(address, prefix, type)
 }
 
+/**
+ * Checks an allow-list (CIDR ranges or addresses) as the guard reads it.
+ * @throws {ConfigurationError} naming `field` for an entry that is not an address or range.
+ */
+export function checkNetworks(entries: readonly string[], field: string): void {
+  const list = new BlockList()
+  for (const entry of entries) subnet(list, entry, field)
+}
+
 /** Decides which addresses a webhook may reach. */
 export class TargetGuard {
   private readonly allowed = new BlockList()
