@@ -1,8 +1,10 @@
 // Webhook delivery throughput of a gateway subscription (memory bus, signed binary-mode POSTs
 // through undici) to a local receiver that answers 204 at once, beside a plain undici loop
-// POSTing the same events with the same headers at the same concurrency. The receiver runs in a
+// POSTing the same events with the same headers at the same concurrency, each signed as the
+// gateway signs (HMAC-SHA256 of id, timestamp and body, key decoded once). The receiver runs in a
 // child process (this file with --receiver) so it does not share the event loop being measured.
 import { fork } from 'node:child_process'
+import { createHmac, randomBytes, randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import { createServer } from 'node:http'
 import { fileURLToPath } from 'node:url'
@@ -94,17 +96,14 @@ async function ours({ receiver, count, concurrency }) {
 }
 
 async function raw({ receiver, count, concurrency }) {
-  // The same events as the gateway sends them: binary-mode headers and the data as the body.
-  const bodies = events(count).map((e, i) => ({
-    headers: {
-      'content-type': 'application/json',
-      'ce-specversion': '1.0',
-      'ce-id': `id-${i}`,
-      'ce-source': 'bench',
-      'ce-type': e.type,
-      'ce-time': new Date().toISOString(),
-    },
-    body: JSON.stringify(e.data),
+  // The same events as the gateway sends them: binary-mode headers, the data as the body, and
+  // the Standard Webhooks headers, signed per request (the timestamp is part of what is signed).
+  const key = randomBytes(32)
+  const bodies = events(count).map((e) => ({
+    id: randomUUID(),
+    type: e.type,
+    time: new Date().toISOString(),
+    body: Buffer.from(JSON.stringify(e.data)),
   }))
   const agent = new Agent({ connections: 128 })
   const { origin, pathname } = new URL(receiver.url)
@@ -113,7 +112,23 @@ async function raw({ receiver, count, concurrency }) {
   const started = performance.now()
   const worker = async () => {
     while (next < count) {
-      const { headers, body } = bodies[next++]
+      const { id, type, time, body } = bodies[next++]
+      const timestamp = Math.floor(Date.now() / 1000)
+      const hmac = createHmac('sha256', key)
+      hmac.update(`${id}.${timestamp}.`)
+      hmac.update(body)
+      const headers = {
+        'content-type': 'application/json',
+        'ce-specversion': '1.0',
+        'ce-id': id,
+        'ce-source': 'bench',
+        'ce-type': type,
+        'ce-time': time,
+        'webhook-id': id,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': `v1,${hmac.digest('base64')}`,
+        'user-agent': 'switchyard-gateway',
+      }
       const res = await agent.request({ origin, path: pathname, method: 'POST', headers, body })
       await res.body.dump()
     }

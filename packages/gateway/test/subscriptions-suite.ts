@@ -188,6 +188,39 @@ export function subscriptionSuite(name: string, target: SubscriptionTarget): voi
       expect(second.at - first.at).toBeGreaterThanOrEqual(2_000)
     })
 
+    test('webhook - Retry-After back-offs use up no attempt, up to maxRetryAfterWaits (3 here)', async ({
+      skip: s,
+    }) => {
+      if (skip) return s(skip)
+      const { stream, hook } = await webhookSetup({
+        retry_policy: { max_attempts: 2, initial_backoff_ms: 10, max_backoff_ms: 10 },
+      })
+      const busy = { status: 429, headers: { 'retry-after': '0' } }
+      // Three waits, then a 503 without Retry-After (a failed attempt), then success: attempt 2 of 2.
+      hook.answer = () =>
+        hook.received.length <= 3
+          ? busy
+          : hook.received.length === 4
+            ? { status: 503 }
+            : { status: 204 }
+      const dead: EventEnvelope[] = []
+      await gw.bus.subscribe(`${stream}.dlq`, (e) => void dead.push(e), {
+        group: `dlq-${stream}`,
+        startAt: 'earliest',
+      })
+      await gw.bus.publish(stream, event(1))
+      await waitUntil(() => hook.received.length >= 5, { timeoutMs: 15_000 })
+      // Past the cap a 429 is a failed attempt: two of them end in the dead-letter topic.
+      hook.answer = () => busy
+      await gw.bus.publish(stream, event(2))
+      await waitUntil(() => dead.length >= 1, { timeoutMs: 15_000 })
+      expect(hook.received).toHaveLength(5 + 3 + 2)
+      expect(byId(hook.received.slice(0, 5)).size).toBe(1)
+      const entry = readDeadLetter(dead[0]!)
+      expect(entry.reason).toMatch(/HTTP 429 \(attempt 2 of 2, after 3 Retry-After waits\)/)
+      expect(entry.event?.data).toEqual({ n: 2 })
+    })
+
     test('tenant - a tenant subscription never delivers another tenant, whatever its patterns', async ({
       skip: s,
     }) => {
@@ -290,6 +323,10 @@ export function subscriptionSuite(name: string, target: SubscriptionTarget): voi
       expect(
         (await call(`${gw.url}/api/v1/subscriptions/${sub.id}`, { token: admin })).status,
       ).toBe(404)
+      // Its bus subscription is closed: what is published after the delete is not delivered.
+      await gw.bus.publish(stream, event(3))
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      expect(hook.received).toHaveLength(2)
     })
 
     test('websocket - a client that stops acknowledging has its events redelivered to another', async ({

@@ -106,7 +106,7 @@ export async function createStream(gw: RunningGateway, admin: string, id: string
 
 /** The gateway options every subscription test uses: loopback receivers allowed, quick sync. */
 export const TEST_SUBSCRIPTIONS = {
-  webhooks: { allowNetworks: ['127.0.0.1/32', '::1'] },
+  webhooks: { allowNetworks: ['127.0.0.1/32', '::1'], maxRetryAfterWaits: 3 },
   syncIntervalMs: 200,
   statusIntervalMs: 500,
 } as const

@@ -5,6 +5,21 @@ const binary = binaryCodec()
 const structured = structuredCodec()
 // Core's binary codec names attributes as the Kafka binding does (`ce_id`); HTTP uses `ce-id`.
 const KAFKA_PREFIX = 'ce_'
+/** HTTP names of the Kafka-style attribute headers seen so far (a handful, made once each). */
+const httpNames = new Map<string, string>()
+
+function httpName(name: string): string {
+  let http = httpNames.get(name)
+  if (http === undefined) {
+    http = name.startsWith(KAFKA_PREFIX) ? `ce-${name.slice(KAFKA_PREFIX.length)}` : name
+    // Extension names come from events: a bound keeps odd ones from growing the map for good.
+    if (httpNames.size < 1_000) httpNames.set(name, http)
+  }
+  return http
+}
+
+/** A header value that needs no percent-encoding (no flags: `test` keeps no state). */
+const PLAIN = /^[!#-$&-~]*$/
 
 /**
  * Percent-encodes a header value as the CloudEvents HTTP binding asks: space, `"`, `%` and every
@@ -12,7 +27,7 @@ const KAFKA_PREFIX = 'ce_'
  */
 export function headerValue(value: string): string {
   // Most values need nothing: a test is cheaper than rebuilding the string.
-  if (/^[!#-$&-~]*$/.test(value)) return value
+  if (PLAIN.test(value)) return value
   let out = ''
   for (const ch of value) {
     const code = ch.codePointAt(0)!
@@ -41,8 +56,8 @@ export function httpMessage(event: EventEnvelope, mode: ContentMode): HttpMessag
   const headers: Record<string, string> = {}
   for (const name in encoded.headers) {
     const value = encoded.headers[name]!
-    if (name.startsWith(KAFKA_PREFIX)) headers[`ce-${name.slice(3)}`] = headerValue(value)
-    else headers[name] = value
+    const http = httpName(name)
+    headers[http] = http === name ? value : headerValue(value)
   }
   return { headers, body: encoded.body }
 }

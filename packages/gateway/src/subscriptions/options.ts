@@ -12,6 +12,11 @@ export interface WebhookOptions {
   maxConnectionsPerOrigin?: number
   /** Longest `Retry-After` honoured; longer ones wait this long. @default 600000 (10 minutes) */
   maxRetryAfterMs?: number
+  /**
+   * Most `Retry-After` back-offs (429/503) per event that do not use up an attempt of the
+   * subscription's retry policy; later ones count as failed attempts. @default 10
+   */
+  maxRetryAfterWaits?: number
   /** Most bytes of a failed response's body kept for the dead-letter reason. @default 256 */
   bodyExcerptBytes?: number
   /** `user-agent` header of webhook requests. @default 'switchyard-gateway' */
@@ -38,6 +43,7 @@ export interface ResolvedSubscriptionOptions {
   allowNetworks: readonly string[]
   maxConnectionsPerOrigin: number
   maxRetryAfterMs: number
+  maxRetryAfterWaits: number
   bodyExcerptBytes: number
   userAgent: string
   syncIntervalMs: number
@@ -55,9 +61,19 @@ function positive(value: number | undefined, fallback: number, field: string): n
   return n
 }
 
+function whole(value: number | undefined, fallback: number, field: string): number {
+  const n = value ?? fallback
+  if (!Number.isInteger(n) || n < 0) {
+    throw new ConfigurationError(`subscriptions.${field} must be a whole number ≥ 0`, {
+      field: `subscriptions.${field}`,
+    })
+  }
+  return n
+}
+
 /**
  * Applies the defaults.
- * @throws {ConfigurationError} naming a setting that is not a positive number.
+ * @throws {ConfigurationError} naming a setting that is not a positive (or whole) number.
  */
 export function resolveSubscriptionOptions(
   options: SubscriptionOptions = {},
@@ -71,6 +87,7 @@ export function resolveSubscriptionOptions(
       'webhooks.maxConnectionsPerOrigin',
     ),
     maxRetryAfterMs: positive(webhooks.maxRetryAfterMs, 600_000, 'webhooks.maxRetryAfterMs'),
+    maxRetryAfterWaits: whole(webhooks.maxRetryAfterWaits, 10, 'webhooks.maxRetryAfterWaits'),
     bodyExcerptBytes: positive(webhooks.bodyExcerptBytes, 256, 'webhooks.bodyExcerptBytes'),
     userAgent: webhooks.userAgent ?? 'switchyard-gateway',
     syncIntervalMs: positive(options.syncIntervalMs, 2_000, 'syncIntervalMs'),

@@ -1,4 +1,5 @@
 import {
+  type Backoff,
   type EventBus,
   type EventEnvelope,
   exponential,
@@ -54,6 +55,13 @@ export class Runner {
   private subscription: Subscription | undefined
   private queue: Promise<void> = Promise.resolve()
   private stopped = false
+  private backoff: Backoff = () => 0
+  /**
+   * `Retry-After` waits per event id on this process: they do not use up attempts of the policy,
+   * so core's budget is the policy's plus `maxRetryAfterWaits`, and the runner counts failures
+   * as core's attempt less these waits.
+   */
+  private readonly waits = new Map<string, number>()
   /** Why the last open failed (tried again at the next sync). */
   failure: string | undefined
   /** WebSocket clients on this process (WebSocket delivery only). */
@@ -118,15 +126,18 @@ export class Runner {
     })
   }
 
+  /** Most `Retry-After` waits of one event that use up no attempt (webhooks only). */
+  private get waitCap(): number {
+    return this.clients === undefined ? this.host.sender.maxRetryAfterWaits : 0
+  }
+
   private options(): SubscribeOptions {
     const d = this.definition
+    this.backoff = exponential({ baseMs: d.retry.initialBackoffMs, maxMs: d.retry.maxBackoffMs })
     return {
       group: d.brokerGroup,
       concurrency: d.concurrency,
-      retry: {
-        maxAttempts: d.retry.maxAttempts,
-        backoff: exponential({ baseMs: d.retry.initialBackoffMs, maxMs: d.retry.maxBackoffMs }),
-      },
+      retry: { maxAttempts: d.retry.maxAttempts + this.waitCap, backoff: this.backoff },
       startAt: startAtOf(d.startAt),
       // Named, not left to the bus's suffix: the API shows it as `dead_letter_topic`.
       deadLetter: { topic: deadLetterTopic(d) },
@@ -152,6 +163,7 @@ export class Runner {
   private async close(): Promise<void> {
     const subscription = this.subscription
     this.subscription = undefined
+    this.waits.clear()
     await subscription?.close().catch((error: unknown) => {
       this.host.report(error as Error, this.definition.id, 'close')
     })
@@ -176,6 +188,7 @@ export class Runner {
     } else {
       const result = await this.host.sender.send(this.definition, event)
       if (result.ok) {
+        if (this.waits.size > 0) this.waits.delete(event.id)
         counters.delivered(id)
         return undefined
       }
@@ -184,11 +197,22 @@ export class Runner {
     }
     counters.failed(id, detail)
     const error = new WebhookDeliveryError(detail, status)
-    if (permanent || ctx.attempt >= ctx.maxAttempts) {
+    const waited = this.waits.get(event.id) ?? 0
+    if (retryAfter !== undefined && !permanent && waited < this.waitCap) {
+      // The receiver asked for time: a back-off, not a failed attempt of the policy.
+      if (this.waits.size >= 100_000) this.waits.clear()
+      this.waits.set(event.id, waited + 1)
+      return outcome.retry({ delayMs: retryAfter, error })
+    }
+    const failures = ctx.attempt - waited
+    const { maxAttempts } = this.definition.retry
+    if (permanent || failures >= maxAttempts) {
+      this.waits.delete(event.id)
       counters.deadLettered(id)
       // The policy's last attempt failed: dead-letter with what the receiver said as the reason.
-      return outcome.deadLetter(`${detail} (attempt ${ctx.attempt} of ${ctx.maxAttempts})`, error)
+      const waits = waited === 0 ? '' : `, after ${waited} Retry-After waits`
+      return outcome.deadLetter(`${detail} (attempt ${failures} of ${maxAttempts}${waits})`, error)
     }
-    return outcome.retry({ ...(retryAfter === undefined ? {} : { delayMs: retryAfter }), error })
+    return outcome.retry({ delayMs: retryAfter ?? this.backoff(failures), error })
   }
 }

@@ -8,7 +8,8 @@ export function newWebhookSecret(): string {
   return `${SECRET_PREFIX}${randomBytes(32).toString('base64')}`
 }
 
-function keyOf(secret: string): Buffer {
+/** The HMAC key of a `whsec_` secret (its bytes). @throws {WebhookVerificationError} when empty. */
+export function signingKey(secret: string): Buffer {
   const base64 = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret
   const key = Buffer.from(base64, 'base64')
   if (key.length === 0) throw new WebhookVerificationError('The webhook secret is empty')
@@ -25,7 +26,17 @@ export function signWebhook(
   timestampSeconds: number,
   body: Uint8Array | string,
 ): string {
-  const hmac = createHmac('sha256', keyOf(secret))
+  return signWith(signingKey(secret), id, timestampSeconds, body)
+}
+
+/** `signWebhook` with the key already decoded (`signingKey`): the sender signs every request. */
+export function signWith(
+  key: Buffer,
+  id: string,
+  timestampSeconds: number,
+  body: Uint8Array | string,
+): string {
+  const hmac = createHmac('sha256', key)
   hmac.update(`${id}.${timestampSeconds}.`)
   hmac.update(body)
   return `v1,${hmac.digest('base64')}`

@@ -4,7 +4,7 @@ import { Agent, type Dispatcher } from 'undici'
 import { httpMessage } from './cloudevents-http.js'
 import type { SubscriptionDefinition } from './definition.js'
 import type { ResolvedSubscriptionOptions } from './options.js'
-import { signWebhook } from './signing.js'
+import { signingKey, signWith } from './signing.js'
 import type { TargetGuard } from './ssrf.js'
 
 /** What one webhook POST came to. */
@@ -39,22 +39,91 @@ export function retryAfterMs(value: string | string[] | undefined, now = Date.no
   return Number.isFinite(date) ? Math.max(0, date - now) : undefined
 }
 
-async function excerptOf(body: Dispatcher.ResponseData['body'], max: number): Promise<string> {
-  const chunks: Buffer[] = []
-  let size = 0
-  try {
-    for await (const chunk of body) {
-      chunks.push(chunk as Buffer)
-      size += (chunk as Buffer).length
-      // Leaving the loop early destroys the stream: nothing more is read.
-      if (size >= max) break
-    }
-  } catch {
-    // A body cut short still has its first bytes to show.
-  }
+/** What the receiver answered. */
+interface Answer {
+  status: number
+  /** `Retry-After` of a 429 or 503. */
+  retryAfter: string | undefined
+  /** The start of a failed response's body, control characters removed. */
+  excerpt: string
+}
+
+function excerptOf(chunks: readonly Buffer[], max: number): string {
   const text = Buffer.concat(chunks).subarray(0, max).toString('utf8')
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
   return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim()
+}
+
+/** Stops reading a failed response once its excerpt is complete (never shown). */
+const EXCERPT_COMPLETE = new Error('excerpt complete')
+
+/**
+ * One POST's answer, read by a dispatch handler: a 2xx ends with its status alone (no response
+ * stream, header object or async resource, the per-response work of undici's `request` that
+ * webhook delivery does not use); a failure keeps `Retry-After` and the first bytes of its body.
+ */
+class AnswerHandler implements Dispatcher.DispatchHandler {
+  private status = 0
+  private retryAfter: string | undefined
+  private chunks: Buffer[] | undefined
+  private size = 0
+  private done = false
+
+  constructor(
+    private readonly max: number,
+    private readonly resolve: (answer: Answer) => void,
+    private readonly reject: (error: Error) => void,
+  ) {}
+
+  onRequestStart(): void {}
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    // 1xx answers are followed by the real one.
+    if (statusCode < 200) return
+    this.status = statusCode
+    if (statusCode >= 300) {
+      this.chunks = []
+      if (statusCode === 429 || statusCode === 503) {
+        const value = headers['retry-after']
+        this.retryAfter = Array.isArray(value) ? value[0] : value
+      }
+    }
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.chunks === undefined || this.done) return
+    this.chunks.push(chunk)
+    this.size += chunk.length
+    if (this.size >= this.max) {
+      this.finish()
+      controller.abort(EXCERPT_COMPLETE)
+    }
+  }
+
+  onResponseEnd(): void {
+    this.finish()
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.done) return
+    // A body cut short after the status still has its status and first bytes to show.
+    if (this.status !== 0) this.finish()
+    else {
+      this.done = true
+      this.reject(error)
+    }
+  }
+
+  private finish(): void {
+    if (this.done) return
+    this.done = true
+    const excerpt = this.chunks === undefined ? '' : excerptOf(this.chunks, this.max)
+    this.resolve({ status: this.status, retryAfter: this.retryAfter, excerpt })
+  }
 }
 
 /**
@@ -64,6 +133,7 @@ async function excerptOf(body: Dispatcher.ResponseData['body'], max: number): Pr
 export class WebhookSender {
   private readonly agent: Agent
   private readonly targets = new Map<string, Target>()
+  private readonly keys = new Map<string, Buffer>()
 
   constructor(
     private readonly guard: TargetGuard,
@@ -73,6 +143,22 @@ export class WebhookSender {
       connections: options.maxConnectionsPerOrigin,
       connect: { lookup: guard.lookup },
     })
+  }
+
+  /** Most `Retry-After` waits per event that use up no attempt (`webhooks.maxRetryAfterWaits`). */
+  get maxRetryAfterWaits(): number {
+    return this.options.maxRetryAfterWaits
+  }
+
+  /** The HMAC key of a secret, decoded once. */
+  private key(secret: string): Buffer {
+    let key = this.keys.get(secret)
+    if (key === undefined) {
+      key = signingKey(secret)
+      if (this.keys.size > 10_000) this.keys.clear()
+      this.keys.set(secret, key)
+    }
+    return key
   }
 
   private target(url: string): Target {
@@ -105,19 +191,25 @@ export class WebhookSender {
     const timestamp = Math.floor(Date.now() / 1000)
     headers['webhook-id'] = event.id
     headers['webhook-timestamp'] = String(timestamp)
-    headers['webhook-signature'] = signWebhook(definition.secret, event.id, timestamp, body)
+    headers['webhook-signature'] = signWith(this.key(definition.secret), event.id, timestamp, body)
     headers['user-agent'] = this.options.userAgent
     const timeoutMs = definition.timeoutMs
-    let response: Dispatcher.ResponseData
+    let answer: Answer
     try {
-      response = await this.agent.request({
-        origin: target.origin,
-        path: target.path,
-        method: 'POST',
-        headers,
-        body,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
+      answer = await new Promise<Answer>((resolve, reject) => {
+        const handler = new AnswerHandler(this.options.bodyExcerptBytes, resolve, reject)
+        this.agent.dispatch(
+          {
+            origin: target.origin,
+            path: target.path,
+            method: 'POST',
+            headers,
+            body,
+            headersTimeout: timeoutMs,
+            bodyTimeout: timeoutMs,
+          },
+          handler,
+        )
       })
     } catch (error) {
       const err = error as Error & { code?: string; cause?: { code?: string; message?: string } }
@@ -129,14 +221,9 @@ export class WebhookSender {
           : `POST ${target.shown} failed: ${code ?? err.name}: ${err.cause?.message ?? err.message}`
       return { ok: false, status: undefined, retryAfterMs: undefined, detail, permanent: refused }
     }
-    const status = response.statusCode
-    if (status >= 200 && status < 300) {
-      await response.body.dump().catch(() => undefined)
-      return { ok: true, status }
-    }
-    const excerpt = await excerptOf(response.body, this.options.bodyExcerptBytes)
-    const waits = status === 429 || status === 503
-    const after = waits ? retryAfterMs(response.headers['retry-after']) : undefined
+    const { status, excerpt } = answer
+    if (status >= 200 && status < 300) return { ok: true, status }
+    const after = retryAfterMs(answer.retryAfter)
     return {
       ok: false,
       status,
