@@ -74,6 +74,8 @@ interface Item {
 /** One handler batch waiting for its commit. */
 interface Pending {
   items: Item[]
+  /** The stream keys of its items. */
+  keys: Set<string>
   resolve: () => void
   reject: (error: unknown) => void
 }
@@ -114,7 +116,8 @@ export class Processor implements AsyncDisposable {
   }
   private subscriptions: Subscription[] = []
   private queue: Pending[] = []
-  private running = false
+  /** Stream keys of the batches being committed: a batch with one of them waits its turn. */
+  private readonly busy = new Set<string>()
   private closing: Promise<void> | undefined
   /** Applies events to a memory store's maps inside the handler call (no I/O, no batches). */
   private readonly now: InProcess | undefined
@@ -261,39 +264,58 @@ export class Processor implements AsyncDisposable {
       }
     }
     if (items.length === 0) return outcomes
+    const keys = new Set<string>()
+    for (const item of items) keys.add(item.record.key)
     return new Promise((resolve, reject) => {
-      this.queue.push({ items, resolve: () => resolve(outcomes), reject })
-      if (!this.running) {
-        this.running = true
-        queueMicrotask(() => void this.loop())
-      }
+      this.queue.push({ items, keys, resolve: () => resolve(outcomes), reject })
+      this.pump()
     })
   }
 
-  /** Commits queued batches one after another, several together up to maxBatch events. */
-  private async loop(): Promise<void> {
+  /**
+   * Starts a commit of the queued batches whose keys no earlier batch (being committed or still
+   * queued) has, together up to maxBatch events: batches of other keys commit side by side, and
+   * the batches of one key one after another, in arrival order.
+   */
+  private pump(): void {
     const queue = this.queue
-    while (queue.length > 0) {
-      let size = (queue[0] as Pending).items.length
-      let n = 1
-      while (n < queue.length && size + (queue[n] as Pending).items.length <= this.init.maxBatch) {
-        size += (queue[n] as Pending).items.length
-        n++
-      }
-      const taken = queue.splice(0, n)
-      const items = n === 1 ? (taken[0] as Pending).items : taken.flatMap((p) => p.items)
-      try {
-        await this.process(items)
-        for (const p of taken) p.resolve()
-      } catch (error) {
-        this.init.bus.logger.error(
-          { stream: this.name, store: this.init.store.name, error: toError(error).message },
-          'stream batch failed; its events will be redelivered',
-        )
-        for (const p of taken) p.reject(error)
+    if (queue.length === 0) return
+    const blocked = new Set(this.busy)
+    const taken: Pending[] = []
+    let size = 0
+    for (let i = 0; i < queue.length; ) {
+      const p = queue[i] as Pending
+      let clear = taken.length === 0 || size + p.items.length <= this.init.maxBatch
+      if (clear) for (const key of p.keys) if (blocked.has(key)) clear = false
+      if (clear) {
+        taken.push(p)
+        size += p.items.length
+        queue.splice(i, 1)
+      } else {
+        for (const key of p.keys) blocked.add(key)
+        i++
       }
     }
-    this.running = false
+    if (taken.length > 0) void this.run(taken)
+  }
+
+  private async run(taken: Pending[]): Promise<void> {
+    const items = taken.length === 1 ? (taken[0] as Pending).items : taken.flatMap((p) => p.items)
+    const keys = [...new Set(items.map((i) => i.record.key))]
+    for (const key of keys) this.busy.add(key)
+    try {
+      await this.process(items, keys)
+      for (const p of taken) p.resolve()
+    } catch (error) {
+      this.init.bus.logger.error(
+        { stream: this.name, store: this.init.store.name, error: toError(error).message },
+        'stream batch failed; its events will be redelivered',
+      )
+      for (const p of taken) p.reject(error)
+    } finally {
+      for (const key of keys) this.busy.delete(key)
+      this.pump()
+    }
   }
 
   /**
@@ -301,10 +323,9 @@ export class Processor implements AsyncDisposable {
    * cached. A store that checks taken ids on commit (`checksSeen`) is asked about ids only after
    * it refused a commit; a refused or failed commit drops the batch's keys from the cache.
    */
-  private async process(items: readonly Item[]): Promise<void> {
+  private async process(items: readonly Item[], keys: readonly string[]): Promise<void> {
     const { store } = this.init
     const cache = this.cache
-    const keys = [...new Set(items.map((i) => i.record.key))]
     const ids = items.map((i) => i.record.id)
     let refused = false
     for (let attempt = 1; ; attempt++) {

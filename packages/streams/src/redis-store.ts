@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { ConfigurationError } from '@switchyard/core'
 import {
   decodeKeyState,
@@ -17,6 +18,8 @@ export interface RedisStoreClient {
   hvals(key: string): Promise<string[]>
   /** EVAL. */
   eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>
+  /** EVALSHA: when there, the commit script is sent once, then called by its hash. */
+  evalsha?(sha: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>
 }
 
 /** Options of `redisStore`. */
@@ -59,6 +62,7 @@ redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
 for i = nowAt + 2, #ARGV do redis.call('ZADD', KEYS[3], expiry, ARGV[i]) end
 return 1
 `
+const COMMIT_SHA = createHash('sha1').update(COMMIT).digest('hex')
 
 /**
  * State in Redis: one hash per stream for the keys' states and one for the outbox, written
@@ -78,6 +82,18 @@ export function redisStore(options: RedisStoreOptions): StateStore {
   }
   const prefix = options.keyPrefix ?? 'switchyard:streams'
   const key = (stream: string, what: string) => `${prefix}:{${stream}}:${what}`
+  // The script is ~1 KB: by its hash, a batch sends its data only. A server that does not have
+  // it yet (new, restarted, flushed) answers NOSCRIPT, and EVAL sends it (and caches it) again.
+  const run = async (keys: string[], args: (string | number)[]): Promise<unknown> => {
+    if (typeof client.evalsha === 'function') {
+      try {
+        return await client.evalsha(COMMIT_SHA, 3, ...keys, ...args)
+      } catch (error) {
+        if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error
+      }
+    }
+    return client.eval(COMMIT, 3, ...keys, ...args)
+  }
   return {
     name: 'redis',
     checksSeen: true,
@@ -107,7 +123,7 @@ export function redisStore(options: RedisStoreOptions): StateStore {
       for (const item of change.outbox) args.push(item.id, JSON.stringify(item))
       args.push(change.sent.length, ...change.sent, Date.now(), change.dedupMs, ...change.seen)
       const keys = [key(stream, 'state'), key(stream, 'outbox'), key(stream, 'seen')]
-      const done = await client.eval(COMMIT, 3, ...keys, ...args)
+      const done = await run(keys, args)
       return Number(done) === 1
     },
     async outbox(stream) {
