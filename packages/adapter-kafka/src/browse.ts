@@ -5,6 +5,9 @@ import { whileSettling } from './errors.js'
 import { position, readBody, readHeaders, readKey, readTimestamp } from './mapping.js'
 import type { KafkaClientLike, ResolvedKafkaOptions } from './options.js'
 
+/** No records for this long after some came: the rest of the topic is markers, not records. */
+const QUIET_MS = 1_500
+
 interface Read {
   message: InboundMessage
   timestamp: number
@@ -32,6 +35,7 @@ export async function browseTopic(
   const consumer = createConsumer(client, groupId, options, true)
   const reads: Read[] = []
   const perPartition = new Map<number, number>()
+  let lastBatchAt = 0
   let finish!: () => void
   const done = new Promise<void>((resolve) => {
     finish = resolve
@@ -44,6 +48,7 @@ export async function browseTopic(
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: Math.max(1, bounds.length),
       eachBatch: async ({ batch, resolveOffset }) => {
+        lastBatchAt = Date.now()
         const end = ends.get(batch.partition) ?? 0n
         for (const record of batch.messages) {
           const taken = perPartition.get(batch.partition) ?? 0
@@ -59,11 +64,19 @@ export async function browseTopic(
           resolveOffset(record.offset)
           if (BigInt(record.offset) + 1n >= end) remaining.delete(batch.partition)
         }
+        // The batch's last offset counts what kafkajs filtered out: a transaction's commit marker
+        // takes the last offset of a transactionally written topic and is never delivered.
+        if (BigInt(batch.lastOffset()) + 1n >= end) remaining.delete(batch.partition)
         if (remaining.size === 0) finish()
       },
     })
-    // Lists what arrived within the time when some partition never reaches its end.
+    // A marker fetched on its own reaches no eachBatch: once records came, a quiet spell of a
+    // few fetches means the end. Lists what arrived within the time when nothing comes at all.
+    const quiet = setInterval(() => {
+      if (lastBatchAt > 0 && Date.now() - lastBatchAt > QUIET_MS) finish()
+    }, QUIET_MS / 4)
     await withTimeout(done, 30_000).catch(() => undefined)
+    clearInterval(quiet)
   } finally {
     await consumer.disconnect().catch(() => undefined)
     await admin.deleteGroups([groupId]).catch(() => undefined)

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { createInterface } from 'node:readline'
-import { createEventBus } from '@switchyard/core'
+import { createEventBus, silentLogger } from '@switchyard/core'
 import { serviceOrSkip } from '@switchyard/testkit'
 import type { Consumer } from 'kafkajs'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -132,4 +132,39 @@ describe.skipIf(skip)('kafka exactly-once', () => {
     expect(duplicates).toBe(0)
     expect(committed.records).toBe(INPUTS)
   }, 300_000)
+
+  it('a dead letter committed in a transaction is listed at once (the commit marker after it is no record to wait for)', async () => {
+    const id = randomUUID().slice(0, 8)
+    const input = `eos-dl-${id}`
+    await createTopics([input], 1)
+    const bus = createEventBus({
+      source: 'eos-test',
+      transport: kafkaTransport({ brokers: BROKERS, ...FAST }),
+      logger: silentLogger,
+    })
+    cleanup.push(() => bus.close())
+    let failed = 0
+    await bus.subscribe(
+      input,
+      () => {
+        failed++
+        throw new Error('cannot handle')
+      },
+      { group: `eos-dl-${id}`, delivery: 'exactly-once', retry: { maxAttempts: 1 } },
+    )
+    await bus.publish(input, { type: 'eos.input', data: { n: 1 } })
+    const started = Date.now()
+    let entries: Awaited<ReturnType<typeof bus.deadLetters.list>> = []
+    while (entries.length === 0 && Date.now() - started < 30_000)
+      entries = await bus.deadLetters.list(`${input}.dlq`)
+    const listedAfter = Date.now() - started
+    expect(failed).toBe(1)
+    expect(entries).toHaveLength(1)
+    expect(entries[0]!.reason).toContain('1 attempt')
+    // The last listing read up to the marker: well under the 30 s a wait for it would take.
+    const once = Date.now()
+    await bus.deadLetters.list(`${input}.dlq`)
+    expect(Date.now() - once).toBeLessThan(10_000)
+    console.info(`kafka exactly-once: dead letter listed ${listedAfter} ms after publishing`)
+  }, 120_000)
 })

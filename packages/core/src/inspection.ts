@@ -30,6 +30,9 @@ export interface BusInspection {
   topics: TopicInspection[]
 }
 
+/** Dead-letter topics read at once to count their entries. */
+const BROWSING = 8
+
 /** The most dead-letter entries read to count them per group. */
 const COUNT_LIMIT = 10_000
 
@@ -54,27 +57,39 @@ export async function inspectBus(
   const asked = topic === undefined ? undefined : [topic, `${topic}${deadLetterSuffix}`]
   const found = await transport.inspect(asked)
   const byTopic = new Map(found.map((t) => [t.topic, t]))
-  const topics: TopicInspection[] = []
-  for (const t of found) {
-    // Dead-letter topics are reported under the topic they belong to, when it is there too.
-    if (
-      t.topic.endsWith(deadLetterSuffix) &&
-      byTopic.has(t.topic.slice(0, -deadLetterSuffix.length))
-    )
-      continue
+  // Dead-letter topics are reported under the topic they belong to, when it is there too.
+  const owned = (name: string) =>
+    name.endsWith(deadLetterSuffix) && byTopic.has(name.slice(0, -deadLetterSuffix.length))
+  const shown = found.filter((t) => !owned(t.topic))
+  // Counting reads each dead-letter topic (a browse): several at once, not one after another.
+  const counts = new Array<Map<string, number> | undefined>(shown.length)
+  let next = 0
+  const worker = async () => {
+    for (let i = next++; i < shown.length; i = next++) {
+      const dlq = byTopic.get(`${shown[i]!.topic}${deadLetterSuffix}`)
+      counts[i] = await countByGroup(
+        transport,
+        codec,
+        `${shown[i]!.topic}${deadLetterSuffix}`,
+        dlq?.retained ?? 0,
+      )
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(BROWSING, shown.length) }, worker))
+  const topics = shown.map((t, i): TopicInspection => {
     const deadLetterTopic = `${t.topic}${deadLetterSuffix}`
     const dlq = byTopic.get(deadLetterTopic)
-    const counts = await countByGroup(transport, codec, deadLetterTopic, dlq?.retained ?? 0)
-    topics.push({
+    const count = counts[i]
+    return {
       ...t,
       deadLetterTopic,
       deadLetterDepth: dlq?.retained ?? (dlq === undefined ? 0 : null),
       groups: t.groups.map((g) => ({
         ...g,
-        deadLettered: counts?.get(g.group) ?? (counts ? 0 : null),
+        deadLettered: count?.get(g.group) ?? (count ? 0 : null),
       })),
-    })
-  }
+    }
+  })
   return { at, transport: transport.name, topics }
 }
 
