@@ -5,16 +5,11 @@ import {
   type EventInput,
 } from '@switchyard/core'
 import { enqueue, type Queryable } from '@switchyard/outbox'
+import { callAppend, outboxInStatement } from './append-sql.js'
 import type { StoreContext } from './context.js'
-import {
-  DuplicateEventError,
-  type ExpectedVersion,
-  StreamTenantError,
-  WrongExpectedVersionError,
-} from './errors.js'
+import type { ExpectedVersion } from './errors.js'
 import { aggregateOf, checkStreamId } from './names.js'
-import { type RecordedEvent, toStoredJson } from './recorded.js'
-import { APPEND_ERRORS } from './schema.js'
+import type { RecordedEvent } from './recorded.js'
 
 /** Options of `append`. */
 export interface AppendOptions {
@@ -97,17 +92,11 @@ function tenantOf(
   return [...tenants][0]
 }
 
-interface AppendRow {
-  outcome: 'ok' | 'idempotent'
-  version: string | number
-  first_position: string | number | null
-  tenant: string | null
-}
-
 /**
  * Appends in one transaction: the stream check and insert (one function call), the outbox rows,
- * the inline projections. Anything that throws rolls all of it back. With no outbox and no
- * inline projection the function call runs alone, one round trip.
+ * the inline projections. Anything that throws rolls all of it back. With no inline projection
+ * and no transaction of the caller's, on `pg` the append is one statement with its outbox rows
+ * (one round trip, its own transaction); on PGlite, one statement when publishing is off.
  */
 export async function append<T>(
   ctx: StoreContext,
@@ -134,14 +123,23 @@ export async function append<T>(
   if (options.tx !== undefined && typeof options.tx?.query !== 'function') {
     throw new ConfigurationError('tx must be a client with query(text, params)', { field: 'tx' })
   }
+  // A caller's own tx may be any client: only the driver's own `pg` connections take named
+  // statements, and array parameters for the outbox rows in the append's statement.
+  const prepared = options.tx === undefined ? ctx.prepared : undefined
+  const withOutbox =
+    prepared !== undefined &&
+    !ctx.hasInline &&
+    ctx.outbox !== undefined &&
+    outboxInStatement(ctx.outbox.table, topic) !== undefined
   const run = <R>(fn: (tx: Queryable) => Promise<R>): Promise<R> => {
     if (options.tx !== undefined) return fn(options.tx)
     // Nothing else joins the append: its one statement is a transaction of its own.
-    if (topic === undefined && !ctx.hasInline) return fn(ctx.driver)
+    if (!ctx.hasInline && (topic === undefined || withOutbox)) return fn(ctx.driver)
     return ctx.driver.transaction(fn)
   }
   return run(async (tx) => {
-    const row = await callAppend(tx, ctx, streamId, expected, tenant, topic, list)
+    const call = { streamId, expected, tenant, topic, list, prepared, withOutbox }
+    const row = await callAppend(tx, ctx, call)
     const version = Number(row.version)
     const first = Number(row.first_position)
     const streamTenant = row.tenant ?? undefined
@@ -159,52 +157,10 @@ export async function append<T>(
     })
     const result = { nextExpectedVersion: version, position: first + list.length - 1 }
     if (row.outcome === 'idempotent') return { ...result, events: recorded, idempotent: true }
-    if (ctx.outbox !== undefined && topic !== undefined) {
+    if (ctx.outbox !== undefined && topic !== undefined && !withOutbox) {
       await enqueue(tx, topic, list, { table: ctx.outbox.table })
     }
     await ctx.runInline(recorded as RecordedEvent[], tx)
     return { ...result, events: recorded, idempotent: false }
   })
-}
-
-async function callAppend(
-  tx: Queryable,
-  ctx: StoreContext,
-  streamId: string,
-  expected: ExpectedVersion,
-  tenant: string | undefined,
-  topic: string | undefined,
-  list: EventEnvelope[],
-): Promise<AppendRow> {
-  const aggregate = aggregateOf(streamId)
-  try {
-    const { rows } = await tx.query(
-      `SELECT * FROM ${ctx.names.append}($1, $2, $3, $4, $5, $6, $7::text::jsonb)`,
-      [
-        streamId,
-        aggregate.type ?? null,
-        aggregate.id,
-        tenant ?? null,
-        String(expected),
-        topic ?? null,
-        JSON.stringify(list.map(toStoredJson)),
-      ],
-    )
-    return rows[0] as AppendRow
-  } catch (error) {
-    const { code, detail } = error as { code?: string; detail?: string }
-    if (code === APPEND_ERRORS.conflict) {
-      throw new WrongExpectedVersionError(streamId, expected, Number(detail))
-    }
-    if (code === APPEND_ERRORS.tenant) throw new StreamTenantError(streamId, tenant!)
-    // 23505: a concurrent archive of one of these ids committed between the check and the insert.
-    if (code === APPEND_ERRORS.duplicate || code === '23505') {
-      throw new DuplicateEventError(
-        streamId,
-        list.map((e) => e.id),
-        error,
-      )
-    }
-    throw error
-  }
 }

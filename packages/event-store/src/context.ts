@@ -19,6 +19,11 @@ export interface StoreContext {
   readonly outbox: OutboxTarget | undefined
   readonly logger: Logger
   readonly pollIntervalMs: number
+  /**
+   * Prefix of the names of prepared statements, when the driver is `pgDriver` (whose pool and
+   * transaction clients take named statements); undefined otherwise.
+   */
+  readonly prepared: string | undefined
   /** Whether any inline projection runs in appends. */
   readonly hasInline: boolean
   /** Runs the inline projections on events just appended, inside the append's transaction. */

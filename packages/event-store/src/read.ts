@@ -113,7 +113,7 @@ export async function readAll<T>(
   const { rows } = await db.query(
     `SELECT h.position AS head, NULL::bigint AS position, NULL AS stream_id,
             NULL::bigint AS stream_version, NULL AS topic, NULL::jsonb AS envelope,
-            NULL::float8 AS recorded_ms
+            NULL::int8 AS recorded_ms
        FROM ${n.head} h
      UNION ALL
      (SELECT NULL::bigint, ${EVENT_COLUMNS} FROM ${n.events} e
@@ -123,12 +123,20 @@ export async function readAll<T>(
     params,
   )
   const list = rows as Array<EventRow & { head: string | number | null }>
-  const head = Number(list.find((r) => r.head !== null)?.head ?? 0)
-  // UNION ALL keeps each branch's order in practice; sorting makes it a guarantee, at no cost.
-  const events = list
-    .filter((r) => r.position !== null)
-    .map((r) => fromRow<T>(r))
-    .sort((a, b) => a.position - b.position)
+  let head = 0
+  let sorted = true
+  const events: RecordedEvent<T>[] = []
+  for (const row of list) {
+    if (row.position === null) {
+      head = Number(row.head)
+      continue
+    }
+    const event = fromRow<T>(row)
+    if (events.length > 0 && events[events.length - 1]!.position > event.position) sorted = false
+    events.push(event)
+  }
+  // UNION ALL keeps each branch's order in practice; the check makes it a guarantee.
+  if (!sorted) events.sort((a, b) => a.position - b.position)
   const full = events.length === limit
   const start = Math.max(1, Math.floor(from))
   const nextPosition = full ? events[events.length - 1]!.position + 1 : Math.max(start, head + 1)

@@ -64,6 +64,7 @@ export class EventStore {
       outbox: resolved.outbox,
       logger: resolved.logger,
       pollIntervalMs: resolved.pollIntervalMs,
+      prepared: resolved.driver.name === 'pg' ? `switchyard_es_${this.names.schema}` : undefined,
       hasInline: inline.length > 0,
       async runInline(events: RecordedEvent[], tx: Queryable) {
         for (const projection of inline) {

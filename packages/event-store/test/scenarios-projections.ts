@@ -86,6 +86,49 @@ export function projectionScenarios(env: SuiteEnv): void {
       await bus.close()
     })
 
+    it('publishing - without inline projections (one statement on PostgreSQL): events and their tenant reach the bus; a refused or repeated append enqueues nothing', async (ctx) => {
+      if (env.skip) return ctx.skip(env.skip)
+      const { store, outbox } = await freshStore(env.fx.driver)
+      const bus = createEventBus({
+        transport: memoryTransport({ broker: createMemoryBroker() }),
+        source: 'consumer',
+      })
+      const received: EventEnvelope[] = []
+      await bus.subscribe('employee', (e) => void received.push(e), { group: 'check' })
+      const relay = createRelay({ driver: env.fx.driver, bus, table: outbox, pollIntervalMs: 50 })
+      await relay.start()
+      const first = await store.append(
+        'employee-7',
+        { type: 'employee.hired', data: { name: 'Ada' } },
+        { tenant: 'acme' },
+      )
+      // No tenant given: the stream's is stamped on the stored and on the published event.
+      const second = await store.append('employee-7', [
+        { type: 'employee.approved', data: { days: 2 } },
+        { type: 'employee.left', partitionkey: 'k' },
+      ])
+      await expect(
+        store.append('employee-7', { type: 'employee.refused' }, { expectedVersion: 1 }),
+      ).rejects.toMatchObject({ name: 'WrongExpectedVersionError' })
+      const again = second.events.map((e) => e.event)
+      expect((await store.append('employee-7', again, { expectedVersion: 1 })).idempotent).toBe(
+        true,
+      )
+      await waitFor(() => received.length >= 3, 'the three appended events on the bus')
+      await relay.drain()
+      const appended = [...first.events, ...second.events].map((e) => e.event)
+      expect(appended.map((e) => e.tenantid)).toEqual(['acme', 'acme', 'acme'])
+      // Two partition keys: the bus orders per key only.
+      const byId = (a: EventEnvelope, b: EventEnvelope) => a.id.localeCompare(b.id)
+      expect([...received].sort(byId)).toEqual([...appended].sort(byId))
+      const stored = (await store.readStream('employee-7')).events.map((e) => e.event)
+      expect(stored).toEqual(appended)
+      expect(await count(env.fx.driver, `SELECT count(*) AS n FROM ${outbox}`)).toBe(3)
+      await relay.stop()
+      await bus.close()
+      await store.close()
+    })
+
     it('archive - records every event of its topics once, also what the store published itself; replay publishes a range again with progress', async (ctx) => {
       if (env.skip) return ctx.skip(env.skip)
       const { store, outbox } = await freshStore(env.fx.driver)
