@@ -19,7 +19,6 @@ import kafkajs, {
   type SASLOptions,
 } from 'kafkajs'
 import type { KafkaClientLike, ResolvedKafkaOptions } from './options.js'
-import type { TransactionalProducerLike } from './transactions.js'
 
 /** A record as produced. */
 export interface RecordOut {
@@ -48,6 +47,27 @@ export type ConsumerLike = Pick<
   Consumer,
   'connect' | 'disconnect' | 'subscribe' | 'run' | 'commitOffsets' | 'seek' | 'on' | 'events'
 >
+
+/** A Kafka transaction, as a kafkajs transactional producer opens it. */
+export interface TransactionLike {
+  sendBatch(batch: {
+    acks: number
+    topicMessages: Array<{ topic: string; messages: RecordOut[] }>
+  }): Promise<unknown>
+  sendOffsets(offsets: {
+    consumerGroupId: string
+    topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>
+  }): Promise<void>
+  commit(): Promise<void>
+  abort(): Promise<void>
+}
+
+/** A transactional producer: idempotent, one transaction at a time. */
+export interface TransactionalProducerLike {
+  connect(): Promise<void>
+  disconnect(): Promise<void>
+  transaction(): Promise<TransactionLike>
+}
 
 /** The admin calls the adapter makes. */
 export type AdminLike = Admin

@@ -1,11 +1,8 @@
 import type { OutboundMessage, TransactionalOutput } from '@switchyard/core/transport'
 import { describe, expect, it } from 'vitest'
+import type { TransactionalProducerLike } from './client.js'
 import { PartitionTracker } from './offsets.js'
-import {
-  TransactionalCommitter,
-  type TransactionalProducerLike,
-  TransactionalProducers,
-} from './transactions.js'
+import { TransactionalCommitter, TransactionalProducers } from './transactions.js'
 
 const out = (topic: string, id: string): TransactionalOutput => ({
   topic,

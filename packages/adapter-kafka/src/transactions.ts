@@ -1,27 +1,6 @@
 import type { TransactionalOutput } from '@switchyard/core/transport'
-import type { AdminLike, ConsumerLike, RecordOut } from './client.js'
+import type { AdminLike, ConsumerLike, RecordOut, TransactionalProducerLike } from './client.js'
 import type { PartitionTracker } from './offsets.js'
-
-/** A Kafka transaction, as a kafkajs transactional producer opens it. */
-export interface TransactionLike {
-  sendBatch(batch: {
-    acks: number
-    topicMessages: Array<{ topic: string; messages: RecordOut[] }>
-  }): Promise<unknown>
-  sendOffsets(offsets: {
-    consumerGroupId: string
-    topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>
-  }): Promise<void>
-  commit(): Promise<void>
-  abort(): Promise<void>
-}
-
-/** A transactional producer: idempotent, one transaction at a time. */
-export interface TransactionalProducerLike {
-  connect(): Promise<void>
-  disconnect(): Promise<void>
-  transaction(): Promise<TransactionLike>
-}
 
 /**
  * One transactional producer per input partition, its transactional id naming the group, topic
