@@ -1,4 +1,6 @@
-// `pnpm bench`: runs every packages/*/bench/*.bench.mjs in one process, one after another, and
+// `pnpm bench`: runs every packages/*/bench/*.bench.mjs, then tooling/bench-peers/bench/*.bench.mjs
+// (the bus beside its closest peer, whose dependencies stay out of the packages), in one process,
+// one after another, and
 // prints each figure beside the raw client doing the same work in the same run, with the ratio,
 // so machine noise cancels. `pnpm bench -- redis nats` runs only files whose path matches a word.
 // SWITCHYARD_BENCH_QUICK=1 asks each file for a short run.
@@ -7,6 +9,8 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 
 const root = new URL('../../packages/', import.meta.url).pathname
+const repo = new URL('../../', import.meta.url).pathname
+const peers = join(repo, 'tooling', 'bench-peers', 'bench')
 const words = process.argv.slice(2).filter((a) => a !== '--')
 const quick = process.env.SWITCHYARD_BENCH_QUICK === '1'
 const files = []
@@ -24,6 +28,18 @@ for (const pkg of readdirSync(root).sort()) {
     files.push(path)
   }
 }
+let peerEntries = []
+try {
+  peerEntries = readdirSync(peers).sort()
+} catch {
+  // No peer benches in this checkout.
+}
+for (const file of peerEntries) {
+  const path = join(peers, file)
+  if (!file.endsWith('.bench.mjs')) continue
+  if (words.length > 0 && !words.some((w) => path.includes(w))) continue
+  files.push(path)
+}
 
 const rows = []
 const format = (n) =>
@@ -33,7 +49,7 @@ const format = (n) =>
       ? Math.round(n).toLocaleString('en-US')
       : n.toFixed(n >= 10 ? 1 : 3)
 for (const file of files) {
-  const name = file.slice(root.length)
+  const name = file.startsWith(root) ? file.slice(root.length) : file.slice(repo.length)
   console.log(`\n# ${name}`)
   const mod = await import(pathToFileURL(file).href)
   const report = (row) => {
