@@ -13,9 +13,8 @@ export class IdMemory {
 
   /** True when `id` was added and is still remembered. */
   has(id: string): boolean {
-    const h = hash(id)
     const at = this.current.stage(id)
-    return this.current.find(h, at) || (this.previous?.findIn(h, this.current, at) ?? false)
+    return this.current.find(at) || (this.previous?.findIn(this.current, at) ?? false)
   }
 
   /** Remembers `id` for at least `ttlMs` from `now`. */
@@ -31,33 +30,20 @@ export class IdMemory {
       this.current = new IdTable()
       this.since = now
     }
-    const h = hash(id)
     const current = this.current
     const at = current.stage(id)
-    if (current.find(h, at)) return false
-    if (this.previous?.findIn(h, current, at)) return false
-    current.insert(h, at)
+    if (current.find(at)) return false
+    if (this.previous?.findIn(current, at)) return false
+    current.insert(at)
     return true
   }
 }
 
-/** FNV-1a over the UTF-16 code units, two at a time. */
-function hash(id: string): number {
-  let h = 0x811c9dc5
-  const n = id.length
-  let i = 0
-  for (; i + 1 < n; i += 2) {
-    h ^= (id.charCodeAt(i) << 16) | id.charCodeAt(i + 1)
-    h = Math.imul(h, 0x01000193)
-  }
-  if (i < n) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193)
-  return h | 0
-}
-
-/** Where `stage` wrote an id: its bytes from `start`, `length` long. */
+/** Where `stage` wrote an id: its bytes from `start`, `length` long, and its hash. */
 interface Staged {
   start: number
   length: number
+  hash: number
 }
 
 /** One generation: ids' UTF-8 bytes one after another, and an index of (hash, start, length). */
@@ -70,29 +56,46 @@ class IdTable {
   private lengths = new Int32Array(1024)
   /** Entry number + 1 per slot, 0 for free; twice the entries, so probes stay short. */
   private slots = new Int32Array(2048)
-  private readonly staged: Staged = { start: 0, length: 0 }
+  private readonly staged: Staged = { start: 0, length: 0, hash: 0 }
 
-  /** Writes `id` after the last entry, uncommitted (the next `stage` overwrites it). */
+  /**
+   * Writes `id` after the last entry, uncommitted (the next `stage` overwrites it), hashing it
+   * (FNV-1a over the UTF-16 code units) in the same pass. ASCII, what ids nearly always are, is
+   * copied here; other text through Buffer's UTF-8 encoder.
+   */
   stage(id: string): Staged {
-    const room = id.length * 3
-    if (this.tail + room > this.bytes.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.tail + room))
+    const n = id.length
+    if (this.tail + n * 3 > this.bytes.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.tail + n * 3))
       this.bytes.copy(bigger, 0, 0, this.tail)
       this.bytes = bigger
     }
-    this.staged.start = this.tail
-    this.staged.length = this.bytes.write(id, this.tail, 'utf8')
-    return this.staged
+    const bytes = this.bytes
+    const start = this.tail
+    let h = 0x811c9dc5
+    let ascii = true
+    for (let i = 0; i < n; i++) {
+      const c = id.charCodeAt(i)
+      h = Math.imul(h ^ c, 0x01000193)
+      if (c > 0x7f) ascii = false
+      else bytes[start + i] = c
+    }
+    const staged = this.staged
+    staged.start = start
+    staged.length = ascii ? n : bytes.write(id, start, 'utf8')
+    staged.hash = h | 0
+    return staged
   }
 
   /** True when the staged id is an entry of this table. */
-  find(h: number, at: Staged): boolean {
-    return this.findIn(h, this, at)
+  find(at: Staged): boolean {
+    return this.findIn(this, at)
   }
 
   /** True when the id staged in `table` is an entry of this one. */
-  findIn(h: number, table: IdTable, at: Staged): boolean {
+  findIn(table: IdTable, at: Staged): boolean {
     const { slots, hashes, starts, lengths, bytes } = this
+    const h = at.hash
     const mask = slots.length - 1
     for (let i = h & mask; slots[i] !== 0; i = (i + 1) & mask) {
       const e = (slots[i] as number) - 1
@@ -105,7 +108,8 @@ class IdTable {
   }
 
   /** Commits the staged id as an entry. */
-  insert(h: number, at: Staged): void {
+  insert(at: Staged): void {
+    const h = at.hash
     if (this.count === this.hashes.length) this.grow()
     const e = this.count++
     this.hashes[e] = h

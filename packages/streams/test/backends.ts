@@ -121,7 +121,9 @@ export async function kafkaBackend(): Promise<Backend> {
     },
     async dispose() {
       if (pool === undefined) return
-      await pool.query(`DROP TABLE IF EXISTS ${tablePrefix}_state, ${tablePrefix}_outbox, ${tablePrefix}_seen`)
+      await pool.query(
+        `DROP TABLE IF EXISTS ${tablePrefix}_state, ${tablePrefix}_outbox, ${tablePrefix}_seen`,
+      )
       await pool.end()
     },
   }
