@@ -80,7 +80,7 @@ export default async function bench({ report, quick }) {
       ours,
       raw,
       rawLabel: 'EventEmitter + same encode/decode',
-      target: '>= 0.5x raw',
+      target: bytes >= 1_000 ? '>= 0.9x raw' : '>= 0.5x raw',
     })
   }
   const { raw: rawRef, ours: ref } = byReferenceInFreshProcess(count * 2, runs)

@@ -55,7 +55,12 @@ export interface Topic {
 
 /** One subscriber attached to a group: it holds its deliveries until they are settled. */
 export class Member implements Holder {
-  readonly inFlight = new Set<MemoryMessage>()
+  /**
+   * Unsettled deliveries, oldest first, as a list threaded through the messages themselves: a
+   * Set cost a hash entry per delivery and rehashing as it grew and shrank, on every event.
+   */
+  private first: MemoryMessage | undefined
+  private last: MemoryMessage | undefined
   closed = false
 
   constructor(
@@ -101,20 +106,34 @@ export class Member implements Holder {
         item instanceof Redelivery
           ? new MemoryMessage(this, item.stored, item.attempt)
           : new MemoryMessage(this, item, 1)
-      this.inFlight.add(message)
+      message.previous = this.last
+      if (this.last === undefined) this.first = message
+      else this.last.next = message
+      this.last = message
       messages[i] = message
     }
     return messages
   }
 
+  /** Oldest time any unsettled delivery was stored, `Infinity` without any. */
+  oldestUnsettled(): number {
+    let oldest = Number.POSITIVE_INFINITY
+    for (let m = this.first; m !== undefined; m = m.next) {
+      oldest = Math.min(oldest, m.stored.timestamp)
+    }
+    return oldest
+  }
+
   /** Returns every unsettled delivery to the front of the queue, in order. */
   giveBackAll(): void {
-    const unsettled = [...this.inFlight].reverse()
-    this.inFlight.clear()
-    for (const message of unsettled) {
+    for (let m = this.last; m !== undefined; m = m.previous) {
+      // Off the books: a late ack or nack of it is a no-op, as for any settled delivery.
+      m.settled = true
       this.group.inFlight--
-      this.group.queue.unshift(new Redelivery(message.stored, message.attempt + 1))
+      this.group.queue.unshift(new Redelivery(m.stored, m.attempt + 1))
     }
+    this.first = undefined
+    this.last = undefined
   }
 
   private finishAck(message: MemoryMessage): void {
@@ -123,8 +142,15 @@ export class Member implements Holder {
 
   /** Takes the delivery off the books, once; false if it was already settled or given back. */
   private settle(message: MemoryMessage): boolean {
-    if (message.settled || !this.inFlight.delete(message)) return false
+    if (message.settled) return false
     message.settled = true
+    const { previous, next } = message
+    if (previous === undefined) this.first = next
+    else previous.next = next
+    if (next === undefined) this.last = previous
+    else next.previous = previous
+    message.previous = undefined
+    message.next = undefined
     this.group.inFlight--
     return true
   }
@@ -175,8 +201,7 @@ export class MemoryBroker {
       for (const stored of topic.history.toArray()) bytes += stored.body.byteLength
       const groups = [...topic.groups.values()].map((group) => {
         let oldest = Number.POSITIVE_INFINITY
-        for (const member of group.members)
-          for (const message of member.inFlight) oldest = Math.min(oldest, message.stored.timestamp)
+        for (const member of group.members) oldest = Math.min(oldest, member.oldestUnsettled())
         return {
           group: group.name,
           lag: group.queue.length,
@@ -223,16 +248,18 @@ export class MemoryBroker {
   /** @internal Appends messages to the topic and to every group's queue. */
   append(topic: Topic, messages: readonly OutboundMessage[], historySize: number): void {
     const now = Date.now()
-    for (const message of messages) {
-      const stored = toStored(message, ++topic.seq, now)
+    // One list of the groups per call, not a Map iterator per message.
+    const groups = topic.groups.size === 0 ? [] : [...topic.groups.values()]
+    for (let i = 0; i < messages.length; i++) {
+      const stored = toStored(messages[i]!, ++topic.seq, now)
       topic.published++
       if (historySize > 0) {
         topic.history.push(stored)
         if (topic.history.length > historySize) topic.history.shift()
       }
-      for (const group of topic.groups.values()) group.queue.push(stored)
+      for (let g = 0; g < groups.length; g++) groups[g]!.queue.push(stored)
     }
-    for (const group of topic.groups.values()) this.wake(group)
+    for (let g = 0; g < groups.length; g++) this.wake(groups[g]!)
   }
 
   /** @internal Finds or creates a group, positioned per `startAt` when new, and adds a member. */

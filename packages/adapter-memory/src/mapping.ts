@@ -45,8 +45,11 @@ export class MemoryMessage implements InboundMessage {
   readonly body: Uint8Array
   readonly key: string | undefined
   readonly event: EventEnvelope | undefined
-  /** Set once the holder took the delivery off its books. */
+  /** Set once the holder took the delivery off its books (settled or given back). */
   settled = false
+  /** Neighbours in the holder's list of unsettled deliveries. */
+  previous: MemoryMessage | undefined = undefined
+  next: MemoryMessage | undefined = undefined
 
   constructor(
     private readonly holder: Holder,

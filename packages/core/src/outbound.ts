@@ -3,6 +3,8 @@ import type { EventEnvelope } from './envelope.js'
 import type { OutboundMessage, TransportFeatures } from './transport.js'
 
 const EMPTY = new Uint8Array(0)
+/** Headers of a message passed by reference: none, so one frozen object serves every message. */
+const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>
 
 /**
  * A message for a transport with `textBodies`: it sends `text`, so `body` is encoded only if
@@ -34,7 +36,13 @@ export function outboundEncoder(
   features: TransportFeatures,
 ): (event: EventEnvelope) => OutboundMessage {
   if (features.passByReference === true) {
-    return (event) => ({ id: event.id, key: event.partitionkey, headers: {}, body: EMPTY, event })
+    return (event) => ({
+      id: event.id,
+      key: event.partitionkey,
+      headers: NO_HEADERS,
+      body: EMPTY,
+      event,
+    })
   }
   // A transport that sends text gets a body made from text as text alone (see TextOutbound).
   const encode =
