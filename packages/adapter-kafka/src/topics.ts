@@ -67,7 +67,8 @@ export async function createKafkaTopic(
     replicationFactor: settings.replicationFactor ?? defaults.replicationFactor,
     configEntries: entries,
   })
-  await topicPartitions(admin, topic, defaults, false)
+  // It exists now (made here or before), so metadata without it is lag, not a missing topic.
+  await topicPartitions(admin, topic, defaults, false, true)
   if (!created) return { created, applied: [] }
   const sized: (keyof TopicSettings)[] = ['partitions', 'replicationFactor']
   return { created, applied: [...sized.filter((k) => settings[k] !== undefined), ...applied] }
@@ -75,7 +76,8 @@ export async function createKafkaTopic(
 
 /**
  * The topic's partition count, creating it first with the defaults when `create` and
- * `createTopics` allow. Waits out KRaft's short metadata lag after a creation.
+ * `createTopics` allow. Waits out KRaft's short metadata lag after a creation (and, with
+ * `exists`, for a topic known to exist, which the metadata does not show yet).
  * @throws {ConfigurationError} for a missing topic that may not be created.
  */
 export async function topicPartitions(
@@ -83,6 +85,7 @@ export async function topicPartitions(
   topic: string,
   defaults: TopicDefaults,
   create: boolean,
+  exists = false,
 ): Promise<number> {
   const { partitions, replicationFactor } = defaults
   const createTopics = create && defaults.createTopics
@@ -93,6 +96,7 @@ export async function topicPartitions(
     const { topics } = await admin.fetchTopicMetadata({ topics: [topic] }).catch((error) => {
       const type = errorType(error)
       const absent = type === 'UNKNOWN_TOPIC_OR_PARTITION' || type === 'LEADER_NOT_AVAILABLE'
+      if (absent && exists) throw notYet(topic)
       if (!absent || createTopics) throw error
       throw create ? missingTopic(topic) : goneInbox(topic)
     })
