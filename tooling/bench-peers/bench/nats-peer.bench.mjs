@@ -6,7 +6,8 @@ import { jetstreamManager } from '@nats-io/jetstream'
 import { connect } from '@nats-io/transport-node'
 import { natsTransport } from '@switchyard/adapter-nats'
 import { createEventBus } from '@switchyard/core'
-import { data, latencyRecorder, ledger, peerBroker, peerRows, windowed } from './common.mjs'
+import { peerBroker, peerRows } from './common.mjs'
+import { busSide, peerSide } from './sides.mjs'
 
 const url = process.env.SWITCHYARD_NATS_URL ?? 'nats://127.0.0.1:4222'
 const run = Math.random().toString(36).slice(2, 8)
@@ -26,119 +27,22 @@ const bus = () =>
   })
 const natsPeer = () => peerBroker({ type: 'NATS', options: { nats: { url } } })
 
-const ours = {
-  async publish(count, window) {
-    const producer = bus()
-    await producer.connect()
-    const topic = nextTopic('publish')
-    // The stream is created on first publish: outside the clock, as the peer creates none.
-    await producer.publish(topic, { type: 'warmup', data })
-    const rate = await windowed(count, window, () =>
-      producer.publish(topic, { type: 'employee.created', data }),
-    )
-    await producer.close()
-    return rate
-  },
-  async consume(count, tuned) {
-    const topic = nextTopic('consume')
-    const producer = bus()
-    await windowed(count, 1_000, (seq) =>
-      producer.publish(topic, { type: 'employee.created', data: { ...data, seq } }),
-    )
-    await producer.close()
-    const consumer = bus()
-    await consumer.connect()
-    const seen = ledger(count, `nats consume, ours ${tuned ? 'tuned' : 'defaults'}`)
-    const options = { group: 'bench', startAt: 'earliest', ...(tuned ? TUNED : {}) }
-    await consumer.subscribe(topic, (event) => seen.handle(event.data.seq), options)
-    await seen.done
-    await seen.check()
-    await consumer.close()
-    return seen.rate
-  },
-  async latency() {
-    const topic = nextTopic('latency')
-    const producer = bus()
-    const consumer = bus()
-    const recorder = latencyRecorder()
-    await consumer.subscribe(topic, (event) => recorder.record(event.data), TUNED)
-    await producer.connect()
-    let seq = 0
-    return {
-      ...recorder,
-      send: (sentAt) =>
-        producer.publish(topic, {
-          type: 'employee.created',
-          data: { ...data, sentAt, seq: seq++ },
-        }),
-      close: () => Promise.all([producer.close(), consumer.close()]),
-    }
-  },
-}
+const ours = busSide({ broker: 'nats', bus, nextTopic, tuned: TUNED })
 
 /** A channel's stream exists once a consumer subscribed: the peer creates it there, not on send. */
 async function peerStream(jsm, channel) {
   await jsm.streams.add({ name: channel.split('.').join('_'), subjects: [channel] })
 }
 
-const peer = (jsm) => ({
-  async publish(count, window) {
-    const channel = nextChannel('publish')
-    await peerStream(jsm, channel)
-    const broker = natsPeer()
-    await broker.start()
-    const rate = await windowed(count, window, () => broker.sendToChannel(channel, data))
-    await broker.stop()
-    return rate
-  },
-  async consume(count, tuned) {
-    const channel = nextChannel('consume')
-    await peerStream(jsm, channel)
-    const producer = natsPeer()
-    await producer.start()
-    await windowed(count, 1_000, (seq) => producer.sendToChannel(channel, { ...data, seq }))
-    await producer.stop()
-    const seen = ledger(count, `nats consume, peer ${tuned ? 'tuned' : 'defaults'}`)
-    const consumer = natsPeer()
-    consumer.createService({
-      name: 'bench',
-      channels: {
-        [channel]: {
-          group: 'bench',
-          // The stream is filled before the consumer exists: read it from the start.
-          nats: { consumerOptions: { config: { deliver_policy: 'all' } } },
-          ...(tuned ? { maxInFlight: 100 } : {}),
-          handler: (payload) => seen.handle(payload.seq),
-        },
-      },
-    })
-    await consumer.start()
-    await seen.done
-    await seen.check()
-    await consumer.stop()
-    return seen.rate
-  },
-  async latency() {
-    const channel = nextChannel('latency')
-    const producer = natsPeer()
-    const consumer = natsPeer()
-    const recorder = latencyRecorder()
-    consumer.createService({
-      name: 'bench',
-      channels: {
-        [channel]: { group: 'bench', maxInFlight: 100, handler: (p) => recorder.record(p) },
-      },
-    })
-    await consumer.start()
-    await producer.start()
-    let seq = 0
-    return {
-      ...recorder,
-      send: (sentAt) => producer.sendToChannel(channel, { ...data, sentAt, seq: seq++ }),
-      close: () => Promise.all([producer.stop(), consumer.stop()]),
-    }
-  },
-})
+const peer = (jsm) =>
+  peerSide({
+    broker: 'nats',
+    makePeer: natsPeer,
+    nextChannel,
+    // The stream is filled before the consumer exists: read it from the start.
+    fromStart: { nats: { consumerOptions: { config: { deliver_policy: 'all' } } } },
+    prepare: (channel) => peerStream(jsm, channel),
+  })
 
 async function cleanup(jsm) {
   const names = []

@@ -5,7 +5,8 @@
 import { redisTransport } from '@switchyard/adapter-redis'
 import { createEventBus } from '@switchyard/core'
 import { Redis } from 'ioredis'
-import { data, latencyRecorder, ledger, peerBroker, peerRows, windowed } from './common.mjs'
+import { peerBroker, peerRows } from './common.mjs'
+import { busSide, peerSide } from './sides.mjs'
 
 const url = process.env.SWITCHYARD_REDIS_URL ?? 'redis://127.0.0.1:6379'
 const prefix = `sy-peer-${Math.random().toString(36).slice(2, 8)}`
@@ -18,110 +19,14 @@ const bus = () =>
   createEventBus({ transport: redisTransport({ url, keyPrefix: prefix }), source: 'bench' })
 const redisPeer = () => peerBroker({ type: 'Redis', options: { redis: url } })
 
-const ours = {
-  async publish(count, window) {
-    const producer = bus()
-    await producer.connect()
-    const topic = nextTopic('publish')
-    const rate = await windowed(count, window, () =>
-      producer.publish(topic, { type: 'employee.created', data }),
-    )
-    await producer.close()
-    return rate
-  },
-  async consume(count, tuned) {
-    const topic = nextTopic('consume')
-    const producer = bus()
-    await windowed(count, 1_000, (seq) =>
-      producer.publish(topic, { type: 'employee.created', data: { ...data, seq } }),
-    )
-    await producer.close()
-    const consumer = bus()
-    await consumer.connect()
-    const seen = ledger(count, `redis consume, ours ${tuned ? 'tuned' : 'defaults'}`)
-    const options = { group: 'bench', startAt: 'earliest', ...(tuned ? TUNED : {}) }
-    await consumer.subscribe(topic, (event) => seen.handle(event.data.seq), options)
-    await seen.done
-    await seen.check()
-    await consumer.close()
-    return seen.rate
-  },
-  async latency() {
-    const topic = nextTopic('latency')
-    const producer = bus()
-    const consumer = bus()
-    const recorder = latencyRecorder()
-    await consumer.subscribe(topic, (event) => recorder.record(event.data), TUNED)
-    await producer.connect()
-    let seq = 0
-    return {
-      ...recorder,
-      send: (sentAt) =>
-        producer.publish(topic, {
-          type: 'employee.created',
-          data: { ...data, sentAt, seq: seq++ },
-        }),
-      close: () => Promise.all([producer.close(), consumer.close()]),
-    }
-  },
-}
-
-const peer = {
-  async publish(count, window) {
-    const broker = redisPeer()
-    await broker.start()
-    const channel = nextTopic('peer-publish')
-    const rate = await windowed(count, window, () => broker.sendToChannel(channel, data))
-    await broker.stop()
-    return rate
-  },
-  async consume(count, tuned) {
-    const channel = nextTopic('peer-consume')
-    const producer = redisPeer()
-    await producer.start()
-    await windowed(count, 1_000, (seq) => producer.sendToChannel(channel, { ...data, seq }))
-    await producer.stop()
-    const seen = ledger(count, `redis consume, peer ${tuned ? 'tuned' : 'defaults'}`)
-    const consumer = redisPeer()
-    consumer.createService({
-      name: 'bench',
-      channels: {
-        [channel]: {
-          group: 'bench',
-          // The stream is filled before the group exists: read it from the start.
-          redis: { startID: '0' },
-          ...(tuned ? { maxInFlight: 100 } : {}),
-          handler: (payload) => seen.handle(payload.seq),
-        },
-      },
-    })
-    await consumer.start()
-    await seen.done
-    await seen.check()
-    await consumer.stop()
-    return seen.rate
-  },
-  async latency() {
-    const channel = nextTopic('peer-latency')
-    const producer = redisPeer()
-    const consumer = redisPeer()
-    const recorder = latencyRecorder()
-    consumer.createService({
-      name: 'bench',
-      channels: {
-        [channel]: { group: 'bench', maxInFlight: 100, handler: (p) => recorder.record(p) },
-      },
-    })
-    await consumer.start()
-    await producer.start()
-    let seq = 0
-    return {
-      ...recorder,
-      send: (sentAt) => producer.sendToChannel(channel, { ...data, sentAt, seq: seq++ }),
-      close: () => Promise.all([producer.stop(), consumer.stop()]),
-    }
-  },
-}
+const ours = busSide({ broker: 'redis', bus, nextTopic, tuned: TUNED })
+// The stream is filled before the group exists: read it from the start.
+const peer = peerSide({
+  broker: 'redis',
+  makePeer: redisPeer,
+  nextChannel: nextTopic,
+  fromStart: { redis: { startID: '0' } },
+})
 
 async function cleanup(client) {
   for (const pattern of [`{${prefix}:*`, `${prefix}.*`]) {
