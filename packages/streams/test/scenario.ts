@@ -72,13 +72,22 @@ export async function scenario(
   let taken = 0
   let before = 0
   const prior = { results: 0, late: 0 }
+  // Duplicates count only up to the ids the test published twice: a redelivery (e.g. after the
+  // rebalance a join's second subscription causes on Kafka) was counted when first taken, and
+  // counting it again would end a phase before its last event was taken.
+  const published = new Set<string>()
+  let republished = 0
   const done = () => {
     const s = processor.stats()
-    return before + s.events + s.late + s.duplicates
+    return before + s.events + s.late + Math.min(s.duplicates, republished)
   }
   try {
     const phases = inputs((key, seconds, type) => at(run, key, seconds, type))
     for (const [i, phase] of phases.entries()) {
+      for (const [, e] of phase) {
+        if (e.id !== undefined && published.has(e.id)) republished++
+        if (e.id !== undefined) published.add(e.id)
+      }
       for (const topic of ['a', 'b'] as const) {
         const events = phase.filter(([t]) => t === topic).map(([, e]) => e)
         if (events.length > 0) await bus.publishBatch(ctx[topic], events)
@@ -91,7 +100,8 @@ export async function scenario(
       )
       if (options.restartAfterPhase === i + 1) {
         const s = processor.stats()
-        before += s.events + s.late + s.duplicates
+        before += s.events + s.late + Math.min(s.duplicates, republished)
+        republished -= Math.min(s.duplicates, republished)
         prior.results += s.results
         prior.late += s.late
         await processor.close()
