@@ -45,8 +45,14 @@ async function createIfMissing(admin: AdminLike, spec: TopicSpec): Promise<boole
     // kafkajs's own wait trips over KRaft's short metadata lag; `topicPartitions` waits instead.
     return await admin.createTopics({ topics: [spec], waitForLeaders: false })
   } catch (error) {
-    if (errorType(error) !== 'TOPIC_ALREADY_EXISTS') throw error
-    return false
+    // kafkajs reports the broker's per-topic answers as an aggregate ("Topic creation errors").
+    const inner = (error as { errors?: unknown[] }).errors ?? [error]
+    const types = inner.map(errorType)
+    if (types.every((t) => t === 'TOPIC_ALREADY_EXISTS')) return false
+    // A busy controller answers before it is done; the creation goes on, and the caller waits
+    // for the topic in the metadata.
+    if (types.every((t) => t === 'REQUEST_TIMED_OUT')) return true
+    throw error
   }
 }
 
