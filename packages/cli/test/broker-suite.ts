@@ -151,7 +151,9 @@ export function cliBrokerSuite(broker: CliBroker, probe: () => Promise<unknown>)
       })
       expect([...handled].sort()).toEqual(sent.map((e) => e.id).sort())
       await sub.close()
-    })
+      // Its waits allow minutes (a busy CI broker joins each browse and replay group slowly);
+      // the default 60 s test timeout cut one Kafka run short.
+    }, 300_000)
 
     test('dlq discard - a filtered discard takes the matching entries, replay sends the rest', async (ctx) => {
       if (skip !== undefined) return ctx.skip(skip)
@@ -203,7 +205,7 @@ export function cliBrokerSuite(broker: CliBroker, probe: () => Promise<unknown>)
       await waitUntil(() => handled.length === 2, { timeoutMs: 60_000, message: 'two replayed' })
       expect(handled).toEqual(['parcel.keep', 'parcel.keep'])
       await sub.close()
-    })
+    }, 300_000)
 
     test('groups - shows the exact lag of a group stopped with 500 unread events', async (ctx) => {
       if (skip !== undefined) return ctx.skip(skip)
