@@ -2,8 +2,8 @@ import swagger from '@fastify/swagger'
 import websocket from '@fastify/websocket'
 import type { EventBus } from '@switchyard/core'
 import type { EventStore } from '@switchyard/event-store'
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
-import { type AuthOptions, createAuthenticator } from './auth.js'
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
+import { type AuthOptions, createAuthenticator, type Principal } from './auth.js'
 import type { GatewayContext } from './context.js'
 import type { GatewayMetrics } from './metrics.js'
 import { installErrorHandler } from './problem.js'
@@ -68,8 +68,9 @@ export interface GatewayPluginOptions {
  * The gateway as a Fastify plugin: REST routes for publishing, streams, schemas and operations,
  * bearer-JWT auth with tenants and roles, problem+json errors, per-tenant rate limits,
  * `/openapi.json`. The bus connects when Fastify is ready and drains when it closes (Olive's
- * FastAPI lifespan, in Fastify's form). `@fastify/websocket` is registered, so WebSocket routes
- * can be added in the same context; they reach the gateway's state as `app.switchyard`.
+ * FastAPI lifespan, in Fastify's form). `@fastify/websocket` serves the live and subscription
+ * streams from a child context of their own; routes added beside the gateway's reach its state
+ * as `app.switchyard`.
  * @example
  * const app = Fastify()
  * await app.register(switchyardGateway, { bus, store: await openStateStore({}), auth: { secret } })
@@ -114,13 +115,34 @@ export const switchyardGateway: FastifyPluginAsync<GatewayPluginOptions> = async
       security: [{ bearer: [] }],
     },
   })
-  await app.register(websocket)
-
-  app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.config?.public === true) return
-    const principal = await ctx.auth.authenticate(request.headers.authorization)
+  const admit = (request: FastifyRequest, principal: Principal): void => {
     request.principal = principal
     ctx.limiter?.take(principal.tenant ?? `sub:${principal.subject ?? ''}`)
+  }
+  // A callback hook, not an async one: a token verified before is admitted without a promise.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.routeOptions.config?.public === true) return done()
+    const header = request.headers.authorization
+    try {
+      const known = ctx.auth.remembered?.(header)
+      if (known !== undefined) {
+        admit(request, known)
+        return done()
+      }
+    } catch (error) {
+      return done(error as Error)
+    }
+    ctx.auth.authenticate(header).then(
+      (principal) => {
+        try {
+          admit(request, principal)
+        } catch (error) {
+          return done(error as Error)
+        }
+        done()
+      },
+      (error: Error) => done(error),
+    )
   })
   if (ctx.metrics !== undefined) {
     const metrics = ctx.metrics
@@ -150,8 +172,15 @@ export const switchyardGateway: FastifyPluginAsync<GatewayPluginOptions> = async
   await app.register(streamRoutes)
   await app.register(schemaRoutes)
   await app.register(opsRoutes)
-  await app.register(liveRoutes, { live: options.live })
-  await app.register(subscriptionRoutes, { subscriptions: options.subscriptions })
+  // @fastify/websocket adds an onRequest and an onResponse hook to every route of its context
+  // and wraps each handler; kept to a context of the routes that upgrade, the REST routes (the
+  // publish path above all) do not pay for them.
+  const socketRoutes: FastifyPluginAsync = async (withSockets) => {
+    await withSockets.register(websocket)
+    await withSockets.register(liveRoutes, { live: options.live })
+    await withSockets.register(subscriptionRoutes, { subscriptions: options.subscriptions })
+  }
+  await app.register(socketRoutes)
   await app.register(deadLetterRoutes)
   await app.register(outboxRoutes, { outbox: options.outbox })
   if (options.eventStore !== undefined) {

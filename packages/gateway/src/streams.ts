@@ -129,6 +129,11 @@ export class Streams {
     return stream
   }
 
+  /** Whether the stream is known without asking the store (a publish to it needs no wait). */
+  known(id: string): boolean {
+    return this.cache.has(id)
+  }
+
   /**
    * The stream an event is published to: created with default settings for an admin, 404 else.
    * @throws {HttpProblem} 404 when it does not exist and the principal is not an admin.

@@ -18,13 +18,26 @@ describe('token cache', () => {
 
   test('token cache - bounded: the least recently used token goes first', () => {
     const cache = new TokenCache<number>({ maxEntries: 2 })
-    cache.set('a', 1, undefined)
-    cache.set('b', 2, undefined)
-    expect(cache.get('a')).toBe(1)
-    cache.set('c', 3, undefined)
-    expect(cache.get('b')).toBeUndefined()
-    expect(cache.get('a')).toBe(1)
-    expect(cache.get('c')).toBe(3)
+    const t0 = 1_000_000
+    cache.set('a', 1, undefined, t0)
+    cache.set('b', 2, undefined, t0)
+    // Recency is refreshed at most once a second per token.
+    expect(cache.get('a', t0 + 1_500)).toBe(1)
+    cache.set('c', 3, undefined, t0 + 1_600)
+    expect(cache.get('b', t0 + 1_700)).toBeUndefined()
+    expect(cache.get('a', t0 + 1_700)).toBe(1)
+    expect(cache.get('c', t0 + 1_700)).toBe(3)
+  })
+
+  test('token cache - a token used within the same second keeps its place', () => {
+    const cache = new TokenCache<number>({ maxEntries: 2 })
+    const t0 = 1_000_000
+    cache.set('a', 1, undefined, t0)
+    cache.set('b', 2, undefined, t0)
+    expect(cache.get('a', t0 + 10)).toBe(1)
+    cache.set('c', 3, undefined, t0 + 20)
+    expect(cache.get('a', t0 + 30)).toBeUndefined()
+    expect(cache.get('b', t0 + 30)).toBe(2)
   })
 })
 

@@ -15,7 +15,7 @@ export interface TokenCacheOptions {
  * verifications are kept; an entry ends at the token's `exp` or after `maxAgeMs`.
  */
 export class TokenCache<T> {
-  private readonly entries = new Map<string, { value: T; until: number }>()
+  private readonly entries = new Map<string, { value: T; until: number; touched: number }>()
   private readonly maxEntries: number
   private readonly maxAgeMs: number
 
@@ -28,9 +28,17 @@ export class TokenCache<T> {
   get(token: string, now = Date.now()): T | undefined {
     const entry = this.entries.get(token)
     if (entry === undefined) return undefined
-    this.entries.delete(token)
-    if (entry.until <= now) return undefined
-    this.entries.set(token, entry)
+    if (entry.until <= now) {
+      this.entries.delete(token)
+      return undefined
+    }
+    // Moving an entry to the young end costs two map operations; once a second is enough to
+    // keep a token in use away from the old end.
+    if (now - entry.touched >= 1_000) {
+      entry.touched = now
+      this.entries.delete(token)
+      this.entries.set(token, entry)
+    }
     return entry.value
   }
 
@@ -41,7 +49,7 @@ export class TokenCache<T> {
       expSeconds === undefined ? Infinity : expSeconds * 1_000,
     )
     if (until <= now) return
-    this.entries.set(token, { value, until })
+    this.entries.set(token, { value, until, touched: now })
     if (this.entries.size > this.maxEntries) {
       this.entries.delete(this.entries.keys().next().value as string)
     }

@@ -1,5 +1,5 @@
 import type { EventEnvelope, EventInput } from '@switchyard/core'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { type Principal, requireRole } from '../auth.js'
 import type { GatewayContext } from '../context.js'
 import { HttpProblem } from '../problem.js'
@@ -36,11 +36,17 @@ export async function publishAll(
   for (const item of items) {
     requireRole(principal, 'publisher', item.stream)
     stampTenant(principal, item.event)
-    await ctx.streams.forPublish(item.stream, principal)
+    if (!ctx.streams.known(item.stream)) await ctx.streams.forPublish(item.stream, principal)
     const { type, data } = item.event
     if (ctx.schemas.registry.has(type)) {
       ctx.schemas.registry.validate(type, data, { dataschema: item.event.dataschema })
     }
+  }
+  if (items.length === 1) {
+    const { stream, event } = items[0]!
+    const sent = await ctx.bus.publish(stream, event)
+    ctx.streams.published(stream, sent.tenantid, 1)
+    return [sent.id]
   }
   const byStream = new Map<string, number[]>()
   items.forEach((item, index) => {
@@ -77,17 +83,43 @@ function stampTenant(principal: Principal, event: EventInput): void {
   }
 }
 
-function parseJson(body: Buffer): unknown {
+/** A request body: text for `application/json`, bytes for every other media type. */
+type Body = Buffer | string
+
+function bytesOf(body: Body): Buffer {
+  return typeof body === 'string' ? Buffer.from(body) : body
+}
+
+function parseJson(body: Body): unknown {
   if (body.length === 0) throw new HttpProblem(400, 'The request body is empty')
   try {
-    return JSON.parse(body.toString('utf8'))
+    return JSON.parse(typeof body === 'string' ? body : body.toString('utf8'))
   } catch {
     throw new HttpProblem(400, 'The request body is not valid JSON')
   }
 }
 
+// Clients send the same content-type header on every request: the last one read is remembered.
+let lastContentType = ''
+let lastMediaType = ''
+
 function mediaType(request: FastifyRequest): string {
-  return (request.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase()
+  const header = request.headers['content-type'] ?? ''
+  if (header !== lastContentType) {
+    lastMediaType = header.split(';', 1)[0]!.trim().toLowerCase()
+    lastContentType = header
+  }
+  return lastMediaType
+}
+
+/** The 202 body of the publish routes, written without a serializer pass (ids are UUID-like). */
+function accepted(reply: FastifyReply, ids: string[]): FastifyReply {
+  const list = JSON.stringify(ids)
+  const first = ids.length === 0 ? '' : `"event_id":${JSON.stringify(ids[0])},`
+  return reply
+    .code(202)
+    .header('content-type', 'application/json; charset=utf-8')
+    .send(`{"status":"accepted",${first}"event_ids":${list}}`)
 }
 
 function streamParam(request: FastifyRequest): string {
@@ -99,12 +131,13 @@ function streamParam(request: FastifyRequest): string {
 }
 
 /** The events of one `POST /api/v1/events` request, by content mode. */
-function eventsOf(request: FastifyRequest, body: Buffer): Outgoing[] {
+function eventsOf(request: FastifyRequest, body: Body): Outgoing[] {
   if (isBinaryMode(request.headers)) {
-    return [{ stream: streamParam(request), event: fromBinary(request.headers, body) }]
+    return [{ stream: streamParam(request), event: fromBinary(request.headers, bytesOf(body)) }]
   }
   const type = mediaType(request)
-  if (type === STRUCTURED) return [{ stream: streamParam(request), event: fromStructured(body) }]
+  if (type === STRUCTURED)
+    return [{ stream: streamParam(request), event: fromStructured(bytesOf(body)) }]
   if (type === BATCH) {
     const stream = streamParam(request)
     return fromBatch(parseJson(body)).map((event) => ({ stream, event }))
@@ -120,7 +153,7 @@ function eventsOf(request: FastifyRequest, body: Buffer): Outgoing[] {
   )
 }
 
-function jsonOnly(request: FastifyRequest, body: Buffer): unknown {
+function jsonOnly(request: FastifyRequest, body: Body): unknown {
   const type = mediaType(request)
   if (type !== 'application/json') {
     throw new HttpProblem(
@@ -142,6 +175,10 @@ export function eventRoutes(app: FastifyInstance, _options: unknown, done: () =>
   // media type, and the content mode decides how the bytes are read.
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body))
+  // JSON bodies are read as text: it spares a copy into one buffer before the parse.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) =>
+    done(null, body),
+  )
   const ctx = app.switchyard
   const noBodyValidation = () => () => true
   app.post(
@@ -164,8 +201,8 @@ export function eventRoutes(app: FastifyInstance, _options: unknown, done: () =>
     },
     async (request, reply) => {
       const principal = principalOf(request)
-      const ids = await publishAll(ctx, principal, eventsOf(request, request.body as Buffer))
-      return reply.code(202).send({ status: 'accepted', event_id: ids[0], event_ids: ids })
+      const ids = await publishAll(ctx, principal, eventsOf(request, request.body as Body))
+      return accepted(reply, ids)
     },
   )
   app.post(
@@ -181,9 +218,9 @@ export function eventRoutes(app: FastifyInstance, _options: unknown, done: () =>
     },
     async (request, reply) => {
       const principal = principalOf(request)
-      const items = fromApgBatch(jsonOnly(request, request.body as Buffer))
+      const items = fromApgBatch(jsonOnly(request, request.body as Body))
       const ids = await publishAll(ctx, principal, items)
-      return reply.code(202).send({ status: 'accepted', event_id: ids[0], event_ids: ids })
+      return accepted(reply, ids)
     },
   )
   app.post(
@@ -201,9 +238,9 @@ export function eventRoutes(app: FastifyInstance, _options: unknown, done: () =>
     async (request, reply) => {
       const principal = principalOf(request)
       const { source } = request.query as { source?: string }
-      const item = fromAnumate(jsonOnly(request, request.body as Buffer), source)
+      const item = fromAnumate(jsonOnly(request, request.body as Body), source)
       const ids = await publishAll(ctx, principal, [item])
-      return reply.code(202).send({ status: 'accepted', event_id: ids[0], event_ids: ids })
+      return accepted(reply, ids)
     },
   )
   done()
