@@ -7,30 +7,48 @@ import {
   StreamTenantError,
   WrongExpectedVersionError,
 } from './errors.js'
-import { aggregateOf } from './names.js'
+import type { AggregateRef } from './names.js'
 import { queryPrepared } from './prepared.js'
 import { toStoredJson } from './recorded.js'
 import { APPEND_ERRORS } from './schema.js'
 
-/** The append function's row. */
-export interface AppendRow {
+/** What the append function answered. */
+export interface AppendAnswer {
   outcome: 'ok' | 'idempotent'
-  version: string | number
-  first_position: string | number | null
-  tenant: string | null
+  /** The stream's version after the append. */
+  version: number
+  /** Position of the append's first event. */
+  firstPosition: number
+  /** The stream's tenant, if it has one. */
+  tenant: string | undefined
+}
+
+/** Reads the function's `<outcome> <version> <first position>[ <stream tenant>]`. */
+export function parseAnswer(text: string): AppendAnswer {
+  const a = text.indexOf(' ')
+  const b = text.indexOf(' ', a + 1)
+  const c = text.indexOf(' ', b + 1)
+  return {
+    outcome: text.slice(0, a) as AppendAnswer['outcome'],
+    version: Number(text.slice(a + 1, b)),
+    firstPosition: Number(c < 0 ? text.slice(b + 1) : text.slice(b + 1, c)),
+    // The tenant is the rest, spaces and all.
+    tenant: c < 0 ? undefined : text.slice(c + 1),
+  }
 }
 
 /** What one append statement writes. */
 export interface AppendCall {
   streamId: string
+  aggregate: AggregateRef
   expected: ExpectedVersion
   tenant: string | undefined
   topic: string | undefined
   list: EventEnvelope[]
   /** Prefix of the prepared statements' names; undefined: plain text. */
   prepared: string | undefined
-  /** Write the outbox rows in the same statement (one round trip, no BEGIN ... COMMIT). */
-  withOutbox: boolean
+  /** The quoted outbox table when its rows go in the same statement (one round trip, no BEGIN ... COMMIT). */
+  outboxTable: string | undefined
 }
 
 const codec = binaryCodec()
@@ -54,28 +72,27 @@ export function outboxInStatement(table: string, topic: string | undefined): str
 // nothing for an idempotent repeat. One statement: the function's refusal undoes both.
 function outboxStatement(append: string, table: string): string {
   return `WITH a AS MATERIALIZED (${append}),
+  t AS (SELECT substring(a.r FROM '^\\S+ \\S+ \\S+ (.*)$') AS tenant FROM a WHERE a.r LIKE 'ok %'),
   o AS (
     INSERT INTO ${table} (id, topic, partition_key, headers, payload)
     SELECT x.id, $8, x.key,
-           CASE WHEN a.tenant IS NULL OR x.headers::jsonb ? 'ce_tenantid' THEN x.headers::jsonb
-                ELSE x.headers::jsonb || jsonb_build_object('ce_tenantid', a.tenant) END,
+           CASE WHEN t.tenant IS NULL OR x.headers::jsonb ? 'ce_tenantid' THEN x.headers::jsonb
+                ELSE x.headers::jsonb || jsonb_build_object('ce_tenantid', t.tenant) END,
            x.payload
-      FROM a, unnest($9::text[], $10::text[], $11::text[], $12::bytea[]) AS x(id, key, headers, payload)
-     WHERE a.outcome = 'ok'
+      FROM t, unnest($9::text[], $10::text[], $11::text[], $12::bytea[]) AS x(id, key, headers, payload)
     ON CONFLICT (id) DO NOTHING
   )
-SELECT * FROM a`
+SELECT a.r FROM a`
 }
 
-/** Runs the append function (and, with `withOutbox`, the outbox insert); maps its refusals. */
+/** Runs the append function (and, with `outboxTable`, the outbox insert); maps its refusals. */
 export async function callAppend(
   tx: Queryable,
   ctx: StoreContext,
   call: AppendCall,
-): Promise<AppendRow> {
-  const { streamId, expected, tenant, topic, list } = call
-  const aggregate = aggregateOf(streamId)
-  const append = `SELECT * FROM ${ctx.names.append}($1, $2, $3, $4, $5, $6, $7::text::jsonb)`
+): Promise<AppendAnswer> {
+  const { streamId, aggregate, expected, tenant, topic, list, outboxTable } = call
+  const append = `SELECT ${ctx.names.append}($1, $2, $3, $4, $5, $6, $7::text::jsonb) AS r`
   const values: unknown[] = [
     streamId,
     aggregate.type ?? null,
@@ -83,13 +100,12 @@ export async function callAppend(
     tenant ?? null,
     String(expected),
     topic ?? null,
-    JSON.stringify(list.map(toStoredJson)),
+    JSON.stringify(list.length === 1 ? [toStoredJson(list[0]!)] : list.map(toStoredJson)),
   ]
   let text = append
   let name = call.prepared === undefined ? undefined : `${call.prepared}_append`
-  const table = call.withOutbox ? outboxInStatement(ctx.outbox!.table, topic) : undefined
-  if (table !== undefined) {
-    text = outboxStatement(append, table)
+  if (outboxTable !== undefined) {
+    text = outboxStatement(append, outboxTable)
     name &&= `${name}_outbox`
     const keys: (string | null)[] = []
     const headers: string[] = []
@@ -110,7 +126,7 @@ export async function callAppend(
   }
   try {
     const { rows } = await queryPrepared(tx, name, text, values)
-    return rows[0] as AppendRow
+    return parseAnswer((rows[0] as { r: string }).r)
   } catch (error) {
     const { code, detail } = error as { code?: string; detail?: string }
     if (code === APPEND_ERRORS.conflict) {

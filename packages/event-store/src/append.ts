@@ -8,7 +8,7 @@ import { enqueue, type Queryable } from '@switchyard/outbox'
 import { callAppend, outboxInStatement } from './append-sql.js'
 import type { StoreContext } from './context.js'
 import type { ExpectedVersion } from './errors.js'
-import { aggregateOf, checkStreamId } from './names.js'
+import { type AggregateRef, aggregateOf, checkStreamId } from './names.js'
 import type { RecordedEvent } from './recorded.js'
 
 /** Options of `append`. */
@@ -55,11 +55,10 @@ function checkExpected(value: unknown): ExpectedVersion {
 /** Fills ids, time, source; the aggregate id as `subject` and `partitionkey`, its type as extension. */
 function envelopes<T>(
   ctx: StoreContext,
-  streamId: string,
+  aggregate: AggregateRef,
   inputs: readonly EventInput<T>[],
   tenant: string | undefined,
 ): EventEnvelope<T>[] {
-  const aggregate = aggregateOf(streamId)
   const defaults = ctx.source === undefined ? {} : { source: ctx.source }
   return inputs.map((input) => {
     const event = createEvent<T>(input, defaults)
@@ -80,6 +79,10 @@ function tenantOf(
 ): string | undefined {
   if (option !== undefined && (typeof option !== 'string' || option.length === 0)) {
     throw new ConfigurationError('tenant must be a non-empty string', { field: 'tenant' })
+  }
+  if (inputs.length === 1) {
+    const own = inputs[0]!.tenantid
+    if (own === undefined || option === undefined || own === option) return own ?? option
   }
   const tenants = new Set(inputs.map((e) => e.tenantid).filter((t) => t !== undefined))
   if (option !== undefined) tenants.add(option as string)
@@ -111,14 +114,13 @@ export async function append<T>(
     throw new ConfigurationError('append needs at least one event', { field: 'events' })
   }
   const tenant = tenantOf(streamId, options.tenant, inputs)
-  const list = envelopes(ctx, streamId, inputs, tenant)
-  const ids = list.map((e) => e.id)
-  if (new Set(ids).size !== ids.length) {
+  const aggregate = aggregateOf(streamId)
+  const list = envelopes(ctx, aggregate, inputs, tenant)
+  if (list.length > 1 && new Set(list.map((e) => e.id)).size !== list.length) {
     throw new ConfigurationError(`The events of one append to "${streamId}" repeat an id`, {
       field: 'id',
     })
   }
-  const aggregate = aggregateOf(streamId)
   const topic = ctx.outbox === undefined ? undefined : ctx.outbox.topicFor(streamId, aggregate)
   if (options.tx !== undefined && typeof options.tx?.query !== 'function') {
     throw new ConfigurationError('tx must be a client with query(text, params)', { field: 'tx' })
@@ -126,41 +128,38 @@ export async function append<T>(
   // A caller's own tx may be any client: only the driver's own `pg` connections take named
   // statements, and array parameters for the outbox rows in the append's statement.
   const prepared = options.tx === undefined ? ctx.prepared : undefined
-  const withOutbox =
-    prepared !== undefined &&
-    !ctx.hasInline &&
-    ctx.outbox !== undefined &&
-    outboxInStatement(ctx.outbox.table, topic) !== undefined
+  const outboxTable =
+    prepared !== undefined && !ctx.hasInline && ctx.outbox !== undefined
+      ? outboxInStatement(ctx.outbox.table, topic)
+      : undefined
   const run = <R>(fn: (tx: Queryable) => Promise<R>): Promise<R> => {
     if (options.tx !== undefined) return fn(options.tx)
     // Nothing else joins the append: its one statement is a transaction of its own.
-    if (!ctx.hasInline && (topic === undefined || withOutbox)) return fn(ctx.driver)
+    if (!ctx.hasInline && (topic === undefined || outboxTable !== undefined)) return fn(ctx.driver)
     return ctx.driver.transaction(fn)
   }
   return run(async (tx) => {
-    const call = { streamId, expected, tenant, topic, list, prepared, withOutbox }
-    const row = await callAppend(tx, ctx, call)
-    const version = Number(row.version)
-    const first = Number(row.first_position)
-    const streamTenant = row.tenant ?? undefined
+    const call = { streamId, aggregate, expected, tenant, topic, list, prepared, outboxTable }
+    const answer = await callAppend(tx, ctx, call)
+    const { version, firstPosition: first, tenant: streamTenant } = answer
     const recordedAt = new Date().toISOString()
+    const base = version - list.length + 1
     const recorded = list.map((event, i): RecordedEvent<T> => {
       if (streamTenant !== undefined) event.tenantid ??= streamTenant
-      return {
-        event,
-        position: first + i,
-        streamId,
-        streamVersion: version - list.length + 1 + i,
-        topic,
-        recordedAt,
-      }
+      return { event, position: first + i, streamId, streamVersion: base + i, topic, recordedAt }
     })
-    const result = { nextExpectedVersion: version, position: first + list.length - 1 }
-    if (row.outcome === 'idempotent') return { ...result, events: recorded, idempotent: true }
-    if (ctx.outbox !== undefined && topic !== undefined && !withOutbox) {
-      await enqueue(tx, topic, list, { table: ctx.outbox.table })
+    const idempotent = answer.outcome === 'idempotent'
+    if (!idempotent) {
+      if (ctx.outbox !== undefined && topic !== undefined && outboxTable === undefined) {
+        await enqueue(tx, topic, list, { table: ctx.outbox.table })
+      }
+      await ctx.runInline(recorded as RecordedEvent[], tx)
     }
-    await ctx.runInline(recorded as RecordedEvent[], tx)
-    return { ...result, events: recorded, idempotent: false }
+    return {
+      nextExpectedVersion: version,
+      position: first + list.length - 1,
+      events: recorded,
+      idempotent,
+    }
   })
 }

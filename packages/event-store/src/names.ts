@@ -16,7 +16,7 @@ export interface StoreNames {
   checkpoints: string
   /** `"schema".snapshots`: aggregate states per stream and snapshot name. */
   snapshots: string
-  /** `"schema".append_events`: the append as one function call. */
+  /** `"schema".append_to_stream`: the append as one function call. */
   append: string
   /** `"schema".record_events`: the archive's insert as one function call. */
   record: string
@@ -45,7 +45,7 @@ export function storeNames(schema = 'event_store'): StoreNames {
     head: `${q}.head`,
     checkpoints: `${q}.checkpoints`,
     snapshots: `${q}.snapshots`,
-    append: `${q}.append_events`,
+    append: `${q}.append_to_stream`,
     record: `${q}.record_events`,
     channel: `${schema}_appended`,
     lockSpace: fnv1a(`event-store:${schema}`) | 0,

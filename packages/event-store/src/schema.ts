@@ -76,17 +76,8 @@ CREATE TABLE IF NOT EXISTS ${n.snapshots} (
 -- The write functions notify themselves (cheaper than a trigger); earlier versions had one.
 DROP TRIGGER IF EXISTS events_notify ON ${n.events};
 DROP FUNCTION IF EXISTS ${s}.notify_appended();
--- append_events returned a set before; its row type changed, which CREATE OR REPLACE refuses.
-DO $do$
-BEGIN
-  IF EXISTS (
-    SELECT 1 FROM pg_proc p JOIN pg_namespace ns ON ns.oid = p.pronamespace
-     WHERE ns.nspname = '${n.schema}' AND p.proname = 'append_events' AND p.proretset
-  ) THEN
-    DROP FUNCTION ${n.append}(text, text, text, text, text, text, jsonb);
-  END IF;
-END
-$do$;
+-- Earlier versions appended through append_events (a probe before every insert, four columns
+-- back); it is left for processes of those versions still running, and no longer used.
 ${appendFunction(n)}
 ${recordFunction(n)}
 `
@@ -98,103 +89,109 @@ ${recordFunction(n)}
 // Statements inside a PL/pgSQL function each take a fresh snapshot under READ COMMITTED, so the
 // checks after a lock wait see what the writer before committed. A refused append raises, so the
 // call undoes its own writes even when it runs alone, outside BEGIN ... COMMIT.
+//
+// The usual append runs four statements: the stream row's UPDATE (its lock and version), the
+// head's UPDATE, the INSERT and NOTIFY. Ids stored already are found by the insert's ON CONFLICT
+// (the id index is checked under the head lock, so every earlier write has committed): only an
+// append that conflicts, or whose expected version does not match, looks its ids up to tell an
+// idempotent repeat from a conflict or a duplicate. The answer is one text value,
+// `<outcome> <version> <first position>[ <stream tenant>]`: a scalar result skips the function
+// scan and row type an OUT-parameter function costs each call.
 function appendFunction(n: StoreNames): string {
-  // One row through OUT parameters (no set to materialise). A single event, the usual append,
-  // takes paths without jsonb_array_elements: one index probe, one VALUES insert.
   const insert = (
     rows: string,
   ) => `INSERT INTO ${n.events} (position, id, stream_id, stream_version,
-    tenant, type, source, subject, time, aggregate_type, aggregate_id, topic, envelope) ${rows}`
+    tenant, type, source, subject, time, aggregate_type, aggregate_id, topic, envelope) ${rows}
+      ON CONFLICT (id) DO NOTHING`
   const row = (ev: string, o: string) => `v_head + ${o}, ${ev}->>'id', p_stream, v_version + ${o},
-    tenant, ${ev}->>'type', ${ev}->>'source', ${ev}->>'subject', (${ev}->>'time')::timestamptz,
+    v_tenant, ${ev}->>'type', ${ev}->>'source', ${ev}->>'subject', (${ev}->>'time')::timestamptz,
     p_stream_type, p_aggregate_id, p_topic,
-    CASE WHEN tenant IS NULL OR ${ev} ? 'tenantid' THEN ${ev}
-         ELSE ${ev} || jsonb_build_object('tenantid', tenant) END`
+    CASE WHEN v_tenant IS NULL OR ${ev} ? 'tenantid' THEN ${ev}
+         ELSE ${ev} || jsonb_build_object('tenantid', v_tenant) END`
+  const answer = (outcome: string, version: string, first: string) =>
+    `'${outcome} ' || (${version}) || ' ' || (${first}) || coalesce(' ' || v_tenant, '')`
   return `CREATE OR REPLACE FUNCTION ${n.append}(
   p_stream text, p_stream_type text, p_aggregate_id text, p_tenant text, p_expected text,
-  p_topic text, p_events jsonb,
-  OUT outcome text, OUT version bigint, OUT first_position bigint, OUT tenant text
-) LANGUAGE plpgsql AS $fn$
+  p_topic text, p_events jsonb
+) RETURNS text LANGUAGE plpgsql AS $fn$
 DECLARE
   v_count bigint := jsonb_array_length(p_events);
   v_one jsonb;
   v_version bigint;
-  v_found bigint := 0;
+  v_tenant text;
+  v_head bigint;
+  v_rows bigint;
+  v_found bigint;
   v_same bigint;
   v_lo bigint;
   v_hi bigint;
   v_first bigint;
-  v_head bigint;
 BEGIN
   -- The stream's row: locked and moved on in one statement; a refusal below raises, which undoes it.
   UPDATE ${n.streams} s SET version = s.version + v_count, updated_at = now()
-   WHERE s.stream_id = p_stream RETURNING s.version - v_count, s.tenant INTO v_version, tenant;
+   WHERE s.stream_id = p_stream RETURNING s.version - v_count, s.tenant INTO v_version, v_tenant;
   IF NOT FOUND THEN
     INSERT INTO ${n.streams} (stream_id, stream_type, tenant, version)
       VALUES (p_stream, p_stream_type, p_tenant, v_count) ON CONFLICT (stream_id) DO NOTHING;
     IF FOUND THEN
       v_version := 0;
-      tenant := p_tenant;
+      v_tenant := p_tenant;
     ELSE
       UPDATE ${n.streams} s SET version = s.version + v_count, updated_at = now()
        WHERE s.stream_id = p_stream RETURNING s.version - v_count, s.tenant
-        INTO v_version, tenant;
+        INTO v_version, v_tenant;
     END IF;
   END IF;
-  IF p_tenant IS NOT NULL AND tenant IS DISTINCT FROM p_tenant THEN
+  IF p_tenant IS NOT NULL AND v_tenant IS DISTINCT FROM p_tenant THEN
     RAISE EXCEPTION 'stream belongs to another tenant' USING ERRCODE = 'SY403';
   END IF;
-  IF v_count = 1 THEN
-    v_one := p_events->0;
-    SELECT 1, (d.stream_id IS NOT DISTINCT FROM p_stream)::int, d.stream_version - 1,
-           d.stream_version - 1, d.position
-      INTO v_found, v_same, v_lo, v_hi, v_first
-      FROM ${n.events} d WHERE d.id = v_one->>'id';
-    IF NOT FOUND THEN
-      v_found := 0;
+  IF (CASE p_expected WHEN 'any' THEN true WHEN 'no_stream' THEN v_version = 0
+       WHEN 'exists' THEN v_version > 0 ELSE v_version = p_expected::bigint END) THEN
+    UPDATE ${n.head} h SET position = h.position + v_count RETURNING h.position - v_count INTO v_head;
+    IF v_count = 1 THEN
+      v_one := p_events->0;
+      ${insert(`VALUES (${row('v_one', '1')})`)};
+    ELSE
+      ${insert(`SELECT ${row('x.ev', 'x.o')}
+        FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(ev, o)`)};
     END IF;
-  ELSE
-    -- LIMIT keeps the lookup a per-id probe of the unique index: a join the planner could
-    -- flatten would be planned once, on a small table, as a scan of every event.
-    SELECT count(*), count(*) FILTER (WHERE e.stream_id = p_stream),
-           min(e.stream_version - x.o), max(e.stream_version - x.o), min(e.position)
-      INTO v_found, v_same, v_lo, v_hi, v_first
-      FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(ev, o)
-      CROSS JOIN LATERAL (
-        SELECT d.stream_id, d.stream_version, d.position FROM ${n.events} d
-         WHERE d.id = x.ev->>'id' LIMIT 1
-      ) e;
-  END IF;
-  IF v_found > 0 THEN
-    IF v_found = v_count AND v_same = v_count AND v_lo = v_hi THEN
-      IF p_expected = 'any' OR p_expected = 'exists'
-         OR (p_expected = 'no_stream' AND v_lo = 0) OR p_expected = v_lo::text THEN
-        -- Written before by this same append: give the version back, write nothing.
-        UPDATE ${n.streams} s SET version = v_version WHERE s.stream_id = p_stream;
-        outcome := 'idempotent';
-        version := v_lo + v_count;
-        first_position := v_first;
-        RETURN;
-      END IF;
-      RAISE EXCEPTION 'wrong expected version' USING ERRCODE = 'SY409', DETAIL = v_version::text;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    IF v_rows = v_count THEN
+      NOTIFY "${n.channel}";
+      RETURN ${answer('ok', 'v_version + v_count', 'v_head + 1')};
     END IF;
-    RAISE EXCEPTION 'event ids stored already' USING ERRCODE = 'SY422';
+    IF v_rows > 0 THEN
+      RAISE EXCEPTION 'event ids stored already' USING ERRCODE = 'SY422';
+    END IF;
   END IF;
-  IF (p_expected = 'no_stream' AND v_version <> 0) OR (p_expected = 'exists' AND v_version = 0)
-     OR (p_expected NOT IN ('any', 'no_stream', 'exists') AND v_version <> p_expected::bigint) THEN
+  -- Some ids are stored already, or the version does not match: a repeat of an earlier append
+  -- (all of its ids, in this stream, in order, at a version the expected one allows), or a refusal.
+  -- LIMIT keeps the lookup a per-id probe of the unique index: a join the planner could flatten
+  -- would be planned once, on a small table, as a scan of every event.
+  SELECT count(*), count(*) FILTER (WHERE e.stream_id = p_stream),
+         min(e.stream_version - x.o), max(e.stream_version - x.o), min(e.position)
+    INTO v_found, v_same, v_lo, v_hi, v_first
+    FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(ev, o)
+    CROSS JOIN LATERAL (
+      SELECT d.stream_id, d.stream_version, d.position FROM ${n.events} d
+       WHERE d.id = x.ev->>'id' LIMIT 1
+    ) e;
+  IF v_found = 0 THEN
     RAISE EXCEPTION 'wrong expected version' USING ERRCODE = 'SY409', DETAIL = v_version::text;
   END IF;
-  UPDATE ${n.head} h SET position = h.position + v_count RETURNING h.position - v_count INTO v_head;
-  IF v_count = 1 THEN
-    ${insert(`VALUES (${row('v_one', '1')})`)};
-  ELSE
-    ${insert(`SELECT ${row('x.ev', 'x.o')}
-      FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(ev, o)`)};
+  IF v_found = v_count AND v_same = v_count AND v_lo = v_hi THEN
+    IF p_expected = 'any' OR p_expected = 'exists'
+       OR (p_expected = 'no_stream' AND v_lo = 0) OR p_expected = v_lo::text THEN
+      -- Written before by this same append: give the version (and positions) back, write nothing.
+      UPDATE ${n.streams} s SET version = v_version WHERE s.stream_id = p_stream;
+      IF v_head IS NOT NULL THEN
+        UPDATE ${n.head} h SET position = v_head;
+      END IF;
+      RETURN ${answer('idempotent', 'v_lo + v_count', 'v_first')};
+    END IF;
+    RAISE EXCEPTION 'wrong expected version' USING ERRCODE = 'SY409', DETAIL = v_version::text;
   END IF;
-  PERFORM pg_notify('${n.channel}', '');
-  outcome := 'ok';
-  version := v_version + v_count;
-  first_position := v_head + 1;
+  RAISE EXCEPTION 'event ids stored already' USING ERRCODE = 'SY422';
 END
 $fn$;`
 }

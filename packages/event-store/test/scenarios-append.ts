@@ -114,6 +114,19 @@ export function appendScenarios(env: SuiteEnv): void {
       })
       expect((await store.readStream('employee-2')).exists).toBe(false)
       expect((await store.readAll()).events).toHaveLength(2)
+      // A repeat found by the insert (its version matched) gives its positions back: no gap.
+      const one = { id: 'evt-9', type: 'employee.left' }
+      const single = await store.append('employee-3', one)
+      expect(await store.append('employee-3', one, { expectedVersion: 'exists' })).toMatchObject({
+        idempotent: true,
+        position: single.position,
+        nextExpectedVersion: 1,
+      })
+      const next = await store.append('employee-1', { type: 'employee.moved' })
+      expect(next).toMatchObject({ position: single.position + 1, nextExpectedVersion: 3 })
+      const all = (await store.readAll()).events
+      expect(all.map((e) => e.position)).toEqual([1, 2, 3, 4])
+      expect(await count(env.fx.driver, `SELECT count(*) AS n FROM ${outbox}`)).toBe(4)
     })
 
     it('append - envelopes: aggregate id as subject and partitionkey, type as extension aggregatetype, attributes given kept', async (ctx) => {
