@@ -1,8 +1,10 @@
+import { LATER, type Slot, type Ticket } from './dispatcher.js'
 import type { EventEnvelope } from './envelope.js'
 import { ConfigurationError } from './errors.js'
 import type { HandleContext } from './middleware.js'
 import { checkKeys, checkNumber } from './options.js'
 import type { Outcome } from './outcome.js'
+import type { InboundMessage } from './transport.js'
 
 /** The `batch` option of `subscribe`: the handler receives events in groups. */
 export interface BatchOptions {
@@ -59,12 +61,25 @@ export interface BatchOwner {
   fromHandler(value: unknown, attempt: number): Outcome
   /** Turns a thrown error into an outcome for one event at its attempt. */
   classify(error: Error, attempt: number): Outcome
+  /** Acts on one event's outcome (ack, retry, dead letter); a promise when that is not done yet. */
+  conclude(
+    message: InboundMessage,
+    slot: Slot,
+    event: EventEnvelope,
+    attempt: number,
+    ctx: HandleContext,
+    outcome: Outcome,
+  ): Promise<void> | undefined
+  /** Ends a dispatcher run left open with `LATER`. */
+  complete(ticket: Ticket): void
+  /** Reports a failure outside the handler. */
+  report(error: unknown, where: string): void
 }
 
 interface Pending {
   event: EventEnvelope
   ctx: HandleContext
-  resolve: (outcome: Outcome) => void
+  done: (outcome: Outcome) => void
 }
 
 /**
@@ -87,13 +102,44 @@ export class BatchCollector {
 
   /** Adds one event's attempt; resolves with the outcome its batch gave it. */
   add(event: EventEnvelope, ctx: HandleContext): Promise<Outcome> {
-    return new Promise<Outcome>((resolve) => {
-      this.pending.push({ event, ctx, resolve })
-      if (this.pending.length >= this.settings.maxSize) this.flush()
-      else if (this.timer === undefined) {
-        this.timer = setTimeout(() => this.flush(), this.settings.maxWaitMs)
+    return new Promise<Outcome>((resolve) => this.push(event, ctx, resolve))
+  }
+
+  /**
+   * Adds an event's first attempt whose dispatcher run stays open (`LATER`): its outcome is
+   * concluded and the run completed from here, with no promise per event on the way.
+   */
+  later(
+    message: InboundMessage,
+    slot: Slot,
+    event: EventEnvelope,
+    ctx: HandleContext,
+    ticket: Ticket,
+  ): typeof LATER {
+    const { owner } = this
+    const complete = () => owner.complete(ticket)
+    this.push(event, ctx, (outcome) => {
+      let next: Promise<void> | undefined
+      try {
+        next = owner.conclude(message, slot, event, message.attempt, ctx, outcome)
+      } catch (error) {
+        owner.report(error, 'settle')
       }
+      if (next === undefined) return complete()
+      next.then(complete, (error: unknown) => {
+        owner.report(error, 'settle')
+        complete()
+      })
     })
+    return LATER
+  }
+
+  private push(event: EventEnvelope, ctx: HandleContext, done: (outcome: Outcome) => void): void {
+    this.pending.push({ event, ctx, done })
+    if (this.pending.length >= this.settings.maxSize) this.flush()
+    else if (this.timer === undefined) {
+      this.timer = setTimeout(() => this.flush(), this.settings.maxWaitMs)
+    }
   }
 
   /**
@@ -131,7 +177,7 @@ export class BatchCollector {
       )
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error))
-      for (const p of batch) p.resolve(owner.classify(failure, p.ctx.attempt))
+      for (const p of batch) p.done(owner.classify(failure, p.ctx.attempt))
       return
     }
     if (result !== undefined && !Array.isArray(result)) {
@@ -139,12 +185,13 @@ export class BatchCollector {
         'A batch handler returns nothing or an array of outcomes by position',
         { field: 'handler' },
       )
-      for (const p of batch) p.resolve(owner.classify(error, p.ctx.attempt))
+      for (const p of batch) p.done(owner.classify(error, p.ctx.attempt))
       return
     }
     const outcomes = (result ?? []) as unknown[]
-    batch.forEach((p, i) => {
-      p.resolve(owner.fromHandler(outcomes[i], p.ctx.attempt))
-    })
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i]!
+      p.done(owner.fromHandler(outcomes[i], p.ctx.attempt))
+    }
   }
 }

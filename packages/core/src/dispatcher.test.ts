@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Dispatcher, type DispatcherWork } from './dispatcher.js'
+import { Dispatcher, type DispatcherWork, LATER, type Ticket } from './dispatcher.js'
 import type { InboundMessage, TransportSubscription } from './transport.js'
 
 function source(messages: InboundMessage[]): TransportSubscription & { pulls: number[] } {
@@ -124,6 +124,35 @@ describe.each([
     expect(order.get('c')).toEqual(expected)
     expect(maxRunning).toBe(3)
     await d.stop(1_000)
+  })
+
+  it('dispatcher - work that returns LATER holds its slot and lane until complete(ticket)', async () => {
+    const log: string[] = []
+    const messages = [message('a', 1, log), message('a', 2, log), message(undefined, 3, log)]
+    const open: Array<{ n: string; ticket: Ticket }> = []
+    const d = dispatcher(source(messages), 2, 8, (m, _slot, ticket) => {
+      open.push({ n: m.position!, ticket })
+      return LATER
+    })
+    d.start()
+    while (open.length < 2) await tick()
+    await tick()
+    // Two slots: a:1 and the keyless 3 run; a:2 waits behind a:1 in its lane.
+    expect(open.map((o) => o.n).sort()).toEqual(['1', '3'])
+    expect(d.stats()).toMatchObject({ inFlight: 2, held: 3 })
+    const first = open.find((o) => o.n === '1')!
+    d.complete(first.ticket)
+    while (open.length < 3) await tick()
+    expect(open[2]!.n).toBe('2')
+    let stopped = false
+    const stopping = d.stop(5_000).then((finished) => {
+      stopped = finished
+    })
+    await tick()
+    expect(stopped).toBe(false)
+    for (const o of open.slice(1)) d.complete(o.ticket)
+    await stopping
+    expect(stopped).toBe(true)
   })
 
   it('dispatcher - never pulls past prefetch and never runs past concurrency', async () => {

@@ -33,10 +33,23 @@ export interface Slot {
   releaseWhile<T>(wait: Promise<T>, unhold?: boolean): Promise<T>
 }
 
+/** Which run a `process` call was; given back to `Dispatcher.complete` by work that returned `LATER`. */
+export type Ticket = { readonly __ticket: never } | undefined
+
+/** Returned by `process` that will call `Dispatcher.complete(ticket)` itself, once, when done. */
+export const LATER: unique symbol = Symbol('later')
+
 /** What the dispatcher does with messages. */
 export interface DispatcherWork {
-  /** Handles one message; `undefined` when it finished synchronously. */
-  process(message: InboundMessage, slot: Slot): Promise<void> | undefined
+  /**
+   * Handles one message: `undefined` when it finished synchronously, a promise that settles when
+   * it finished, or `LATER` when it calls `complete(ticket)` itself (no promise per message).
+   */
+  process(
+    message: InboundMessage,
+    slot: Slot,
+    ticket: Ticket,
+  ): Promise<void> | undefined | typeof LATER
   /** Returns a message that will not be handled here (stopped before it started). */
   giveBack(message: InboundMessage): Promise<void>
   /** A read or processing error outside any handler. */
@@ -262,12 +275,13 @@ export class Dispatcher {
   }
 
   private runOne(message: InboundMessage, lane: Lane | undefined): void {
-    let pending: Promise<void> | undefined
+    let pending: Promise<void> | undefined | typeof LATER
     try {
-      pending = this.work.process(message, this.slot)
+      pending = this.work.process(message, this.slot, lane as unknown as Ticket)
     } catch (error) {
       this.work.onError(error)
     }
+    if (pending === LATER) return
     if (pending === undefined) {
       this.finish(lane)
       return
@@ -279,6 +293,11 @@ export class Dispatcher {
         this.finish(lane)
       },
     )
+  }
+
+  /** Ends a run whose `process` returned `LATER`. */
+  complete(ticket: Ticket): void {
+    this.finish(ticket as unknown as Lane | undefined)
   }
 
   private finish(lane: Lane | undefined): void {

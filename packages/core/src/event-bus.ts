@@ -256,9 +256,9 @@ export class EventBus implements AsyncDisposable {
       publish: (t, input) => this.publish(t, input),
       stage: (t, input, outputs) => this.staging(t, this.draft(t, input), outputs),
       source: this.source ?? 'switchyard',
-      onClosed: (s) => {
-        this.subscriptions.delete(s)
-        this.groupFilters.release(s)
+      onClosed: () => {
+        this.subscriptions.delete(subscription)
+        this.groupFilters.release(subscription)
       },
     })
     await this.connect()

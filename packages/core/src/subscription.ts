@@ -1,52 +1,25 @@
 import { BatchCollector, type BatchHandler } from './batch.js'
-import type { BusHooks } from './bus-options.js'
-import type { Codec } from './codec.js'
 import { deadLetterEntry, deadLetterEvent } from './dead-letter-entry.js'
 import { DeliveryContext, eventFilter } from './delivery-context.js'
-import { Dispatcher, type DispatcherStats, type Slot } from './dispatcher.js'
+import {
+  Dispatcher,
+  type DispatcherStats,
+  type LATER,
+  type Slot,
+  type Ticket,
+} from './dispatcher.js'
 import type { EventEnvelope, EventInput } from './envelope.js'
 import { ClosedError, HandlerError, toError } from './errors.js'
-import { allIdle, composeHandle, type HandleContext, type HandleMiddleware } from './middleware.js'
+import { allIdle, composeHandle, type HandleContext } from './middleware.js'
 import { type Outcome, outcomeOf } from './outcome.js'
 import { quietly, settleOnReceipt, settleQuietly } from './settle.js'
-import {
-  type EventHandler,
-  type ResolvedSubscribeOptions,
-  resolveSubscribeOptions,
-  type SubscribeOptions,
-} from './subscribe-options.js'
+import { type ResolvedSubscribeOptions, resolveSubscribeOptions } from './subscribe-options.js'
+import type { SubscriptionInit } from './subscription-init.js'
 import { sleep } from './timing.js'
-import type {
-  InboundMessage,
-  OutboundMessage,
-  TransactionalOutput,
-  Transport,
-  TransportSubscription,
-} from './transport.js'
+import type { InboundMessage, TransportSubscription } from './transport.js'
 
-/** What the bus hands a subscription. */
-export interface SubscriptionInit {
-  topic: string
-  handler: EventHandler
-  options: SubscribeOptions
-  /** A private subscription of this process (request/reply inbox). */
-  ephemeral?: boolean
-  transport: Transport
-  codec: Codec
-  middleware: readonly HandleMiddleware[]
-  gates: readonly ((() => boolean) | undefined)[]
-  hooks: BusHooks
-  deadLetterSuffix: string
-  defaultCloseTimeoutMs: number
-  source: string
-  publishRaw(topic: string, messages: OutboundMessage[]): Promise<void>
-  toMessage(event: EventEnvelope): OutboundMessage
-  reply(request: EventEnvelope, data: unknown, init?: { type?: string }): Promise<void>
-  publish<T>(topic: string, input: EventInput<T>): Promise<EventEnvelope<T>>
-  /** Runs an event through the publish middleware into `outputs` instead of sending it. */
-  stage(topic: string, input: EventInput, outputs: TransactionalOutput[]): Promise<EventEnvelope>
-  onClosed(subscription: Subscription): void
-}
+/** What handling a message gives the dispatcher. */
+type Run = Promise<void> | undefined | typeof LATER
 
 /** A running subscription. Close it to stop; `await using` closes it too. */
 export class Subscription implements AsyncDisposable {
@@ -133,10 +106,10 @@ export class Subscription implements AsyncDisposable {
             ? (message, slot) =>
                 settleOnReceipt(
                   message,
-                  (m) => this.handle(m, slot),
+                  (m) => this.handle(m, slot, null) as Promise<void> | undefined,
                   (e) => this.report(e, 'ack'),
                 )
-            : (message, slot) => this.handle(message, slot),
+            : (message, slot, ticket) => this.handle(message, slot, ticket),
         // Never started, so the attempt it came with is not used up.
         giveBack: async (message) =>
           this.settle(
@@ -186,12 +159,15 @@ export class Subscription implements AsyncDisposable {
       if (finished === false) this.report(new Error(late), 'close')
       await this.source?.close()
     } finally {
-      this.init.onClosed(this)
+      this.init.onClosed()
     }
   }
 
-  /** Decode, filter, then attempts until an outcome settles it; `undefined` when all was sync. */
-  private handle(message: InboundMessage, slot: Slot): Promise<void> | undefined {
+  /**
+   * Decode, filter, then attempts until an outcome settles it; `undefined` when all was sync.
+   * With the run's ticket (`null`: none), a batch attempt leaves the run open (`LATER`).
+   */
+  private handle(message: InboundMessage, slot: Slot, ticket: Ticket | null): Run {
     let event: EventEnvelope
     try {
       event = message.event ?? this.init.codec.decode(message)
@@ -208,6 +184,16 @@ export class Subscription implements AsyncDisposable {
       const reason = `attempt ${message.attempt} is past retry.maxAttempts (${maxAttempts}): earlier deliveries did not settle it`
       const error = new HandlerError(reason)
       return this.deadLetter(message, slot, event, error, reason, message.attempt - 1)
+    }
+    if (ticket !== null && this.batcher !== undefined && allIdle(this.gates)) {
+      const ctx = new DeliveryContext(
+        this,
+        event,
+        message,
+        message.attempt,
+        this.dispatcher!.signal,
+      )
+      return this.batcher.later(message, slot, event, ctx, ticket)
     }
     return this.attempt(message, slot, event, message.attempt)
   }
@@ -261,7 +247,8 @@ export class Subscription implements AsyncDisposable {
     }
   }
 
-  private conclude(
+  /** @internal Acts on an outcome: ack, retry or dead letter. */
+  conclude(
     message: InboundMessage,
     slot: Slot,
     event: EventEnvelope,
@@ -388,6 +375,11 @@ export class Subscription implements AsyncDisposable {
 
   private settle(action: () => void | Promise<void>, where: string): Promise<void> | undefined {
     return settleQuietly(action, this, where)
+  }
+
+  /** @internal Ends a dispatcher run that a batch left open. */
+  complete(ticket: Ticket): void {
+    this.dispatcher!.complete(ticket)
   }
 
   /** @internal Reports a failure outside a handler to the `onError` hook. */
