@@ -45,6 +45,11 @@ export interface AppendCall {
   tenant: string | undefined
   topic: string | undefined
   list: EventEnvelope[]
+  /**
+   * Look the ids up before inserting. Without it a stored id fails the insert, and the call is
+   * repeated with it: only for a call that is a transaction of its own.
+   */
+  lookup: boolean
   /** Prefix of the prepared statements' names; undefined: plain text. */
   prepared: string | undefined
   /** The quoted outbox table when its rows go in the same statement (one round trip, no BEGIN ... COMMIT). */
@@ -75,11 +80,11 @@ function outboxStatement(append: string, table: string): string {
   t AS (SELECT substring(a.r FROM '^\\S+ \\S+ \\S+ (.*)$') AS tenant FROM a WHERE a.r LIKE 'ok %'),
   o AS (
     INSERT INTO ${table} (id, topic, partition_key, headers, payload)
-    SELECT x.id, $8, x.key,
+    SELECT x.id, $9, x.key,
            CASE WHEN t.tenant IS NULL OR x.headers::jsonb ? 'ce_tenantid' THEN x.headers::jsonb
                 ELSE x.headers::jsonb || jsonb_build_object('ce_tenantid', t.tenant) END,
            x.payload
-      FROM t, unnest($9::text[], $10::text[], $11::text[], $12::bytea[]) AS x(id, key, headers, payload)
+      FROM t, unnest($10::text[], $11::text[], $12::text[], $13::bytea[]) AS x(id, key, headers, payload)
     ON CONFLICT (id) DO NOTHING
   )
 SELECT a.r FROM a`
@@ -92,7 +97,7 @@ export async function callAppend(
   call: AppendCall,
 ): Promise<AppendAnswer> {
   const { streamId, aggregate, expected, tenant, topic, list, outboxTable } = call
-  const append = `SELECT ${ctx.names.append}($1, $2, $3, $4, $5, $6, $7::text::jsonb) AS r`
+  const append = `SELECT ${ctx.names.append}($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8) AS r`
   const values: unknown[] = [
     streamId,
     aggregate.type ?? null,
@@ -101,6 +106,7 @@ export async function callAppend(
     String(expected),
     topic ?? null,
     JSON.stringify(list.length === 1 ? [toStoredJson(list[0]!)] : list.map(toStoredJson)),
+    call.lookup,
   ]
   let text = append
   let name = call.prepared === undefined ? undefined : `${call.prepared}_append`
@@ -133,7 +139,10 @@ export async function callAppend(
       throw new WrongExpectedVersionError(streamId, expected, Number(detail))
     }
     if (code === APPEND_ERRORS.tenant) throw new StreamTenantError(streamId, tenant!)
-    // 23505: a concurrent archive of one of these ids committed between the check and the insert.
+    // 23505: an id is stored already. Without the lookup, the call undid itself: repeat it with
+    // the lookup, which tells an idempotent repeat from a refusal. With it, a concurrent archive
+    // of one of these ids committed between the lookup and the insert.
+    if (code === '23505' && !call.lookup) return callAppend(tx, ctx, { ...call, lookup: true })
     if (code === APPEND_ERRORS.duplicate || code === '23505') {
       throw new DuplicateEventError(
         streamId,

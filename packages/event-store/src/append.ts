@@ -132,14 +132,27 @@ export async function append<T>(
     prepared !== undefined && !ctx.hasInline && ctx.outbox !== undefined
       ? outboxInStatement(ctx.outbox.table, topic)
       : undefined
+  // Nothing else joins the append: its one statement is a transaction of its own.
+  const alone =
+    options.tx === undefined && !ctx.hasInline && (topic === undefined || outboxTable !== undefined)
   const run = <R>(fn: (tx: Queryable) => Promise<R>): Promise<R> => {
     if (options.tx !== undefined) return fn(options.tx)
-    // Nothing else joins the append: its one statement is a transaction of its own.
-    if (!ctx.hasInline && (topic === undefined || outboxTable !== undefined)) return fn(ctx.driver)
+    if (alone) return fn(ctx.driver)
     return ctx.driver.transaction(fn)
   }
   return run(async (tx) => {
-    const call = { streamId, aggregate, expected, tenant, topic, list, prepared, outboxTable }
+    const lookup = !alone
+    const call = {
+      streamId,
+      aggregate,
+      expected,
+      tenant,
+      topic,
+      list,
+      lookup,
+      prepared,
+      outboxTable,
+    }
     const answer = await callAppend(tx, ctx, call)
     const { version, firstPosition: first, tenant: streamTenant } = answer
     const recordedAt = new Date().toISOString()

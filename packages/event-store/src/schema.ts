@@ -91,18 +91,18 @@ ${recordFunction(n)}
 // call undoes its own writes even when it runs alone, outside BEGIN ... COMMIT.
 //
 // The usual append runs four statements: the stream row's UPDATE (its lock and version), the
-// head's UPDATE, the INSERT and NOTIFY. Ids stored already are found by the insert's ON CONFLICT
-// (the id index is checked under the head lock, so every earlier write has committed): only an
-// append that conflicts, or whose expected version does not match, looks its ids up to tell an
-// idempotent repeat from a conflict or a duplicate. The answer is one text value,
-// `<outcome> <version> <first position>[ <stream tenant>]`: a scalar result skips the function
-// scan and row type an OUT-parameter function costs each call.
+// head's UPDATE, a plain INSERT and NOTIFY. Ids stored already are looked up first only when the
+// version does not match (to tell an idempotent repeat from a conflict) or when `p_lookup` asks:
+// otherwise the id index finds them, and its unique violation undoes the call, which the client
+// repeats with `p_lookup` (it does so only for a call that is its own transaction; in a longer
+// transaction the error would abort it, so those calls look up first). The answer is one text
+// value, `<outcome> <version> <first position>[ <stream tenant>]`: a scalar result skips the
+// function scan and row type an OUT-parameter function costs each call.
 function appendFunction(n: StoreNames): string {
   const insert = (
     rows: string,
   ) => `INSERT INTO ${n.events} (position, id, stream_id, stream_version,
-    tenant, type, source, subject, time, aggregate_type, aggregate_id, topic, envelope) ${rows}
-      ON CONFLICT (id) DO NOTHING`
+    tenant, type, source, subject, time, aggregate_type, aggregate_id, topic, envelope) ${rows}`
   const row = (ev: string, o: string) => `v_head + ${o}, ${ev}->>'id', p_stream, v_version + ${o},
     v_tenant, ${ev}->>'type', ${ev}->>'source', ${ev}->>'subject', (${ev}->>'time')::timestamptz,
     p_stream_type, p_aggregate_id, p_topic,
@@ -112,16 +112,16 @@ function appendFunction(n: StoreNames): string {
     `'${outcome} ' || (${version}) || ' ' || (${first}) || coalesce(' ' || v_tenant, '')`
   return `CREATE OR REPLACE FUNCTION ${n.append}(
   p_stream text, p_stream_type text, p_aggregate_id text, p_tenant text, p_expected text,
-  p_topic text, p_events jsonb
+  p_topic text, p_events jsonb, p_lookup boolean
 ) RETURNS text LANGUAGE plpgsql AS $fn$
 DECLARE
   v_count bigint := jsonb_array_length(p_events);
   v_one jsonb;
   v_version bigint;
   v_tenant text;
+  v_match boolean;
   v_head bigint;
-  v_rows bigint;
-  v_found bigint;
+  v_found bigint := 0;
   v_same bigint;
   v_lo bigint;
   v_hi bigint;
@@ -145,8 +145,21 @@ BEGIN
   IF p_tenant IS NOT NULL AND v_tenant IS DISTINCT FROM p_tenant THEN
     RAISE EXCEPTION 'stream belongs to another tenant' USING ERRCODE = 'SY403';
   END IF;
-  IF (CASE p_expected WHEN 'any' THEN true WHEN 'no_stream' THEN v_version = 0
-       WHEN 'exists' THEN v_version > 0 ELSE v_version = p_expected::bigint END) THEN
+  v_match := CASE p_expected WHEN 'any' THEN true WHEN 'no_stream' THEN v_version = 0
+    WHEN 'exists' THEN v_version > 0 ELSE v_version = p_expected::bigint END;
+  IF p_lookup OR NOT v_match THEN
+    -- Which ids are stored, where. LIMIT keeps the lookup a per-id probe of the unique index: a
+    -- join the planner could flatten would be planned once, on a small table, as a full scan.
+    SELECT count(*), count(*) FILTER (WHERE e.stream_id = p_stream),
+           min(e.stream_version - x.o), max(e.stream_version - x.o), min(e.position)
+      INTO v_found, v_same, v_lo, v_hi, v_first
+      FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(ev, o)
+      CROSS JOIN LATERAL (
+        SELECT d.stream_id, d.stream_version, d.position FROM ${n.events} d
+         WHERE d.id = x.ev->>'id' LIMIT 1
+      ) e;
+  END IF;
+  IF v_match AND v_found = 0 THEN
     UPDATE ${n.head} h SET position = h.position + v_count RETURNING h.position - v_count INTO v_head;
     IF v_count = 1 THEN
       v_one := p_events->0;
@@ -155,38 +168,19 @@ BEGIN
       ${insert(`SELECT ${row('x.ev', 'x.o')}
         FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(ev, o)`)};
     END IF;
-    GET DIAGNOSTICS v_rows = ROW_COUNT;
-    IF v_rows = v_count THEN
-      NOTIFY "${n.channel}";
-      RETURN ${answer('ok', 'v_version + v_count', 'v_head + 1')};
-    END IF;
-    IF v_rows > 0 THEN
-      RAISE EXCEPTION 'event ids stored already' USING ERRCODE = 'SY422';
-    END IF;
+    NOTIFY "${n.channel}";
+    RETURN ${answer('ok', 'v_version + v_count', 'v_head + 1')};
   END IF;
-  -- Some ids are stored already, or the version does not match: a repeat of an earlier append
-  -- (all of its ids, in this stream, in order, at a version the expected one allows), or a refusal.
-  -- LIMIT keeps the lookup a per-id probe of the unique index: a join the planner could flatten
-  -- would be planned once, on a small table, as a scan of every event.
-  SELECT count(*), count(*) FILTER (WHERE e.stream_id = p_stream),
-         min(e.stream_version - x.o), max(e.stream_version - x.o), min(e.position)
-    INTO v_found, v_same, v_lo, v_hi, v_first
-    FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(ev, o)
-    CROSS JOIN LATERAL (
-      SELECT d.stream_id, d.stream_version, d.position FROM ${n.events} d
-       WHERE d.id = x.ev->>'id' LIMIT 1
-    ) e;
   IF v_found = 0 THEN
     RAISE EXCEPTION 'wrong expected version' USING ERRCODE = 'SY409', DETAIL = v_version::text;
   END IF;
+  -- A repeat of an earlier append: all of its ids, in this stream, in order, at a version the
+  -- expected one allows. Anything else with stored ids is refused.
   IF v_found = v_count AND v_same = v_count AND v_lo = v_hi THEN
     IF p_expected = 'any' OR p_expected = 'exists'
        OR (p_expected = 'no_stream' AND v_lo = 0) OR p_expected = v_lo::text THEN
-      -- Written before by this same append: give the version (and positions) back, write nothing.
+      -- Written before by this same append: give the version back, write nothing.
       UPDATE ${n.streams} s SET version = v_version WHERE s.stream_id = p_stream;
-      IF v_head IS NOT NULL THEN
-        UPDATE ${n.head} h SET position = v_head;
-      END IF;
       RETURN ${answer('idempotent', 'v_lo + v_count', 'v_first')};
     END IF;
     RAISE EXCEPTION 'wrong expected version' USING ERRCODE = 'SY409', DETAIL = v_version::text;

@@ -114,7 +114,8 @@ export function appendScenarios(env: SuiteEnv): void {
       })
       expect((await store.readStream('employee-2')).exists).toBe(false)
       expect((await store.readAll()).events).toHaveLength(2)
-      // A repeat found by the insert (its version matched) gives its positions back: no gap.
+      // A repeat found by the insert (its version matched) is undone and repeated with a lookup:
+      // no gap in the positions.
       const one = { id: 'evt-9', type: 'employee.left' }
       const single = await store.append('employee-3', one)
       expect(await store.append('employee-3', one, { expectedVersion: 'exists' })).toMatchObject({
@@ -122,6 +123,11 @@ export function appendScenarios(env: SuiteEnv): void {
         position: single.position,
         nextExpectedVersion: 1,
       })
+      // In a transaction of the caller's, where a failed insert would abort it: looked up first.
+      const inTx = await env.fx.driver.transaction((tx) =>
+        store.append('employee-3', one, { tx, expectedVersion: 'any' }),
+      )
+      expect(inTx).toMatchObject({ idempotent: true, position: single.position })
       const next = await store.append('employee-1', { type: 'employee.moved' })
       expect(next).toMatchObject({ position: single.position + 1, nextExpectedVersion: 3 })
       const all = (await store.readAll()).events
