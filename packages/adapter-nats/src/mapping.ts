@@ -4,7 +4,7 @@ import { type MsgHdrs, headers as natsHeaders } from '@nats-io/transport-node'
 import { ConfigurationError, type StartAt, startAtTime } from '@switchyard/core/transport'
 
 /** Carries the partition key when the codec did not put it in a header (structured mode). */
-const KEY_HEADER = 'switchyard-key'
+export const KEY_HEADER = 'switchyard-key'
 
 const TOKEN = /^[^\s.*>]+$/u
 
@@ -209,18 +209,35 @@ export function fromNatsHeaders(h: MsgHdrs | undefined): {
   if (h !== undefined) {
     for (const [name, values] of h) {
       const lower = name.toLowerCase()
-      const value = values[0] ?? ''
-      if (lower === KEY_HEADER) key = decodeHeaderValue(value)
-      else if (lower.startsWith('nats-')) continue
-      else if (lower.startsWith('ce-')) headers[lower] = unquote(value)
-      else headers[lower] = decodeHeaderValue(value)
+      key = inboundHeader(headers, lower, values[0] ?? '') ?? key
     }
   }
-  if (key === undefined) {
-    const bound = headers['ce-partitionkey']
-    key = headers.ce_partitionkey ?? (bound === undefined ? undefined : decodeHeaderValue(bound))
-  }
-  return { headers, key }
+  return { headers, key: inboundKey(headers, key) }
+}
+
+/**
+ * Adds one received header (`lower`: its name lower-cased) to `headers` as `fromNatsHeaders`
+ * does; returns the key when it is the key header, which is not added.
+ */
+export function inboundHeader(
+  headers: Record<string, string>,
+  lower: string,
+  value: string,
+): string | undefined {
+  if (lower === KEY_HEADER) return decodeHeaderValue(value)
+  if (lower.startsWith('nats-')) return undefined
+  headers[lower] = lower.startsWith('ce-') ? unquote(value) : decodeHeaderValue(value)
+  return undefined
+}
+
+/** The key of a received message: its key header's, else its partitionkey attribute's. */
+export function inboundKey(
+  headers: Record<string, string>,
+  key: string | undefined,
+): string | undefined {
+  if (key !== undefined) return key
+  const bound = headers['ce-partitionkey']
+  return headers.ce_partitionkey ?? (bound === undefined ? undefined : decodeHeaderValue(bound))
 }
 
 /** What the `$JS.ACK...` reply subject of a delivered message tells. */
@@ -235,17 +252,32 @@ export interface DeliveryInfo {
   storedAt: number | undefined
 }
 
+/** Dot positions of the subject `parseAckSubject` reads, reused: no array per delivery. */
+const DOTS = new Int32Array(16)
+
+/** Token `i` (from 1) of the subject whose `dots` dots `DOTS` holds. */
+function ackToken(subject: string, i: number, dots: number): string {
+  return subject.slice(DOTS[i - 1]! + 1, i === dots ? subject.length : DOTS[i])
+}
+
 /** Parses the reply subject of a JetStream delivery (v1 and v2 token layouts). */
 export function parseAckSubject(reply: string | undefined): DeliveryInfo | undefined {
   if (reply === undefined || !reply.startsWith('$JS.ACK.')) return undefined
-  const t = reply.split('.')
-  const at = t.length === 9 ? 2 : t.length >= 11 ? 4 : -1
+  // Token i runs from DOTS[i - 1] + 1 to DOTS[i] (the subject's end for the last one).
+  let dots = 0
+  for (let i = reply.indexOf('.'); i >= 0; i = reply.indexOf('.', i + 1)) {
+    if (dots === DOTS.length) return undefined
+    DOTS[dots++] = i
+  }
+  const tokens = dots + 1
+  const at = tokens === 9 ? 2 : tokens >= 11 ? 4 : -1
   if (at < 0) return undefined
-  const delivered = Number(t[at + 2])
-  const sequence = Number(t[at + 3])
+  const delivered = Number(ackToken(reply, at + 2, dots))
+  const sequence = Number(ackToken(reply, at + 3, dots))
   if (!Number.isFinite(delivered) || !Number.isFinite(sequence)) return undefined
   // Nanoseconds: past 2^53, so a Number keeps them only to within a few hundred ns, ample for ms.
-  const nanos = Number(t[at + 5])
+  const nanos = Number(ackToken(reply, at + 5, dots))
   const storedAt = Number.isFinite(nanos) && nanos > 0 ? Math.floor(nanos / 1e6) : undefined
-  return { stream: t[at]!, consumer: t[at + 1]!, delivered, sequence, storedAt }
+  const stream = ackToken(reply, at, dots)
+  return { stream, consumer: ackToken(reply, at + 1, dots), delivered, sequence, storedAt }
 }

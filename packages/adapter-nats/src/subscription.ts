@@ -3,12 +3,14 @@ import {
   ConnectionError,
   Deque,
   type InboundMessage,
+  type NackOptions,
   type TransportSubscription,
 } from '@switchyard/core/transport'
 import { type AttemptMemory, deliveryId } from './attempt-memory.js'
+import { Delivered, type DeliveryOwner } from './delivery.js'
 import { messagesLost } from './errors.js'
 import type { InboxRouter } from './inbox-router.js'
-import { type DeliveryInfo, fromNatsHeaders } from './mapping.js'
+import type { DeliveryInfo } from './mapping.js'
 import type { ResolvedNatsOptions } from './options.js'
 import type { RetentionWatch } from './retention-watch.js'
 
@@ -93,9 +95,11 @@ export class PullSlot {
  * handler are given back (`-NAK`) so the group gets them at once; abandoned ones (a handler
  * still running) come back after the ack wait, one attempt further.
  */
-export class PullSubscription implements TransportSubscription {
+export class PullSubscription implements TransportSubscription, DeliveryOwner {
   /** @internal Messages asked for and not yet delivered, over all open requests. */
   outstanding = 0
+  /** @internal The topic its deliveries are handed out for. */
+  readonly topic: string
   private readonly replyPrefix: string
   private readonly nextSubject: string
   private readonly buffer = new Deque<Delivery>()
@@ -118,6 +122,7 @@ export class PullSubscription implements TransportSubscription {
 
   constructor(private readonly init: PullInit) {
     const { apiPrefix, ackWaitMs, pullExpiresMs } = init.options
+    this.topic = init.topic
     this.nextSubject = `${apiPrefix}.CONSUMER.MSG.NEXT.${init.stream}.${init.consumer}`
     this.replyPrefix = init.router.add(this, init.stream, init.consumer)
     // In-progress acks for held messages, so a long handler does not outlive the ack wait.
@@ -326,37 +331,37 @@ export class PullSubscription implements TransportSubscription {
   private inbound(delivery: Delivery): InboundMessage {
     const { msg, info } = delivery
     const reply = msg.reply!
-    const { headers, key } = fromNatsHeaders(msg.headers)
-    const { attempts, options } = this.init
+    const { attempts } = this.init
     // The memory is empty unless something was given back: skip building its key per message.
     const remembered = attempts.size === 0 ? undefined : attempts.take(deliveryId(info))
     this.init.retention?.arrived(info.sequence)
     this.unsettled.add(reply)
-    return {
-      topic: this.init.topic,
-      headers,
-      body: msg.data,
-      key,
-      attempt: remembered ?? info.delivered,
-      position: `${info.stream}:${info.sequence}`,
-      timestamp: info.storedAt,
-      ack: () => this.settle(reply, ACK),
-      nack: ({ delayMs, attempt }) => {
-        if (!this.unsettled.has(reply)) return
-        attempts.remember(deliveryId(info), attempt + 1, delayMs + 2 * options.ackWaitMs)
-        if (options.maxDeliver > 0 && info.delivered >= options.maxDeliver) {
-          // The server will not deliver it again, but the bus wants another attempt: offer it
-          // again here at once (without the delay), so the bus's budget still decides.
-          this.unsettled.delete(reply)
-          this.buffer.push(delivery)
-          return this.deliver()
-        }
-        const delayNs = Math.max(0, Math.round(delayMs)) * 1_000_000
-        const watchFor = delayMs + 2 * options.ackWaitMs + options.pullExpiresMs
-        if (delayNs > 0) this.init.retention?.waiting(info.sequence, Date.now() + watchFor)
-        this.settle(reply, delayNs > 0 ? text.encode(`-NAK {"delay":${delayNs}}`) : NAK)
-      },
+    return new Delivered(this, msg, info, reply, remembered ?? info.delivered)
+  }
+
+  /** @internal Settles a delivery handed out by this subscription (`+ACK`). */
+  ackDelivery(delivered: Delivered): void {
+    this.settle(delivered.reply, ACK)
+  }
+
+  /** @internal Gives a delivery back for redelivery after `delayMs`. */
+  nackDelivery(delivered: Delivered, { delayMs, attempt }: NackOptions): void {
+    const { reply, info, msg } = delivered
+    const { attempts, options } = this.init
+    if (!this.unsettled.has(reply)) return
+    attempts.remember(deliveryId(info), attempt + 1, delayMs + 2 * options.ackWaitMs)
+    if (options.maxDeliver > 0 && info.delivered >= options.maxDeliver) {
+      // The server will not deliver it again, but the bus wants another attempt: offer it
+      // again here at once (without the delay), so the bus's budget still decides.
+      this.unsettled.delete(reply)
+      this.buffer.push({ msg, info })
+      this.deliver()
+      return
     }
+    const delayNs = Math.max(0, Math.round(delayMs)) * 1_000_000
+    const watchFor = delayMs + 2 * options.ackWaitMs + options.pullExpiresMs
+    if (delayNs > 0) this.init.retention?.waiting(info.sequence, Date.now() + watchFor)
+    this.settle(reply, delayNs > 0 ? text.encode(`-NAK {"delay":${delayNs}}`) : NAK)
   }
 
   private settle(reply: string, payload: Uint8Array): void {
