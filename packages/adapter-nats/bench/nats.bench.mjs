@@ -1,8 +1,9 @@
 // NATS JetStream through the bus, beside raw nats.js doing the same work in the same run:
 // publish (async JetStream publishes awaiting their acks, the same window in flight), consume
 // (pull consumer, batches of 1 000, one ack per message, headers read and data parsed) and
-// end-to-end latency at fixed loads. 1 KB events. Reads SWITCHYARD_NATS_URL (default
-// nats://127.0.0.1:4222).
+// end-to-end latency at fixed loads. 1 KB events. Publish and consume also report the client's
+// CPU time per event (user + system, `process.cpuUsage`) on both sides. Reads SWITCHYARD_NATS_URL
+// (default nats://127.0.0.1:4222).
 import { randomUUID } from 'node:crypto'
 import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { connect, headers } from '@nats-io/transport-node'
@@ -38,6 +39,32 @@ function rawMessage(payload = data) {
   return { id, headers: h, body: encoder.encode(JSON.stringify(payload)) }
 }
 
+/**
+ * Runs `run` (the measured part of one side) and pushes its client CPU time per event, in µs,
+ * to `into`. Garbage of the previous side is collected first, so it is not billed to this one.
+ */
+async function cpuPerEvent(into, count, run) {
+  globalThis.gc?.()
+  const start = process.cpuUsage()
+  const result = await run()
+  const used = process.cpuUsage(start)
+  into.push((used.user + used.system) / count)
+  return result
+}
+
+/** A row of client CPU per event, the lowest of the rounds on each side (µs). */
+function cpuRow(scenario, cpu) {
+  return {
+    scenario,
+    unit: 'µs/event',
+    ours: Math.min(...cpu.ours),
+    raw: Math.min(...cpu.raw),
+    rawLabel: 'raw nats.js doing the same CloudEvents work, as above',
+    higherIsBetter: false,
+    target: '<= 1.5x raw',
+  }
+}
+
 const bus = (source) =>
   createEventBus({ transport: natsTransport({ servers: url, autoStreams: { prefix } }), source })
 
@@ -45,36 +72,40 @@ async function createStream(jsm, topic) {
   await jsm.streams.add({ name: `${prefix}${topics}_raw`, subjects: [topic] })
 }
 
-async function busPublish(count, window) {
+async function busPublish(count, window, cpu) {
   const producer = bus('bench')
   await producer.connect()
   const topic = nextTopic('publish')
   await producer.publish(topic, { type: 'warmup', data })
-  const started = performance.now()
-  for (let sent = 0; sent < count; sent += window) {
-    const calls = []
-    for (let i = 0; i < window; i++)
-      calls.push(producer.publish(topic, { type: 'employee.created', data }))
-    await Promise.all(calls)
-  }
-  const rate = count / ((performance.now() - started) / 1_000)
+  const rate = await cpuPerEvent(cpu, count, async () => {
+    const started = performance.now()
+    for (let sent = 0; sent < count; sent += window) {
+      const calls = []
+      for (let i = 0; i < window; i++)
+        calls.push(producer.publish(topic, { type: 'employee.created', data }))
+      await Promise.all(calls)
+    }
+    return count / ((performance.now() - started) / 1_000)
+  })
   await producer.close()
   return rate
 }
 
-async function rawPublish(js, jsm, count, window) {
+async function rawPublish(js, jsm, count, window, cpu) {
   const topic = nextTopic('publish-raw')
   await createStream(jsm, topic)
-  const started = performance.now()
-  for (let sent = 0; sent < count; sent += window) {
-    const calls = []
-    for (let i = 0; i < window; i++) {
-      const m = rawMessage()
-      calls.push(js.publish(topic, m.body, { headers: m.headers, msgID: m.id }))
+  return cpuPerEvent(cpu, count, async () => {
+    const started = performance.now()
+    for (let sent = 0; sent < count; sent += window) {
+      const calls = []
+      for (let i = 0; i < window; i++) {
+        const m = rawMessage()
+        calls.push(js.publish(topic, m.body, { headers: m.headers, msgID: m.id }))
+      }
+      await Promise.all(calls)
     }
-    await Promise.all(calls)
-  }
-  return count / ((performance.now() - started) / 1_000)
+    return count / ((performance.now() - started) / 1_000)
+  })
 }
 
 async function fill(js, topic, count) {
@@ -88,7 +119,7 @@ async function fill(js, topic, count) {
   }
 }
 
-async function busConsume(js, count) {
+async function busConsume(js, count, cpu) {
   const topic = nextTopic('consume')
   const filler = bus('bench')
   await filler.publish(topic, { type: 'first', data })
@@ -100,19 +131,21 @@ async function busConsume(js, count) {
   // From the first event handled to the last, on both sides: creating the durable consumer is
   // setup (the raw side creates its consumer before its clock starts, too).
   const clock = firstToLast(count)
-  await consumer.subscribe(topic, () => clock.tick(), {
-    group: 'bench',
-    startAt: 'earliest',
-    concurrency: 64,
-    prefetch: 1_000,
+  await cpuPerEvent(cpu, count, async () => {
+    await consumer.subscribe(topic, () => clock.tick(), {
+      group: 'bench',
+      startAt: 'earliest',
+      concurrency: 64,
+      prefetch: 1_000,
+    })
+    await clock.done
   })
-  await clock.done
   const rate = clock.rate
   await consumer.close()
   return rate
 }
 
-async function rawConsume(js, jsm, count) {
+async function rawConsume(js, jsm, count, cpu) {
   const topic = nextTopic('consume-raw')
   await createStream(jsm, topic)
   await fill(js, topic, count)
@@ -126,6 +159,8 @@ async function rawConsume(js, jsm, count) {
   const consumer = await js.consumers.get(stream, 'bench')
   let handled = 0
   let first = 0
+  globalThis.gc?.()
+  const cpuStart = process.cpuUsage()
   const messages = await consumer.consume({ max_messages: 1_000 })
   for await (const m of messages) {
     // Same work as a CloudEvents handler receiving events: the ce-* headers are read and the
@@ -138,6 +173,8 @@ async function rawConsume(js, jsm, count) {
     if (++handled === count) break
   }
   const rate = (count - 1) / ((performance.now() - first) / 1_000)
+  const used = process.cpuUsage(cpuStart)
+  cpu.push((used.user + used.system) / count)
   await messages.close()
   return rate
 }
@@ -221,9 +258,10 @@ export default async function bench({ report, quick }) {
     const rounds = quick ? 2 : 5
     for (const window of [1, 256]) {
       const n = window === 1 ? count / 10 : count
+      const cpu = { raw: [], ours: [] }
       const { raw, ours } = await bestOfRounds(rounds, {
-        raw: () => rawPublish(js, jsm, n, window),
-        ours: () => busPublish(n, window),
+        raw: () => rawPublish(js, jsm, n, window, cpu.raw),
+        ours: () => busPublish(n, window, cpu.ours),
       })
       report({
         scenario: `nats publish, 1 KB events, ${window} in flight (acked)`,
@@ -234,10 +272,12 @@ export default async function bench({ report, quick }) {
         higherIsBetter: true,
         target: '>= 0.9x raw',
       })
+      report(cpuRow(`nats publish client CPU per event, 1 KB events, ${window} in flight`, cpu))
     }
+    const cpu = { raw: [], ours: [] }
     const { raw, ours } = await bestOfRounds(rounds, {
-      raw: () => rawConsume(js, jsm, count),
-      ours: () => busConsume(js, count),
+      raw: () => rawConsume(js, jsm, count, cpu.raw),
+      ours: () => busConsume(js, count, cpu.ours),
     })
     report({
       scenario: 'nats consume, 1 KB events',
@@ -249,6 +289,7 @@ export default async function bench({ report, quick }) {
       higherIsBetter: true,
       target: '>= 0.9x raw',
     })
+    report(cpuRow('nats consume client CPU per event, 1 KB events', cpu))
     for (const rate of [500, 2_000]) {
       // 30 s per side: at 12 s the p99 ratio swung 0.75x-1.96x over ten runs of the same code,
       // at 30 s it read 0.90x-1.44x over five (60 s: 0.92x and 1.09x).

@@ -1,6 +1,8 @@
 // Redis Streams through the bus, beside raw ioredis doing the same work in the same run:
 // publish (pipelined XADD), consume (XREADGROUP COUNT 100 + one XACK per batch) and end-to-end
-// latency at fixed loads. 1 KB events. Reads SWITCHYARD_REDIS_URL (default redis://127.0.0.1:6379).
+// latency at fixed loads. 1 KB events. Publish and consume also report the client's CPU time per
+// event (user + system, `process.cpuUsage`) on both sides. Reads SWITCHYARD_REDIS_URL (default
+// redis://127.0.0.1:6379).
 import { randomUUID } from 'node:crypto'
 import { redisTransport, topicKeys } from '@switchyard/adapter-redis'
 import { createEventBus } from '@switchyard/core'
@@ -35,34 +37,58 @@ function rawFields(payload = data) {
   return Object.entries(fields).flat()
 }
 
+/**
+ * Runs `run` (the measured part of one side) and pushes its client CPU time per event, in µs,
+ * to `into`. Garbage of the previous side is collected first, so it is not billed to this one.
+ */
+async function cpuPerEvent(into, count, run) {
+  globalThis.gc?.()
+  const start = process.cpuUsage()
+  const result = await run()
+  const used = process.cpuUsage(start)
+  into.push((used.user + used.system) / count)
+  return result
+}
+
+/** What a CloudEvents consumer does with an entry: reads the attributes, parses the data. */
+function rawHandle(fields) {
+  const attributes = {}
+  for (let i = 0; i + 1 < fields.length; i += 2) attributes[fields[i]] = fields[i + 1]
+  return { attributes, data: JSON.parse(attributes.data) }
+}
+
 const bus = (source) =>
   createEventBus({ transport: redisTransport({ url, keyPrefix: prefix }), source })
 
-async function busPublish(count, window) {
+async function busPublish(count, window, cpu) {
   const producer = bus('bench')
   await producer.connect()
   const topic = nextTopic('publish')
-  const started = performance.now()
-  for (let sent = 0; sent < count; sent += window) {
-    const calls = []
-    for (let i = 0; i < window; i++)
-      calls.push(producer.publish(topic, { type: 'employee.created', data }))
-    await Promise.all(calls)
-  }
-  const rate = count / ((performance.now() - started) / 1_000)
+  const rate = await cpuPerEvent(cpu, count, async () => {
+    const started = performance.now()
+    for (let sent = 0; sent < count; sent += window) {
+      const calls = []
+      for (let i = 0; i < window; i++)
+        calls.push(producer.publish(topic, { type: 'employee.created', data }))
+      await Promise.all(calls)
+    }
+    return count / ((performance.now() - started) / 1_000)
+  })
   await producer.close()
   return rate
 }
 
-async function rawPublish(client, count, window) {
+async function rawPublish(client, count, window, cpu) {
   const stream = streamOf(nextTopic('publish-raw'))
-  const started = performance.now()
-  for (let sent = 0; sent < count; sent += window) {
-    const pipeline = client.pipeline()
-    for (let i = 0; i < window; i++) pipeline.xadd(stream, '*', ...rawFields())
-    await pipeline.exec()
-  }
-  return count / ((performance.now() - started) / 1_000)
+  return cpuPerEvent(cpu, count, async () => {
+    const started = performance.now()
+    for (let sent = 0; sent < count; sent += window) {
+      const pipeline = client.pipeline()
+      for (let i = 0; i < window; i++) pipeline.xadd(stream, '*', ...rawFields())
+      await pipeline.exec()
+    }
+    return count / ((performance.now() - started) / 1_000)
+  })
 }
 
 async function fill(client, topic, count) {
@@ -74,20 +100,22 @@ async function fill(client, topic, count) {
   }
 }
 
-async function busConsume(client, count, prefetch) {
+async function busConsume(client, count, prefetch, cpu) {
   const topic = nextTopic('consume')
   await fill(client, topic, count)
   const consumer = bus('bench')
   // From the first event handled to the last, on both sides: creating the group is setup (the
   // raw side creates its group before its clock starts, too).
   const clock = firstToLast(count)
-  await consumer.subscribe(topic, () => clock.tick(), {
-    group: 'bench',
-    startAt: 'earliest',
-    concurrency: 64,
-    prefetch,
+  await cpuPerEvent(cpu, count, async () => {
+    await consumer.subscribe(topic, () => clock.tick(), {
+      group: 'bench',
+      startAt: 'earliest',
+      concurrency: 64,
+      prefetch,
+    })
+    await clock.done
   })
-  await clock.done
   const rate = clock.rate
   await consumer.close()
   return rate
@@ -112,14 +140,17 @@ async function busBatchConsume(client, count) {
   return rate
 }
 
-async function rawConsume(client, count) {
+async function rawConsume(client, count, cpu) {
   const topic = nextTopic('consume-raw')
   await fill(client, topic, count)
   const stream = streamOf(topic)
   await client.xgroup('CREATE', stream, 'bench', '0', 'MKSTREAM')
   const reader = client.duplicate()
+  await reader.ping()
   let handled = 0
   let first = 0
+  globalThis.gc?.()
+  const cpuStart = process.cpuUsage()
   while (handled < count) {
     const reply = await reader.xreadgroup(
       'GROUP',
@@ -134,13 +165,15 @@ async function rawConsume(client, count) {
       '>',
     )
     const entries = reply?.[0]?.[1] ?? []
-    // Same work as a handler receiving events: the data is parsed.
-    for (const [, fields] of entries) JSON.parse(fields[fields.length - 1])
+    // Same work as a CloudEvents handler receiving events: attributes read, data parsed.
+    for (const [, fields] of entries) rawHandle(fields)
     if (handled === 0 && entries.length > 0) first = performance.now()
     if (entries.length > 0) await client.xack(stream, 'bench', ...entries.map(([id]) => id))
     handled += entries.length
   }
   const rate = (count - 1) / ((performance.now() - first) / 1_000)
+  const used = process.cpuUsage(cpuStart)
+  cpu.push((used.user + used.system) / count)
   reader.disconnect()
   return rate
 }
@@ -186,6 +219,22 @@ async function latency(client, rate, seconds) {
   return { raw: summary(raw), ours: summary(ours) }
 }
 
+const RAW_CONSUME =
+  'ioredis XREADGROUP COUNT 100 + one XACK per batch + ce_* fields read + JSON.parse'
+
+/** A row of client CPU per event, the lowest of the rounds on each side (µs). */
+function cpuRow(scenario, cpu) {
+  return {
+    scenario,
+    unit: 'µs/event',
+    ours: Math.min(...cpu.ours),
+    raw: Math.min(...cpu.raw),
+    rawLabel: 'raw ioredis doing the same CloudEvents work, as above',
+    higherIsBetter: false,
+    target: '<= 1.5x raw',
+  }
+}
+
 async function cleanup(client) {
   let cursor = '0'
   do {
@@ -216,9 +265,10 @@ export default async function bench({ report, quick }) {
     const count = quick ? 10_000 : 20_000
     const rounds = quick ? 3 : 8
     for (const window of [100, 1_000]) {
+      const cpu = { raw: [], ours: [] }
       const { raw, ours } = await bestOfRounds(rounds, {
-        raw: () => rawPublish(client, count, window),
-        ours: () => busPublish(count, window),
+        raw: () => rawPublish(client, count, window, cpu.raw),
+        ours: () => busPublish(count, window, cpu.ours),
       })
       report({
         scenario: `redis publish, 1 KB events, ${window} in flight`,
@@ -229,13 +279,15 @@ export default async function bench({ report, quick }) {
         higherIsBetter: true,
         target: '>= 0.9x raw',
       })
+      report(cpuRow(`redis publish client CPU per event, 1 KB events, ${window} in flight`, cpu))
     }
     // Raw reads 100 per XREADGROUP. The bus reads what its prefetch has room for: once with a
     // prefetch of 400 (a tuned consumer), once with 100 (raw's batch size).
+    const cpu = { raw: [], ours: [] }
     const best = await bestOfRounds(rounds, {
-      raw: () => rawConsume(client, count),
-      400: () => busConsume(client, count, 400),
-      100: () => busConsume(client, count, 100),
+      raw: () => rawConsume(client, count, cpu.raw),
+      400: () => busConsume(client, count, 400, cpu.ours),
+      100: () => busConsume(client, count, 100, []),
       batch: () => busBatchConsume(client, count),
     })
     report({
@@ -243,7 +295,7 @@ export default async function bench({ report, quick }) {
       unit: 'events/s',
       ours: best.batch,
       raw: best.raw,
-      rawLabel: 'ioredis XREADGROUP COUNT 100 + one XACK per batch + JSON.parse',
+      rawLabel: RAW_CONSUME,
       higherIsBetter: true,
       target: '>= 0.9x raw',
     })
@@ -253,11 +305,12 @@ export default async function bench({ report, quick }) {
         unit: 'events/s',
         ours: best[prefetch],
         raw: best.raw,
-        rawLabel: 'ioredis XREADGROUP COUNT 100 + one XACK per batch + JSON.parse',
+        rawLabel: RAW_CONSUME,
         higherIsBetter: true,
         target: '>= 0.9x raw',
       })
     }
+    report(cpuRow('redis consume client CPU per event, 1 KB events, bus prefetch 400', cpu))
     for (const rate of [500, 2_000]) {
       // 15 s per side: p99 rests on ~70 samples per run at 500/s, not one stall in a slice.
       const seconds = quick ? 2 : 15

@@ -52,6 +52,19 @@ export function ledger(count, label, timeoutMs = 120_000) {
   }
 }
 
+/**
+ * Runs `run` and pushes its client CPU time (user + system) per event, in µs, to `into` when
+ * given; garbage of the previous side is collected first, so it is not billed to this one.
+ */
+export async function cpuPerEvent(into, count, run) {
+  globalThis.gc?.()
+  const start = process.cpuUsage()
+  const result = await run()
+  const used = process.cpuUsage(start)
+  into?.push((used.user + used.system) / count)
+  return result
+}
+
 /** `count` publishes, `window` in flight at a time; events/s. */
 export async function windowed(count, window, send) {
   const started = performance.now()
@@ -86,9 +99,10 @@ export async function peerRows({ report, quick, broker, sides, labels }) {
   // The peer's default maxInFlight is 1: a few hundred events per second, so fewer events.
   const defaultsCount = quick ? 500 : 2_000
   const rounds = quick ? 2 : 5
+  const cpu = { peer: [], ours: [] }
   const publish = await bestOfRounds(rounds, {
-    peer: () => sides.peer.publish(count, 256),
-    ours: () => sides.ours.publish(count, 256),
+    peer: () => sides.peer.publish(count, 256, cpu.peer),
+    ours: () => sides.ours.publish(count, 256, cpu.ours),
   })
   report({
     scenario: `${broker} publish vs peer, 1 KB events, 256 in flight`,
@@ -98,11 +112,13 @@ export async function peerRows({ report, quick, broker, sides, labels }) {
     rawLabel: `${PEER}, sendToChannel, 256 in flight`,
     target: '> 1x peer',
   })
+  report(cpuRow(`${broker} publish client CPU per event vs peer, 256 in flight`, cpu))
   for (const tuned of [true, false]) {
     const n = tuned ? count : defaultsCount
+    const consumeCpu = { peer: [], ours: [] }
     const best = await bestOfRounds(tuned ? rounds : Math.min(rounds, 3), {
-      peer: () => sides.peer.consume(n, tuned),
-      ours: () => sides.ours.consume(n, tuned),
+      peer: () => sides.peer.consume(n, tuned, consumeCpu.peer),
+      ours: () => sides.ours.consume(n, tuned, consumeCpu.ours),
     })
     report({
       scenario: `${broker} consume vs peer, 1 KB events, ${tuned ? `tuned (${labels.tuned})` : 'defaults'}, each once`,
@@ -112,6 +128,7 @@ export async function peerRows({ report, quick, broker, sides, labels }) {
       rawLabel: `${PEER}, ${tuned ? 'maxInFlight 100' : 'default options'}`,
       target: '> 1x peer',
     })
+    if (tuned) report(cpuRow(`${broker} consume client CPU per event vs peer, tuned`, consumeCpu))
   }
   const seconds = quick ? 2 : 10
   const ours = await sides.ours.latency()
@@ -140,6 +157,18 @@ export async function peerRows({ report, quick, broker, sides, labels }) {
       higherIsBetter: false,
       target: q === 'p50' ? '' : '< 1x peer',
     })
+  }
+}
+
+/** Client CPU per event of both sides, the lowest of the rounds (µs); for the record, no target. */
+function cpuRow(scenario, cpu) {
+  return {
+    scenario,
+    unit: 'µs/event',
+    ours: Math.min(...cpu.ours),
+    raw: Math.min(...cpu.peer),
+    rawLabel: PEER,
+    higherIsBetter: false,
   }
 }
 

@@ -1,7 +1,7 @@
 // The two sides every peer bench runs, written once: the bus (`busSide`) and @moleculer/channels
 // (`peerSide`). A bench file passes what differs per broker: how to make a bus or a peer broker,
 // topic names, the consume settings, and what a filled stream needs to be read from its start.
-import { data, latencyRecorder, ledger, windowed } from './common.mjs'
+import { cpuPerEvent, data, latencyRecorder, ledger, windowed } from './common.mjs'
 
 /**
  * Our side: publish with `window` in flight, consume a filled topic (each event checked handled
@@ -9,19 +9,19 @@ import { data, latencyRecorder, ledger, windowed } from './common.mjs'
  */
 export function busSide({ broker, bus, nextTopic, tuned }) {
   return {
-    async publish(count, window) {
+    async publish(count, window, cpu) {
       const producer = bus()
       await producer.connect()
       const topic = nextTopic('publish')
       // Where the first publish creates a stream, that happens outside the clock.
       await producer.publish(topic, { type: 'warmup', data })
-      const rate = await windowed(count, window, () =>
-        producer.publish(topic, { type: 'employee.created', data }),
+      const rate = await cpuPerEvent(cpu, count, () =>
+        windowed(count, window, () => producer.publish(topic, { type: 'employee.created', data })),
       )
       await producer.close()
       return rate
     },
-    async consume(count, isTuned) {
+    async consume(count, isTuned, cpu) {
       const topic = nextTopic('consume')
       const producer = bus()
       await windowed(count, 1_000, (seq) =>
@@ -32,8 +32,10 @@ export function busSide({ broker, bus, nextTopic, tuned }) {
       await consumer.connect()
       const seen = ledger(count, `${broker} consume, ours ${isTuned ? 'tuned' : 'defaults'}`)
       const options = { group: 'bench', startAt: 'earliest', ...(isTuned ? tuned : {}) }
-      await consumer.subscribe(topic, (event) => seen.handle(event.data.seq), options)
-      await seen.done
+      await cpuPerEvent(cpu, count, async () => {
+        await consumer.subscribe(topic, (event) => seen.handle(event.data.seq), options)
+        await seen.done
+      })
       await seen.check()
       await consumer.close()
       return seen.rate
@@ -66,16 +68,18 @@ export function busSide({ broker, bus, nextTopic, tuned }) {
  */
 export function peerSide({ broker, makePeer, nextChannel, fromStart, prepare = async () => {} }) {
   return {
-    async publish(count, window) {
+    async publish(count, window, cpu) {
       const channel = nextChannel('peer-publish')
       await prepare(channel)
       const peer = makePeer()
       await peer.start()
-      const rate = await windowed(count, window, () => peer.sendToChannel(channel, data))
+      const rate = await cpuPerEvent(cpu, count, () =>
+        windowed(count, window, () => peer.sendToChannel(channel, data)),
+      )
       await peer.stop()
       return rate
     },
-    async consume(count, isTuned) {
+    async consume(count, isTuned, cpu) {
       const channel = nextChannel('peer-consume')
       await prepare(channel)
       const producer = makePeer()
@@ -95,8 +99,10 @@ export function peerSide({ broker, makePeer, nextChannel, fromStart, prepare = a
           },
         },
       })
-      await consumer.start()
-      await seen.done
+      await cpuPerEvent(cpu, count, async () => {
+        await consumer.start()
+        await seen.done
+      })
       await seen.check()
       await consumer.stop()
       return seen.rate
