@@ -147,7 +147,15 @@ BEGIN
   END IF;
   v_match := CASE p_expected WHEN 'any' THEN true WHEN 'no_stream' THEN v_version = 0
     WHEN 'exists' THEN v_version > 0 ELSE v_version = p_expected::bigint END;
-  IF p_lookup OR NOT v_match THEN
+  IF (p_lookup OR NOT v_match) AND v_count = 1 THEN
+    SELECT 1, (d.stream_id IS NOT DISTINCT FROM p_stream)::int, d.stream_version - 1,
+           d.stream_version - 1, d.position
+      INTO v_found, v_same, v_lo, v_hi, v_first
+      FROM ${n.events} d WHERE d.id = p_events->0->>'id';
+    IF NOT FOUND THEN
+      v_found := 0;
+    END IF;
+  ELSIF p_lookup OR NOT v_match THEN
     -- Which ids are stored, where. LIMIT keeps the lookup a per-id probe of the unique index: a
     -- join the planner could flatten would be planned once, on a small table, as a full scan.
     SELECT count(*), count(*) FILTER (WHERE e.stream_id = p_stream),
