@@ -39,6 +39,11 @@ describe('delivery - headers read from the received bytes', () => {
     }
   })
 
+  it('delivery headers - values are trimmed as nats.js trims them', () => {
+    const block = 'NATS/1.0\r\na:  x \t\r\nb:\u00a0y\u00a0\r\nc:\r\nd: \u00e9 \r\n\r\n'
+    expect(parseHeaderBlock(block)?.headers).toEqual({ a: 'x', b: 'y', c: '', d: '\u00e9' })
+  })
+
   it('delivery headers - none at all gives an empty record', () => {
     expect(deliveryHeaders(received(undefined))).toEqual({ headers: {}, key: undefined })
   })

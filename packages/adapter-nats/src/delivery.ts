@@ -32,7 +32,9 @@ export function deliveryHeaders(msg: Msg): {
   const data = raw._rdata
   if (typeof end === 'number' && data instanceof Uint8Array && end <= data.byteLength) {
     if (end < 0) return fromNatsHeaders(undefined)
-    const text = Buffer.from(data.buffer, data.byteOffset, end).toString('utf8')
+    // nats.js hands over a Buffer (it reads from a socket); a view is made only otherwise.
+    const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, end)
+    const text = bytes.toString('utf8', 0, end)
     const decoded = parseHeaderBlock(text)
     if (decoded !== undefined) return decoded
   }
@@ -47,7 +49,7 @@ export function parseHeaderBlock(
   text: string,
 ): { headers: Record<string, string>; key: string | undefined } | undefined {
   let at = text.indexOf('\r\n')
-  if (at < 0 ? text !== HEADER_LINE : text.slice(0, at) !== HEADER_LINE) return undefined
+  if (at !== HEADER_LINE.length || !text.startsWith(HEADER_LINE)) return undefined
   const headers: Record<string, string> = {}
   let key: string | undefined
   while (at >= 0) {
@@ -57,12 +59,34 @@ export function parseHeaderBlock(
     const colon = text.indexOf(':', start)
     if (colon < 0 || colon >= end) continue
     const lower = text.slice(start, colon).toLowerCase()
-    // A repeated name: nats.js keeps the first value per exact name; let it decide.
-    if (Object.hasOwn(headers, lower) || (key !== undefined && lower === KEY_HEADER))
+    // A repeated name: nats.js keeps the first value per exact name; let it decide (a name
+    // such as `constructor` goes that way too, which is only slower).
+    if (headers[lower] !== undefined || (key !== undefined && lower === KEY_HEADER))
       return undefined
-    key = inboundHeader(headers, lower, text.slice(colon + 1, end).trim()) ?? key
+    key = inboundHeader(headers, lower, trimmed(text, colon + 1, end)) ?? key
   }
   return { headers, key: inboundKey(headers, key) }
+}
+
+/**
+ * `text.slice(from, to).trim()`, without the untrimmed copy when only ASCII blanks surround the
+ * value (nats.js writes one space after the colon).
+ */
+function trimmed(text: string, from: number, to: number): string {
+  let start = from
+  let end = to
+  while (start < end && isBlank(text.charCodeAt(start))) start++
+  while (end > start && isBlank(text.charCodeAt(end - 1))) end--
+  const value = text.slice(start, end)
+  // Other whitespace `trim` removes is not ASCII: leave those rare values to it.
+  return start < end && (text.charCodeAt(start) > 127 || text.charCodeAt(end - 1) > 127)
+    ? value.trim()
+    : value
+}
+
+/** Space, tab, and the line and page breaks `trim` removes. */
+function isBlank(code: number): boolean {
+  return code === 32 || (code >= 9 && code <= 13)
 }
 
 /** What `Delivered` needs from its pull subscription to settle. */
