@@ -51,7 +51,18 @@ async function createDatabase() {
     async drop() {
       const client = new pg.Client({ connectionString: SERVER })
       await client.connect()
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      // Without FORCE first: terminating a pool's idle connection makes that pool emit an
+      // 'error' (57P01), which kills the process when the pool has no listener (Emmett's do
+      // not). Pools that were closed let go of their connections within moments.
+      for (let i = 0; ; i++) {
+        try {
+          await client.query(`DROP DATABASE IF EXISTS ${name}${i === 20 ? ' WITH (FORCE)' : ''}`)
+          break
+        } catch (error) {
+          if (error.code !== '55006' || i === 20) throw error
+          await new Promise((resolve) => setTimeout(resolve, 100))
+        }
+      }
       await client.end()
     },
   }
@@ -229,6 +240,7 @@ export default async function ({ report, quick }) {
   const db = await createDatabase()
   const driver = pgDriver({ connectionString: db.url, max: 4 })
   const pool = new pg.Pool({ connectionString: db.url, max: 4 })
+  pool.on('error', () => undefined)
   const emmett = getPostgreSQLEventStore(db.url)
   const dumbo = await emmettExecutor(db.url)
   try {
