@@ -1,10 +1,9 @@
-import { LATER, type Slot, type Ticket } from './dispatcher.js'
 import type { EventEnvelope } from './envelope.js'
 import { ConfigurationError } from './errors.js'
+import { LATER, type Ticket } from './later.js'
 import type { HandleContext } from './middleware.js'
 import { checkKeys, checkNumber } from './options.js'
 import type { Outcome } from './outcome.js'
-import type { InboundMessage } from './transport.js'
 
 /** The `batch` option of `subscribe`: the handler receives events in groups. */
 export interface BatchOptions {
@@ -53,8 +52,11 @@ export function resolveBatch(batch: BatchOptions | undefined): ResolvedBatch | u
   }
 }
 
-/** What a batch needs from its subscription. */
-export interface BatchOwner {
+/**
+ * What a batch needs from its subscription; `M` and `S` are the message and slot types, which
+ * the collector only hands back.
+ */
+export interface BatchOwner<M extends { attempt: number }, S> {
   readonly topic: string
   readonly group: string
   /** Turns one event's handler result into its outcome (a retry past the budget dead-letters). */
@@ -63,8 +65,8 @@ export interface BatchOwner {
   classify(error: Error, attempt: number): Outcome
   /** Acts on one event's outcome (ack, retry, dead letter); a promise when that is not done yet. */
   conclude(
-    message: InboundMessage,
-    slot: Slot,
+    message: M,
+    slot: S,
     event: EventEnvelope,
     attempt: number,
     ctx: HandleContext,
@@ -89,7 +91,7 @@ interface Pending {
  * time, so a batch has at most one event of each partition key and per-key order stays as it is
  * for single events.
  */
-export class BatchCollector {
+export class BatchCollector<M extends { attempt: number }, S> {
   private pending: Pending[] = []
   private timer: ReturnType<typeof setTimeout> | undefined
   private immediate: ReturnType<typeof setImmediate> | undefined
@@ -97,7 +99,7 @@ export class BatchCollector {
   constructor(
     private readonly handler: BatchHandler,
     private readonly settings: ResolvedBatch,
-    private readonly owner: BatchOwner,
+    private readonly owner: BatchOwner<M, S>,
   ) {}
 
   /** Adds one event's attempt; resolves with the outcome its batch gave it. */
@@ -110,8 +112,8 @@ export class BatchCollector {
    * concluded and the run completed from here, with no promise per event on the way.
    */
   later(
-    message: InboundMessage,
-    slot: Slot,
+    message: M,
+    slot: S,
     event: EventEnvelope,
     ctx: HandleContext,
     ticket: Ticket,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { Dispatcher, type DispatcherWork, LATER, type Ticket } from './dispatcher.js'
+import { Dispatcher, type DispatcherWork } from './dispatcher.js'
+import { LATER, type Ticket } from './later.js'
 import type { InboundMessage, TransportSubscription } from './transport.js'
 
 function source(messages: InboundMessage[]): TransportSubscription & { pulls: number[] } {

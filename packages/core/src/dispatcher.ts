@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events'
+import { LATER, type Ticket } from './later.js'
 import { sleep } from './timing.js'
 import type { InboundMessage, TransportSubscription } from './transport.js'
 
@@ -32,12 +33,6 @@ export interface Slot {
    */
   releaseWhile<T>(wait: Promise<T>, unhold?: boolean): Promise<T>
 }
-
-/** Which run a `process` call was; given back to `Dispatcher.complete` by work that returned `LATER`. */
-export type Ticket = { readonly __ticket: never } | undefined
-
-/** Returned by `process` that will call `Dispatcher.complete(ticket)` itself, once, when done. */
-export const LATER: unique symbol = Symbol('later')
 
 /** What the dispatcher does with messages. */
 export interface DispatcherWork {

@@ -1,15 +1,10 @@
 import { BatchCollector, type BatchHandler } from './batch.js'
 import { deadLetterEntry, deadLetterEvent } from './dead-letter-entry.js'
 import { DeliveryContext, eventFilter } from './delivery-context.js'
-import {
-  Dispatcher,
-  type DispatcherStats,
-  type LATER,
-  type Slot,
-  type Ticket,
-} from './dispatcher.js'
+import { Dispatcher, type DispatcherStats, type Slot } from './dispatcher.js'
 import type { EventEnvelope, EventInput } from './envelope.js'
 import { ClosedError, HandlerError, toError } from './errors.js'
+import type { LATER, Ticket } from './later.js'
 import { allIdle, composeHandle, type HandleContext } from './middleware.js'
 import { type Outcome, outcomeOf } from './outcome.js'
 import { quietly, settleOnReceipt, settleQuietly } from './settle.js'
@@ -43,7 +38,7 @@ export class Subscription implements AsyncDisposable {
   /** Per-middleware `enabled` gates; when all are idle the handler is called directly. */
   private readonly gates: readonly ((() => boolean) | undefined)[]
   private dispatcher: Dispatcher | undefined
-  private readonly batcher: BatchCollector | undefined
+  private readonly batcher: BatchCollector<InboundMessage, Slot> | undefined
   /** A handler declared with one parameter, no `onHandled` hook, no batch: no context needed. */
   private readonly needsContext: boolean
   private source: TransportSubscription | undefined
