@@ -23,6 +23,7 @@ import { subscriptionRoutes } from './subscriptions/index.js'
 import type { SubscriptionOptions } from './subscriptions/options.js'
 import { liveRoutes } from './ws/index.js'
 import type { LiveOptions } from './ws/options.js'
+import { guardUpgrades } from './ws/upgrade-guard.js'
 
 /** Options of the `switchyardGateway` Fastify plugin. */
 export interface GatewayPluginOptions {
@@ -69,8 +70,8 @@ export interface GatewayPluginOptions {
  * bearer-JWT auth with tenants and roles, problem+json errors, per-tenant rate limits,
  * `/openapi.json`. The bus connects when Fastify is ready and drains when it closes (Olive's
  * FastAPI lifespan, in Fastify's form). `@fastify/websocket` serves the live and subscription
- * streams from a child context of their own; routes added beside the gateway's reach its state
- * as `app.switchyard`.
+ * streams from a child context of their own (upgrade requests to other paths are answered 404);
+ * routes added beside the gateway's reach its state as `app.switchyard`.
  * @example
  * const app = Fastify()
  * await app.register(switchyardGateway, { bus, store: await openStateStore({}), auth: { secret } })
@@ -115,6 +116,7 @@ export const switchyardGateway: FastifyPluginAsync<GatewayPluginOptions> = async
       security: [{ bearer: [] }],
     },
   })
+
   const admit = (request: FastifyRequest, principal: Principal): void => {
     request.principal = principal
     ctx.limiter?.take(principal.tenant ?? `sub:${principal.subject ?? ''}`)
@@ -172,11 +174,12 @@ export const switchyardGateway: FastifyPluginAsync<GatewayPluginOptions> = async
   await app.register(streamRoutes)
   await app.register(schemaRoutes)
   await app.register(opsRoutes)
-  // @fastify/websocket adds an onRequest and an onResponse hook to every route of its context
-  // and wraps each handler; kept to a context of the routes that upgrade, the REST routes (the
-  // publish path above all) do not pay for them.
+  // @fastify/websocket gives every route of its context an onRequest and an onResponse hook
+  // (and the response listeners that come with one) and wraps each handler: kept to a context
+  // of the routes that upgrade, REST requests (the publish path above all) do not pay for them.
   const socketRoutes: FastifyPluginAsync = async (withSockets) => {
     await withSockets.register(websocket)
+    guardUpgrades(withSockets)
     await withSockets.register(liveRoutes, { live: options.live })
     await withSockets.register(subscriptionRoutes, { subscriptions: options.subscriptions })
   }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { connect as connectTcp } from 'node:net'
 import type { EventEnvelope, EventInput } from '@switchyard/core'
 import type { Transport } from '@switchyard/core/transport'
 import { waitUntil } from '@switchyard/testkit'
@@ -57,6 +58,33 @@ export function wsSuite(name: string, target: WsTarget): void {
         data: { type, tenant },
         ...(tenant ? { tenantid: tenant } : {}),
       }))
+
+    test('ws upgrade - a request to upgrade any other path is answered 404 and its socket closed', async ({
+      skip: s,
+    }) => {
+      if (skip) return s(skip)
+      for (const path of ['/api/v1/streams', '/health', '/ws/nope', '/nope']) {
+        expect(await openSocket(`${gw.ws}${path}`, { token: admin }), path).toMatchObject({
+          status: 404,
+        })
+      }
+      const { port } = new URL(gw.url)
+      const socket = connectTcp(Number(port), '127.0.0.1')
+      socket.on('error', () => undefined)
+      const closed = new Promise<string>((resolve) => {
+        let answer = ''
+        socket.on('data', (chunk) => {
+          answer += chunk.toString()
+        })
+        socket.on('close', () => resolve(answer))
+      })
+      socket.write(
+        'GET /api/v1/streams HTTP/1.1\r\nHost: gateway\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
+          `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\n` +
+          `Authorization: Bearer ${admin}\r\n\r\n`,
+      )
+      expect(await closed).toMatch(/^HTTP\/1\.1 404 /)
+    })
 
     test('ws auth - no token, a bad signature, a wrong role and an unknown stream are refused before the upgrade', async ({
       skip: s,
