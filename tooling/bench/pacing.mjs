@@ -103,3 +103,28 @@ export async function bestOfRounds(rounds, sides) {
   }
   return best
 }
+
+/**
+ * Runs `run` (the measured part of one side) and pushes its client CPU time (user + system) per
+ * event, in µs, to `into` when given; garbage of the previous side is collected first, so it is
+ * not billed to this one.
+ */
+export async function cpuPerEvent(into, count, run) {
+  globalThis.gc?.()
+  const start = process.cpuUsage()
+  const result = await run()
+  const used = process.cpuUsage(start)
+  into?.push((used.user + used.system) / count)
+  return result
+}
+
+/** `count` calls of `send(seq)`, `window` in flight at a time; calls per second. */
+export async function windowed(count, window, send) {
+  const started = performance.now()
+  for (let sent = 0; sent < count; sent += window) {
+    const calls = []
+    for (let i = 0; i < window && sent + i < count; i++) calls.push(send(sent + i))
+    await Promise.all(calls)
+  }
+  return count / ((performance.now() - started) / 1_000)
+}

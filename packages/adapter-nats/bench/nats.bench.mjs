@@ -12,10 +12,12 @@ import { createEventBus } from '@switchyard/core'
 import {
   bestOfRounds,
   collected,
+  cpuPerEvent,
   firstToLast,
   inTurns,
   now,
   summary,
+  windowed,
 } from '../../../tooling/bench/pacing.mjs'
 
 const url = process.env.SWITCHYARD_NATS_URL ?? 'nats://127.0.0.1:4222'
@@ -37,19 +39,6 @@ function rawMessage(payload = data) {
   h.set('ce-time', new Date().toISOString())
   h.set('ce-datacontenttype', 'application/json')
   return { id, headers: h, body: encoder.encode(JSON.stringify(payload)) }
-}
-
-/**
- * Runs `run` (the measured part of one side) and pushes its client CPU time per event, in µs,
- * to `into`. Garbage of the previous side is collected first, so it is not billed to this one.
- */
-async function cpuPerEvent(into, count, run) {
-  globalThis.gc?.()
-  const start = process.cpuUsage()
-  const result = await run()
-  const used = process.cpuUsage(start)
-  into.push((used.user + used.system) / count)
-  return result
 }
 
 /** A row of client CPU per event, the lowest of the rounds on each side (µs). */
@@ -77,16 +66,9 @@ async function busPublish(count, window, cpu) {
   await producer.connect()
   const topic = nextTopic('publish')
   await producer.publish(topic, { type: 'warmup', data })
-  const rate = await cpuPerEvent(cpu, count, async () => {
-    const started = performance.now()
-    for (let sent = 0; sent < count; sent += window) {
-      const calls = []
-      for (let i = 0; i < window; i++)
-        calls.push(producer.publish(topic, { type: 'employee.created', data }))
-      await Promise.all(calls)
-    }
-    return count / ((performance.now() - started) / 1_000)
-  })
+  const rate = await cpuPerEvent(cpu, count, () =>
+    windowed(count, window, () => producer.publish(topic, { type: 'employee.created', data })),
+  )
   await producer.close()
   return rate
 }
@@ -94,18 +76,12 @@ async function busPublish(count, window, cpu) {
 async function rawPublish(js, jsm, count, window, cpu) {
   const topic = nextTopic('publish-raw')
   await createStream(jsm, topic)
-  return cpuPerEvent(cpu, count, async () => {
-    const started = performance.now()
-    for (let sent = 0; sent < count; sent += window) {
-      const calls = []
-      for (let i = 0; i < window; i++) {
-        const m = rawMessage()
-        calls.push(js.publish(topic, m.body, { headers: m.headers, msgID: m.id }))
-      }
-      await Promise.all(calls)
-    }
-    return count / ((performance.now() - started) / 1_000)
-  })
+  return cpuPerEvent(cpu, count, () =>
+    windowed(count, window, () => {
+      const m = rawMessage()
+      return js.publish(topic, m.body, { headers: m.headers, msgID: m.id })
+    }),
+  )
 }
 
 async function fill(js, topic, count) {

@@ -10,10 +10,12 @@ import { Redis } from 'ioredis'
 import {
   bestOfRounds,
   collected,
+  cpuPerEvent,
   firstToLast,
   inTurns,
   now,
   summary,
+  windowed,
 } from '../../../tooling/bench/pacing.mjs'
 
 const url = process.env.SWITCHYARD_REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -37,19 +39,6 @@ function rawFields(payload = data) {
   return Object.entries(fields).flat()
 }
 
-/**
- * Runs `run` (the measured part of one side) and pushes its client CPU time per event, in µs,
- * to `into`. Garbage of the previous side is collected first, so it is not billed to this one.
- */
-async function cpuPerEvent(into, count, run) {
-  globalThis.gc?.()
-  const start = process.cpuUsage()
-  const result = await run()
-  const used = process.cpuUsage(start)
-  into.push((used.user + used.system) / count)
-  return result
-}
-
 /** What a CloudEvents consumer does with an entry: reads the attributes, parses the data. */
 function rawHandle(fields) {
   const attributes = {}
@@ -64,16 +53,9 @@ async function busPublish(count, window, cpu) {
   const producer = bus('bench')
   await producer.connect()
   const topic = nextTopic('publish')
-  const rate = await cpuPerEvent(cpu, count, async () => {
-    const started = performance.now()
-    for (let sent = 0; sent < count; sent += window) {
-      const calls = []
-      for (let i = 0; i < window; i++)
-        calls.push(producer.publish(topic, { type: 'employee.created', data }))
-      await Promise.all(calls)
-    }
-    return count / ((performance.now() - started) / 1_000)
-  })
+  const rate = await cpuPerEvent(cpu, count, () =>
+    windowed(count, window, () => producer.publish(topic, { type: 'employee.created', data })),
+  )
   await producer.close()
   return rate
 }

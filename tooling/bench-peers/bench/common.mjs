@@ -4,6 +4,8 @@ import channels from '@moleculer/channels'
 import moleculer from 'moleculer'
 import { bestOfRounds, firstToLast, inTurns, now } from '../../bench/pacing.mjs'
 
+export { cpuPerEvent, windowed } from '../../bench/pacing.mjs'
+
 export const data = { employee_id: 'emp_123', note: 'x'.repeat(1_000 - 40) }
 export const PEER = '@moleculer/channels 0.1.8 on moleculer 0.14'
 
@@ -50,30 +52,6 @@ export function ledger(count, label, timeoutMs = 120_000) {
       }
     },
   }
-}
-
-/**
- * Runs `run` and pushes its client CPU time (user + system) per event, in µs, to `into` when
- * given; garbage of the previous side is collected first, so it is not billed to this one.
- */
-export async function cpuPerEvent(into, count, run) {
-  globalThis.gc?.()
-  const start = process.cpuUsage()
-  const result = await run()
-  const used = process.cpuUsage(start)
-  into?.push((used.user + used.system) / count)
-  return result
-}
-
-/** `count` publishes, `window` in flight at a time; events/s. */
-export async function windowed(count, window, send) {
-  const started = performance.now()
-  for (let sent = 0; sent < count; sent += window) {
-    const calls = []
-    for (let i = 0; i < window && sent + i < count; i++) calls.push(send(sent + i))
-    await Promise.all(calls)
-  }
-  return count / ((performance.now() - started) / 1_000)
 }
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]
