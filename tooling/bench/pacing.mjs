@@ -128,3 +128,19 @@ export async function windowed(count, window, send) {
   }
   return count / ((performance.now() - started) / 1_000)
 }
+
+/**
+ * A row of client CPU per event (µs): the lowest of the rounds on each side, `ours` beside
+ * `other` (the raw client or the peer); fewer is better.
+ */
+export function cpuRow({ scenario, ours, other, rawLabel, target }) {
+  return {
+    scenario,
+    unit: 'µs/event',
+    ours: Math.min(...ours),
+    raw: Math.min(...other),
+    rawLabel,
+    higherIsBetter: false,
+    ...(target === undefined ? {} : { target }),
+  }
+}

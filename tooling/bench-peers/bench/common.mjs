@@ -2,7 +2,7 @@
 // ledger every consume run checks, latency percentiles with p90, and the rows both files print.
 import channels from '@moleculer/channels'
 import moleculer from 'moleculer'
-import { bestOfRounds, firstToLast, inTurns, now } from '../../bench/pacing.mjs'
+import { bestOfRounds, cpuRow as cpuRowOf, firstToLast, inTurns, now } from '../../bench/pacing.mjs'
 
 export { cpuPerEvent, windowed } from '../../bench/pacing.mjs'
 
@@ -138,17 +138,9 @@ export async function peerRows({ report, quick, broker, sides, labels }) {
   }
 }
 
-/** Client CPU per event of both sides, the lowest of the rounds (µs); for the record, no target. */
-function cpuRow(scenario, cpu) {
-  return {
-    scenario,
-    unit: 'µs/event',
-    ours: Math.min(...cpu.ours),
-    raw: Math.min(...cpu.peer),
-    rawLabel: PEER,
-    higherIsBetter: false,
-  }
-}
+/** Client CPU per event of both sides (µs); for the record, no target. */
+const cpuRow = (scenario, cpu) =>
+  cpuRowOf({ scenario, ours: cpu.ours, other: cpu.peer, rawLabel: PEER })
 
 /** Latency recorder of one side: `record(event data)` from the handler. */
 export function latencyRecorder() {
