@@ -106,12 +106,12 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
   const cache =
     options.tokenCache === false ? undefined : new TokenCache<Principal>(options.tokenCache)
   // Keyed by the whole header value, so a hit needs no parsing.
+  const remembered = (header: string | undefined): Principal | undefined =>
+    header === undefined ? undefined : cache?.get(header)
   return {
-    remembered(header) {
-      return header === undefined ? undefined : cache?.get(header)
-    },
+    remembered,
     async authenticate(header) {
-      const known = header === undefined ? undefined : cache?.get(header)
+      const known = remembered(header)
       if (known !== undefined) return known
       const token = bearerToken(header)
       let payload: JWTPayload
