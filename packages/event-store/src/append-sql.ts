@@ -105,7 +105,7 @@ export async function callAppend(
     tenant ?? null,
     String(expected),
     topic ?? null,
-    JSON.stringify(list.length === 1 ? [toStoredJson(list[0]!)] : list.map(toStoredJson)),
+    JSON.stringify(list.map(toStoredJson)),
     call.lookup,
   ]
   let text = append
